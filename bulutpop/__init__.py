@@ -1,0 +1,8 @@
+"""bulutpop: the Bulutsantralim agent's desktop companion."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("bulutpop")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

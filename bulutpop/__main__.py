@@ -1,0 +1,5 @@
+import sys
+
+from bulutpop.cli import main
+
+sys.exit(main())

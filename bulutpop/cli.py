@@ -1,0 +1,374 @@
+"""The `bulutpop` command line.
+
+Exit codes: 0 success, 1 a runtime failure (message on stderr, secrets redacted), 2 usage or
+invalid input. Without a subcommand (or with a tel:/callto: URL) the tray app starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bulutpop import __version__, phone
+from bulutpop.config import SETTINGS, ConfigError
+from bulutpop.core import Core, MissingSetup, setup_logging
+from bulutpop.events import CallEvent, decode_fields
+from bulutpop.keys import KeyStoreError
+from bulutpop.model import Call
+from bulutpop.pbxapi import PbxError
+from bulutpop.receiver import Receiver, ReceiverError
+from bulutpop.redact import Redactor
+from bulutpop.replay import bundled_scenarios, post_bodies, read_scenario
+from bulutpop.store import StoreError
+
+log = logging.getLogger("bulutpop")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Invalid input from the user: exit code 2."""
+
+
+def _out(text: str = "", stream: TextIO | None = None) -> None:
+    print(text, file=stream or sys.stdout)
+
+
+async def _until_signalled() -> None:
+    """Wait for SIGINT or SIGTERM (on Windows, Ctrl+C raises KeyboardInterrupt instead)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+# -- commands ---------------------------------------------------------------------------
+
+
+async def _serve(core: Core, args: argparse.Namespace) -> int:
+    config = core.config
+    receiver = Receiver(
+        core.tracker,
+        config.token,
+        args.host or config.listen_host,
+        config.listen_port if args.port is None else args.port,
+        config.allow_from,
+    )
+    await receiver.start()
+    log.info("receiving events; paste this URL in the PBX settings: see `bulutpop webhook-url`")
+    if not config.extension:
+        log.warning("no extension configured: missed calls cannot be told apart")
+    try:
+        await _until_signalled()
+    finally:
+        log.info("stopping")
+        await receiver.stop()
+    return EXIT_OK
+
+
+def _webhook_url(core: Core, args: argparse.Namespace) -> int:
+    _out(core.config.webhook_url())
+    return EXIT_OK
+
+
+def _key(core: Core, args: argparse.Namespace) -> int:
+    if args.action == "set":
+        if sys.stdin.isatty():
+            key = getpass.getpass("API key (input hidden): ")
+        else:
+            key = sys.stdin.readline()
+        key = key.strip()
+        core.redactor.add(key)
+        try:
+            core.keys.set(key)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        _out("API key stored in the system keyring.")
+    elif args.action == "delete":
+        _out("API key deleted." if core.keys.delete() else "No API key was stored.")
+    else:
+        status = core.keys.status()
+        where = {
+            "env": "from the BULUTPOP_API_KEY environment variable",
+            "keyring": f"stored in {status.backend}",
+            "none": "not stored",
+        }[status.source]
+        _out(f"API key: {where}")
+        if status.warning:
+            _out(f"warning: {status.warning}", sys.stderr)
+        if status.source == "none":
+            return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _config(core: Core, args: argparse.Namespace) -> int:
+    config = core.config
+    if args.action == "path":
+        _out(str(core.dirs.config_file))
+    elif args.action == "show":
+        for key, setting in SETTINGS.items():
+            if key == "token":
+                continue  # a secret; `bulutpop webhook-url` shows it where it belongs
+            _out(f"{key} = {config.value_text(key)!r}    # {setting.help}")
+    elif args.action == "get":
+        if args.key not in SETTINGS:
+            raise UsageError(f"unknown setting {args.key!r}; known: {', '.join(SETTINGS)}")
+        _out(config.value_text(args.key))
+    else:
+        if args.key is None or args.value is None:
+            raise UsageError("usage: bulutpop config set KEY VALUE")
+        try:
+            updated = config.with_value(args.key, args.value)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        asyncio.run(core.update_config(updated))
+        _out(f"{args.key} = {updated.value_text(args.key)!r}")
+    return EXIT_OK
+
+
+async def _dial(core: Core, args: argparse.Namespace) -> int:
+    try:
+        number = phone.parse(args.number)
+    except phone.NumberError as exc:
+        raise UsageError(str(exc)) from None
+    extension = core.extension()
+    caller_id = args.caller_id or core.config.caller_id or None
+    if caller_id:
+        try:
+            caller_id = phone.parse(caller_id).destination
+        except phone.NumberError as exc:
+            raise UsageError(f"--caller-id: {exc}") from None
+    async with core.client() as client:
+        uuid = await client.originate(
+            extension,
+            number.destination,
+            caller_id=caller_id,
+            manual_answer=args.manual_answer or core.config.manual_answer,
+        )
+    _out(uuid)
+    _out(
+        f"Calling {number.display} from extension {extension}: your phone rings first.", sys.stderr
+    )
+    return EXIT_OK
+
+
+def _calls(core: Core, args: argparse.Namespace) -> int:
+    if args.missed:
+        groups = core.store.missed_groups(include_resolved=args.all, limit=args.limit)
+        if args.json:
+            _out(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=2))
+            return EXIT_OK
+        if not groups:
+            _out("No missed calls.")
+        for g in groups:
+            state = f"  resolved ({g.resolved_by})" if g.resolved else ""
+            _out(f"{_local(g.last_ts)}  {g.display:<18} {g.count}×{state}")
+        return EXIT_OK
+    calls = core.store.calls(limit=args.limit)
+    if args.json:
+        _out(json.dumps([c.to_json() for c in calls], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not calls:
+        _out("No calls yet.")
+    for c in calls:
+        _out(f"{_local(c.start_ts)}  {_arrow(c)} {phone.display(c.party):<18} {_outcome(c)}")
+    return EXIT_OK
+
+
+def _local(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%d.%m.%Y %H:%M") if ts else "-" * 16
+
+
+def _arrow(call: Call) -> str:
+    return {"inbound": "←", "outbound": "→", "internal": "↔"}.get(call.direction, "?")
+
+
+def _outcome(call: Call) -> str:
+    if call.missed:
+        return "missed"
+    if not call.ended:
+        return call.state
+    who = f" by {call.connected_user}" if call.connected_user else ""
+    return f"answered{who}" if call.answered else "not answered"
+
+
+async def _recording(core: Core, args: argparse.Namespace) -> int:
+    dest = Path(args.output or f"{args.call_uuid}.wav")
+    show = sys.stderr.isatty()
+
+    def progress(done: int, total: int | None) -> None:
+        if show:
+            if total:
+                width = 30
+                filled = width * done // total
+                text = f"[{'#' * filled}{'.' * (width - filled)}] {done * 100 // total:3d}%"
+            else:
+                text = f"{done // 1024} KiB"
+            print(f"\r{text}", end="", file=sys.stderr, flush=True)
+
+    async with core.client() as client:
+        url = await client.recording_url(args.call_uuid, wait=True)
+        size = await client.download(url, dest, progress=progress)
+    if show:
+        print(file=sys.stderr)
+    _out(f"Saved {size} bytes to {dest}", sys.stderr)
+    return EXIT_OK
+
+
+async def _replay(core: Core, args: argparse.Namespace) -> int:
+    url = args.url or core.config.local_webhook_url()
+    paths = [Path(p) for p in args.files] or bundled_scenarios()
+    failures = 0
+    for path in paths:
+        statuses = await post_bodies(url, read_scenario(path))
+        failures += sum(1 for s in statuses if s >= 300)
+        _out(f"{path.name}: {' '.join(map(str, statuses))}")
+    return EXIT_FAILURE if failures else EXIT_OK
+
+
+async def _fake_pbx(core: Core, args: argparse.Namespace) -> int:
+    from bulutpop.fakepbx import FakePbxState, start, tone_wav
+
+    key = core.keys.get() or "K00000000-0000-0000-0000-000000000000"
+    core.redactor.add(key)
+    state = FakePbxState(key=key)
+    for path in bundled_scenarios():
+        for body in read_scenario(path):
+            event = CallEvent(decode_fields(body))
+            if event.flag("recording_present"):
+                state.recordings[event.call_uuid] = tone_wav(3.0)
+    runner, base = await start(state, port=args.port)
+    _out(f"fake PBX API at {base}  (BULUTPOP_API_URL={base})")
+    try:
+        await _until_signalled()
+    finally:
+        await runner.cleanup()
+    return EXIT_OK
+
+
+# -- parser -----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulutpop",
+        description="Bulutsantralim desktop companion: screen pop, missed calls, click-to-dial.",
+        epilog="Without a command, the tray app starts. A tel: or callto: URL dials it.",
+    )
+    parser.add_argument("--version", action="version", version=f"bulutpop {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the webhook receiver headless")
+    serve.add_argument("--host", help="listen address (default: listen_host setting)")
+    serve.add_argument("--port", type=int, help="listen port (default: listen_port setting)")
+
+    sub.add_parser("webhook-url", help="print the URL to paste into the PBX settings")
+
+    key = sub.add_parser("key", help="manage the API key in the system keyring")
+    key.add_argument("action", choices=["set", "status", "delete"])
+
+    config = sub.add_parser("config", help="show or change settings")
+    config.add_argument("action", choices=["show", "get", "set", "path"])
+    config.add_argument("key", nargs="?", help="setting name")
+    config.add_argument("value", nargs="?", help="new value")
+
+    dial = sub.add_parser("dial", help="call a number: your phone rings, then theirs")
+    dial.add_argument("number", help="any written form, e.g. '0532 123 45 67' or tel:+90…")
+    dial.add_argument("--caller-id", help="outbound number to present")
+    dial.add_argument("--manual-answer", action="store_true", help="wait for you to pick up")
+
+    calls = sub.add_parser("calls", help="call history, newest first")
+    calls.add_argument("--missed", action="store_true", help="missed-call groups instead")
+    calls.add_argument("--all", action="store_true", help="with --missed: resolved ones too")
+    calls.add_argument("--json", action="store_true", help="print JSON")
+    calls.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+
+    rec = sub.add_parser("recording", help="download a call's recording")
+    rec.add_argument("call_uuid")
+    rec.add_argument("-o", "--output", help="file to write (default: CALL_UUID.wav)")
+
+    replay = sub.add_parser("replay", help="post scenario files to a running receiver")
+    replay.add_argument("files", nargs="*", help="*.form files (default: the bundled ones)")
+    replay.add_argument("--url", help="webhook URL (default: this PC's receiver)")
+
+    fake = sub.add_parser("fake-pbx", help="run the built-in fake PBX API (for trying out)")
+    fake.add_argument("--port", type=int, default=8790)
+
+    sub.add_parser("demo", help="the tray app against the fake PBX, replaying scenarios")
+    return parser
+
+
+Command = Callable[[Core, argparse.Namespace], Any]
+
+COMMANDS: dict[str, Command] = {
+    "serve": _serve,
+    "webhook-url": _webhook_url,
+    "key": _key,
+    "config": _config,
+    "dial": _dial,
+    "calls": _calls,
+    "recording": _recording,
+    "replay": _replay,
+    "fake-pbx": _fake_pbx,
+}
+
+
+def _gui(argv: Sequence[str], demo: bool) -> int:
+    try:
+        from bulutpop.ui.app import run
+    except ImportError as exc:
+        _out(f"bulutpop: the desktop app cannot start: {exc}", sys.stderr)
+        return EXIT_FAILURE
+    return int(run(list(argv), demo=demo))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].lower().startswith(("tel:", "callto:")):
+        return _gui(argv, demo=False)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _gui([], demo=False)
+    if args.command == "demo":
+        return _gui([], demo=True)
+    redactor = Redactor()
+    setup_logging(redactor, logging.DEBUG if args.verbose else logging.INFO)
+    try:
+        core = Core.open(redactor=redactor)
+    except (ConfigError, StoreError) as exc:
+        _out(f"bulutpop: {redactor.redact(str(exc))}", sys.stderr)
+        return EXIT_FAILURE
+    try:
+        result = COMMANDS[args.command](core, args)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        return int(result)
+    except UsageError as exc:
+        _out(f"bulutpop: {redactor.redact(str(exc))}", sys.stderr)
+        return EXIT_USAGE
+    except (MissingSetup, KeyStoreError, PbxError, ReceiverError, StoreError, OSError) as exc:
+        _out(f"bulutpop: {redactor.redact(_message(exc))}", sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        core.close()
+
+
+def _message(exc: BaseException) -> str:
+    message = getattr(exc, "message", None)
+    return str(message) if message else str(exc) or type(exc).__name__

@@ -1,0 +1,296 @@
+"""The user's settings: a human-editable TOML file in the platform config directory.
+
+Every key is declared once in `SETTINGS` with its default, its parser and a line of help;
+the CLI, the settings dialog and the file loader all go through it, so a value is refused
+the same way wherever it comes from. The API key is never part of it (see `keys`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+import tomli_w
+
+APP_NAME = "bulutpop"
+DEFAULT_API_URL = "https://api.bulutsantralim.com"
+CONFIG_FILE = "config.toml"
+
+
+class ConfigError(ValueError):
+    """A setting the user wrote cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Dirs:
+    config: Path
+    data: Path
+    cache: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Dirs:
+        env = dict(os.environ) if env is None else env
+        config = env.get("BULUTPOP_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME)
+        data = env.get("BULUTPOP_DATA_DIR") or platformdirs.user_data_dir(APP_NAME)
+        # A relocated data directory takes its cache along, so a demo or a test never
+        # writes into the user's real cache.
+        cache = (
+            str(Path(data) / "cache")
+            if env.get("BULUTPOP_DATA_DIR")
+            else platformdirs.user_cache_dir(APP_NAME)
+        )
+        return cls(Path(config), Path(data), Path(cache))
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / CONFIG_FILE
+
+    @property
+    def store_file(self) -> Path:
+        return self.data / "bulutpop.sqlite3"
+
+
+def _extension(value: str) -> str:
+    value = value.strip()
+    if value and not (value.isdigit() and 2 <= len(value) <= 6):
+        raise ConfigError(f"{value!r} is not an extension (2 to 6 digits, e.g. 1001)")
+    return value
+
+
+def _extensions(value: str | list[str]) -> tuple[str, ...]:
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    return tuple(_extension(str(item)) for item in items if str(item).strip())
+
+
+def _host(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ConfigError("listen_host cannot be empty (use 127.0.0.1 or 0.0.0.0)")
+    return value
+
+
+def _port(value: str | int) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{value!r} is not a port number") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port} is outside 0..65535")
+    return port
+
+
+def _url(value: str, *, allow_empty: bool) -> str:
+    value = value.strip().rstrip("/")
+    if not value and allow_empty:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _networks(value: str | list[str]) -> tuple[str, ...]:
+    items = value.replace(",", " ").split() if isinstance(value, str) else value
+    out = []
+    for item in items:
+        try:
+            out.append(str(ipaddress.ip_network(str(item).strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(f"{item!r} is not a network (CIDR such as 10.0.0.0/8)") from None
+    return tuple(out)
+
+
+def _bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on", "evet"):
+        return True
+    if lowered in ("0", "false", "no", "off", "hayır", ""):
+        return False
+    raise ConfigError(f"{value!r} is not true or false")
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip()
+        if value not in allowed:
+            raise ConfigError(f"{value!r} is not one of: {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _token(value: str) -> str:
+    value = value.strip()
+    if len(value) < 32 or not all(c.isalnum() or c in "-_" for c in value):
+        raise ConfigError("must be at least 32 URL-safe characters (letters, digits, - and _)")
+    return value
+
+
+def _crm_template(value: str) -> str:
+    value = value.strip()
+    if value:
+        _url(
+            value.replace("{number}", "0").replace("{e164}", "0").replace("{call_uuid}", "0"),
+            allow_empty=False,
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    parse: Callable[[Any], Any]
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    "extension": Setting(_extension, "your PBX extension, e.g. 1001"),
+    "watch": Setting(_extensions, "more extensions or queues to pop up for, e.g. '200 1005'"),
+    "listen_host": Setting(_host, "address the webhook receiver listens on"),
+    "listen_port": Setting(_port, "port the webhook receiver listens on"),
+    "public_url": Setting(
+        lambda v: _url(v, allow_empty=True),
+        "URL the PBX reaches this PC at (your tunnel or LAN address)",
+    ),
+    "api_url": Setting(lambda v: _url(v, allow_empty=False), "PBX API base URL"),
+    "allow_from": Setting(_networks, "networks allowed to post events (CIDR), empty: all"),
+    "token": Setting(_token, "secret path segment of the webhook URL"),
+    "caller_id": Setting(str.strip, "outbound number to present when dialling (empty: default)"),
+    "manual_answer": Setting(_bool, "wait for you to lift the handset before dialling"),
+    "popup_corner": Setting(
+        _choice("bottom-right", "bottom-left", "top-right", "top-left"), "where popups appear"
+    ),
+    "ring_sound": Setting(_bool, "play a sound when a popup appears"),
+    "crm_url": Setting(
+        _crm_template, "CRM link with {number}, {e164} or {call_uuid}, empty: no CRM button"
+    ),
+    "language": Setting(_choice("system", "tr", "en"), "interface language"),
+    "popups_paused": Setting(_bool, "popups paused"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    extension: str = ""
+    watch: tuple[str, ...] = ()
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8787
+    public_url: str = ""
+    api_url: str = DEFAULT_API_URL
+    allow_from: tuple[str, ...] = ()
+    token: str = field(default="", repr=False)
+    caller_id: str = ""
+    manual_answer: bool = False
+    popup_corner: str = "bottom-right"
+    ring_sound: bool = True
+    crm_url: str = ""
+    language: str = "system"
+    popups_paused: bool = False
+
+    @property
+    def my_extensions(self) -> frozenset[str]:
+        """Extensions whose calls are the user's (own extension plus watched ones)."""
+        return frozenset(x for x in (self.extension, *self.watch) if x)
+
+    def with_value(self, key: str, value: Any) -> Config:
+        if key not in SETTINGS:
+            raise ConfigError(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
+        try:
+            parsed = SETTINGS[key].parse(value)
+        except ConfigError as exc:
+            raise ConfigError(f"{key}: {exc}") from None
+        except (TypeError, AttributeError):
+            raise ConfigError(f"{key}: {value!r} has the wrong type") from None
+        return replace(self, **{key: parsed})
+
+    def value_text(self, key: str) -> str:
+        value = getattr(self, key)
+        if isinstance(value, tuple):
+            return " ".join(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def to_toml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def webhook_path(self) -> str:
+        return f"/events/{self.token}"
+
+    def webhook_url(self) -> str:
+        """The URL to paste into the PBX: through the user's tunnel when one is set."""
+        if self.public_url:
+            return self.public_url + self.webhook_path()
+        return self.local_webhook_url()
+
+    def local_webhook_url(self) -> str:
+        host = self.listen_host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.listen_port}{self.webhook_path()}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def load(dirs: Dirs, env: dict[str, str] | None = None) -> Config:
+    """Read the config file (creating it with a fresh token on first run)."""
+    env = dict(os.environ) if env is None else env
+    path = dirs.config_file
+    config = Config()
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path} is not valid TOML ({exc}); fix or delete it") from None
+        for key, value in data.items():
+            if key not in SETTINGS:
+                continue  # settings from a newer version are kept in the file, ignored here
+            try:
+                config = config.with_value(key, value)
+            except ConfigError as exc:
+                raise ConfigError(f"{path}: {exc}") from None
+    if not config.token:
+        config = replace(config, token=new_token())
+        save(dirs, config)
+    if env.get("BULUTPOP_API_URL"):
+        config = config.with_value("api_url", env["BULUTPOP_API_URL"])
+    return config
+
+
+def save(dirs: Dirs, config: Config) -> None:
+    """Write atomically, keeping keys this version does not know, readable only by the user."""
+    path = dirs.config_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing: dict[str, Any] = {}
+    if path.exists():
+        try:
+            existing = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            existing = {}
+    data = config.to_toml()
+    if os.environ.get("BULUTPOP_API_URL"):
+        # The environment's API URL overrides the file for this run only.
+        del data["api_url"]
+    existing.update(data)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(tomli_w.dumps(existing), encoding="utf-8")
+    if os.name == "posix":
+        tmp.chmod(0o600)
+    tmp.replace(path)

@@ -1,0 +1,107 @@
+"""What the rest of the app sees: calls and missed-call groups, derived from stored events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bulutpop.events import PBX_TZ
+
+
+def iso(ts: float | None) -> str | None:
+    """ISO 8601 with the PBX's offset, the zone the PBX itself speaks."""
+    return None if ts is None else datetime.fromtimestamp(ts, PBX_TZ).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    call_uuid: str
+    direction: str  # inbound | outbound | internal | "" when unknown
+    caller: str
+    destination: str
+    dialed_users: tuple[str, ...]  # every extension rung, in the order they were rung
+    connected_user: str
+    queue: str
+    start_ts: float | None
+    answer_ts: float | None
+    end_ts: float | None
+    duration: int | None
+    answered: bool | None  # None while the call is still ringing
+    ended: bool
+    recording: bool
+    hangup_cause: str
+    # The other side of the call as the user sees it, and its matching key.
+    party: str
+    party_key: str
+    missed: bool  # missed for the user: rang one of their extensions and nobody answered
+    source: str = "webhook"
+    name: str = ""
+    resolved_ts: float | None = None
+    resolved_by: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.ended:
+            return "ended"
+        return "answered" if self.answered else "ringing"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "call_uuid": self.call_uuid,
+            "direction": self.direction,
+            "caller": self.caller,
+            "destination": self.destination,
+            "dialed_user": self.dialed_users[-1] if self.dialed_users else "",
+            "dialed_users": list(self.dialed_users),
+            "connected_user": self.connected_user,
+            "queue": self.queue,
+            "start": iso(self.start_ts),
+            "answer": iso(self.answer_ts),
+            "end": iso(self.end_ts),
+            "answered": self.answered,
+            "missed": self.missed,
+            "duration": self.duration,
+            "recording": self.recording,
+            "hangup_cause": self.hangup_cause,
+            "party": self.party,
+            "name": self.name,
+            "state": self.state,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MissedGroup:
+    """Missed calls from one caller since they were last answered or marked done."""
+
+    number: str  # canonical key
+    party: str  # the number as last written by the PBX
+    display: str
+    count: int
+    first_ts: float
+    last_ts: float
+    last_call_uuid: str
+    queue: str
+    resolved_ts: float | None = None
+    resolved_by: str = ""  # "answered" | "callback" | "user"
+    name: str = ""
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_ts is not None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "display": self.display,
+            "name": self.name,
+            "count": self.count,
+            "first": iso(self.first_ts),
+            "last": iso(self.last_ts),
+            "last_call_uuid": self.last_call_uuid,
+            "queue": self.queue,
+            "resolved": self.resolved,
+            "resolved_at": iso(self.resolved_ts),
+            "resolved_by": self.resolved_by or None,
+        }

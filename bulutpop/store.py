@@ -1,0 +1,502 @@
+"""The durable store: one SQLite file (WAL) holding every event as received and the calls
+derived from them.
+
+Raw events are the source of truth; the `calls` table is a projection the tracker keeps
+up to date in the same transaction, so a crash can never leave one without the other.
+Writes come from one thread at a time (the tracker's writer); reads may come from any
+thread on their own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bulutpop.events import CallEvent
+from bulutpop.model import Call, MissedGroup
+from bulutpop.phone import display
+
+# Each entry moves the schema one version up; never edit a released one, append.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        received_ts REAL NOT NULL,
+        source TEXT NOT NULL,
+        dedup_key TEXT NOT NULL UNIQUE,
+        call_uuid TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        raw BLOB
+    );
+    CREATE INDEX events_by_call ON events (call_uuid, id);
+
+    CREATE TABLE rejected (
+        id INTEGER PRIMARY KEY,
+        received_ts REAL NOT NULL,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        content_type TEXT NOT NULL DEFAULT '',
+        raw BLOB NOT NULL
+    );
+
+    CREATE TABLE calls (
+        call_uuid TEXT PRIMARY KEY,
+        direction TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        dialed_users TEXT NOT NULL,
+        connected_user TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        start_ts REAL,
+        answer_ts REAL,
+        end_ts REAL,
+        duration INTEGER,
+        answered INTEGER,
+        ended INTEGER NOT NULL,
+        recording INTEGER NOT NULL,
+        hangup_cause TEXT NOT NULL,
+        party TEXT NOT NULL,
+        party_key TEXT NOT NULL,
+        missed INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        resolved_ts REAL,
+        resolved_by TEXT NOT NULL DEFAULT '',
+        resolved_call TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX calls_by_start ON calls (start_ts DESC);
+    CREATE INDEX calls_by_party ON calls (party_key, start_ts);
+    CREATE INDEX calls_open_missed ON calls (party_key, start_ts)
+        WHERE missed = 1 AND resolved_ts IS NULL;
+    CREATE INDEX calls_answered_by_party ON calls (party_key, start_ts) WHERE answered = 1;
+
+    -- "Mark done" for a caller: missed calls from them that started earlier are resolved,
+    -- including ones that only arrive later (out of order, or recovered from history).
+    CREATE TABLE dismissals (
+        party_key TEXT NOT NULL,
+        at_ts REAL NOT NULL
+    );
+    CREATE INDEX dismissals_by_party ON dismissals (party_key, at_ts);
+
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_CALL_COLUMNS = (
+    "call_uuid, direction, caller, destination, dialed_users, connected_user, queue, start_ts,"
+    " answer_ts, end_ts, duration, answered, ended, recording, hangup_cause, party, party_key,"
+    " missed, source, name, resolved_ts, resolved_by"
+)
+
+
+class StoreError(Exception):
+    """The store file cannot be opened or written; the message says what to do."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode: a committed event survives the process being killed; only a power
+    # loss can take the last commits, and fsync per event would cost every webhook ~ms.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write = _connect(path)
+            self._migrate()
+            self._read = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the call store {path}: {exc}. If the file is damaged, move it "
+                "aside and start again; a new store will be created."
+            ) from None
+        except OSError as exc:
+            raise StoreError(f"cannot create the call store {path}: {exc.strerror}") from None
+        self._read_lock = threading.Lock()
+
+    def close(self) -> None:
+        self._read.close()
+        self._write.close()
+
+    def _migrate(self) -> None:
+        (version,) = self._write.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer bulutpop (schema {version}); update the app"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                _run_migration(conn, MIGRATIONS[number], number + 1)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One committed write transaction on the writer connection."""
+        conn = self._write
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._read_lock:
+            cursor = self._read.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+
+    # -- writes (inside `transaction()`) ------------------------------------------------
+
+    @staticmethod
+    def add_event(
+        conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
+    ) -> bool:
+        """Store an event; False when the same event was stored before."""
+        cursor = conn.execute(
+            "INSERT OR IGNORE INTO events"
+            " (received_ts, source, dedup_key, call_uuid, event_type, fields, raw)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                time.time(),
+                source,
+                event.dedup_key(),
+                event.call_uuid,
+                event.event_type,
+                event.to_json(),
+                raw,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    @staticmethod
+    def events_for(conn: sqlite3.Connection, call_uuid: str) -> list[CallEvent]:
+        rows = conn.execute(
+            "SELECT fields FROM events WHERE call_uuid = ? ORDER BY id", (call_uuid,)
+        )
+        return [CallEvent.from_json(fields) for (fields,) in rows]
+
+    @staticmethod
+    def first_source(conn: sqlite3.Connection, call_uuid: str) -> str:
+        row = conn.execute(
+            "SELECT source FROM events WHERE call_uuid = ? ORDER BY id LIMIT 1", (call_uuid,)
+        ).fetchone()
+        return str(row[0]) if row else "webhook"
+
+    @staticmethod
+    def call_in(conn: sqlite3.Connection, call_uuid: str) -> Call | None:
+        """A call as the writer sees it, inside its transaction."""
+        cursor = conn.execute(
+            f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_uuid = ?", (call_uuid,)
+        )
+        cursor.row_factory = sqlite3.Row
+        row = cursor.fetchone()
+        return _call(row) if row else None
+
+    @staticmethod
+    def put_call(conn: sqlite3.Connection, call: Call) -> None:
+        """Insert or refresh a call's derived columns, keeping its resolution and name."""
+        conn.execute(
+            "INSERT INTO calls (call_uuid, direction, caller, destination, dialed_users,"
+            " connected_user, queue, start_ts, answer_ts, end_ts, duration, answered, ended,"
+            " recording, hangup_cause, party, party_key, missed, source)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (call_uuid) DO UPDATE SET direction = excluded.direction,"
+            " caller = excluded.caller, destination = excluded.destination,"
+            " dialed_users = excluded.dialed_users, connected_user = excluded.connected_user,"
+            " queue = excluded.queue, start_ts = excluded.start_ts,"
+            " answer_ts = excluded.answer_ts, end_ts = excluded.end_ts,"
+            " duration = excluded.duration, answered = excluded.answered,"
+            " ended = excluded.ended, recording = excluded.recording,"
+            " hangup_cause = excluded.hangup_cause, party = excluded.party,"
+            " party_key = excluded.party_key, missed = excluded.missed",
+            (
+                call.call_uuid,
+                call.direction,
+                call.caller,
+                call.destination,
+                json.dumps(list(call.dialed_users)),
+                call.connected_user,
+                call.queue,
+                call.start_ts,
+                call.answer_ts,
+                call.end_ts,
+                call.duration,
+                None if call.answered is None else int(call.answered),
+                int(call.ended),
+                int(call.recording),
+                call.hangup_cause,
+                call.party,
+                call.party_key,
+                int(call.missed),
+                call.source,
+            ),
+        )
+
+    @staticmethod
+    def resolve_earlier_missed(
+        conn: sqlite3.Connection, party_key: str, before_ts: float, by: str, call_uuid: str
+    ) -> int:
+        """Resolve open missed calls from `party_key` that started before an answered call."""
+        cursor = conn.execute(
+            "UPDATE calls SET resolved_ts = ?, resolved_by = ?, resolved_call = ?"
+            " WHERE missed = 1 AND resolved_ts IS NULL AND party_key = ? AND start_ts < ?",
+            (before_ts, by, call_uuid, party_key, before_ts),
+        )
+        return cursor.rowcount
+
+    @staticmethod
+    def resolve_if_later_answered(conn: sqlite3.Connection, call: Call) -> bool:
+        """A missed call that arrives after its caller was already served is born resolved."""
+        if call.start_ts is None:
+            return False
+        answered = conn.execute(
+            "SELECT start_ts, call_uuid, direction FROM calls WHERE party_key = ?"
+            " AND answered = 1 AND start_ts > ? ORDER BY start_ts LIMIT 1",
+            (call.party_key, call.start_ts),
+        ).fetchone()
+        dismissed = conn.execute(
+            "SELECT MIN(at_ts) FROM dismissals WHERE party_key = ? AND at_ts > ?",
+            (call.party_key, call.start_ts),
+        ).fetchone()[0]
+        candidates: list[tuple[float, str, str]] = []
+        if answered:
+            by = "callback" if answered[2] == "outbound" else "answered"
+            candidates.append((answered[0], by, answered[1]))
+        if dismissed is not None:
+            candidates.append((dismissed, "user", ""))
+        if not candidates:
+            return False
+        at, by, resolver = min(candidates)
+        conn.execute(
+            "UPDATE calls SET resolved_ts = ?, resolved_by = ?, resolved_call = ?"
+            " WHERE call_uuid = ? AND resolved_ts IS NULL",
+            (at, by, resolver, call.call_uuid),
+        )
+        return True
+
+    @staticmethod
+    def dismiss(conn: sqlite3.Connection, party_key: str, at_ts: float) -> int:
+        conn.execute("INSERT INTO dismissals (party_key, at_ts) VALUES (?, ?)", (party_key, at_ts))
+        cursor = conn.execute(
+            "UPDATE calls SET resolved_ts = ?, resolved_by = 'user', resolved_call = ''"
+            " WHERE missed = 1 AND resolved_ts IS NULL AND party_key = ? AND start_ts <= ?",
+            (at_ts, party_key, at_ts),
+        )
+        return cursor.rowcount
+
+    @staticmethod
+    def undismiss(conn: sqlite3.Connection, party_key: str, at_ts: float) -> int:
+        conn.execute("DELETE FROM dismissals WHERE party_key = ? AND at_ts = ?", (party_key, at_ts))
+        cursor = conn.execute(
+            "UPDATE calls SET resolved_ts = NULL, resolved_by = '', resolved_call = ''"
+            " WHERE missed = 1 AND resolved_by = 'user' AND party_key = ? AND resolved_ts = ?",
+            (party_key, at_ts),
+        )
+        return cursor.rowcount
+
+    def add_rejected(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO rejected (received_ts, source, reason, content_type, raw)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (time.time(), source, reason, content_type, raw),
+            )
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def event_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM events")[0][0])
+
+    def raw_events(self, call_uuid: str | None = None) -> list[tuple[str, bytes | None]]:
+        """(event_type, raw body) of stored events, oldest first."""
+        if call_uuid is None:
+            rows = self._query("SELECT event_type, raw FROM events ORDER BY id")
+        else:
+            rows = self._query(
+                "SELECT event_type, raw FROM events WHERE call_uuid = ? ORDER BY id",
+                (call_uuid,),
+            )
+        return [(str(r[0]), r[1]) for r in rows]
+
+    def rejected(self) -> list[tuple[str, bytes]]:
+        return [(str(r[0]), r[1]) for r in self._query("SELECT reason, raw FROM rejected")]
+
+    def call(self, call_uuid: str) -> Call | None:
+        rows = self._query(f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_uuid = ?", (call_uuid,))
+        return _call(rows[0]) if rows else None
+
+    def calls(
+        self,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        missed_only: bool = False,
+        direction: str = "",
+        search: str = "",
+        search_keys: Sequence[str] = (),
+    ) -> list[Call]:
+        """History, newest first. `search` matches the number as written or a name;
+        `search_keys` are canonical keys the caller derived from the same text."""
+        where, params = self._history_filter(missed_only, direction, search, search_keys)
+        rows = self._query(
+            f"SELECT {_CALL_COLUMNS} FROM calls {where}"
+            " ORDER BY start_ts DESC, call_uuid LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [_call(row) for row in rows]
+
+    def count_calls(
+        self,
+        *,
+        missed_only: bool = False,
+        direction: str = "",
+        search: str = "",
+        search_keys: Sequence[str] = (),
+    ) -> int:
+        where, params = self._history_filter(missed_only, direction, search, search_keys)
+        return int(self._query(f"SELECT COUNT(*) FROM calls {where}", params)[0][0])
+
+    @staticmethod
+    def _history_filter(
+        missed_only: bool, direction: str, search: str, search_keys: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if missed_only:
+            clauses.append("missed = 1")
+        if direction:
+            clauses.append("direction = ?")
+            params.append(direction)
+        if search:
+            like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            alternatives = [
+                "party LIKE ? ESCAPE '\\'",
+                "name LIKE ? ESCAPE '\\'",
+                "party_key LIKE ? ESCAPE '\\'",
+            ]
+            params.extend([like, like, like])
+            for key in search_keys:
+                alternatives.append("party_key = ?")
+                params.append(key)
+            clauses.append("(" + " OR ".join(alternatives) + ")")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def missed_groups(
+        self, *, include_resolved: bool = False, limit: int = 1000
+    ) -> list[MissedGroup]:
+        """One row per caller's open missed calls (and, optionally, per resolved episode),
+        most recent first."""
+        resolved_filter = "" if include_resolved else " AND resolved_ts IS NULL"
+        # SQLite returns the bare columns of the row holding MAX(start_ts).
+        rows = self._query(
+            "SELECT party_key, party, COUNT(*), MIN(start_ts), MAX(start_ts), call_uuid, queue,"
+            " resolved_ts, resolved_by, name FROM calls"
+            f" WHERE missed = 1{resolved_filter}"
+            " GROUP BY party_key, COALESCE(resolved_ts, -1)"
+            " ORDER BY resolved_ts IS NOT NULL, MAX(start_ts) DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            MissedGroup(
+                number=row[0],
+                party=row[1],
+                display=display(row[1]),
+                count=row[2],
+                first_ts=row[3],
+                last_ts=row[4],
+                last_call_uuid=row[5],
+                queue=row[6],
+                resolved_ts=row[7],
+                resolved_by=row[8],
+                name=row[9],
+            )
+            for row in rows
+        ]
+
+    def open_missed_count(self) -> int:
+        rows = self._query(
+            "SELECT COUNT(DISTINCT party_key) FROM calls WHERE missed = 1 AND resolved_ts IS NULL"
+        )
+        return int(rows[0][0])
+
+    def history_for(self, party_key: str, before_ts: float | None) -> tuple[int, float | None]:
+        """How many earlier calls this party made or received, and when the last one was."""
+        rows = self._query(
+            "SELECT COUNT(*), MAX(start_ts) FROM calls WHERE party_key = ? AND start_ts < ?",
+            (party_key, before_ts if before_ts is not None else time.time()),
+        )
+        return int(rows[0][0]), rows[0][1]
+
+
+def _run_migration(conn: sqlite3.Connection, script: str, version: int) -> None:
+    for statement in _statements(script):
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows where they end)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s.rstrip(";").strip()]
+
+
+def _call(row: sqlite3.Row) -> Call:
+    return Call(
+        call_uuid=row["call_uuid"],
+        direction=row["direction"],
+        caller=row["caller"],
+        destination=row["destination"],
+        dialed_users=tuple(json.loads(row["dialed_users"])),
+        connected_user=row["connected_user"],
+        queue=row["queue"],
+        start_ts=row["start_ts"],
+        answer_ts=row["answer_ts"],
+        end_ts=row["end_ts"],
+        duration=row["duration"],
+        answered=None if row["answered"] is None else bool(row["answered"]),
+        ended=bool(row["ended"]),
+        recording=bool(row["recording"]),
+        hangup_cause=row["hangup_cause"],
+        party=row["party"],
+        party_key=row["party_key"],
+        missed=bool(row["missed"]),
+        source=row["source"],
+        name=row["name"],
+        resolved_ts=row["resolved_ts"],
+        resolved_by=row["resolved_by"],
+    )

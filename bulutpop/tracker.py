@@ -1,0 +1,235 @@
+"""The call tracker: folds stored events into calls and keeps missed-call groups right.
+
+`fold` is pure: the same events, in any order and with any duplicates, give the same call.
+`CallTracker` is the one way events enter the store, whatever brought them (webhook, the
+PBX's history, a relay): it stores the event and the refreshed call in one transaction,
+then tells its subscribers what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from bulutpop.events import CallEvent
+from bulutpop.model import Call
+from bulutpop.phone import canonical_key
+from bulutpop.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Later stages of a call override earlier ones when events arrive out of order.
+_RANK = {"ringing": 0, "answer": 1, "user_hangup": 2, "hangup": 3}
+
+
+def _ordered(events: Iterable[CallEvent]) -> list[CallEvent]:
+    return sorted(events, key=lambda e: _RANK.get(e.event_type, -1))
+
+
+def _answered(events: Sequence[CallEvent], hangup: CallEvent | None) -> tuple[bool | None, str]:
+    """Whether the called side accepted the call, and a note when the evidence disagrees."""
+    evidence = any(e.event_type == "answer" for e in events) or any(
+        e.get("answer_stamp") or e.get("connected_user") or (e.number("duration") or 0) > 0
+        for e in events
+    )
+    if hangup is None:
+        return (True if evidence else None), ""
+    flag = hangup.flag("answered")
+    if flag is None:
+        return evidence, ""
+    if flag != evidence:
+        return flag, f"answered={hangup.get('answered')!r} but other fields say {evidence}"
+    return flag, ""
+
+
+def fold(
+    call_uuid: str, events: Sequence[CallEvent], mine: frozenset[str], source: str = "webhook"
+) -> tuple[Call, str]:
+    """The call these events describe, and a note if its `answered` evidence disagreed."""
+    ordered = _ordered(e for e in events if e.known_type)
+    merged: dict[str, str] = {}
+    dialed: list[str] = []
+    for event in ordered:
+        for name, value in event.fields.items():
+            if value.strip():
+                merged[name] = value.strip()
+        user = event.get("dialed_user")
+        if user and user not in dialed:
+            dialed.append(user)
+    hangups = [e for e in ordered if e.event_type == "hangup"]
+    hangup = hangups[-1] if hangups else None
+    answered, disagreement = _answered(ordered, hangup)
+    merged_event = CallEvent(merged)
+
+    direction = merged.get("direction", "").lower()
+    caller = merged.get("caller_id_number", "") or merged.get("outbound_caller_id_number", "")
+    destination = merged.get("destination_number", "")
+    if direction == "outbound" or (direction == "internal" and caller in mine):
+        party = destination
+    else:
+        party = caller
+    rang_me = bool(mine.intersection(dialed)) or destination in mine
+    ended = hangup is not None
+    missed = ended and answered is False and direction != "outbound" and rang_me
+
+    def stamp(name: str) -> float | None:
+        moment = merged_event.time(name)
+        return moment.timestamp() if moment else None
+
+    call = Call(
+        call_uuid=call_uuid,
+        direction=direction,
+        caller=caller,
+        destination=destination,
+        dialed_users=tuple(dialed),
+        # Only who really picked up; some PBX versions copy dialed_user when nobody did.
+        connected_user=merged.get("connected_user", "") if answered else "",
+        queue=merged.get("queue", ""),
+        start_ts=stamp("start_stamp"),
+        answer_ts=stamp("answer_stamp"),
+        end_ts=stamp("end_stamp"),
+        duration=merged_event.number("duration"),
+        answered=answered,
+        ended=ended,
+        recording=bool(hangup and hangup.flag("recording_present")),
+        hangup_cause=merged.get("hangup_cause", ""),
+        party=party,
+        party_key=canonical_key(party) if party else "",
+        missed=missed,
+        source=source,
+    )
+    return call, disagreement
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What changed: a call (None when only missed-call resolutions moved, e.g. after
+    "mark done"), the event that changed it, and whether the missed list moved."""
+
+    call: Call | None
+    event: CallEvent | None
+    missed_changed: bool
+
+
+Listener = Callable[[Change], None]
+
+
+class CallTracker:
+    def __init__(self, store: Store, mine: frozenset[str]) -> None:
+        self.store = store
+        self.mine = mine
+        self._listeners: list[Listener] = []
+        # One writer thread: SQLite wants one writer, and the event loop must never block
+        # on a commit.
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulutpop-store")
+        self._logged_disagreements: set[str] = set()
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _notify(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("a call listener failed")
+
+    async def _write(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    async def ingest(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
+        """Store the event durably, then notify. None when it was a duplicate."""
+        change = await self._write(self.ingest_sync, event, raw, source)
+        if change is not None:
+            self._notify(change)
+        return change
+
+    async def reject(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
+        await self._write(self.store.add_rejected, raw, reason, content_type, source)
+
+    def ingest_sync(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
+        """The transaction behind `ingest` (no notification), for callers without a loop."""
+        with self.store.transaction() as conn:
+            if not self.store.add_event(conn, event, raw, source):
+                return None
+            if not event.known_type:
+                log.info("kept an event of unknown type %r", event.event_type[:40])
+                return None
+            return self._refresh(conn, event)
+
+    def _refresh(self, conn: sqlite3.Connection, event: CallEvent) -> Change:
+        uuid = event.call_uuid
+        before = self.store.call_in(conn, uuid)
+        call = self._derive(conn, uuid)
+        resolved = self._apply_resolutions(conn, call)
+        after = self.store.call_in(conn, uuid) or call
+        missed_changed = resolved or after.missed != (before is not None and before.missed)
+        return Change(call=after, event=event, missed_changed=missed_changed)
+
+    def _derive(self, conn: sqlite3.Connection, uuid: str) -> Call:
+        call, disagreement = fold(
+            uuid, self.store.events_for(conn, uuid), self.mine, self.store.first_source(conn, uuid)
+        )
+        if disagreement and uuid not in self._logged_disagreements:
+            self._logged_disagreements.add(uuid)
+            log.warning("call %s: %s; following the answered field", uuid, disagreement)
+        self.store.put_call(conn, call)
+        return call
+
+    def _apply_resolutions(self, conn: sqlite3.Connection, call: Call) -> bool:
+        """An answered call resolves its party's earlier missed calls; a missed call whose
+        caller was already served (or dismissed) later is born resolved."""
+        resolved = False
+        if call.answered and call.party_key and call.start_ts is not None:
+            by = "callback" if call.direction == "outbound" else "answered"
+            resolved = (
+                self.store.resolve_earlier_missed(
+                    conn, call.party_key, call.start_ts, by, call.call_uuid
+                )
+                > 0
+            )
+        if call.missed:
+            resolved = self.store.resolve_if_later_answered(conn, call) or resolved
+        return resolved
+
+    async def mark_done(self, party_key: str) -> float:
+        """Resolve a caller's open missed calls; returns the mark, for `undo_done`."""
+        at = time.time()
+        await self._write(self._dismiss, party_key, at)
+        self._notify(Change(call=None, event=None, missed_changed=True))
+        return at
+
+    async def undo_done(self, party_key: str, at: float) -> None:
+        await self._write(self._undismiss, party_key, at)
+        self._notify(Change(call=None, event=None, missed_changed=True))
+
+    def _dismiss(self, party_key: str, at: float) -> None:
+        with self.store.transaction() as conn:
+            self.store.dismiss(conn, party_key, at)
+
+    def _undismiss(self, party_key: str, at: float) -> None:
+        with self.store.transaction() as conn:
+            self.store.undismiss(conn, party_key, at)
+
+    async def recompute(self, mine: frozenset[str]) -> None:
+        """Re-derive every call after the user's extensions changed."""
+        self.mine = mine
+        await self._write(self._recompute)
+        self._notify(Change(call=None, event=None, missed_changed=True))
+
+    def _recompute(self) -> None:
+        with self.store.transaction() as conn:
+            rows = conn.execute("SELECT call_uuid FROM calls ORDER BY start_ts").fetchall()
+            for (uuid,) in rows:
+                self._apply_resolutions(conn, self._derive(conn, uuid))

@@ -1,0 +1,1 @@
+"""The Qt shell: tray, popups and windows over the Qt-free core."""

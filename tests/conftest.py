@@ -1,0 +1,38 @@
+"""Fixtures shared by every test: each test gets its own config and data directories and
+an in-memory keyring, so no test can touch the user's real settings or keychain."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+
+from bulutpop.keys import MemoryKeyring
+from bulutpop.replay import bundled_scenarios, read_scenario
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_API", "pyside6")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
+
+TEST_KEY = "K12345678-1234-5678-4321-123456789012"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("BULUTPOP_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("BULUTPOP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("BULUTPOP_API_KEY", raising=False)
+    monkeypatch.delenv("BULUTPOP_API_URL", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    yield tmp_path
+    keyring.set_keyring(previous)
+
+
+def scenario(name: str) -> list[bytes]:
+    """The bodies of a bundled scenario (bulutpop/scenarios, copied from the PBX fixtures)."""
+    (path,) = [p for p in bundled_scenarios() if p.name.startswith(name)]
+    return read_scenario(path)
