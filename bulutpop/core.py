@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from bulutpop import config as config_mod
 from bulutpop.config import Config, Dirs
@@ -29,6 +29,9 @@ class Core:
     tracker: CallTracker
     keys: KeyStore
     redactor: Redactor
+    _api: PbxClient | None = field(default=None, repr=False)
+    _api_for: tuple[str, str] | None = field(default=None, repr=False)
+    _stale: list[PbxClient] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(cls, env: Mapping[str, str] | None = None, redactor: Redactor | None = None) -> Core:
@@ -63,7 +66,25 @@ class Core:
         return key
 
     def client(self) -> PbxClient:
-        return PbxClient(self.config.api_url, self.api_key())
+        """A client of its own for one command; close it when done."""
+        return PbxClient(self.config.api_url, self.api_key(), redactor=self.redactor)
+
+    def api(self) -> PbxClient:
+        """The long-lived client of the app (one HTTP session, one rate limiter), made anew
+        when the key or the API URL changes. `aclose` closes it."""
+        wanted = (self.config.api_url, self.api_key())
+        if self._api is None or self._api_for != wanted:
+            if self._api is not None:
+                self._stale.append(self._api)
+            self._api = PbxClient(wanted[0], wanted[1], redactor=self.redactor)
+            self._api_for = wanted
+        return self._api
+
+    async def aclose(self) -> None:
+        for client in [*self._stale, *([self._api] if self._api else [])]:
+            await client.close()
+        self._stale.clear()
+        self._api = None
 
     def extension(self) -> str:
         if not self.config.extension:

@@ -1,0 +1,306 @@
+"""A fake Bulutsantralim API (PBX-API.md §1 and §3) served by a real aiohttp application.
+
+Used by the test suite and by the app's demo mode, so it behaves like the PBX where it
+matters to a client: plain-text bodies, 400 for an invalid key *with the key echoed back*,
+the recording rate limit, one-hour recording links, and byte ranges for streaming players.
+
+All state lives in a `FakePbxState` stored on the application under `STATE`; tests create
+one, mutate it (add recordings, inject failures, move the clock) and inspect what the fake
+received. Nothing here logs the API key: the access log prints paths without query strings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import math
+import re
+import sys
+import time
+import uuid
+import wave
+from array import array
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+
+log = logging.getLogger(__name__)
+
+# Looks like a real key and is obviously not one; for the demo mode.
+DEMO_KEY = "K00000000-0000-0000-0000-000000000000"
+DEFAULT_EXTENSIONS = frozenset({"1001", "1002", "1003"})
+RECORDING_LIFETIME = 3600.0  # the PBX's recording links live one hour
+STREAM_CHUNK = 16 * 1024
+
+_DOMESTIC = re.compile(r"90\d{10}")
+_INTERNATIONAL = re.compile(r"00\d{6,15}")
+# Short numbers the PBX can dial besides extensions: 3-digit emergency/public services
+# (112, 155) and 7-digit 444 service numbers. "1234" stays invalid, as in the PBX's example.
+_SHORT = re.compile(r"1\d{2}|444\d{4}")
+
+
+@dataclass
+class Failure:
+    """A reply to send instead of the real one, for fault-injection."""
+
+    status: int
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakePbxState:
+    key: str = field(repr=False)
+    extensions: set[str] = field(default_factory=lambda: set(DEFAULT_EXTENSIONS))
+    # call_uuid -> audio (WAV or MP3 bytes); a call without an entry has no recording.
+    recordings: dict[str, bytes] = field(default_factory=dict, repr=False)
+    # Every /originate request's query as received, key included (so tests can check it
+    # was sent); repr=False keeps it out of reprs.
+    originates: list[dict[str, str]] = field(default_factory=list, repr=False)
+    recording_requests: int = 0  # every /recording_url request, rejected ones included
+    recording_limit: int = 5
+    recording_window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    originate_delay: float = 0.0  # seconds to wait before answering /originate
+    # Base for recording links; None derives it from the request (scheme + Host header).
+    base_url: str | None = None
+    recording_lifetime: float = RECORDING_LIFETIME
+    # Replies to send, first one first, instead of handling the next API request(s).
+    fail_next: list[Failure] = field(default_factory=list)
+    # Serve only this many bytes of a recording, then drop the connection.
+    truncate_downloads_at: int | None = None
+    # recording link id -> (call_uuid, expiry time on `clock`)
+    links: dict[str, tuple[str, float]] = field(default_factory=dict, init=False, repr=False)
+    _recent: deque[float] = field(default_factory=deque, init=False, repr=False)
+
+    def fail(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
+        """Make the next API request (originate or recording_url) fail this way."""
+        self.fail_next.append(Failure(status, body, dict(headers or {})))
+
+    def _rate_limited(self) -> bool:
+        """Sliding-window limit; a request that is let through takes a slot."""
+        now = self.clock()
+        while self._recent and self._recent[0] <= now - self.recording_window:
+            self._recent.popleft()
+        if len(self._recent) >= self.recording_limit:
+            return True
+        self._recent.append(now)
+        return False
+
+
+STATE = web.AppKey("bulutpop_fakepbx_state", FakePbxState)
+
+
+def _text(status: int, body: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=body, headers=headers)
+
+
+def _injected(state: FakePbxState) -> web.Response | None:
+    if not state.fail_next:
+        return None
+    failure = state.fail_next.pop(0)
+    return _text(failure.status, failure.body, failure.headers)
+
+
+def _bad_key(state: FakePbxState, sent: str) -> web.Response | None:
+    if sent == state.key:
+        return None
+    # The real PBX echoes whatever key it got; clients must cope with that.
+    return _text(400, f"Gecersiz anahtar: {sent}")
+
+
+def _valid_destination(state: FakePbxState, number: str) -> bool:
+    return (
+        number in state.extensions
+        or _DOMESTIC.fullmatch(number) is not None
+        or _INTERNATIONAL.fullmatch(number) is not None
+        or _SHORT.fullmatch(number) is not None
+    )
+
+
+async def _originate(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    query = dict(request.query)
+    state.originates.append(query)  # before any delay: a client that gives up was still seen
+    log.info(
+        "fake PBX: originate extension=%s destination=%s",
+        query.get("extension"),
+        query.get("destination"),
+    )
+    if state.originate_delay > 0:
+        await asyncio.sleep(state.originate_delay)
+    if (injected := _injected(state)) is not None:
+        return injected
+    if (rejected := _bad_key(state, query.get("key", ""))) is not None:
+        return rejected
+    for name in ("extension", "destination"):
+        if not query.get(name):
+            return _text(400, f"missing parameter: {name}")
+    extension, destination = query["extension"], query["destination"]
+    if extension not in state.extensions:
+        return _text(400, f"extension {extension} not found")
+    if not _valid_destination(state, destination):
+        return _text(400, f"invalid destination: {destination}")
+    caller_id = query.get("caller_id")
+    if caller_id is not None and not _DOMESTIC.fullmatch(caller_id):
+        return _text(400, f"invalid caller_id: {caller_id}")
+    manual = query.get("manual_answer")
+    if manual is not None and manual not in ("true", "false"):
+        return _text(400, f"invalid manual_answer: {manual}")
+    timeout = query.get("timeout")
+    if timeout is not None and not (timeout.isdigit() and 10 <= int(timeout) <= 60):
+        return _text(400, f"invalid timeout: {timeout}")
+    return _text(200, str(uuid.uuid4()))
+
+
+async def _recording_url(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    state.recording_requests += 1
+    # The reference specifies a form POST; the seed document shows a GET with a query.
+    fields = dict(await request.post()) if request.method == "POST" else dict(request.query)
+    if (injected := _injected(state)) is not None:
+        return injected
+    if (rejected := _bad_key(state, str(fields.get("key", "")))) is not None:
+        return rejected
+    if state._rate_limited():
+        return _text(429, "Rate limit exceeded")
+    call_uuid = str(fields.get("call_uuid", ""))
+    if not call_uuid:
+        return _text(400, "missing parameter: call_uuid")
+    if call_uuid not in state.recordings:
+        return _text(400, f"cannot find call with call_uuid {call_uuid}")
+    link_id = f"R{uuid.uuid4()}"
+    state.links[link_id] = (call_uuid, state.clock() + state.recording_lifetime)
+    base = state.base_url or f"{request.scheme}://{request.host}"
+    return _text(200, f"{base.rstrip('/')}/recording/{link_id}")
+
+
+def _content_type(data: bytes) -> str:
+    if data[:4] == b"RIFF":
+        return "audio/wav"
+    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    return "application/octet-stream"
+
+
+def _byte_range(request: web.Request, size: int) -> tuple[int, int] | None:
+    """The requested single range as [start, end), or None for the whole body.
+
+    Raises HTTPRequestRangeNotSatisfiable for a range outside the content.
+    """
+    if "Range" not in request.headers:
+        return None
+    try:
+        rng = request.http_range  # parses one `bytes=a-b`, `a-` or `-n` range
+    except ValueError:
+        # Multiple or malformed ranges: RFC 9110 lets a server ignore Range entirely.
+        return None
+    start, stop = rng.start, rng.stop
+    if start is not None and start < 0:  # suffix range: the last -start bytes
+        start = max(size + start, 0)
+        stop = size
+    start = start or 0
+    stop = size if stop is None else min(stop, size)
+    if start >= size or start >= stop:
+        raise web.HTTPRequestRangeNotSatisfiable(headers={"Content-Range": f"bytes */{size}"})
+    return start, stop
+
+
+async def _recording(request: web.Request) -> web.StreamResponse:
+    state = request.app[STATE]
+    link = state.links.get(request.match_info["link_id"])
+    if link is None:
+        raise web.HTTPNotFound(text="recording not found")
+    call_uuid, expires = link
+    if state.clock() >= expires or call_uuid not in state.recordings:
+        state.links.pop(request.match_info["link_id"], None)
+        raise web.HTTPNotFound(text="recording not found")
+    data = state.recordings[call_uuid]
+    size = len(data)
+    span = _byte_range(request, size)
+    start, stop = span if span is not None else (0, size)
+
+    response = web.StreamResponse(status=206 if span is not None else 200)
+    response.content_type = _content_type(data)
+    response.content_length = stop - start
+    response.headers["Accept-Ranges"] = "bytes"
+    if span is not None:
+        response.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+    await response.prepare(request)
+    if request.method == "HEAD":
+        return response
+
+    # Write in chunks so clients see a real stream (and progress), not one buffer.
+    limit = stop
+    if state.truncate_downloads_at is not None:
+        limit = min(stop, start + state.truncate_downloads_at)
+    for offset in range(start, limit, STREAM_CHUNK):
+        await response.write(data[offset : min(offset + STREAM_CHUNK, limit)])
+    if limit < stop and request.transport is not None:
+        request.transport.close()  # simulate a dropped connection mid-body
+        return response
+    await response.write_eof()
+    return response
+
+
+def make_app(state: FakePbxState) -> web.Application:
+    app = web.Application()
+    app[STATE] = state
+    app.router.add_get("/originate", _originate)
+    for path in ("/recording_url", "/recording_url/"):
+        app.router.add_post(path, _recording_url)
+        app.router.add_get(path, _recording_url)
+    app.router.add_get("/recording/{link_id}", _recording)
+    return app
+
+
+class _PathOnlyAccessLogger(AbstractAccessLogger):
+    """aiohttp's default access log prints the query string, i.e. the API key."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            "%s %s %s %s (%.3fs)",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
+
+
+async def start(
+    state: FakePbxState, host: str = "127.0.0.1", port: int = 0
+) -> tuple[web.AppRunner, str]:
+    """Serve the fake PBX; returns the runner (call `cleanup()` to stop) and its base URL."""
+    runner = web.AppRunner(make_app(state), access_log_class=_PathOnlyAccessLogger)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    url_host = f"[{host}]" if ":" in host else host
+    return runner, f"http://{url_host}:{site.port}"
+
+
+def tone_wav(seconds: float = 2.0, rate: int = 8000, frequency: float = 440.0) -> bytes:
+    """A mono 16-bit WAV with a sine tone: a small, valid recording for demos and tests."""
+    count = max(int(seconds * rate), 0)
+    amplitude = 0.3 * 32767  # well below clipping
+    samples = array(
+        "h", (int(amplitude * math.sin(2 * math.pi * frequency * i / rate)) for i in range(count))
+    )
+    if sys.byteorder == "big":  # WAV samples are little-endian
+        samples.byteswap()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(samples.tobytes())
+    return buffer.getvalue()

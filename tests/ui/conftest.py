@@ -1,0 +1,100 @@
+"""GUI test fixtures: a qasync loop (pattern A in ENVIRONMENT.md: sync tests drive
+coroutines with `run_until_complete`), a real core in a temporary directory, the real
+webhook receiver and the fake PBX on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import aiohttp
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from bulutpop.core import Core
+from bulutpop.fakepbx import FakePbxState, start, tone_wav
+from bulutpop.receiver import Receiver
+from bulutpop.replay import post_bodies
+from bulutpop.ui.bridge import CoreBridge
+from tests.conftest import TEST_KEY
+
+T = TypeVar("T")
+
+
+class Loop:
+    """The test's qasync loop; unhandled async errors fail the test."""
+
+    def __init__(self, app: QApplication) -> None:
+        self.loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(self.loop)
+        self.errors: list[dict[str, Any]] = []
+        self.loop.set_exception_handler(lambda _loop, context: self.errors.append(context))
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(coro)
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+        self.loop.close()
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def qloop(qapp: QApplication) -> Iterator[Loop]:
+    loop = Loop(qapp)
+    yield loop
+    loop.close()
+    assert not loop.errors, loop.errors
+
+
+@pytest.fixture
+def fake_pbx(qloop: Loop) -> Iterator[FakePbxState]:
+    state = FakePbxState(key=TEST_KEY)
+    state.recordings["6f1c2b1e-8a1d-4c57-9f0e-2d4b1c9e0a01"] = tone_wav(1.0)
+    runner, base = qloop.run(start(state))
+    state.base_url = base
+    yield state
+    qloop.run(runner.cleanup())
+
+
+@pytest.fixture
+def core(qloop: Loop, fake_pbx: FakePbxState, monkeypatch: pytest.MonkeyPatch) -> Iterator[Core]:
+    assert fake_pbx.base_url
+    monkeypatch.setenv("BULUTPOP_API_URL", fake_pbx.base_url)
+    monkeypatch.setenv("BULUTPOP_API_KEY", TEST_KEY)
+    c = Core.open()
+    qloop.run(c.update_config(c.config.with_value("extension", "1001")))
+    yield c
+    qloop.run(c.aclose())
+    c.close()
+
+
+@pytest.fixture
+def bridge(core: Core) -> Iterator[CoreBridge]:
+    b = CoreBridge(core)
+    yield b
+    b.detach()
+
+
+@dataclass
+class Webhook:
+    url: str
+    loop: Loop
+
+    def post(self, *bodies: bytes) -> list[int]:
+        async def go() -> list[int]:
+            async with aiohttp.ClientSession() as session:
+                return await post_bodies(self.url, bodies, session)
+
+        return self.loop.run(go())
+
+
+@pytest.fixture
+def webhook(qloop: Loop, core: Core) -> Iterator[Webhook]:
+    receiver = Receiver(core.tracker, core.config.token, "127.0.0.1", 0)
+    qloop.run(receiver.start())
+    yield Webhook(f"http://127.0.0.1:{receiver.port}/events/{core.config.token}", qloop)
+    qloop.run(receiver.stop())
