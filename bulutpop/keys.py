@@ -1,0 +1,327 @@
+"""Where the Bulutsantralim API key lives: the operating system's keyring, never a file.
+
+`KeyStore` is the only code that talks to `keyring`. It
+
+* prefers ``BULUTPOP_API_KEY`` from the environment (for CI, kiosks and headless boxes),
+  otherwise reads the keyring entry service ``"bulutpop"`` / username ``"api_key"``;
+* turns every keyring failure (locked collection, no backend, D-Bus gone, …) into one
+  `KeyStoreError` whose message tells the user what to do and never contains the key;
+* treats ``None`` as "not stored" and guards ``delete_password``, which raises when the
+  entry is absent;
+* refuses to store the key in a backend that would not protect it (plaintext files,
+  ``keyrings.alt``, the fail and null backends) instead of falling back silently;
+* can say which backend holds the key, with a warning when that backend is weak
+  (`KeyStore.status`, in the spirit of Vorta's ``get_backend_warning``).
+
+Keyring calls block (D-Bus round trips, a possible unlock prompt): the UI runs them through
+``loop.run_in_executor``.
+
+Insecure-backend heuristic (see `_assess`): a backend is refused for storing when it is
+``keyring.backends.fail.Keyring`` (no keyring at all), ``keyring.backends.null.Keyring``
+(silently stores nothing), a chainer with no usable backend or whose first backend (the one
+``set_password`` writes to) is refused, any class from the ``keyrings.alt`` distribution
+(module name ``keyrings.alt.*``; its own README says its backends "may have security risks"),
+or any class whose name contains ``Plaintext``. Backends are recognised by module and class
+name so that ``keyrings.alt`` need not be importable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import keyring
+import keyring.backend
+import keyring.errors
+from keyring.backends import chainer, fail, null
+
+SERVICE = "bulutpop"
+USERNAME = "api_key"
+ENV_VAR = "BULUTPOP_API_KEY"
+
+KeySource = Literal["env", "keyring", "none"]
+
+MIN_KEY_LENGTH = 8
+MAX_KEY_LENGTH = 200
+
+_LOCKED = "The system keyring is locked: unlock it (log in to your desktop session) and try again"
+_NO_KEYRING = (
+    "No system keyring is available: install and start a Secret Service "
+    f"(e.g. gnome-keyring) or set {ENV_VAR}"
+)
+_USE_REAL_KEYRING = (
+    f"use a real system keyring (Secret Service, macOS Keychain, Windows Credential Manager) "
+    f"or set {ENV_VAR}"
+)
+
+
+class KeyStoreError(Exception):
+    """The keyring could not be used; the message says what to do. Never contains the key."""
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """Where `KeyStore.get` finds the key and which keyring backend is in use.
+
+    ``source`` is ``"env"``, ``"keyring"`` or ``"none"``; ``backend`` is a human name of the
+    keyring backend; ``warning`` is ``""`` or a sentence for the user (weak backend, keyring
+    locked or unavailable).
+    """
+
+    source: KeySource
+    backend: str
+    warning: str
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that keeps passwords in this process only; they are gone at exit.
+
+    Used by the tests and by ``bulutpop demo`` (``keyring.set_keyring(MemoryKeyring())``).
+    Its negative priority keeps keyring's auto-detection and the chainer from ever choosing
+    it: it is only used when selected explicitly (or via ``PYTHON_KEYRING_BACKEND``).
+    Like the real backends, ``delete_password`` raises `PasswordDeleteError` when absent.
+    """
+
+    priority = -10.0
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
+        self._lock = threading.Lock()
+        self._passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        with self._lock:
+            return self._passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        with self._lock:
+            self._passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        with self._lock:
+            try:
+                del self._passwords[(service, username)]
+            except KeyError:
+                raise keyring.errors.PasswordDeleteError("No such password") from None
+
+
+@dataclass(frozen=True)
+class _Assessment:
+    name: str
+    warning: str
+    can_store: bool
+
+
+_FRIENDLY_NAMES = {
+    "keyring.backends.SecretService.Keyring": "Secret Service",
+    "keyring.backends.libsecret.Keyring": "Secret Service (libsecret)",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+    "keyring.backends.kwallet.DBusKeyringKWallet4": "KWallet 4",
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.fail.Keyring": "none",
+    "keyring.backends.null.Keyring": "null (stores nothing)",
+    f"{__name__}.MemoryKeyring": "in memory (forgotten at exit)",
+}
+
+
+def _qualified_name(backend: keyring.backend.KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _friendly_name(backend: keyring.backend.KeyringBackend) -> str:
+    known = _FRIENDLY_NAMES.get(_qualified_name(backend))
+    if known is not None:
+        return known
+    cls = type(backend)
+    if cls.__module__.startswith("keyrings.alt."):
+        return f"{cls.__name__} (keyrings.alt)"
+    return str(backend.name)
+
+
+def _assess(backend: keyring.backend.KeyringBackend) -> _Assessment:
+    """Name the backend, and say whether the API key may be stored in it and why not."""
+    name = _friendly_name(backend)
+    cls = type(backend)
+    if isinstance(backend, fail.Keyring):
+        return _Assessment(name, _NO_KEYRING, can_store=False)
+    if isinstance(backend, null.Keyring):
+        return _Assessment(
+            name,
+            f"The null keyring is selected (PYTHON_KEYRING_BACKEND?): it stores nothing; "
+            f"{_USE_REAL_KEYRING}",
+            can_store=False,
+        )
+    if isinstance(backend, chainer.ChainerBackend):
+        chained: list[keyring.backend.KeyringBackend] = list(backend.backends)
+        if not chained:
+            return _Assessment("none", _NO_KEYRING, can_store=False)
+        first = _assess(chained[0])  # set_password writes to the first one
+        others = [a for a in map(_assess, chained[1:]) if a.warning]
+        warning = first.warning or (others[0].warning if others else "")
+        more = f" (+{len(chained) - 1} more)" if len(chained) > 1 else ""
+        return _Assessment(first.name + more, warning, first.can_store)
+    if "plaintext" in cls.__name__.lower():
+        return _Assessment(
+            name,
+            f"The keyring backend {name} stores secrets unencrypted in a file; "
+            f"bulutpop will not store the API key there: {_USE_REAL_KEYRING}",
+            can_store=False,
+        )
+    if cls.__module__.startswith("keyrings.alt."):
+        return _Assessment(
+            name,
+            f"The keyring backend {name} is not a system keyring and may not protect "
+            f"secrets; bulutpop will not store the API key there: {_USE_REAL_KEYRING}",
+            can_store=False,
+        )
+    if isinstance(backend, MemoryKeyring):
+        return _Assessment(
+            name, "The API key is kept in memory only and is forgotten at exit", can_store=True
+        )
+    return _Assessment(name, "", can_store=True)
+
+
+def _error_for(exc: BaseException, doing: str) -> KeyStoreError:
+    """A user-facing error for a failed keyring call; uses only the exception's type."""
+    if isinstance(exc, keyring.errors.KeyringLocked):
+        return KeyStoreError(_LOCKED)
+    if isinstance(exc, keyring.errors.NoKeyringError):
+        return KeyStoreError(_NO_KEYRING)
+    if isinstance(exc, keyring.errors.InitError):
+        return KeyStoreError(
+            f"The system keyring could not be opened while {doing} ({type(exc).__name__}): "
+            "check that your keyring service is running and unlocked, then try again"
+        )
+    return KeyStoreError(
+        f"The system keyring failed while {doing} ({type(exc).__name__}): "
+        f"check that your keyring service is running and unlocked, or set {ENV_VAR}"
+    )
+
+
+def validate_key(key: str) -> str:
+    """Return the key without surrounding whitespace, or raise ValueError saying what's wrong.
+
+    The check is loose (the PBX is the judge); it catches empty pastes, pasted sentences and
+    stray line breaks. Messages describe the problem, never the key itself.
+    """
+    key = key.strip()
+    if not key:
+        raise ValueError("The API key is empty")
+    if any(ch.isspace() for ch in key):
+        raise ValueError("The API key must not contain spaces or line breaks")
+    if not key.isprintable():
+        raise ValueError("The API key contains invisible control characters")
+    if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
+        raise ValueError(
+            f"The API key should be {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters long, "
+            f"this one has {len(key)}"
+        )
+    return key
+
+
+class KeyStore:
+    """Read, store and forget the API key.
+
+    ``env`` defaults to ``os.environ``; ``backend`` defaults to the process-wide keyring
+    (``keyring.get_keyring()``, looked up on every call so ``keyring.set_keyring`` applies).
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        backend: keyring.backend.KeyringBackend | None = None,
+    ) -> None:
+        self._env: Mapping[str, str] = os.environ if env is None else env
+        self._backend = backend
+
+    def _keyring(self) -> keyring.backend.KeyringBackend:
+        if self._backend is not None:
+            return self._backend
+        try:
+            return keyring.get_keyring()
+        except Exception as exc:  # backend detection/loading failed (bad config, D-Bus)
+            raise _error_for(exc, "loading the keyring backend") from exc
+
+    def _env_key(self) -> str | None:
+        value = self._env.get(ENV_VAR, "").strip()
+        return value or None
+
+    def _keyring_get(self) -> str | None:
+        backend = self._keyring()
+        try:
+            return backend.get_password(SERVICE, USERNAME)
+        # Backends raise their own errors too (secretstorage, jeepney, win32): all of them
+        # mean "the keyring can't be used right now" to the user.
+        except Exception as exc:
+            raise _error_for(exc, "reading the API key") from exc
+
+    def get(self) -> str | None:
+        """The key from ``BULUTPOP_API_KEY`` if set, else from the keyring; None if not stored.
+
+        Raises `KeyStoreError` when the keyring is locked, missing or failing.
+        """
+        return self._env_key() or self._keyring_get()
+
+    def set(self, key: str) -> None:
+        """Store the key (surrounding whitespace removed) in the keyring.
+
+        Raises ValueError when the key is obviously malformed, `KeyStoreError` when the
+        backend would not protect it (plaintext, fail, null) or the keyring fails.
+        """
+        key = validate_key(key)
+        backend = self._keyring()
+        assessment = _assess(backend)
+        if not assessment.can_store:
+            raise KeyStoreError(assessment.warning)
+        try:
+            backend.set_password(SERVICE, USERNAME, key)
+        except Exception as exc:
+            # `from None`: the backend's exception was raised with the key in its arguments.
+            raise _error_for(exc, "storing the API key") from None
+
+    def delete(self) -> bool:
+        """Forget the key stored in the keyring; False if there was none.
+
+        ``BULUTPOP_API_KEY`` is not touched (it is not ours to change).
+        """
+        if self._keyring_get() is None:
+            return False
+        backend = self._keyring()
+        try:
+            backend.delete_password(SERVICE, USERNAME)
+        except keyring.errors.PasswordDeleteError as exc:
+            if self._keyring_get() is None:  # someone else deleted it meanwhile
+                return False
+            raise _error_for(exc, "deleting the API key") from exc
+        except Exception as exc:
+            raise _error_for(exc, "deleting the API key") from exc
+        return True
+
+    def status(self) -> KeyStatus:
+        """Where the key comes from and how well the backend protects it. Never raises.
+
+        Reads the keyring (to tell ``"keyring"`` from ``"none"``) unless the environment
+        variable is set; a keyring failure is reported in ``warning`` with source ``"none"``.
+        """
+        try:
+            backend = self._keyring()
+        except KeyStoreError as exc:
+            return KeyStatus(
+                source="env" if self._env_key() else "none", backend="none", warning=str(exc)
+            )
+        assessment = _assess(backend)
+        if self._env_key() is not None:
+            # "Set BULUTPOP_API_KEY" would be no advice; a weak backend is still worth a word.
+            warning = "" if assessment.warning == _NO_KEYRING else assessment.warning
+            return KeyStatus("env", assessment.name, warning)
+        try:
+            stored = self._keyring_get() is not None
+        except KeyStoreError as exc:
+            return KeyStatus("none", assessment.name, str(exc))
+        return KeyStatus("keyring" if stored else "none", assessment.name, assessment.warning)

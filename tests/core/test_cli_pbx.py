@@ -1,0 +1,90 @@
+"""`bulutpop dial` and `bulutpop recording` as subprocesses against the fake PBX."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bulutpop.fakepbx import FakePbxState, start, tone_wav
+from tests.conftest import TEST_KEY
+
+UUID = "6f1c2b1e-8a1d-4c57-9f0e-2d4b1c9e0a01"
+
+
+async def run(*args: str, key: str = TEST_KEY, api: str = "") -> tuple[int, str, str]:
+    env = {**os.environ, "BULUTPOP_API_KEY": key, "BULUTPOP_API_URL": api}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bulutpop",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+async def pbx() -> AsyncIterator[tuple[FakePbxState, str]]:
+    state = FakePbxState(key=TEST_KEY)
+    state.recordings[UUID] = tone_wav(1.0)
+    runner, base = await start(state)
+    yield state, base
+    await runner.cleanup()
+
+
+async def configure(api: str) -> None:
+    assert (await run("config", "set", "extension", "1001", api=api))[0] == 0
+
+
+async def test_dial_sends_one_originate_and_prints_the_uuid(pbx: tuple[FakePbxState, str]) -> None:
+    state, api = pbx
+    await configure(api)
+    code, out, err = await run("dial", "0532 123 45 67", "--manual-answer", api=api)
+    assert code == 0, err
+    assert len(out.strip()) == 36
+    (request,) = state.originates
+    assert request["extension"] == "1001" and request["destination"] == "905321234567"
+    assert request["manual_answer"] == "true" and request["key"] == TEST_KEY
+
+
+async def test_dial_with_a_wrong_key_exits_1_without_showing_it(
+    pbx: tuple[FakePbxState, str],
+) -> None:
+    _, api = pbx
+    await configure(api)
+    wrong = "K99999999-9999-9999-9999-999999999999"
+    code, out, err = await run("dial", "05321234567", key=wrong, api=api)
+    assert code == 1 and "key" in err.lower()
+    assert wrong not in out + err
+
+
+async def test_dial_unknown_extension_shows_the_pbx_message(
+    pbx: tuple[FakePbxState, str],
+) -> None:
+    _, api = pbx
+    assert (await run("config", "set", "extension", "1005", api=api))[0] == 0
+    code, _, err = await run("dial", "05321234567", api=api)
+    assert code == 1 and "extension 1005 not found" in err
+
+
+async def test_recording_is_saved(pbx: tuple[FakePbxState, str], tmp_path: Path) -> None:
+    _, api = pbx
+    target = tmp_path / "rec.wav"
+    code, _, err = await run("recording", UUID, "-o", str(target), api=api)
+    assert code == 0, err
+    assert target.read_bytes() == tone_wav(1.0)
+
+
+async def test_recording_of_an_unknown_call_exits_1(pbx: tuple[FakePbxState, str]) -> None:
+    _, api = pbx
+    code, _, err = await run("recording", "no-such-call", api=api)
+    assert code == 1 and "no-such-call" in err
