@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from bulutpop import config as config_mod
 from bulutpop.config import Config, Dirs
@@ -103,11 +105,22 @@ class Core:
             await self.tracker.recompute(config.my_extensions)
 
 
-def setup_logging(redactor: Redactor, level: int = logging.INFO) -> None:
-    """Log to stderr through the redactor; nothing reaches a handler unredacted."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+def setup_logging(
+    redactor: Redactor, level: int = logging.INFO, log_file: Path | None = None
+) -> None:
+    """Log to stderr (and a rotating file) through the redactor: no handler ever sees the
+    API key or the webhook token."""
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            )
+        )
     root = logging.getLogger()
-    root.addHandler(handler)
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
     root.setLevel(level)
     install(redactor, root)

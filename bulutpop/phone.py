@@ -84,7 +84,10 @@ def parse(text: str) -> PhoneNumber:
         shown = phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
         return PhoneNumber(text, "number", e164, shown, f"00{number.country_code}{national}", e164)
 
+    # phonenumbers brackets area codes, "(0212) 320 50 62"; Turkish offices write them
+    # without: "0212 320 50 62", like mobiles ("0532 123 45 67").
     shown = phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    shown = shown.replace("(", "").replace(")", "")
     if len(national) < _DOMESTIC_LENGTH:
         return PhoneNumber(text, "service", national, shown, national, e164)
     return PhoneNumber(text, "number", e164, shown, f"{TR_COUNTRY_CODE}{national}", e164)

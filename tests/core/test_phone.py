@@ -19,7 +19,7 @@ ISTANBUL = PhoneNumber(
     raw="",
     kind="number",
     key="+902123205062",
-    display="(0212) 320 50 62",
+    display="0212 320 50 62",
     destination="902123205062",
     e164="+902123205062",
 )

@@ -1,0 +1,351 @@
+"""The tray application: one asyncio loop inside Qt's (qasync), the core's receiver,
+tracker and API client, and the windows, created when first needed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from types import TracebackType
+
+import platformdirs
+
+from bulutpop import __version__
+from bulutpop.config import ConfigError, Dirs
+from bulutpop.core import Core, setup_logging
+from bulutpop.demo import DemoBackend
+from bulutpop.keys import KeyStoreError
+from bulutpop.receiver import Receiver, ReceiverError
+from bulutpop.redact import Redactor
+from bulutpop.store import StoreError
+
+os.environ.setdefault("QT_API", "pyside6")
+
+import qasync
+from PySide6.QtCore import QCoreApplication, QObject, QUrl
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from bulutpop.ui import assets
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
+from bulutpop.ui.i18n import Translations
+from bulutpop.ui.missed import MissedWindow, describe_error
+from bulutpop.ui.tasks import TaskSet
+from bulutpop.ui.tray import Shell, ShellActions
+
+log = logging.getLogger(__name__)
+
+
+def _ring_player() -> Callable[[], None] | None:
+    """A ring sound through QtMultimedia, or None where it cannot load (no libpulse)."""
+    try:
+        from PySide6.QtMultimedia import QSoundEffect
+    except ImportError as exc:
+        log.warning("no ring sound: %s", exc)
+        return None
+    effect = QSoundEffect(QCoreApplication.instance())
+    effect.setSource(QUrl.fromLocalFile(str(assets.path("sounds", "ring.wav"))))
+    effect.setVolume(0.6)
+    return effect.play
+
+
+class DesktopApp(QObject):
+    """Owns the windows and wires them to the core; holds no call rules of its own."""
+
+    def __init__(
+        self,
+        core: Core,
+        translations: Translations,
+        quit: Callable[[], None],
+        *,
+        use_tray: bool | None = None,
+        demo: DemoBackend | None = None,
+    ) -> None:
+        super().__init__()
+        self.core = core
+        self.bridge = CoreBridge(core, self)
+        self.translations = translations
+        self.demo = demo
+        self.tasks = TaskSet()
+        self._quit = quit
+        self._windows: dict[str, QWidget] = {}
+        self.receiver = Receiver(
+            core.tracker,
+            core.config.token,
+            core.config.listen_host,
+            core.config.listen_port,
+            core.config.allow_from,
+        )
+        self.shell = Shell(
+            self.bridge,
+            ShellActions(
+                missed=self.show_missed,
+                history=self.show_history,
+                dial=lambda: self.show_dial(""),
+                settings=lambda: self.show_settings(first_run=False),
+                about=self.show_about,
+                quit=self.quit,
+                toggle_pause=self.set_paused,
+            ),
+            use_tray=use_tray,
+        )
+        from bulutpop.ui.popup import PopupManager
+
+        self.popups = PopupManager(self.bridge, ring=_ring_player())
+
+    async def start(self) -> None:
+        try:
+            await self.receiver.start()
+        except ReceiverError as exc:
+            self.shell.set_problem(str(exc))
+            self._warn(self.tr("The call receiver could not start"), str(exc))
+        else:
+            self.shell.set_listening(f"{self.receiver.host}:{self.receiver.port}")
+        if self.demo is not None:
+            url = f"http://127.0.0.1:{self.receiver.port}{self.core.config.webhook_path()}"
+            self.tasks.start(self.demo.play(url), name="demo")
+        if await self._needs_setup():
+            self.show_settings(first_run=True)
+
+    async def _needs_setup(self) -> bool:
+        try:
+            key = await asyncio.get_running_loop().run_in_executor(None, self.core.keys.get)
+        except KeyStoreError as exc:
+            self.shell.set_problem(str(exc))
+            return False
+        return not key or not self.core.config.extension
+
+    async def stop(self) -> None:
+        self.tasks.cancel()
+        await self.tasks.drain()
+        self.popups.close_all()
+        for window in self._windows.values():
+            window.close()
+        self.shell.close()
+        await self.receiver.stop()
+        await self.core.aclose()
+        self.bridge.detach()
+
+    def quit(self) -> None:
+        self._quit()
+
+    # -- windows ----------------------------------------------------------------------
+
+    def _window(self, name: str, make: Callable[[], QWidget]) -> QWidget:
+        window = self._windows.get(name)
+        if window is None:
+            window = self._windows[name] = make()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def show_missed(self) -> None:
+        self._window("missed", lambda: MissedWindow(self.bridge))
+
+    def show_history(self) -> None:
+        from bulutpop.ui.history import HistoryWindow
+
+        def make() -> QWidget:
+            window = HistoryWindow(self.bridge)
+            window.playRequested.connect(self.play)
+            return window
+
+        self._window("history", make)
+
+    def show_dial(self, number: str) -> None:
+        from bulutpop.ui.dial import DialDialog
+
+        dialog = DialDialog(self.bridge, number)
+        self._windows["dial"] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def play(self, call: object) -> None:
+        from bulutpop.ui.player import PlayerWindow
+
+        player = self._window("player", lambda: PlayerWindow(self.bridge))
+        assert isinstance(player, PlayerWindow)
+        self.tasks.start(player.open_call(call), name="player")  # type: ignore[arg-type]
+
+    def show_settings(self, first_run: bool) -> None:
+        from bulutpop.ui.settings import SettingsDialog
+
+        dialog = SettingsDialog(self.bridge, first_run=first_run)
+        dialog.finished.connect(lambda _result: self._settings_closed())
+        self._windows["settings"] = dialog
+        dialog.show()
+        dialog.raise_()
+
+    def _settings_closed(self) -> None:
+        config = self.core.config
+        self.translations.apply(config.language)
+        if (config.listen_host, config.listen_port, config.token) != (
+            self.receiver.host,
+            self.receiver.port,
+            self.receiver.state.token,
+        ) and self.demo is None:
+            self.tasks.start(self._restart_receiver(), name="receiver-restart")
+
+    async def _restart_receiver(self) -> None:
+        await self.receiver.stop()
+        config = self.core.config
+        self.receiver = Receiver(
+            self.core.tracker,
+            config.token,
+            config.listen_host,
+            config.listen_port,
+            config.allow_from,
+        )
+        await self.start_receiver_only()
+
+    async def start_receiver_only(self) -> None:
+        try:
+            await self.receiver.start()
+        except ReceiverError as exc:
+            self.shell.set_problem(str(exc))
+        else:
+            self.shell.set_problem("")
+            self.shell.set_listening(f"{self.receiver.host}:{self.receiver.port}")
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            None,
+            self.tr("About bulutpop"),
+            self.tr(
+                "bulutpop %1\n\nScreen pop, missed calls, click-to-dial and recordings for "
+                "Bulutsantralim.\n\nData folder: %2"
+            )
+            .replace("%1", __version__)
+            .replace("%2", str(self.core.dirs.data)),
+        )
+
+    def set_paused(self, paused: bool) -> None:
+        self.tasks.start(
+            self.bridge.save_config(replace(self.core.config, popups_paused=paused)),
+            name="pause",
+        )
+
+    def _warn(self, title: str, text: str) -> None:
+        # Not modal: the rest of the app (missed list, dialling) still works meanwhile.
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text)
+        self._windows["warning"] = box
+        box.show()
+
+    # -- hand-over from later starts --------------------------------------------------
+
+    def handle_argv(self, argv: Sequence[str]) -> None:
+        """A later `bulutpop …` start: a tel:/callto: link opens the dial dialog filled in
+        (one Enter to call), `dial NUMBER` dials, anything else shows the missed calls."""
+        args = list(argv)
+        log.info("handed over: %s", " ".join(args)[:100] or "(nothing)")
+        if args and args[0].lower().startswith(("tel:", "callto:")):
+            self.show_dial(args[0])
+        elif args[:1] == ["dial"] and len(args) > 1:
+            self.tasks.start(self.dial_now(args[1]), name="dial")
+        elif args[:1] == ["show"] or not args:
+            self.show_missed()
+
+    async def dial_now(self, text: str) -> None:
+        try:
+            dialled = await self.bridge.dialer.dial(text)
+        except Exception as exc:  # every failure is told to the user, in plain words
+            self.shell.notify(self.tr("Call not placed"), describe_error(exc))
+            return
+        self.shell.notify(
+            self.tr("Calling"),
+            self.tr("Your phone is ringing: pick up to call %1").replace(
+                "%1", dialled.number.display
+            ),
+        )
+
+
+def _demo_dir() -> Path:
+    return Path(platformdirs.user_data_dir("bulutpop")) / "demo"
+
+
+def _install_excepthook(redactor: Redactor) -> None:
+    """Crashes are logged (redacted) and told to the user; the app keeps running."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("unexpected error", exc_info=(kind, value, tb))
+        if QApplication.instance() is not None:
+            QMessageBox.critical(
+                None,
+                "bulutpop",
+                QCoreApplication.translate(
+                    "app", "Something went wrong: %1\n\nDetails are in the log file."
+                ).replace("%1", redactor.redact(str(value))[:300]),
+            )
+
+    sys.excepthook = hook
+
+
+def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("bulutpop")
+    app.setApplicationVersion(__version__)
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(assets.icon("bulutpop"))
+
+    backend = DemoBackend(_demo_dir()) if demo else None
+    env = backend.env() if backend else dict(os.environ)
+    dirs = Dirs.from_env(env)
+    name = server_name(dirs.data)
+    if hand_over(name, list(argv) or ["show"]):
+        return 0
+    instance = InstanceServer(name)
+
+    redactor = Redactor()
+    setup_logging(redactor, log_file=dirs.data / "bulutpop.log")
+    _install_excepthook(redactor)
+    translations = Translations()
+
+    loop = qasync.QSelectorEventLoop(app)
+    asyncio.set_event_loop(loop)
+    done = asyncio.Event()
+    result = 0
+
+    async def main() -> None:
+        nonlocal result
+        if backend is not None:
+            await backend.start()
+        try:
+            core = Core.open(backend.env() if backend else env, redactor=redactor)
+        except (ConfigError, StoreError) as exc:
+            QMessageBox.critical(None, "bulutpop", redactor.redact(str(exc)))
+            result = 1
+            return
+        if backend is not None:
+            await core.update_config(
+                core.config.with_value("extension", "1001").with_value("listen_port", 0)
+            )
+        translations.apply(core.config.language)
+        desktop = DesktopApp(core, translations, done.set, use_tray=use_tray, demo=backend)
+        instance.received.connect(desktop.handle_argv)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, done.set)
+        try:
+            await desktop.start()
+            if argv:
+                desktop.handle_argv(argv)
+            await done.wait()
+        finally:
+            await desktop.stop()
+            core.close()
+            if backend is not None:
+                await backend.stop()
+
+    with loop:
+        loop.run_until_complete(main())
+    instance.close()
+    return result

@@ -1,0 +1,639 @@
+"""The screen pop: one small, quiet window per call that rings the user, stacked in a corner.
+
+`PopupManager` decides which popups exist from the bridge's changes; it never decides what
+counts as missed (that is `Call.missed`, from the core). `CallPopup` only displays a call.
+Popups never take keyboard focus, so an agent typing elsewhere is never interrupted; only a
+deliberate click into one lets it take focus, so that Esc can close it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from urllib.parse import quote
+
+from PySide6.QtCore import (
+    QEasingCurve,
+    QEvent,
+    QObject,
+    QPropertyAnimation,
+    QRect,
+    QRectF,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QCloseEvent,
+    QColor,
+    QCursor,
+    QDesktopServices,
+    QEnterEvent,
+    QFont,
+    QGuiApplication,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+)
+from PySide6.QtWidgets import (
+    QGraphicsDropShadowEffect,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bulutpop import phone
+from bulutpop.config import Config
+from bulutpop.model import Call
+from bulutpop.tracker import Change
+from bulutpop.ui import fmt
+from bulutpop.ui.bridge import CoreBridge
+
+# Sizes in logical pixels: Qt scales them on HiDPI screens.
+CARD_WIDTH = 360
+CARD_HEIGHT = 130
+OVERFLOW_HEIGHT = 44
+SHADOW = 8  # transparent margin around each card that holds its drop shadow
+SCREEN_EDGE = 12  # distance of the stack from the screen's edges
+GAP = 10  # between stacked cards
+RADIUS = 10.0
+STRIP = 5.0
+MAX_VISIBLE = 3
+FADE_MS = 120
+# Call ids already popped, remembered so a popup the user closed does not come back when a
+# queue rings another leg. Bounded: calls whose hangup never arrives must not pile up.
+REMEMBERED_CALLS = 500
+
+_FLAGS = (
+    Qt.WindowType.Tool
+    | Qt.WindowType.FramelessWindowHint
+    | Qt.WindowType.WindowStaysOnTopHint
+    | Qt.WindowType.WindowDoesNotAcceptFocus
+)
+
+
+class PopupState(Enum):
+    RINGING = "ringing"
+    ANSWERED_BY_ME = "answered_by_me"
+    ANSWERED_ELSEWHERE = "answered_elsewhere"
+    MISSED = "missed"
+    ENDED = "ended"  # ended unanswered, yet not missed for the user (per the core)
+
+
+# The strip colours: the accent while ringing, then what happened.
+STATE_COLOURS: dict[PopupState, str] = {
+    PopupState.RINGING: "#2563eb",
+    PopupState.ANSWERED_BY_ME: "#16a34a",
+    PopupState.ANSWERED_ELSEWHERE: "#9ca3af",
+    PopupState.MISSED: "#dc2626",
+    PopupState.ENDED: "#9ca3af",
+}
+_GREY_STATES = frozenset({PopupState.ANSWERED_ELSEWHERE, PopupState.ENDED})
+
+
+def popup_state(call: Call, mine: frozenset[str]) -> PopupState:
+    if call.answered:
+        return (
+            PopupState.ANSWERED_BY_ME
+            if call.connected_user in mine
+            else PopupState.ANSWERED_ELSEWHERE
+        )
+    if call.ended:
+        return PopupState.MISSED if call.missed else PopupState.ENDED
+    return PopupState.RINGING
+
+
+def crm_url(template: str, call: Call) -> QUrl:
+    """The CRM link for a call: {number} is the number as dialled at home (national digits
+    for Turkish numbers, the number as written otherwise), {e164} its E.164 form ("" for
+    extensions) and {call_uuid} the PBX's call id; every value is percent-encoded."""
+    try:
+        parsed = phone.parse(call.party)
+    except phone.NumberError:
+        number, e164 = call.party.strip(), ""
+    else:
+        foreign = parsed.kind == "number" and not parsed.e164.startswith("+90")
+        number = (
+            parsed.raw.strip() if foreign else "".join(c for c in parsed.display if c.isdigit())
+        )
+        e164 = parsed.e164
+    text = template
+    for name, value in (("{number}", number), ("{e164}", e164), ("{call_uuid}", call.call_uuid)):
+        text = text.replace(name, quote(value, safe=""))
+    return QUrl(text)
+
+
+def _area_under_cursor() -> QRect:
+    """Where popups may go: the free area (no taskbar or dock) of the screen under the mouse,
+    in logical pixels, so a three-monitor desk sees them where the user is looking."""
+    screen = QGuiApplication.screenAt(QCursor.pos()) or QGuiApplication.primaryScreen()
+    return screen.availableGeometry()
+
+
+def _blend(a: QColor, b: QColor, amount: float) -> QColor:
+    """`a` moved towards `b` by `amount` (0..1): a muted text colour that suits any theme."""
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * amount),
+        round(a.green() + (b.green() - a.green()) * amount),
+        round(a.blue() + (b.blue() - a.blue()) * amount),
+    )
+
+
+def _set_font(widget: QWidget, scale: float, weight: QFont.Weight) -> None:
+    font = QFont(widget.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    font.setWeight(weight)
+    widget.setFont(font)
+
+
+class _Label(QLabel):
+    """A one-line plain-text label that elides instead of widening the popup; `text()`
+    stays the full text, so nothing the PBX sent is ever interpreted or lost."""
+
+    def __init__(self, parent: QWidget, colour: QColor) -> None:
+        super().__init__(parent)
+        self.colour = colour
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setPen(self.colour)
+        rect = self.contentsRect()
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(rect, int(self.alignment()), shown)
+
+
+class _Card(QWidget):
+    """The visible rounded card with the state strip on its left edge."""
+
+    def __init__(self, parent: QWidget, background: QColor, border: QColor) -> None:
+        super().__init__(parent)
+        self.background = background
+        self.border = border
+        self.strip = QColor(STATE_COLOURS[PopupState.RINGING])
+        shadow = QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(16)
+        shadow.setOffset(0, 2)
+        shadow.setColor(QColor(0, 0, 0, 70))
+        self.setGraphicsEffect(shadow)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        path = QPainterPath()
+        path.addRoundedRect(rect, RADIUS, RADIUS)
+        painter.fillPath(path, self.background)
+        painter.save()
+        painter.setClipPath(path)
+        painter.fillRect(QRectF(rect.left(), rect.top(), STRIP, rect.height()), self.strip)
+        painter.restore()
+        painter.setPen(self.border)
+        painter.drawPath(path)
+
+
+class _FloatingWindow(QWidget):
+    """A frameless, always-on-top tool window that never takes focus when shown."""
+
+    def __init__(self, card_height: int) -> None:
+        super().__init__(None, _FLAGS)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        # macOS hides tool windows while their app is inactive, and a tray app always is.
+        self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow)
+        self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFixedSize(CARD_WIDTH + 2 * SHADOW, card_height + 2 * SHADOW)
+        # A card reads like a document: the theme's base colours (white in light themes),
+        # taken once here because style sheets re-polish the children's palettes.
+        palette = self.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        self.text = palette.color(QPalette.ColorRole.Text)
+        self.muted = _blend(self.text, background, 0.45)
+        self.card = _Card(self, background, _blend(background, self.text, 0.16))
+        self.card.setGeometry(SHADOW, SHADOW, CARD_WIDTH, card_height)
+        self._fade = QPropertyAnimation(self, b"windowOpacity", self)
+        self._fade.setDuration(FADE_MS)
+        self._fade.setStartValue(0.0)
+        self._fade.setEndValue(1.0)
+        self._fade.setEasingCurve(QEasingCurve.Type.OutCubic)
+
+    def appear(self) -> None:
+        """Show (fading in) without activating; the window manager keeps it on top."""
+        if self.isVisible():
+            return
+        self.setWindowOpacity(0.0)
+        self.show()
+        self._fade.start()
+
+    def button(self, text: str, parent: QWidget) -> QPushButton:
+        button = QPushButton(text, parent)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        return button
+
+    def button_style(self) -> str:
+        text, muted, border = self.text.name(), self.muted.name(), self.card.border.name()
+        return (
+            f"QPushButton {{ color: {text}; padding: 3px 10px; border-radius: 6px;"
+            f" border: 1px solid {border}; background: transparent; }}"
+            " QPushButton:hover { background: rgba(37, 99, 235, 26);"
+            " border-color: rgba(37, 99, 235, 130); }"
+            f" QPushButton:disabled {{ color: {muted}; }}"
+            f" QPushButton:flat {{ color: {muted}; border: none; padding: 0; }}"
+        )
+
+
+class CallPopup(_FloatingWindow):
+    """One call: who is calling, how often they called before, and what happened."""
+
+    # The popup was closed (by the user, a timer or the manager); carries the call id.
+    dismissed = Signal(str)
+
+    def __init__(
+        self,
+        bridge: CoreBridge,
+        call: Call,
+        open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
+    ) -> None:
+        super().__init__(CARD_HEIGHT)
+        self.bridge = bridge
+        self.call = call
+        self.state = PopupState.RINGING
+        self._open_url = open_url
+        self._close_ms = 0
+        self._close_timer = QTimer(self)
+        self._close_timer.setSingleShot(True)
+        self._close_timer.timeout.connect(self.close)
+        self._hovered = False
+        self.setWindowTitle(self.tr("Incoming call"))
+
+        card = self.card
+        self.route = _Label(card, self.muted)
+        _set_font(self.route, 0.9, QFont.Weight.Normal)
+        # A coloured pill; plain text, as it may carry the extension the PBX reported.
+        self.status = QLabel(card)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        _set_font(self.status, 0.85, QFont.Weight.DemiBold)
+        self.close_button = self.button("×", card)
+        self.close_button.setFlat(True)
+        self.close_button.setFixedSize(22, 22)
+        self.close_button.setToolTip(self.tr("Close"))
+        self.close_button.setAccessibleName(self.tr("Close"))
+        _set_font(self.close_button, 1.3, QFont.Weight.Normal)
+        self.close_button.clicked.connect(self.close)
+
+        self.title = _Label(card, self.text)
+        _set_font(self.title, 1.45, QFont.Weight.DemiBold)
+        self.subtitle = _Label(card, self.text)
+        self.meta = _Label(card, self.muted)
+        _set_font(self.meta, 0.9, QFont.Weight.Normal)
+
+        self.crm_button = self.button(self.tr("Open in CRM"), card)
+        self.crm_button.clicked.connect(self.open_crm)
+        self.copy_button = self.button(self.tr("Copy"), card)
+        self.copy_button.setToolTip(self.tr("Copy the number"))
+        self.copy_button.clicked.connect(self.copy_number)
+
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        top.addWidget(self.route, 1)
+        top.addWidget(self.status)
+        top.addWidget(self.close_button)
+        actions = QHBoxLayout()
+        actions.setSpacing(6)
+        actions.addWidget(self.crm_button)
+        actions.addWidget(self.copy_button)
+        actions.addStretch(1)
+        layout = QVBoxLayout(card)
+        layout.setContentsMargins(int(STRIP) + 12, 6, 8, 10)
+        layout.setSpacing(1)
+        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.meta)
+        layout.addSpacing(6)
+        layout.addLayout(actions)
+        card.setStyleSheet(self.button_style())
+
+        self._show_history()
+        self.show_call(call, PopupState.RINGING)
+
+    def show_call(self, call: Call, state: PopupState) -> None:
+        """Display the call as it now is."""
+        self.call = call
+        self.state = state
+        self.route.setText(self._route_text(call))
+        name = self.bridge.name_for(call.party_key)
+        number = phone.display(call.party) if call.party else self.tr("Unknown number")
+        self.title.setText(name or number)
+        self.subtitle.setText(number if name else "")
+        self.subtitle.setVisible(bool(name))
+        self.crm_button.setVisible(bool(self.bridge.config.crm_url))
+        self.copy_button.setEnabled(bool(call.party))
+        self.status.setText(self._status_text(call, state))
+        colour = QColor(STATE_COLOURS[state])
+        # Grey text on its own pale tint is too faint: the grey states use the muted text.
+        text = self.muted if state in _GREY_STATES else colour
+        self.status.setStyleSheet(
+            f"color: {text.name()}; border-radius: 9px; padding: 1px 8px;"
+            f" background: rgba({colour.red()}, {colour.green()}, {colour.blue()}, 34);"
+        )
+        self.card.strip = colour
+        self.card.update()
+
+    @property
+    def closing(self) -> bool:
+        """Whether the popup is on its way out by itself."""
+        return self._close_ms > 0
+
+    def close_after(self, ms: int) -> None:
+        """Close by itself after `ms`, unless a close is already on its way; the countdown
+        waits while the mouse is over the popup, so it never vanishes while being read."""
+        if self._close_ms:
+            return
+        self._close_ms = ms
+        if not self._hovered:
+            self._close_timer.start(ms)
+
+    def open_crm(self) -> None:
+        template = self.bridge.config.crm_url
+        if template:
+            self._open_url(crm_url(template, self.call))
+
+    def copy_number(self) -> None:
+        QGuiApplication.clipboard().setText(phone.display(self.call.party))
+        self.copy_button.setText(self.tr("Copied"))
+        QTimer.singleShot(1500, self, lambda: self.copy_button.setText(self.tr("Copy")))
+
+    def _route_text(self, call: Call) -> str:
+        if call.direction == "inbound":
+            text = self.tr("Incoming call")
+        elif call.direction == "internal":
+            text = self.tr("Internal call")
+        else:
+            text = self.tr("Call")
+        config = self.bridge.config
+        if call.queue:
+            route = self.tr("Queue %1").replace("%1", call.queue)
+        else:
+            rung = [x for x in (*call.dialed_users, call.destination) if x in config.my_extensions]
+            # The user's own extension goes without saying; a watched one is worth naming.
+            shown = rung[0] if rung and rung[0] != config.extension else ""
+            route = self.tr("Extension %1").replace("%1", shown) if shown else ""
+        return f"{text} · {route}" if route else text
+
+    def _status_text(self, call: Call, state: PopupState) -> str:
+        if state is PopupState.RINGING:
+            return self.tr("Ringing")
+        if state is PopupState.ANSWERED_BY_ME:
+            return self.tr("You answered")
+        if state is PopupState.ANSWERED_ELSEWHERE:
+            if call.connected_user:
+                return self.tr("%1 answered").replace("%1", call.connected_user)
+            return self.tr("Answered")
+        if state is PopupState.MISSED:
+            return self.tr("Missed")
+        return self.tr("Ended")
+
+    def _show_history(self) -> None:
+        # One indexed COUNT per popup: cheap enough for the GUI thread.
+        if not self.call.party_key:
+            self.meta.setText("")
+            return
+        count, last = self.bridge.core.store.history_for(self.call.party_key, self.call.start_ts)
+        if not count:
+            self.meta.setText(self.tr("First time calling"))
+            return
+        text = self.tr("%1 · last: %2").replace("%1", self._ordinal_call(count + 1))
+        self.meta.setText(text.replace("%2", fmt.when(last)))
+
+    def _ordinal_call(self, n: int) -> str:
+        # English needs four suffixes; a translation may map them all to one form ("%1. arama").
+        if n % 100 in (11, 12, 13):
+            text = self.tr("%1th call")
+        elif n % 10 == 1:
+            text = self.tr("%1st call")
+        elif n % 10 == 2:
+            text = self.tr("%1nd call")
+        elif n % 10 == 3:
+            text = self.tr("%1rd call")
+        else:
+            text = self.tr("%1th call")
+        return text.replace("%1", str(n))
+
+    # -- focus only on a deliberate click -----------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # The user reached for the popup: now it may take focus, so Esc can close it.
+        handle = self.windowHandle()
+        if handle is not None:
+            handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, False)
+        self.activateWindow()
+        super().mousePressEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
+            handle = self.windowHandle()
+            if handle is not None:
+                handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+        super().changeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.close()
+        else:
+            super().keyPressEvent(event)
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hovered = True
+        self._close_timer.stop()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hovered = False
+        if self._close_ms:
+            self._close_timer.start(self._close_ms)
+        super().leaveEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._close_timer.stop()
+        super().closeEvent(event)
+        self.dismissed.emit(self.call.call_uuid)
+
+
+class OverflowBar(_FloatingWindow):
+    """The summary after the three visible popups: "+2 more" and "Close all"."""
+
+    def __init__(self) -> None:
+        super().__init__(OVERFLOW_HEIGHT)
+        self.card.strip = QColor(STATE_COLOURS[PopupState.RINGING])
+        self.label = _Label(self.card, self.text)
+        _set_font(self.label, 1.0, QFont.Weight.DemiBold)
+        self.close_all_button = self.button(self.tr("Close all"), self.card)
+        layout = QHBoxLayout(self.card)
+        layout.setContentsMargins(int(STRIP) + 12, 6, 10, 6)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.close_all_button)
+        self.card.setStyleSheet(self.button_style())
+
+    def set_hidden_count(self, count: int) -> None:
+        self.label.setText(self.tr("+%1 more").replace("%1", str(count)))
+
+
+@dataclass(frozen=True)
+class CloseDelays:
+    """How long a finished popup stays, in ms (tests pass short ones)."""
+
+    answered_elsewhere: int = 4000
+    missed: int = 6000
+    # After the user's own answered call ends: the call is over, the popup has done its job.
+    mine_ended: int = 1500
+
+
+class PopupManager(QObject):
+    """Shows a popup when a call rings one of the user's extensions (or a watched queue or
+    extension), updates it as the call goes on, and stacks the popups in the chosen corner
+    of the screen under the mouse.
+
+    A popup closes by itself once it has nothing more to say: a few seconds after a colleague
+    answered (or an unanswered call ended that the core does not count as missed), a little
+    longer after a missed call, and shortly after the user's own answered call ends. While
+    the user's call goes on, the popup stays (its CRM and copy buttons are still useful)."""
+
+    def __init__(
+        self,
+        bridge: CoreBridge,
+        ring: Callable[[], None] | None = None,
+        *,
+        area: Callable[[], QRect] = _area_under_cursor,
+        open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
+        delays: CloseDelays | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self._ring = ring
+        self._area = area
+        self._open_url = open_url
+        self.delays = delays or CloseDelays()
+        self._popups: dict[str, CallPopup] = {}
+        self._popped: OrderedDict[str, None] = OrderedDict()
+        # The stack stays on the screen it started on until it empties: popups must not
+        # jump between monitors because the mouse moved.
+        self._anchor: QRect | None = None
+        self.overflow = OverflowBar()
+        self.overflow.close_all_button.clicked.connect(self.close_all)
+        bridge.changed.connect(self._on_change)
+        bridge.configChanged.connect(self._on_config)
+
+    def popups(self) -> dict[str, CallPopup]:
+        """Open popups by call id, oldest first (visible or waiting behind "+N more")."""
+        return dict(self._popups)
+
+    def close_all(self) -> None:
+        for popup in list(self._popups.values()):
+            popup.close()
+        self.overflow.hide()
+
+    def _on_config(self, config: Config) -> None:
+        self._relayout()  # the corner may have changed
+
+    def _on_change(self, change: Change) -> None:
+        call = change.call
+        if call is None:
+            return
+        popup = self._popups.get(call.call_uuid)
+        if popup is None:
+            ringing = change.event is not None and change.event.event_type == "ringing"
+            if not (ringing and self._should_pop(call)):
+                return
+            popup = self._create(call)
+        state = popup_state(call, self.bridge.config.my_extensions)
+        popup.show_call(call, state)
+        if state is PopupState.ANSWERED_ELSEWHERE or state is PopupState.ENDED:
+            popup.close_after(self.delays.answered_elsewhere)
+        elif state is PopupState.MISSED:
+            popup.close_after(self.delays.missed)
+        elif state is PopupState.ANSWERED_BY_ME and call.ended:
+            popup.close_after(self.delays.mine_ended)
+        if call.ended:
+            self._popped.pop(call.call_uuid, None)
+
+    def _should_pop(self, call: Call) -> bool:
+        config = self.bridge.config
+        mine = config.my_extensions
+        if config.popups_paused or call.state != "ringing" or call.call_uuid in self._popped:
+            return False
+        # Calls the user makes ring someone else, not them.
+        if call.direction == "outbound" or (call.direction == "internal" and call.caller in mine):
+            return False
+        return bool(mine.intersection(call.dialed_users)) or bool(
+            mine.intersection((call.destination, call.queue))
+        )
+
+    def _create(self, call: Call) -> CallPopup:
+        popup = CallPopup(self.bridge, call, self._open_url)
+        popup.dismissed.connect(self._on_dismissed)
+        self._popups[call.call_uuid] = popup
+        self._popped[call.call_uuid] = None
+        while len(self._popped) > REMEMBERED_CALLS:
+            self._popped.popitem(last=False)
+        self._relayout()
+        if self._ring is not None and self.bridge.config.ring_sound:
+            self._ring()
+        return popup
+
+    def _on_dismissed(self, call_uuid: str) -> None:
+        popup = self._popups.pop(call_uuid, None)
+        if popup is not None:
+            popup.deleteLater()
+            self._relayout()
+
+    def _relayout(self) -> None:
+        popups = list(self._popups.values())
+        if not popups:
+            self._anchor = None
+            self.overflow.hide()
+            return
+        if self._anchor is None:
+            self._anchor = self._area()
+        area = self._anchor
+        corner = self.bridge.config.popup_corner
+        upwards = corner.startswith("bottom")
+        right = corner.endswith("right")
+        x = area.x() + area.width() - SCREEN_EDGE - CARD_WIDTH if right else area.x() + SCREEN_EDGE
+        # `edge` is the outer edge of the next card: its bottom going up, its top going down.
+        edge = area.y() + area.height() - SCREEN_EDGE if upwards else area.y() + SCREEN_EDGE
+
+        def place(window: _FloatingWindow) -> None:
+            nonlocal edge
+            height = window.height() - 2 * SHADOW
+            top = edge - height if upwards else edge
+            window.move(x - SHADOW, top - SHADOW)
+            edge = edge - height - GAP if upwards else edge + height + GAP
+            window.appear()
+
+        for popup in popups[:MAX_VISIBLE]:
+            place(popup)
+        waiting = popups[MAX_VISIBLE:]
+        for popup in waiting:
+            popup.hide()
+        if waiting:
+            self.overflow.set_hidden_count(len(waiting))
+            place(self.overflow)
+        else:
+            self.overflow.hide()

@@ -1,0 +1,83 @@
+"""The tray app as a user starts it: one instance, hand-over of later starts, clean exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from bulutpop.config import Dirs
+from bulutpop.ui.handoff import InstanceServer, server_name
+from tests.conftest import TEST_KEY
+
+
+def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
+    name = server_name(Dirs.from_env().data)
+    server = InstanceServer(name)
+    assert server.listening
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication; "
+        "from bulutpop.ui.handoff import hand_over; app = QCoreApplication([]); "
+        f"sys.exit(0 if hand_over({name!r}, ['tel:+905321234567']) else 3)"
+    )
+    with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
+        process = subprocess.Popen([sys.executable, "-c", code])
+    assert blocker.args == [["tel:+905321234567"]]
+    deadline = time.monotonic() + 10
+    while process.poll() is None and time.monotonic() < deadline:
+        qtbot.wait(20)
+    assert process.returncode == 0
+    server.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_gui_starts_listens_takes_a_tel_link_and_quits_cleanly(isolated: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
+    for key, value in (("extension", "1001"), ("listen_port", str(port))):
+        subprocess.run(
+            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    first = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    break
+            except OSError:
+                assert first.poll() is None, first.stderr.read() if first.stderr else ""
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        second = subprocess.run(
+            [sys.executable, "-m", "bulutpop", "tel:+905321234567"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert second.returncode == 0, second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=20) == 0
+    assert first.stderr is not None
+    log = first.stderr.read()
+    assert "handed over: tel:+905321234567" in log
+    assert TEST_KEY not in log
