@@ -139,10 +139,11 @@ def _token(value: str) -> str:
 def _crm_template(value: str) -> str:
     value = value.strip()
     if value:
-        _url(
-            value.replace("{number}", "0").replace("{e164}", "0").replace("{call_uuid}", "0"),
-            allow_empty=False,
-        )
+        filled = value.replace("{number}", "0").replace("{e164}", "0").replace("{call_uuid}", "0")
+        try:
+            _url(filled, allow_empty=False)
+        except ConfigError:
+            raise ConfigError(f"{value!r} is not an http(s) URL") from None
     return value
 
 

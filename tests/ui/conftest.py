@@ -34,7 +34,8 @@ class Loop:
         self.loop.set_exception_handler(lambda _loop, context: self.errors.append(context))
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coro)
+        result: T = self.loop.run_until_complete(coro)
+        return result
 
     def close(self) -> None:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())

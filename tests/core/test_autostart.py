@@ -1,0 +1,205 @@
+"""Start at login on each platform, in temporary directories; Windows through a small
+in-memory registry, so every path runs on every machine."""
+
+from __future__ import annotations
+
+import configparser
+import plistlib
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from bulutpop import autostart
+from bulutpop.autostart import AutostartError
+
+COMMAND = ["/opt/bulut pop/bin/python", "-m", "bulutpop"]
+
+
+class FakeRunKey:
+    """The Run key as a dict, like the real key: values by name, delete of an absent one
+    is not an error for the adapter."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        self.values[name] = value
+
+    def delete(self, name: str) -> None:
+        self.values.pop(name, None)
+
+
+class ReadOnlyRunKey(FakeRunKey):
+    def set(self, name: str, value: str) -> None:
+        raise PermissionError(13, "Access is denied")
+
+
+def read_entry(path: Path) -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string(path.read_text(encoding="utf-8"))
+    return parser["Desktop Entry"]
+
+
+def exec_argv(exec_value: str) -> list[str]:
+    """Split an Exec value as a launcher does: string escapes first, then the quoting rules
+    (inside double quotes a backslash takes the next character literally), then %%."""
+    escapes = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+    value = re.sub(r"\\(.)", lambda m: escapes.get(m[1], m[0]), exec_value)
+    args: list[str] = []
+    current: str | None = None
+    quoted = escaped = False
+    for ch in value:
+        if escaped:
+            current, escaped = (current or "") + ch, False
+        elif quoted and ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted, current = not quoted, current or ""
+        elif ch == " " and not quoted:
+            if current is not None:
+                args.append(current)
+            current = None
+        else:
+            current = (current or "") + ch
+    if current is not None:
+        args.append(current)
+    return [arg.replace("%%", "%") for arg in args]
+
+
+# --- Linux / XDG ---------------------------------------------------------------------------
+
+
+def test_xdg_entry_written_enabled_and_removed(tmp_path: Path) -> None:
+    path = tmp_path / "autostart" / "bulutpop.desktop"
+    assert not autostart.is_enabled(platform="linux", base=tmp_path)
+
+    autostart.enable(COMMAND, platform="linux", base=tmp_path)
+
+    entry = read_entry(path)
+    assert entry["Type"] == "Application"
+    assert entry["X-GNOME-Autostart-enabled"] == "true"
+    assert exec_argv(entry["Exec"]) == COMMAND
+    assert autostart.is_enabled(platform="linux", base=tmp_path)
+
+    autostart.disable(platform="linux", base=tmp_path)
+    assert not path.exists()
+    assert not autostart.is_enabled(platform="linux", base=tmp_path)
+    autostart.disable(platform="linux", base=tmp_path)  # already off: no error
+
+
+def test_xdg_exec_quotes_reserved_characters(tmp_path: Path) -> None:
+    command = ['C:\\odd "dir"', "100%", "$HOME", "plain"]
+    autostart.enable(command, platform="linux", base=tmp_path)
+    exec_value = read_entry(tmp_path / "autostart" / "bulutpop.desktop")["Exec"]
+    assert exec_value.split()[-3:] == ["100%%", '"\\\\$HOME"', "plain"]
+    assert exec_argv(exec_value) == command
+
+
+def test_xdg_entry_switched_off_by_the_desktop_counts_as_disabled(tmp_path: Path) -> None:
+    autostart.enable(COMMAND, platform="linux", base=tmp_path)
+    path = tmp_path / "autostart" / "bulutpop.desktop"
+    path.write_text(path.read_text().replace("enabled=true", "enabled=false"))
+    assert not autostart.is_enabled(platform="linux", base=tmp_path)
+    path.write_text("[Desktop Entry]\nExec=bulutpop\nHidden=true\n")
+    assert not autostart.is_enabled(platform="linux", base=tmp_path)
+    path.write_text("not a desktop file")
+    assert not autostart.is_enabled(platform="linux", base=tmp_path)
+
+
+def test_xdg_default_base_follows_xdg_config_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    autostart.enable(COMMAND, platform="linux")
+    assert (tmp_path / "xdg" / "autostart" / "bulutpop.desktop").exists()
+    assert autostart.is_enabled(platform="linux")
+
+
+def test_write_failure_says_where(tmp_path: Path) -> None:
+    (tmp_path / "autostart").write_text("a file where the directory should be")
+    with pytest.raises(AutostartError, match="autostart"):
+        autostart.enable(COMMAND, platform="linux", base=tmp_path)
+
+
+# --- macOS ---------------------------------------------------------------------------------
+
+
+def test_launch_agent_written_enabled_and_removed(tmp_path: Path) -> None:
+    path = tmp_path / "Library" / "LaunchAgents" / "com.bulutpop.agent.plist"
+    assert not autostart.is_enabled(platform="darwin", base=tmp_path)
+
+    autostart.enable(COMMAND, platform="darwin", base=tmp_path)
+
+    agent = plistlib.loads(path.read_bytes())
+    assert agent["Label"] == "com.bulutpop.agent"
+    assert agent["ProgramArguments"] == COMMAND
+    assert agent["RunAtLoad"] is True
+    assert autostart.is_enabled(platform="darwin", base=tmp_path)
+
+    autostart.disable(platform="darwin", base=tmp_path)
+    assert not path.exists()
+    assert not autostart.is_enabled(platform="darwin", base=tmp_path)
+
+
+def test_launch_agent_without_run_at_load_is_disabled(tmp_path: Path) -> None:
+    path = tmp_path / "Library" / "LaunchAgents" / "com.bulutpop.agent.plist"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(plistlib.dumps({"Label": "com.bulutpop.agent", "RunAtLoad": False}))
+    assert not autostart.is_enabled(platform="darwin", base=tmp_path)
+    path.write_bytes(b"garbage")
+    assert not autostart.is_enabled(platform="darwin", base=tmp_path)
+
+
+# --- Windows -------------------------------------------------------------------------------
+
+
+def test_run_key_value_set_and_deleted() -> None:
+    run = FakeRunKey()
+    command = ["C:\\Program Files\\bulutpop\\bulutpop.exe"]
+    assert not autostart.is_enabled(platform="win32", registry=run)
+
+    autostart.enable(command, platform="win32", registry=run)
+
+    assert run.values == {"bulutpop": '"C:\\Program Files\\bulutpop\\bulutpop.exe"'}
+    assert autostart.is_enabled(platform="win32", registry=run)
+
+    autostart.disable(platform="win32", registry=run)
+    assert run.values == {}
+    assert not autostart.is_enabled(platform="win32", registry=run)
+    autostart.disable(platform="win32", registry=run)
+
+
+def test_run_key_write_failure_is_reported() -> None:
+    with pytest.raises(AutostartError, match="Access is denied"):
+        autostart.enable(["bulutpop.exe"], platform="win32", registry=ReadOnlyRunKey())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the real registry exists there")
+def test_real_registry_is_refused_off_windows() -> None:
+    with pytest.raises(AutostartError):
+        autostart.enable(["bulutpop.exe"], platform="win32")
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_launch_command_runs_the_module_from_a_python_install() -> None:
+    command = autostart.launch_command()
+    assert command[1:] == ["-m", "bulutpop"]
+    assert Path(command[0]).name.lower().startswith("python")
+
+
+def test_launch_command_of_a_frozen_app_is_the_executable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert autostart.launch_command() == [sys.executable]
+
+
+def test_empty_command_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        autostart.enable([], platform="linux", base=tmp_path)
