@@ -7,7 +7,9 @@ from tests.conftest import scenario
 from tests.ui.conftest import Webhook
 
 
-def test_webhook_events_reach_qt_signals(qtbot: QtBot, bridge: CoreBridge, webhook: Webhook) -> None:
+def test_webhook_events_reach_qt_signals(
+    qtbot: QtBot, bridge: CoreBridge, webhook: Webhook
+) -> None:
     seen = []
     bridge.changed.connect(seen.append)
     with qtbot.waitSignal(bridge.missedChanged):

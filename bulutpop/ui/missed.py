@@ -1,0 +1,959 @@
+"""The missed-calls window: one row per caller who could not reach the user, with "Call back",
+"Done" (undoable) and "Copy" on every row.
+
+Also home to what every window that dials shares: `describe_error` (core exceptions in plain
+words), `StatusLine` (the message line under a list) and `place_call`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import time
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QHelpEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QShowEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionButton,
+    QStyleOptionViewItem,
+    QTableView,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bulutpop import phone
+from bulutpop.core import MissingSetup
+from bulutpop.dialer import DialRefused
+from bulutpop.model import MissedGroup
+from bulutpop.pbxapi import BadRequest, InvalidKey, PbxError, RateLimited
+from bulutpop.phone import NumberError
+from bulutpop.ui import fmt
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.tasks import TaskSet
+
+log = logging.getLogger(__name__)
+
+# Failures a user can cause or fix; anything else is a bug and is logged with its traceback.
+_EXPECTED = (NumberError, MissingSetup, DialRefused, PbxError)
+
+ERROR_COLOR = QColor("#c62828")
+MISSED_COLOR = QColor("#d93025")
+SUCCESS_COLOR = QColor("#2e7d32")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("describe_error", text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, in words for the status line of any window that dials."""
+    if isinstance(exc, NumberError):
+        return _tr("“%1” is not a phone number.").replace("%1", exc.text)
+    if isinstance(exc, DialRefused):
+        return _tr("Not dialled: %1.").replace("%1", str(exc))
+    if isinstance(exc, MissingSetup):
+        # The core's advice after the colon names CLI commands; the app has a Settings window.
+        reason = str(exc).split(":", 1)[0]
+        return _tr("Setup needed: %1. Open Settings to finish it.").replace("%1", reason)
+    if isinstance(exc, InvalidKey):
+        return _tr("The API key was refused: check it in Settings.")
+    if isinstance(exc, RateLimited):
+        seconds = str(math.ceil(exc.retry_after))
+        return _tr("Too many requests: try again in %1 s.").replace("%1", seconds)
+    if isinstance(exc, BadRequest) and exc.detail:
+        return _tr("The PBX refused the call: %1").replace("%1", exc.detail)
+    if isinstance(exc, PbxError):
+        return exc.message
+    return _tr("Something went wrong: %1").replace("%1", str(exc) or type(exc).__name__)
+
+
+def muted(palette: QPalette, selected: bool = False) -> QColor:
+    """Secondary text: the text colour, faded, so it follows light and dark themes."""
+    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+    color = QColor(palette.color(role))
+    color.setAlphaF(0.62)
+    return color
+
+
+def heading(text: str = "") -> QLabel:
+    """A window's title line, the same in every list window."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    font = label.font()
+    font.setPointSizeF(font.pointSizeF() * 1.45)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+class StatusLine(QWidget):
+    """One line of feedback under a list, with an optional "Undo" button; messages that
+    report a finished action clear themselves."""
+
+    undoRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._label = QLabel()
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setFlat(True)
+        self.undo_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        link = self.undo_button.palette()
+        link.setColor(QPalette.ColorRole.ButtonText, link.color(QPalette.ColorRole.Link))
+        self.undo_button.setPalette(link)
+        bold = self.undo_button.font()
+        bold.setBold(True)
+        self.undo_button.setFont(bold)
+        self.undo_button.clicked.connect(self.undoRequested)
+        self.undo_button.hide()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.clear)
+        self._layout = layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(self.undo_button)
+        layout.addStretch(0)
+        # The same height with or without the button, so the list above never jumps.
+        self.setMinimumHeight(self.undo_button.sizeHint().height())
+
+    def text(self) -> str:
+        return self._label.text()
+
+    def show_progress(self, text: str) -> None:
+        self._set(text, None, 0)
+
+    def show_success(self, text: str, seconds: int = 15) -> None:
+        self._set(text, None, seconds)
+
+    def show_error(self, text: str) -> None:
+        # Errors stay until the next action: the user may be away from the screen.
+        self._set(text, ERROR_COLOR, 0)
+
+    def offer_undo(self, text: str, seconds: int = 10) -> None:
+        self._set(text, None, seconds)
+        # A short line with "Undo" right after it; wrapping would squeeze the text instead.
+        self._label.setWordWrap(False)
+        self._label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._layout.setStretch(0, 0)
+        self._layout.setStretch(2, 1)
+        self.undo_button.show()
+
+    def clear(self) -> None:
+        self._set("", None, 0)
+
+    def _set(self, text: str, color: QColor | None, seconds: int) -> None:
+        self._timer.stop()
+        self.undo_button.hide()
+        self._label.setWordWrap(True)
+        self._label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._layout.setStretch(0, 1)
+        self._layout.setStretch(2, 0)
+        self._label.setText(text)
+        palette = self._label.palette()
+        palette.setColor(
+            QPalette.ColorRole.WindowText, color or self.palette().color(QPalette.ColorRole.Text)
+        )
+        self._label.setPalette(palette)
+        if seconds:
+            self._timer.start(seconds * 1000)
+
+
+async def place_call(bridge: CoreBridge, party: str, status: StatusLine) -> bool:
+    """Dial `party` from the user's extension, telling the user each step; True if the
+    PBX accepted the call."""
+    status.show_progress(
+        QCoreApplication.translate("place_call", "Calling %1… your phone will ring.").replace(
+            "%1", phone.display(party)
+        )
+    )
+    try:
+        dialled = await bridge.dialer.dial(party)
+    except Exception as exc:
+        if not isinstance(exc, _EXPECTED):
+            log.exception("dialling failed")
+        status.show_error(describe_error(exc))
+        return False
+    status.show_success(
+        QCoreApplication.translate(
+            "place_call", "Your phone is ringing — pick up to call %1."
+        ).replace("%1", dialled.number.display)
+    )
+    return True
+
+
+# --- the model ----------------------------------------------------------------------------
+
+
+class Column(IntEnum):
+    CALLER = 0
+    COUNT = 1
+    LAST = 2
+    QUEUE = 3
+    ACTIONS = 4
+
+
+class MissedModel(QAbstractTableModel):
+    """Missed-call groups from the store, newest first; reloads whenever the list moves."""
+
+    GroupRole = Qt.ItemDataRole.UserRole + 1  # the row's MissedGroup
+    NoteRole = Qt.ItemDataRole.UserRole + 2  # second line of the caller cell
+    DialingRole = Qt.ItemDataRole.UserRole + 3  # this row's callback is in flight
+    BusyRole = Qt.ItemDataRole.UserRole + 4  # some callback is in flight
+
+    def __init__(self, bridge: CoreBridge, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._groups: list[MissedGroup] = []
+        self._show_resolved = False
+        self._dialing: str | None = None
+        self._stale = False
+        self._loading: asyncio.Task[None] | None = None
+        self.tasks = TaskSet()
+        bridge.missedChanged.connect(self.refresh)
+        self.reload()
+
+    @property
+    def show_resolved(self) -> bool:
+        return self._show_resolved
+
+    @show_resolved.setter
+    def show_resolved(self, value: bool) -> None:
+        if value != self._show_resolved:
+            self._show_resolved = value
+            self.refresh()
+
+    def reload(self) -> None:
+        """Load on this thread, for a first view that never flashes the empty state."""
+        self._reset(self._bridge.core.store.missed_groups(include_resolved=self._show_resolved))
+
+    def refresh(self) -> None:
+        """Load in the background (with resolved groups the query reads every missed call
+        ever stored); the rows shown stay until the new ones are ready. A burst of changes
+        costs at most one more query after the one running."""
+        self._stale = True
+        if self._loading is None or self._loading.done():
+            self._loading = self.tasks.start(self._load(), name="missed calls refresh")
+
+    async def settled(self) -> None:
+        """Wait until every change signalled so far is shown."""
+        await self.tasks.drain()
+
+    async def _load(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._stale:
+            self._stale = False
+            include = self._show_resolved
+            query = functools.partial(
+                self._bridge.core.store.missed_groups, include_resolved=include
+            )
+            groups = await loop.run_in_executor(None, query)
+            if include == self._show_resolved:
+                self._reset(groups)
+
+    def _reset(self, groups: list[MissedGroup]) -> None:
+        self.beginResetModel()
+        self._groups = groups
+        self.endResetModel()
+
+    def group(self, row: int) -> MissedGroup:
+        return self._groups[row]
+
+    def row_of(self, number: str) -> int | None:
+        """The row of a caller's open group (or, failing that, their latest resolved one)."""
+        rows = [i for i, g in enumerate(self._groups) if g.number == number]
+        return rows[0] if rows else None
+
+    def row_of_group(self, group: MissedGroup) -> int | None:
+        return self._groups.index(group) if group in self._groups else None
+
+    @property
+    def busy_number(self) -> str | None:
+        """The caller being dialled right now, if any."""
+        return self._dialing
+
+    def set_dialing(self, number: str | None) -> None:
+        self._dialing = number
+        if self._groups:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._groups) - 1, len(Column) - 1)
+            )
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._groups)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                Column.CALLER: self.tr("Caller"),
+                Column.COUNT: self.tr("Calls"),
+                Column.LAST: self.tr("Last call"),
+                Column.QUEUE: self.tr("Queue"),
+                Column.ACTIONS: "",
+            }[Column(section)]
+        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.COUNT:
+            return Qt.AlignmentFlag.AlignCenter
+        return None
+
+    def name(self, group: MissedGroup) -> str:
+        return self._bridge.name_for(group.number) or group.name
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        group = self._groups[index.row()]
+        column = Column(index.column())
+        if role == self.GroupRole:
+            return group
+        if role == self.DialingRole:
+            return self._dialing == group.number
+        if role == self.BusyRole:
+            return self._dialing is not None
+        if role == self.NoteRole:
+            return self._note(group)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(group, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(group, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.COUNT:
+            return Qt.AlignmentFlag.AlignCenter
+        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.CALLER:
+            return " ".join(filter(None, [self._display(group, column), self._note(group)]))
+        return None
+
+    def _display(self, group: MissedGroup, column: Column) -> str:
+        if column == Column.CALLER:
+            return self.name(group) or group.display
+        if column == Column.COUNT:
+            return str(group.count)
+        if column == Column.LAST:
+            return fmt.when(group.last_ts)
+        if column == Column.QUEUE:
+            return group.queue
+        return ""
+
+    def _note(self, group: MissedGroup) -> str:
+        """The number when a name took the first line, then what is happening or happened."""
+        parts = [group.display] if self.name(group) else []
+        if self._dialing == group.number:
+            parts.append(self.tr("Calling… your phone will ring"))
+        elif group.resolved_ts is not None:
+            when = fmt.when(group.resolved_ts)
+            text = {
+                "callback": self.tr("Called back %1"),
+                "answered": self.tr("Answered %1"),
+                "user": self.tr("Marked done %1"),
+            }.get(group.resolved_by, self.tr("Resolved %1"))
+            parts.append(text.replace("%1", when))
+        return " · ".join(parts)
+
+    def _tooltip(self, group: MissedGroup, column: Column) -> str | None:
+        if column == Column.COUNT:
+            if group.count == 1:
+                return self.tr("1 missed call at %1").replace("%1", fmt.full(group.last_ts))
+            return (
+                self.tr("%1 missed calls, first at %2")
+                .replace("%1", str(group.count))
+                .replace("%2", fmt.full(group.first_ts))
+            )
+        if column == Column.LAST:
+            return fmt.full(group.last_ts)
+        return None
+
+
+# --- painting -----------------------------------------------------------------------------
+
+
+class CallerDelegate(QStyledItemDelegate):
+    """Two lines: the name or number in bold, then the number and what is going on."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        title, opt.text = opt.text, ""
+        assert opt.widget is not None
+        opt.widget.style().drawControl(
+            QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
+        )
+        group: MissedGroup = index.data(MissedModel.GroupRole)
+        note = str(index.data(MissedModel.NoteRole) or "")
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        style = opt.widget.style()
+        # The same inset the style gives plain cells, so the text lines up with the header.
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, opt.widget) + 1
+        rect = opt.rect.adjusted(margin, 0, -margin, 0)
+        bold = QFont(opt.font)
+        bold.setBold(True)
+        line = opt.fontMetrics.height()
+        lines = 2 if note else 1
+        top = rect.top() + (rect.height() - lines * line - (lines - 1) * 2) // 2
+
+        painter.save()
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        title_color = opt.palette.color(text_role)
+        if group.resolved:
+            title_color = muted(opt.palette, selected)
+        painter.setPen(title_color)
+        painter.setFont(bold)
+        painter.drawText(
+            QRect(rect.left(), top, rect.width(), line),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, rect.width()),
+        )
+        if note:
+            dialing = bool(index.data(MissedModel.DialingRole))
+            accent = opt.palette.color(QPalette.ColorRole.Highlight)
+            painter.setPen(accent if dialing and not selected else muted(opt.palette, selected))
+            painter.setFont(opt.font)
+            painter.drawText(
+                QRect(rect.left(), top + line + 2, rect.width(), line),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                opt.fontMetrics.elidedText(note, Qt.TextElideMode.ElideRight, rect.width()),
+            )
+        painter.restore()
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """The number of calls as a pill: red while open, grey once resolved."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        assert opt.widget is not None
+        opt.widget.style().drawControl(
+            QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
+        )
+        group: MissedGroup = index.data(MissedModel.GroupRole)
+        bold = QFont(opt.font)
+        bold.setBold(True)
+        painter.save()
+        painter.setFont(bold)
+        metrics = painter.fontMetrics()
+        height = metrics.height() + 4
+        width = max(height, metrics.horizontalAdvance(text) + 14)
+        pill = QRect(0, 0, width, height)
+        pill.moveCenter(opt.rect.center())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor("#9e9e9e") if group.resolved else MISSED_COLOR)
+        painter.drawRoundedRect(pill, height / 2, height / 2)
+        painter.setPen(QColor("white"))
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
+
+
+class Action(StrEnum):
+    CALL = "call"
+    DONE = "done"
+    COPY = "copy"
+
+
+@dataclass(frozen=True)
+class RowButton:
+    action: Action
+    rect: QRect
+    text: str
+    enabled: bool
+    primary: bool
+
+
+class ActionsDelegate(QStyledItemDelegate):
+    """Push buttons painted into each row (no widget per row): Call back, Done, Copy.
+
+    A click is tied to the group pressed, not to a row number: if the list reorders under the
+    mouse, the click goes to the caller the user aimed at, or nowhere."""
+
+    triggered = Signal(object, str)  # MissedGroup, Action value
+
+    SPACING = 6
+
+    def __init__(self, view: QAbstractItemView) -> None:
+        super().__init__(view)
+        self._view = view
+        self._hover: tuple[MissedGroup, Action] | None = None
+        self._pressed: tuple[MissedGroup, Action] | None = None
+        view.viewport().setMouseTracking(True)
+        view.viewport().installEventFilter(self)
+
+    def _labels(self) -> dict[Action, str]:
+        return {
+            Action.CALL: self.tr("Call back"),
+            Action.DONE: self.tr("Done"),
+            Action.COPY: self.tr("Copy"),
+        }
+
+    def _button_size(self, text: str) -> QSize:
+        metrics = self._view.fontMetrics()
+        return QSize(max(64, metrics.horizontalAdvance(text) + 24), metrics.height() + 12)
+
+    def width_needed(self) -> int:
+        labels = [*self._labels().values(), self.tr("Calling…")]
+        widths = [self._button_size(text).width() for text in labels]
+        # The callback button must fit its "Calling…" label too, so it never jumps.
+        return max(widths[0], widths[3]) + widths[1] + widths[2] + 4 * self.SPACING
+
+    def buttons(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> list[RowButton]:
+        group: MissedGroup = index.data(MissedModel.GroupRole)
+        dialing = bool(index.data(MissedModel.DialingRole))
+        busy = bool(index.data(MissedModel.BusyRole))
+        labels = self._labels()
+        call_text = self.tr("Calling…") if dialing else labels[Action.CALL]
+        call_width = max(
+            self._button_size(labels[Action.CALL]).width(),
+            self._button_size(self.tr("Calling…")).width(),
+        )
+        specs = [
+            (Action.CALL, call_text, not busy, True, call_width),
+            (Action.DONE, labels[Action.DONE], not group.resolved, False, 0),
+            (Action.COPY, labels[Action.COPY], True, False, 0),
+        ]
+        result: list[RowButton] = []
+        left = rect.left() + self.SPACING
+        for action, text, enabled, primary, fixed in specs:
+            size = self._button_size(text)
+            width = fixed or size.width()
+            top = rect.top() + (rect.height() - size.height()) // 2
+            result.append(
+                RowButton(action, QRect(left, top, width, size.height()), text, enabled, primary)
+            )
+            left += width + self.SPACING
+        return result
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        widget = opt.widget
+        assert widget is not None
+        style = widget.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        group: MissedGroup = index.data(MissedModel.GroupRole)
+        for button in self.buttons(opt.rect, index):
+            draw = QStyleOptionButton()
+            draw.initFrom(widget)
+            draw.rect = button.rect
+            draw.text = button.text
+            draw.state = QStyle.StateFlag.State_Raised
+            if button.enabled:
+                draw.state |= QStyle.StateFlag.State_Enabled
+                key = (group, button.action)
+                if self._hover == key:
+                    draw.state |= QStyle.StateFlag.State_MouseOver
+                if self._pressed == key:
+                    draw.state |= QStyle.StateFlag.State_Sunken
+            else:
+                draw.state &= ~QStyle.StateFlag.State_Enabled
+                draw.palette.setCurrentColorGroup(QPalette.ColorGroup.Disabled)
+            if button.primary and button.enabled:
+                draw.features |= QStyleOptionButton.ButtonFeature.DefaultButton
+            style.drawControl(QStyle.ControlElement.CE_PushButton, draw, painter, widget)
+
+    def _hit(self, pos: QPoint) -> tuple[MissedGroup, Action] | None:
+        index = self._view.indexAt(pos)
+        if not index.isValid() or index.column() != Column.ACTIONS:
+            return None
+        for button in self.buttons(self._view.visualRect(index), index):
+            if button.enabled and button.rect.contains(pos):
+                return index.data(MissedModel.GroupRole), button.action
+        return None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.MouseMove and isinstance(event, QMouseEvent):
+            hover = self._hit(event.position().toPoint())
+            if hover != self._hover:
+                self._hover = hover
+                self._view.viewport().update()
+        elif kind == QEvent.Type.Leave and self._hover is not None:
+            self._hover = None
+            self._view.viewport().update()
+        elif isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.LeftButton:
+            hit = self._hit(event.position().toPoint())
+            if kind == QEvent.Type.MouseButtonPress and hit is not None:
+                self._pressed = hit
+                self._view.viewport().update()
+                return True  # a button press neither selects nor starts a drag
+            if kind == QEvent.Type.MouseButtonRelease and self._pressed is not None:
+                pressed, self._pressed = self._pressed, None
+                self._view.viewport().update()
+                if hit == pressed:
+                    self.triggered.emit(pressed[0], pressed[1].value)
+                return True
+            if kind == QEvent.Type.MouseButtonDblClick and hit is not None:
+                return True  # two quick clicks on Done must not also call back
+        return False
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        hit = self._hit(event.pos())
+        if hit is None:
+            return super().helpEvent(event, view, option, index)
+        group: MissedGroup = index.data(MissedModel.GroupRole)
+        tips = {
+            Action.CALL: self.tr("Ring your phone, then dial %1 (Enter)"),
+            Action.DONE: self.tr("Remove %1 from the list without calling (Delete)"),
+            Action.COPY: self.tr("Copy %1 to the clipboard"),
+        }
+        QToolTip.showText(event.globalPos(), tips[hit[1]].replace("%1", group.display), view)
+        return True
+
+
+# --- the window ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Undo:
+    number: str
+    at: float
+
+
+class MissedWindow(QWidget):
+    """The missed-call list. Open it from the tray; it keeps itself up to date."""
+
+    def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.tasks = TaskSet()
+        self._pending_undo: _Undo | None = None
+        self._marking: set[str] = set()
+        self._selected_number: str | None = None
+        self.setWindowTitle(self.tr("Missed calls"))
+        self.resize(880, 460)
+
+        self.model = MissedModel(bridge, self)
+        self.title = heading()
+        self.show_resolved = QCheckBox(self.tr("Show resolved"))
+        self.show_resolved.setToolTip(self.tr("Also list callers you called back or marked done"))
+        self.show_resolved.toggled.connect(self._on_show_resolved)
+
+        self.view = self._make_view()
+        self.empty = self._make_empty_state()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+
+        self.status = StatusLine()
+        self.status.undoRequested.connect(lambda: self.tasks.start(self.undo(), name="undo done"))
+
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.show_resolved)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.status)
+
+        self.model.modelAboutToBeReset.connect(self._remember_selection)
+        self.model.modelReset.connect(self._on_reset)
+        self._on_reset()
+
+    def _make_view(self) -> QTableView:
+        view = QTableView()
+        view.setModel(self.model)
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setShowGrid(False)
+        view.setAlternatingRowColors(True)
+        view.setWordWrap(False)
+        view.setCornerButtonEnabled(False)
+        view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        view.verticalHeader().hide()
+        line = view.fontMetrics().height()
+        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view.verticalHeader().setDefaultSectionSize(2 * line + 22)
+        header = view.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(Column.CALLER, QHeaderView.ResizeMode.Stretch)
+        metrics = view.fontMetrics()
+        longest_time = max(
+            metrics.horizontalAdvance(text)
+            for text in (fmt.when(time.time() - 86400), "30.12.2099", self.tr("Last call"))
+        )
+        widths = ((Column.COUNT, 64), (Column.LAST, longest_time + 28), (Column.QUEUE, 72))
+        for column, width in widths:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            view.setColumnWidth(column, width)
+
+        view.setItemDelegateForColumn(Column.CALLER, CallerDelegate(view))
+        view.setItemDelegateForColumn(Column.COUNT, BadgeDelegate(view))
+        self.actions_delegate = ActionsDelegate(view)
+        self.actions_delegate.triggered.connect(self._on_button)
+        view.setItemDelegateForColumn(Column.ACTIONS, self.actions_delegate)
+        header.setSectionResizeMode(Column.ACTIONS, QHeaderView.ResizeMode.Fixed)
+        view.setColumnWidth(Column.ACTIONS, self.actions_delegate.width_needed())
+        # Never squeeze the caller below a name's worth of width; the window stops shrinking.
+        fixed = sum(view.columnWidth(column) for column in Column if column != Column.CALLER)
+        view.setMinimumWidth(fixed + 24 * metrics.averageCharWidth())
+        view.doubleClicked.connect(
+            lambda index: self._start(Action.CALL, self.model.group(index.row()))
+        )
+
+        self.call_action = self._action(view, self.tr("Call back"), Action.CALL, Qt.Key.Key_Return)
+        self.done_action = self._action(view, self.tr("Done"), Action.DONE, Qt.Key.Key_Delete)
+        self.copy_action = self._action(
+            view, self.tr("Copy number"), Action.COPY, QKeySequence.StandardKey.Copy
+        )
+        # Enter on the keypad is a second key for the same action.
+        enter = QAction(view)
+        enter.setShortcut(Qt.Key.Key_Enter)
+        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.triggered.connect(lambda: self._start_selected(Action.CALL))
+        view.addAction(enter)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._context_menu)
+        view.selectionModel().selectionChanged.connect(self._update_actions)
+        self.model.dataChanged.connect(self._update_actions)
+        return view
+
+    def _action(
+        self,
+        view: QTableView,
+        text: str,
+        action: Action,
+        key: Qt.Key | QKeySequence.StandardKey,
+    ) -> QAction:
+        qaction = QAction(text, view)
+        qaction.setShortcut(QKeySequence(key))
+        qaction.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        qaction.triggered.connect(lambda: self._start_selected(action))
+        view.addAction(qaction)
+        return qaction
+
+    def _make_empty_state(self) -> QWidget:
+        page = QWidget()
+        mark = QLabel("✓")
+        mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        mark_font = mark.font()
+        mark_font.setPointSizeF(mark_font.pointSizeF() * 4)
+        mark.setFont(mark_font)
+        mark.setStyleSheet(f"color: {SUCCESS_COLOR.name()};")
+        headline = QLabel(self.tr("No missed calls. Nice!"))
+        headline_font = headline.font()
+        headline_font.setPointSizeF(headline_font.pointSizeF() * 1.25)
+        headline_font.setBold(True)
+        headline.setFont(headline_font)
+        headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_detail = QLabel()
+        self.empty_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_detail.setWordWrap(True)
+        palette = self.empty_detail.palette()
+        palette.setColor(QPalette.ColorRole.WindowText, muted(palette))
+        self.empty_detail.setPalette(palette)
+        layout = QVBoxLayout(page)
+        layout.addStretch(1)
+        layout.addWidget(mark)
+        layout.addWidget(headline)
+        layout.addWidget(self.empty_detail)
+        layout.addStretch(2)
+        return page
+
+    # -- public ---------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """Callers with open missed calls: the number the tray badge shows."""
+        return self.bridge.core.store.open_missed_count()
+
+    def status_text(self) -> str:
+        return self.status.text()
+
+    def is_empty(self) -> bool:
+        return self.stack.currentWidget() is self.empty
+
+    async def call_back(self, row: int) -> None:
+        """Dial the caller of `row`. While a callback is in flight the buttons are disabled
+        and further requests are ignored, so rapid clicks place one call."""
+        await self._call_back(self.model.group(row))
+
+    async def mark_done(self, row: int) -> None:
+        """Resolve the caller of `row` without calling; `undo` brings them back."""
+        await self._mark_done(self.model.group(row))
+
+    async def undo(self) -> None:
+        """Bring back the caller last marked done (offered for a few seconds)."""
+        pending, self._pending_undo = self._pending_undo, None
+        if pending is None:
+            return
+        await self.bridge.core.tracker.undo_done(pending.number, pending.at)
+        await self.model.settled()
+        self.status.show_success(
+            self.tr("%1 is back in the list.").replace("%1", phone.display(pending.number)),
+            seconds=5,
+        )
+
+    def copy(self, row: int) -> None:
+        self._copy(self.model.group(row))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # "14:32" turns into "yesterday 14:32" overnight; reopening shows fresh times.
+        self.model.refresh()
+        super().showEvent(event)
+
+    async def _call_back(self, group: MissedGroup) -> None:
+        if self.model.busy_number is not None:
+            return
+        self.model.set_dialing(group.number)
+        try:
+            await place_call(self.bridge, group.party, self.status)
+        finally:
+            self.model.set_dialing(None)
+
+    async def _mark_done(self, group: MissedGroup) -> None:
+        if group.resolved or group.number in self._marking:
+            return  # a second click before the row went away
+        self._marking.add(group.number)
+        try:
+            at = await self.bridge.core.tracker.mark_done(group.number)
+            await self.model.settled()
+        finally:
+            self._marking.discard(group.number)
+        self._pending_undo = _Undo(group.number, at)
+        self.status.offer_undo(self.tr("Marked %1 as done.").replace("%1", group.display))
+
+    def _copy(self, group: MissedGroup) -> None:
+        QGuiApplication.clipboard().setText(group.display)
+        self.status.show_success(self.tr("Copied %1.").replace("%1", group.display), seconds=4)
+
+    def _start(self, action: Action | str, group: MissedGroup) -> None:
+        """Act on the group as it was when the user clicked (rows may move meanwhile)."""
+        action = Action(action)
+        if action == Action.CALL:
+            self.tasks.start(self._call_back(group), name="call back")
+        elif action == Action.DONE:
+            self.tasks.start(self._mark_done(group), name="mark done")
+        else:
+            self._copy(group)
+
+    def _selected_group(self) -> MissedGroup | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.group(rows[0].row()) if rows else None
+
+    def _start_selected(self, action: Action) -> None:
+        group = self._selected_group()
+        if group is not None:
+            self._start(action, group)
+
+    def _on_button(self, group: MissedGroup, action: str) -> None:
+        row = self.model.row_of_group(group)
+        if row is not None:
+            self.view.selectRow(row)
+        self._start(action, group)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        self.view.selectRow(index.row())
+        menu = QMenu(self.view)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.addActions([self.call_action, self.done_action, self.copy_action])
+        # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _update_actions(self) -> None:
+        group = self._selected_group()
+        self.call_action.setEnabled(group is not None and self.model.busy_number is None)
+        self.done_action.setEnabled(group is not None and not group.resolved)
+        self.copy_action.setEnabled(group is not None)
+
+    def _on_show_resolved(self, checked: bool) -> None:
+        self.model.show_resolved = checked
+
+    def _remember_selection(self) -> None:
+        group = self._selected_group()
+        self._selected_number = group.number if group else None
+
+    def _on_reset(self) -> None:
+        count = self.count()
+        self.title.setText(self.tr("Missed calls (%1)").replace("%1", str(count)))
+        self.setWindowTitle(self.tr("Missed calls (%1)").replace("%1", str(count)))
+        if self.model.rowCount():
+            self.stack.setCurrentWidget(self.view)
+        else:
+            self.empty_detail.setText(
+                self.tr("Nothing resolved yet either.")
+                if self.model.show_resolved
+                else self.tr("Calls you miss will show up here, ready to call back.")
+            )
+            self.stack.setCurrentWidget(self.empty)
+        if self._selected_number is not None:
+            row = self.model.row_of(self._selected_number)
+            if row is not None:
+                self.view.selectRow(row)
+        self._update_actions()

@@ -1,0 +1,260 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from bulutpop.core import Core, MissingSetup
+from bulutpop.dialer import DialRefused
+from bulutpop.fakepbx import FakePbxState
+from bulutpop.pbxapi import BadRequest, InvalidKey, NetworkError, RateLimited
+from bulutpop.phone import NumberError
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error
+from tests.conftest import scenario
+from tests.ui.conftest import Loop, Webhook
+
+LEFT = Qt.MouseButton.LeftButton
+NO_KEYS = Qt.KeyboardModifier.NoModifier
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[MissedWindow]:
+    w = MissedWindow(bridge)
+    qtbot.addWidget(w)
+    yield w
+    qloop.run(w.tasks.drain())
+    qloop.run(w.model.settled())
+
+
+def post(window: MissedWindow, webhook: Webhook, qloop: Loop, *bodies: bytes) -> None:
+    """Deliver events, then wait for the list to show them."""
+    webhook.post(*bodies)
+    qloop.run(window.model.settled())
+
+
+def caller_text(window: MissedWindow, row: int) -> str:
+    return str(window.model.index(row, Column.CALLER).data())
+
+
+def test_a_missed_call_shows_one_row_and_the_count(
+    window: MissedWindow, webhook: Webhook, qloop: Loop
+) -> None:
+    assert window.is_empty()
+    post(window, webhook, qloop, *scenario("02"))
+    assert window.model.rowCount() == 1
+    assert caller_text(window, 0) == "0532 123 45 67"
+    assert window.count() == 1
+    assert window.title.text() == "Missed calls (1)"
+    assert not window.is_empty()
+
+
+def test_call_back_originates_once_from_my_extension(
+    window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    qloop.run(window.call_back(0))
+    assert [(o["extension"], o["destination"]) for o in fake_pbx.originates] == [
+        ("1001", "905321234567")
+    ]
+    assert window.status_text() == "Your phone is ringing — pick up to call 0532 123 45 67."
+    assert window.model.busy_number is None
+
+
+def test_rapid_repeated_call_backs_send_one_request(
+    window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    fake_pbx.originate_delay = 0.2
+
+    async def twice() -> None:
+        await asyncio.gather(window.call_back(0), window.call_back(0))
+
+    qloop.run(twice())
+    assert len(fake_pbx.originates) == 1
+    # A third click right after the call went through is refused by the dialer's guard.
+    qloop.run(window.call_back(0))
+    assert len(fake_pbx.originates) == 1
+    assert "dialled a moment ago" in window.status_text()
+
+
+def test_the_row_shows_progress_while_calling(
+    window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    seen: list[str] = []
+
+    async def watch() -> None:
+        task = asyncio.ensure_future(window.call_back(0))
+        await asyncio.sleep(0)  # one turn: the callback runs up to its request to the PBX
+        index = window.model.index(0, Column.ACTIONS)
+        call_button = window.actions_delegate.buttons(QRect(), index)[0]
+        assert (call_button.text, call_button.enabled) == ("Calling…", False)
+        seen.append(str(window.model.index(0, Column.CALLER).data(window.model.NoteRole)))
+        seen.append(window.status_text())
+        await task
+
+    qloop.run(watch())
+    assert seen == [
+        "Calling… your phone will ring",
+        "Calling 0532 123 45 67… your phone will ring.",
+    ]
+    assert window.model.index(0, Column.CALLER).data(window.model.NoteRole) == ""
+    assert len(fake_pbx.originates) == 1
+
+
+def test_done_hides_the_row_and_undo_restores_it(
+    window: MissedWindow, webhook: Webhook, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    qloop.run(window.mark_done(0))
+    assert window.model.rowCount() == 0
+    assert window.count() == 0
+    assert window.is_empty()
+    assert window.status_text() == "Marked 0532 123 45 67 as done."
+    qloop.run(window.undo())
+    assert window.model.rowCount() == 1
+    assert window.count() == 1
+    assert window.status_text() == "0532 123 45 67 is back in the list."
+
+
+def test_answered_callback_resolves_without_a_click(
+    window: MissedWindow, webhook: Webhook, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    post(window, webhook, qloop, *scenario("05"))
+    assert window.model.rowCount() == 0
+    assert window.count() == 0
+    window.show_resolved.setChecked(True)
+    qloop.run(window.model.settled())
+    assert window.model.rowCount() == 1
+    group = window.model.group(0)
+    assert group.resolved_by == "callback"
+    note = window.model.index(0, Column.CALLER).data(window.model.NoteRole)
+    assert note.startswith("Called back")
+    assert window.count() == 0  # resolved rows do not count
+
+
+def test_pbx_refusal_is_shown_in_plain_words(
+    window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    fake_pbx.fail(400, "extension 1001 not found")
+    qloop.run(window.call_back(0))
+    assert "extension 1001 not found" in window.status_text()
+    assert window.model.busy_number is None
+
+
+def test_copy_puts_the_display_number_on_the_clipboard(
+    window: MissedWindow, webhook: Webhook, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    window.copy(0)
+    clipboard = QGuiApplication.clipboard()
+    assert clipboard.text() == "0532 123 45 67"
+
+
+def test_selection_follows_the_caller_across_reloads(
+    window: MissedWindow, webhook: Webhook, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    window.view.selectRow(0)
+    post(window, webhook, qloop, *scenario("06"))  # a colleague's missed internal call goes on top
+    assert [window.model.group(r).number for r in range(2)] == ["1002", "+905321234567"]
+    rows = window.view.selectionModel().selectedRows()
+    assert [window.model.group(r.row()).number for r in rows] == ["+905321234567"]
+
+
+@pytest.mark.parametrize(
+    ("exc", "text"),
+    [
+        (NumberError("abc"), "“abc” is not a phone number."),
+        (DialRefused("already calling 0532 123 45 67"), "Not dialled: already calling"),
+        (MissingSetup("no extension is configured: run `bulutpop …`"), "Open Settings"),
+        (InvalidKey("rejected", status=401), "The API key was refused: check it in Settings."),
+        (BadRequest("x", detail="extension 1005 not found"), "extension 1005 not found"),
+        (NetworkError("Could not reach the PBX", cause="x", uncertain=False), "Could not reach"),
+        (RateLimited("slow", retry_after=12.2), "Too many requests: try again in 13 s."),
+    ],
+)
+def test_describe_error(exc: BaseException, text: str) -> None:
+    assert text in describe_error(exc)
+    assert "bulutpop …" not in describe_error(exc)  # no CLI advice in the app
+
+
+def test_done_twice_quickly_is_one_undoable_mark(
+    window: MissedWindow, webhook: Webhook, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+
+    async def twice() -> None:
+        await asyncio.gather(window.mark_done(0), window.mark_done(0))
+
+    qloop.run(twice())
+    assert window.count() == 0
+    qloop.run(window.undo())
+    assert window.count() == 1
+    assert window.model.rowCount() == 1
+
+
+class PhonebookBridge(CoreBridge):
+    """The phonebook slot filled in, as the phonebook feature will."""
+
+    def name_for(self, party_key: str) -> str:
+        return {"+905321234567": "Ayşe Yılmaz"}.get(party_key, "")
+
+
+def test_a_known_caller_shows_name_and_number(
+    qtbot: QtBot, qloop: Loop, core: Core, webhook: Webhook
+) -> None:
+    bridge = PhonebookBridge(core)
+    window = MissedWindow(bridge)
+    qtbot.addWidget(window)
+    post(window, webhook, qloop, *scenario("02"))
+    index = window.model.index(0, Column.CALLER)
+    assert index.data() == "Ayşe Yılmaz"
+    assert index.data(window.model.NoteRole) == "0532 123 45 67"
+    bridge.detach()
+
+
+def test_the_painted_row_buttons_and_undo_respond_to_clicks(
+    qtbot: QtBot, window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    window.show()
+    index = window.model.index(0, Column.ACTIONS)
+    buttons = {
+        b.action: b.rect
+        for b in window.actions_delegate.buttons(window.view.visualRect(index), index)
+    }
+    viewport = window.view.viewport()
+
+    QTest.mouseClick(viewport, LEFT, NO_KEYS, buttons[Action.CALL].center())
+    qloop.run(window.tasks.drain())
+    assert len(fake_pbx.originates) == 1
+
+    QTest.mouseClick(viewport, LEFT, NO_KEYS, buttons[Action.DONE].center())
+    qloop.run(window.tasks.drain())
+    assert window.is_empty()
+    assert window.status.undo_button.isVisible()
+    QTest.mouseClick(window.status.undo_button, LEFT)
+    qloop.run(window.tasks.drain())
+    assert window.model.rowCount() == 1
+
+
+def test_double_click_calls_back(
+    qtbot: QtBot, window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    window.show()
+    rect = window.view.visualRect(window.model.index(0, Column.LAST))
+    # A real double click is a press, a release, then the double-click event.
+    QTest.mouseClick(window.view.viewport(), LEFT, NO_KEYS, rect.center())
+    QTest.mouseDClick(window.view.viewport(), LEFT, NO_KEYS, rect.center())
+    qloop.run(window.tasks.drain())
+    assert [o["destination"] for o in fake_pbx.originates] == ["905321234567"]
