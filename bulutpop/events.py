@@ -7,6 +7,7 @@ one-line reason so the receiver can keep the raw body for inspection.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ class Parsed:
     fields: dict[str, str] = field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_stamp(text: str) -> datetime | None:
     """`YYYY-MM-DD HH:MM:SS` in PBX time, or with an explicit offset/`UTC` suffix (the CDRs)."""
     text = text.strip()

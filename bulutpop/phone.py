@@ -9,6 +9,7 @@ recognised before it, because it would read `1001` as the invalid `+901001`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -62,6 +63,9 @@ class PhoneNumber:
     """E.164 form, or "" for extensions."""
 
 
+# The same few numbers recur in every event of a call and across calls; phonenumbers'
+# parse is the most expensive step of ingesting an event.
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> PhoneNumber:
     """Parse a number written any usual way; raise `NumberError` if it is not one."""
     cleaned = _clean(text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -121,6 +122,25 @@ class Change:
 Listener = Callable[[Change], None]
 
 
+@dataclass(slots=True)
+class _Pending:
+    event: CallEvent
+    raw: bytes | None
+    source: str
+    future: asyncio.Future[Change | None]
+
+
+def _settle(
+    future: asyncio.Future[Change | None], change: Change | None, error: BaseException | None
+) -> None:
+    if future.done():  # the waiting request went away (client disconnected)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(change)
+
+
 class CallTracker:
     def __init__(self, store: Store, mine: frozenset[str]) -> None:
         self.store = store
@@ -130,6 +150,9 @@ class CallTracker:
         # on a commit.
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulutpop-store")
         self._logged_disagreements: set[str] = set()
+        self._pending: list[_Pending] = []
+        self._pending_lock = threading.Lock()
+        self._flush_scheduled = False
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
@@ -149,11 +172,47 @@ class CallTracker:
         return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
 
     async def ingest(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
-        """Store the event durably, then notify. None when it was a duplicate."""
-        change = await self._write(self.ingest_sync, event, raw, source)
+        """Store the event durably, then notify. None when it was a duplicate.
+
+        Events arriving while the writer is busy are committed together (group commit):
+        each caller still returns only after its own event is committed, but a burst costs
+        one commit instead of one per event."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Change | None] = loop.create_future()
+        with self._pending_lock:
+            self._pending.append(_Pending(event, raw, source, future))
+            schedule = not self._flush_scheduled
+            self._flush_scheduled = True
+        if schedule:
+            self._writer.submit(self._flush, loop)
+        change = await future
         if change is not None:
             self._notify(change)
         return change
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Writer thread: commit every pending event in one transaction, then answer each."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+            self._flush_scheduled = False
+        results: list[tuple[_Pending, Change | None, BaseException | None]] = []
+        try:
+            with self.store.transaction() as conn:
+                for item in batch:
+                    # A savepoint per event: one that fails is refused alone.
+                    conn.execute("SAVEPOINT event")
+                    try:
+                        change = self._ingest_in(conn, item.event, item.raw, item.source)
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO event")
+                        results.append((item, None, exc))
+                    else:
+                        results.append((item, change, None))
+                    conn.execute("RELEASE event")
+        except Exception as exc:  # the commit itself failed: nothing in the batch is stored
+            results = [(item, None, exc) for item in batch]
+        for item, change, error in results:
+            loop.call_soon_threadsafe(_settle, item.future, change, error)
 
     async def reject(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
         await self._write(self.store.add_rejected, raw, reason, content_type, source)
@@ -161,12 +220,17 @@ class CallTracker:
     def ingest_sync(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
         """The transaction behind `ingest` (no notification), for callers without a loop."""
         with self.store.transaction() as conn:
-            if not self.store.add_event(conn, event, raw, source):
-                return None
-            if not event.known_type:
-                log.info("kept an event of unknown type %r", event.event_type[:40])
-                return None
-            return self._refresh(conn, event)
+            return self._ingest_in(conn, event, raw, source)
+
+    def _ingest_in(
+        self, conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
+    ) -> Change | None:
+        if not self.store.add_event(conn, event, raw, source):
+            return None
+        if not event.known_type:
+            log.info("kept an event of unknown type %r", event.event_type[:40])
+            return None
+        return self._refresh(conn, event)
 
     def _refresh(self, conn: sqlite3.Connection, event: CallEvent) -> Change:
         uuid = event.call_uuid
