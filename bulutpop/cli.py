@@ -365,6 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: logged with its traceback, redacted like every line
+        log.exception("unexpected error")
+        _out(f"bulutpop: unexpected error: {redactor.redact(str(exc))[:300]}", sys.stderr)
+        return EXIT_FAILURE
     finally:
         core.close()
 
