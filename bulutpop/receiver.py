@@ -23,6 +23,7 @@ from bulutpop.tracker import CallTracker
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+KEEPALIVE_SECONDS = 15.0
 SOURCE = "webhook"
 
 
@@ -143,7 +144,13 @@ class Receiver:
 
     async def start(self) -> None:
         # access_log=None: aiohttp's access log would write the secret token (in the path).
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            # The PBX reconnects when it needs to; idle keep-alive sockets are closed soon.
+            keepalive_timeout=KEEPALIVE_SECONDS,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=256)
         try:

@@ -21,6 +21,7 @@ from bulutpop.config import ConfigError, Dirs
 from bulutpop.core import Core, setup_logging
 from bulutpop.demo import DemoBackend
 from bulutpop.keys import KeyStoreError
+from bulutpop.model import Call
 from bulutpop.receiver import Receiver, ReceiverError
 from bulutpop.redact import Redactor
 from bulutpop.store import StoreError
@@ -162,18 +163,22 @@ class DesktopApp(QObject):
     def show_dial(self, number: str) -> None:
         from bulutpop.ui.dial import DialDialog
 
-        dialog = DialDialog(self.bridge, number)
-        self._windows["dial"] = dialog
+        dialog = self._windows.get("dial")
+        if isinstance(dialog, DialDialog) and dialog.isVisible():
+            if number:
+                dialog.set_number(number)
+        else:
+            dialog = self._windows["dial"] = DialDialog(self.bridge, number)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
 
-    def play(self, call: object) -> None:
+    def play(self, call: Call) -> None:
         from bulutpop.ui.player import PlayerWindow
 
         player = self._window("player", lambda: PlayerWindow(self.bridge))
         assert isinstance(player, PlayerWindow)
-        self.tasks.start(player.open_call(call), name="player")  # type: ignore[arg-type]
+        self.tasks.start(player.open_call(call), name="player")
 
     def show_settings(self, first_run: bool) -> None:
         from bulutpop.ui.settings import SettingsDialog

@@ -130,6 +130,7 @@ class HistoryModel(QAbstractTableModel):
         self._query = self._filter.query()
         self._rows = _Rows()
         self._total = 0
+        self._wanted = 0  # rows the user asked for: the first page plus what they scrolled to
         self.reload()
 
     @property
@@ -156,6 +157,7 @@ class HistoryModel(QAbstractTableModel):
         self._total = store.count_calls(**self._query)
         self._rows = _Rows(store.calls(limit=self._page_size, offset=0, **self._query))
         self._rows.reindex()
+        self._wanted = len(self._rows.calls)
         self.endResetModel()
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
@@ -185,6 +187,7 @@ class HistoryModel(QAbstractTableModel):
         for row, call in enumerate(page, start=loaded):
             self._rows.by_uuid[call.call_uuid] = row
         self._rows.calls.extend(page)
+        self._wanted = len(self._rows.calls)
         self.endInsertRows()
 
     def apply_changes(self, calls: Sequence[Call]) -> None:
@@ -216,6 +219,18 @@ class HistoryModel(QAbstractTableModel):
         self._rows.reindex()
         self._total = total
         self.endInsertRows()
+        self._trim()
+
+    def _trim(self) -> None:
+        """Fall back to the rows the user loaded once new calls on top add a page more: a
+        window left open all day on a busy line must not hold every call of the day."""
+        keep = self._wanted
+        if len(self._rows.calls) <= keep + self._page_size:
+            return
+        self.beginRemoveRows(QModelIndex(), keep, len(self._rows.calls) - 1)
+        del self._rows.calls[keep:]
+        self._rows.reindex()
+        self.endRemoveRows()
 
     # -- Qt model interface ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QLabel,
@@ -144,48 +144,33 @@ class Shell(QObject):
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
             self.actions.missed()
 
-    def menu_actions(self) -> list[QAction | None]:
-        """The menu's entries (None: a separator), built anew with live counts."""
+    def entries(self) -> list[tuple[str, Callable[[], None]] | None]:
+        """The menu's plain entries (None: a separator), with live counts."""
         count = self.missed_count()
-        entries: list[tuple[str, Callable[[], None]] | None] = [
+        return [
             (self.tr("Missed calls (%1)").replace("%1", str(count)), self.actions.missed),
             (self.tr("Call history"), self.actions.history),
             (self.tr("Dial…"), self.actions.dial),
             None,
-        ]
-        out: list[QAction | None] = []
-        for entry in entries:
-            if entry is None:
-                out.append(None)
-                continue
-            action = QAction(entry[0], self._menu)
-            action.triggered.connect(entry[1])
-            out.append(action)
-        pause = QAction(self.tr("Pause popups"), self._menu)
-        pause.setCheckable(True)
-        pause.setChecked(self.bridge.config.popups_paused)
-        pause.toggled.connect(self.actions.toggle_pause)
-        out.append(pause)
-        for text, slot in (
             (self.tr("Settings"), self.actions.settings),
             (self.tr("About"), self.actions.about),
-        ):
-            action = QAction(text, self._menu)
-            action.triggered.connect(slot)
-            out.append(action)
-        out.append(None)
-        quit_action = QAction(self.tr("Quit"), self._menu)
-        quit_action.triggered.connect(self.actions.quit)
-        out.append(quit_action)
-        return out
+            None,
+            (self.tr("Quit"), self.actions.quit),
+        ]
 
     def _rebuild_menu(self) -> None:
+        # Actions are children of the menu: clear() deletes them, so nothing accumulates.
         self._menu.clear()
-        for action in self.menu_actions():
-            if action is None:
+        for index, entry in enumerate(self.entries()):
+            if entry is None:
                 self._menu.addSeparator()
-            else:
-                self._menu.addAction(action)
+                if index == 3:
+                    pause = self._menu.addAction(self.tr("Pause popups"))
+                    pause.setCheckable(True)
+                    pause.setChecked(self.bridge.config.popups_paused)
+                    pause.toggled.connect(self.actions.toggle_pause)
+                continue
+            self._menu.addAction(entry[0]).triggered.connect(entry[1])
 
     def close(self) -> None:
         if self.tray is not None:
@@ -207,8 +192,14 @@ class FallbackWindow(QWidget):
         self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.state.setWordWrap(True)
         layout.addWidget(self.state)
-        self.buttons = QVBoxLayout()
-        layout.addLayout(self.buttons)
+        self.buttons: list[QPushButton] = []
+        for entry in shell.entries():
+            if entry is None:
+                continue
+            button = QPushButton(entry[0])
+            button.clicked.connect(entry[1])
+            layout.addWidget(button)
+            self.buttons.append(button)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -219,19 +210,11 @@ class FallbackWindow(QWidget):
     def _show_state(self, state: str, tooltip: str) -> None:
         self.state.setText(tooltip)
         self.setWindowIcon(tray_icon(state, self.shell.missed_count()))
-        while self.buttons.count():
-            item = self.buttons.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        for action in self.shell.menu_actions():
-            if action is None or action.isCheckable():
-                continue
-            button = QPushButton(action.text())
-            action.setParent(button)  # goes with the button when the list is rebuilt
-            button.clicked.connect(action.trigger)
-            self.buttons.addWidget(button)
+        # Only the labels change (the missed count); the buttons stay.
+        labels = [entry[0] for entry in self.shell.entries() if entry is not None]
+        for button, label in zip(self.buttons, labels, strict=True):
+            button.setText(label)
 
-    def closeEvent(self, event: object) -> None:
+    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
         # Closing the only window quits: nothing would be left to bring the app back.
         self.shell.actions.quit()

@@ -232,3 +232,20 @@ def test_a_call_stored_between_pages_is_not_listed_twice(window: HistoryWindow, 
     uuids = [c.call_uuid for c in calls(window)]
     assert len(uuids) == len(set(uuids)) == 2 * PAGE_SIZE + 1
     assert uuids[0] == "late"
+
+
+def test_a_window_left_open_on_a_busy_line_does_not_hold_every_call(
+    window: HistoryWindow, core: Core
+) -> None:
+    window.model.reload()
+    page = window.model.rowCount()
+    for i in range(3 * PAGE_SIZE):
+        core.tracker.ingest_sync(
+            hangup(f"busy-{i}", "02120000000", START + 60 * (20_000 + i), answered=True),
+            None,
+            "test",
+        )
+        window.model.apply_changes([c for c in [core.store.call(f"busy-{i}")] if c])
+        assert window.model.rowCount() <= page + PAGE_SIZE
+    assert window.model.call(0).call_uuid == f"busy-{3 * PAGE_SIZE - 1}"
+    assert window.model.canFetchMore()

@@ -1,0 +1,301 @@
+"""The dial dialog: type, paste or pick a number, see how it will be dialled, place one call.
+
+The PBX rings the user's own phone first and only then dials out, so the dialog says so
+while the request is in flight and closes itself once the phone is ringing.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import (
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QPainter, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QCompleter,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bulutpop import phone
+from bulutpop.core import MissingSetup
+from bulutpop.dialer import DialRefused
+from bulutpop.model import Call
+from bulutpop.pbxapi import PbxError
+from bulutpop.phone import NumberError, PhoneNumber
+from bulutpop.ui import fmt
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.missed import ERROR_COLOR, SUCCESS_COLOR, describe_error, heading, muted
+from bulutpop.ui.tasks import TaskSet
+
+RECENT_LIMIT = 12
+# History rows read to find RECENT_LIMIT distinct numbers; a busy line repeats callers.
+_RECENT_SCAN = 300
+# Long enough to read the confirmation, short enough not to be in the way.
+CLOSE_DELAY_MS = 1500
+_DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def set_tone(label: QLabel, tone: str) -> None:
+    """Colour a message line: "error", "ok", "muted" or "" (normal text). The tone is also
+    kept as the label's "tone" property, for tests and style sheets."""
+    label.setProperty("tone", tone)
+    app_palette = QApplication.palette()
+    if tone == "error":
+        color = ERROR_COLOR
+    elif tone == "ok":
+        color = SUCCESS_COLOR
+    elif tone == "muted":
+        color = muted(app_palette)
+    else:
+        color = app_palette.color(QPalette.ColorRole.WindowText)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, color)
+    label.setPalette(palette)
+
+
+class _RecentDelegate(QStyledItemDelegate):
+    """A recent number on the left, what happened and when on the right, muted."""
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        detail = index.data(_DETAIL_ROLE)
+        if not detail:
+            return
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.save()
+        painter.setPen(muted(option.palette, selected))
+        rect = option.rect.adjusted(0, 0, -10, 0)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, detail)
+        painter.restore()
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        hint = super().sizeHint(option, index)
+        detail = index.data(_DETAIL_ROLE) or ""
+        extra = option.fontMetrics.horizontalAdvance(detail) + 32
+        return QSize(hint.width() + extra, max(hint.height(), 26))
+
+
+class DialDialog(QDialog):
+    """Dial a number through the PBX; `number` pre-fills the field (e.g. from a tel: link)."""
+
+    def __init__(self, bridge: CoreBridge, number: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self.tasks = TaskSet()
+        self._number: PhoneNumber | None = None
+        self._calling = False
+        self._placed = False
+        self.setWindowTitle(self.tr("Dial"))
+        self.setMinimumWidth(420)
+
+        title = heading(self.tr("Call a number"))
+
+        self.field = QComboBox()
+        self.field.setEditable(True)
+        self.field.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.field.setMinimumHeight(32)
+        self.field.setItemDelegate(_RecentDelegate(self.field))
+        self.field.setModel(self._recent_model())
+        self.field.setCurrentIndex(-1)
+        self.edit = edit = QLineEdit()
+        self.field.setLineEdit(edit)
+        edit.setPlaceholderText(self.tr("Number, extension or tel: link"))
+        edit.setClearButtonEnabled(True)
+        completer = QCompleter(self.field.model(), self.field)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.field.setCompleter(completer)
+
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        # Room for two lines, so a longer error does not make the dialog jump.
+        self.status.setMinimumHeight(self.status.fontMetrics().lineSpacing() * 2)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+
+        self.hint = QLabel()
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint.setWordWrap(True)
+
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.call_button = QPushButton(self.tr("Call"))
+        self.call_button.setMinimumWidth(96)
+        # Enter is handled once, by returnPressed; a default button would fire it again.
+        for button in (self.cancel_button, self.call_button):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self.cancel_button.clicked.connect(self.reject)
+        self.call_button.clicked.connect(self._request_call)
+        edit.returnPressed.connect(self._request_call)
+        self.field.editTextChanged.connect(self._validate)
+
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.call_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 18, 20, 16)
+        layout.setSpacing(6)
+        layout.addWidget(title)
+        layout.addWidget(self.hint)
+        layout.addSpacing(8)
+        layout.addWidget(self.field)
+        layout.addWidget(self.status)
+        layout.addSpacing(6)
+        layout.addLayout(buttons)
+
+        self._close_timer = QTimer(self)
+        self._close_timer.setSingleShot(True)
+        self._close_timer.setInterval(CLOSE_DELAY_MS)
+        self._close_timer.timeout.connect(self.accept)
+
+        self._show_hint()
+        self.set_number(number)
+
+    def set_number(self, number: str) -> None:
+        """Fill the field (a tel: link opened while the dialog is up); ignored mid-call."""
+        if self._calling:
+            return
+        self._close_timer.stop()
+        self._placed = False
+        # A tel: link reads better in display form; the key (what is dialled) is the same.
+        self.field.setEditText(phone.display(number) if number else "")
+        self._validate()
+        self.edit.selectAll()
+        self.field.setFocus()
+
+    def number_text(self) -> str:
+        return self.field.currentText()
+
+    def _recent_model(self) -> QStandardItemModel:
+        """Recently dialled and missed numbers, newest first, one row per number."""
+        model = QStandardItemModel(self)
+        seen: set[str] = set()
+        for call in self._bridge.core.store.calls(limit=_RECENT_SCAN):
+            if not (call.missed or call.direction == "outbound") or not call.party_key:
+                continue
+            if call.party_key in seen:
+                continue
+            seen.add(call.party_key)
+            item = QStandardItem(phone.display(call.party))
+            item.setData(self._recent_detail(call), _DETAIL_ROLE)
+            item.setEditable(False)
+            model.appendRow(item)
+            if len(seen) >= RECENT_LIMIT:
+                break
+        return model
+
+    def _recent_detail(self, call: Call) -> str:
+        what = self.tr("missed") if call.missed else self.tr("called")
+        name = call.name or self._bridge.name_for(call.party_key)
+        parts = [name] if name else []
+        parts.append(f"{what} {fmt.when(call.start_ts)}")
+        return " · ".join(parts)
+
+    def _show_hint(self) -> None:
+        extension = self._bridge.config.extension
+        if extension:
+            self.hint.setText(
+                self.tr("Your phone (extension %1) rings first.").replace("%1", extension)
+            )
+            set_tone(self.hint, "muted")
+        else:
+            self.hint.setText(self.tr("Set your extension in Settings to dial."))
+            set_tone(self.hint, "error")
+
+    def _validate(self) -> None:
+        if self._calling or self._placed:
+            return
+        text = self.number_text()
+        self._number = None
+        if not text.strip():
+            self.status.setText(
+                self.tr("Type a number as you would write it, or pick a recent one.")
+            )
+            set_tone(self.status, "muted")
+        else:
+            try:
+                self._number = phone.parse(text)
+            except NumberError:
+                self.status.setText(
+                    self.tr("Not a phone number. Try 0532 123 45 67, +49 30 1234567 or 1001.")
+                )
+                set_tone(self.status, "error")
+            else:
+                self.status.setText(
+                    self.tr("Will call %1").replace("%1", self._shown(self._number))
+                )
+                set_tone(self.status, "")
+        self._sync_controls()
+
+    def _shown(self, number: PhoneNumber) -> str:
+        """The number as it will be dialled, to go inside a sentence."""
+        if number.kind == "extension":
+            return self.tr("extension %1").replace("%1", number.display)
+        return number.display
+
+    def _sync_controls(self) -> None:
+        idle = not self._calling and not self._placed
+        self.field.setEnabled(idle)
+        self.call_button.setEnabled(idle and self._number is not None)
+
+    def _request_call(self) -> None:
+        # Disabled at once, not when the task starts: a second click or Enter in the same
+        # event batch must find it off.
+        if not self.call_button.isEnabled():
+            return
+        self.call_button.setEnabled(False)
+        self.tasks.start(self.dial(), name="dial")
+
+    async def dial(self) -> bool:
+        """Dial the field's number. True when the PBX is ringing the user's phone; False when
+        nothing was placed (a call already in flight, or an error, which is shown)."""
+        if self._calling or self._placed:
+            return False
+        self._calling = True
+        self._sync_controls()
+        self.status.setText(self.tr("Calling… your phone will ring first"))
+        set_tone(self.status, "muted")
+        try:
+            dialled = await self._bridge.dialer.dial(self.number_text())
+        except (NumberError, MissingSetup, DialRefused, PbxError) as exc:
+            self._calling = False
+            self.status.setText(describe_error(exc))
+            set_tone(self.status, "error")
+            self._sync_controls()
+            self.field.setFocus()
+            return False
+        self._calling = False
+        self._placed = True
+        self._sync_controls()
+        self.status.setText(
+            self.tr("Your phone is ringing — pick up to call %1.").replace(
+                "%1", self._shown(dialled.number)
+            )
+        )
+        set_tone(self.status, "ok")
+        self._close_timer.start()
+        return True
