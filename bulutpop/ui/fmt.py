@@ -12,7 +12,7 @@ def _tr(text: str) -> str:
 
 
 def when(ts: float | None, now: datetime | None = None) -> str:
-    """"14:32" today, "dün 09:10" yesterday, "12 Kas" this year, "12.11.2025" before."""
+    """Today "14:32", yesterday "dün 09:10", this year "12 Kas", before "12.11.2025"."""
     if ts is None:
         return ""
     moment = datetime.fromtimestamp(ts)
@@ -30,7 +30,7 @@ def when(ts: float | None, now: datetime | None = None) -> str:
 
 
 def ago(ts: float | None, now: datetime | None = None) -> str:
-    """"az önce", "5 dk önce", or `when` for anything older than an hour."""
+    """Under an hour "az önce" / "5 dk önce", older ones as `when` shows them."""
     if ts is None:
         return ""
     now = now or datetime.now()
