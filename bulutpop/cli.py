@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bulutpop import __version__, phone
+from bulutpop.catchup import CatchUp, CatchUpStatus
 from bulutpop.config import SETTINGS, ConfigError
 from bulutpop.core import Core, MissingSetup, setup_logging
 from bulutpop.events import CallEvent, decode_fields
 from bulutpop.keys import KeyStoreError
 from bulutpop.model import Call
-from bulutpop.pbxapi import PbxError
+from bulutpop.pbxapi import CrmSettings, PbxError, register_webhook
+from bulutpop.phonebook import AddressBookError, PhoneBook
 from bulutpop.receiver import Receiver, ReceiverError
 from bulutpop.redact import Redactor
 from bulutpop.replay import bundled_scenarios, post_bodies, read_scenario
@@ -258,6 +260,98 @@ async def _fake_pbx(core: Core, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _catchup(core: Core, args: argparse.Namespace) -> int:
+    def progress(status: CatchUpStatus) -> None:
+        if status.progress and sys.stderr.isatty():
+            page, pages = status.progress
+            print(f"\rpage {page} of {pages}", end="", file=sys.stderr, flush=True)
+
+    async with core.client() as client:
+        service = CatchUp(core.tracker, lambda: client, history_days=core.config.history_days)
+        service.subscribe(progress)
+        result = await service.run_once()
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    _out(
+        f"Fetched {result.fetched} calls from the PBX's history in {result.pages} requests; "
+        f"recovered {result.recovered} that the webhook never delivered."
+    )
+    return EXIT_OK
+
+
+async def _contacts(core: Core, args: argparse.Namespace) -> int:
+    if args.action == "sync":
+        async with core.client() as client:
+            count = await PhoneBook(core.tracker, lambda: client).sync_pbx()
+        _out(f"{count} contacts from the PBX's phonebook.")
+        return EXIT_OK
+    if not args.file:
+        raise UsageError("usage: bulutpop contacts import FILE")
+    try:
+        result = await PhoneBook(core.tracker, core.client).import_file(Path(args.file))
+    except AddressBookError as exc:
+        raise UsageError(str(exc)) from None
+    _out(f"{result.contacts} contacts with {result.numbers} numbers from {args.file}.")
+    return EXIT_OK
+
+
+def _crm_lines(settings: CrmSettings, ours: str) -> list[str]:
+    events = [
+        name
+        for name, on in (
+            ("ringing", settings.ringing),
+            ("answered", settings.answered),
+            ("hangup", settings.hangup),
+        )
+        if on
+    ]
+    whose = "this app" if settings.sends_to(ours) else "not this app"
+    return [
+        f"notification URL: {settings.notification_url or '(none)'}  ({whose})",
+        f"events sent: {', '.join(events) or 'none'}",
+    ]
+
+
+async def _pbx_webhook(core: Core, args: argparse.Namespace) -> int:
+    url = core.config.webhook_url()
+    async with core.client() as client:
+        if args.action == "show":
+            for line in _crm_lines(await client.crm_integrations(), url):
+                _out(line)
+            return EXIT_OK
+
+        async def confirm(current: CrmSettings) -> bool:
+            if args.yes:
+                return True
+            if not sys.stdin.isatty():
+                raise UsageError("not asking without a terminal: add --yes to replace the URL")
+            for line in _crm_lines(current, url):
+                _out(line)
+            _out(f"Replace it with {url} (ringing, answered, hangup)?")
+            _out("The PBX has one notification URL: a tool using the old one stops getting events.")
+            answer = await asyncio.to_thread(input, "Replace? [y/N] ")
+            return answer.strip().lower() in ("y", "yes", "e", "evet")
+
+        if not core.config.public_url:
+            _out("warning: no public_url is set; the PBX must reach " + url, sys.stderr)
+        outcome = await register_webhook(client, url, confirm)
+    _out(
+        {
+            "registered": "The PBX now sends ringing, answered and hangup events to this app.",
+            "unchanged": "The PBX already sends every event to this app.",
+            "declined": "Nothing was changed.",
+        }[outcome]
+    )
+    return EXIT_OK
+
+
+async def _dnd(core: Core, args: argparse.Namespace) -> int:
+    extension = core.extension()
+    async with core.client() as client:
+        _out(await client.dnd(extension, args.state == "on"))
+    return EXIT_OK
+
+
 # -- parser -----------------------------------------------------------------------------
 
 
@@ -308,6 +402,19 @@ def _parser() -> argparse.ArgumentParser:
     fake.add_argument("--port", type=int, default=8790)
 
     sub.add_parser("demo", help="the tray app against the fake PBX, replaying scenarios")
+
+    sub.add_parser("catchup", help="fetch the calls the webhook missed from the PBX's history")
+
+    contacts = sub.add_parser("contacts", help="sync the PBX's phonebook or import a file")
+    contacts.add_argument("action", choices=["sync", "import"])
+    contacts.add_argument("file", nargs="?", help="with import: CSV (header row) or vCard")
+
+    webhook = sub.add_parser("pbx-webhook", help="show or set where the PBX sends call events")
+    webhook.add_argument("action", choices=["show", "register"])
+    webhook.add_argument("--yes", action="store_true", help="replace the URL without asking")
+
+    dnd = sub.add_parser("dnd", help="do-not-disturb on or off for your extension")
+    dnd.add_argument("state", choices=["on", "off"])
     return parser
 
 
@@ -323,6 +430,10 @@ COMMANDS: dict[str, Command] = {
     "recording": _recording,
     "replay": _replay,
     "fake-pbx": _fake_pbx,
+    "catchup": _catchup,
+    "contacts": _contacts,
+    "pbx-webhook": _pbx_webhook,
+    "dnd": _dnd,
 }
 
 

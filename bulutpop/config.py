@@ -147,6 +147,19 @@ def _crm_template(value: str) -> str:
     return value
 
 
+def _whole(low: int, high: int) -> Callable[[str | int], int]:
+    def parse(value: str | int) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{value!r} is not a whole number") from None
+        if not low <= number <= high:
+            raise ConfigError(f"{number} is outside {low}..{high}")
+        return number
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Setting:
     parse: Callable[[Any], Any]
@@ -176,6 +189,12 @@ SETTINGS: dict[str, Setting] = {
     ),
     "language": Setting(_choice("system", "tr", "en"), "interface language"),
     "popups_paused": Setting(_bool, "popups paused"),
+    "history_days": Setting(
+        _whole(0, 365), "days of the PBX's call history the first catch-up imports"
+    ),
+    "catchup_minutes": Setting(
+        _whole(1, 1440), "minutes between catch-ups from the PBX's call history"
+    ),
 }
 
 
@@ -196,6 +215,8 @@ class Config:
     crm_url: str = ""
     language: str = "system"
     popups_paused: bool = False
+    history_days: int = 7
+    catchup_minutes: int = 10
 
     @property
     def my_extensions(self) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""A fake Bulutsantralim API (PBX-API.md §1 and §3) served by a real aiohttp application.
+"""A fake Bulutsantralim API (PBX-API.md §1, §3, §4) served by a real aiohttp application.
 
 Used by the test suite and by the app's demo mode, so it behaves like the PBX where it
 matters to a client: plain-text bodies, 400 for an invalid key *with the key echoed back*,
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import math
 import re
@@ -22,11 +23,16 @@ import uuid
 import wave
 from array import array
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+
+from bulutpop.events import PBX_TZ, parse_stamp
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +83,69 @@ class FakePbxState:
     links: dict[str, tuple[str, float]] = field(default_factory=dict, init=False, repr=False)
     _recent: deque[float] = field(default_factory=deque, init=False, repr=False)
 
+    # --- history, phonebook and PBX settings (PBX-API.md §4) ---
+    # History records as the PBX serves them (see `history_record`).
+    cdrs: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    call_flows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    # Phonebook entries: {"id", "name", "surname", "company_name", "phone", "phone1", …}.
+    contacts: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    caller_ids: list[str] = field(default_factory=lambda: ["908505320000"])
+    crm: dict[str, str] = field(
+        default_factory=lambda: {
+            "ringing": "off",
+            "answered": "off",
+            "hangup": "off",
+            "notification_url": "",
+        }
+    )
+    # The PBX posts `{}` to a new notification URL and refuses it unless that gets a 2xx.
+    check_notification_url: bool = True
+    dnd: dict[str, bool] = field(default_factory=dict)  # extension -> on
+    statuses: dict[str, str] = field(default_factory=dict)  # extension -> status
+    queues: dict[str, str] = field(default_factory=lambda: {"200": "Kuyruk 1"})
+    # Endpoint -> (requests, window seconds); tests make them small.
+    api_limits: dict[str, tuple[int, float]] = field(
+        default_factory=lambda: {
+            "cdrs": (6, 60.0),
+            "user_statuses": (2, 60.0),
+            "queues": (10, 60.0),
+        }
+    )
+    # Every §4 request's query or form by endpoint name ("cdrs", "contacts", …), key
+    # included, rejected ones too.
+    received: dict[str, list[dict[str, str]]] = field(default_factory=dict, repr=False)
+    # (endpoint, n) -> the reply to the n-th request to that endpoint (1-based).
+    fail_on: dict[tuple[str, int], Failure] = field(default_factory=dict)
+    _api_recent: dict[str, deque[float]] = field(default_factory=dict, init=False, repr=False)
+    _stamps: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+
     def fail(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
-        """Make the next API request (originate or recording_url) fail this way."""
+        """Make the next API request (any endpoint but recording downloads) fail this way."""
         self.fail_next.append(Failure(status, body, dict(headers or {})))
+
+    def fail_request(
+        self,
+        endpoint: str,
+        n: int,
+        status: int,
+        body: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Make the n-th request to `endpoint` (counting from the first, 1-based) fail."""
+        self.fail_on[(endpoint, n)] = Failure(status, body, dict(headers or {}))
+
+    def _over_limit(self, endpoint: str) -> bool:
+        if endpoint not in self.api_limits:
+            return False
+        limit, window = self.api_limits[endpoint]
+        recent = self._api_recent.setdefault(endpoint, deque())
+        now = self.clock()
+        while recent and recent[0] <= now - window:
+            recent.popleft()
+        if len(recent) >= limit:
+            return True
+        recent.append(now)
+        return False
 
     def _rate_limited(self) -> bool:
         """Sliding-window limit; a request that is let through takes a slot."""
@@ -106,11 +172,11 @@ def _injected(state: FakePbxState) -> web.Response | None:
     return _text(failure.status, failure.body, failure.headers)
 
 
-def _bad_key(state: FakePbxState, sent: str) -> web.Response | None:
+def _bad_key(state: FakePbxState, sent: str, status: int = 400) -> web.Response | None:
     if sent == state.key:
         return None
     # The real PBX echoes whatever key it got; clients must cope with that.
-    return _text(400, f"Gecersiz anahtar: {sent}")
+    return _text(status, f"Gecersiz anahtar: {sent}")
 
 
 def _valid_destination(state: FakePbxState, number: str) -> bool:
@@ -255,6 +321,7 @@ def make_app(state: FakePbxState) -> web.Application:
         app.router.add_post(path, _recording_url)
         app.router.add_get(path, _recording_url)
     app.router.add_get("/recording/{link_id}", _recording)
+    _add_section4_routes(app)
     return app
 
 
@@ -304,3 +371,263 @@ def tone_wav(seconds: float = 2.0, rate: int = 8000, frequency: float = 440.0) -
         out.setframerate(rate)
         out.writeframes(samples.tobytes())
     return buffer.getvalue()
+
+
+# --- history, phonebook and PBX settings (PBX-API.md §4) -----------------------------------
+
+CDR_WINDOW = timedelta(days=31)
+_DIRECTION_LABELS = {"inbound": "Gelen", "outbound": "Giden", "internal": "Santral içi"}
+
+
+def _json(data: object) -> web.Response:
+    return web.json_response(data, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+async def _begin(
+    request: web.Request, endpoint: str, bad_key_status: int = 400
+) -> tuple[FakePbxState, dict[str, str], web.Response | None]:
+    """Record the request, then the checks every §4 endpoint makes: injected failures,
+    the key (echoed back when wrong), the endpoint's rate limit."""
+    state = request.app[STATE]
+    fields = dict(request.query)
+    if request.method == "POST":
+        fields.update({k: str(v) for k, v in (await request.post()).items()})
+    seen = state.received.setdefault(endpoint, [])
+    seen.append(fields)
+    failure = state.fail_on.pop((endpoint, len(seen)), None)
+    if failure is not None:
+        return state, fields, _text(failure.status, failure.body, failure.headers)
+    if (injected := _injected(state)) is not None:
+        return state, fields, injected
+    if (rejected := _bad_key(state, fields.get("key", ""), bad_key_status)) is not None:
+        return state, fields, rejected
+    if state._over_limit(endpoint):
+        return state, fields, _text(429, "Rate limit exceeded")
+    return state, fields, None
+
+
+def _paging(fields: Mapping[str, str]) -> tuple[int, int] | web.Response:
+    try:
+        page, limit = int(fields.get("page", "1")), int(fields.get("limit", "10"))
+    except ValueError:
+        return _text(400, "invalid page or limit")
+    if page < 1 or not 10 <= limit <= 100:
+        return _text(400, "limit must be between 10 and 100, page at least 1")
+    return page, limit
+
+
+def _paginated(name: str, items: list[dict[str, Any]], page: int, limit: int) -> web.Response:
+    return _json(
+        {
+            name: items[(page - 1) * limit : page * limit],
+            "pagination": {
+                "page": page,
+                "total_count": len(items),
+                "total_pages": math.ceil(len(items) / limit),
+                "limit": limit,
+            },
+        }
+    )
+
+
+def _cdr_time(state: FakePbxState, stamp: str) -> float:
+    # Parsed once per record: a catch-up of 10,000 calls asks for 100 pages.
+    if stamp not in state._stamps:
+        moment = parse_stamp(stamp)
+        state._stamps[stamp] = moment.timestamp() if moment else 0.0
+    return state._stamps[stamp]
+
+
+async def _cdrs(request: web.Request) -> web.StreamResponse:
+    state, fields, early = await _begin(request, "cdrs")
+    if early is not None:
+        return early
+    paging = _paging(fields)
+    if isinstance(paging, web.Response):
+        return paging
+    now = datetime.now(PBX_TZ)
+    until = parse_stamp(fields.get("start_stamp_to", "")) or now
+    since = parse_stamp(fields.get("start_stamp_from", "")) or until - timedelta(days=1)
+    if until - since > CDR_WINDOW:
+        return _text(400, "start_stamp_from - start_stamp_to range cannot exceed 31 days")
+    low, high = since.timestamp(), until.timestamp()
+    direction = _DIRECTION_LABELS.get(fields.get("direction", ""), "")
+    wanted = {
+        name: fields[name]
+        for name in ("missed", "caller_id_number", "destination_number", "queue")
+        if fields.get(name)
+    }
+    selected = [
+        cdr
+        for cdr in state.cdrs
+        if low <= _cdr_time(state, str(cdr.get("start_stamp", ""))) <= high
+        and (not direction or str(cdr.get("direction", "")).startswith(direction))
+        and all(str(cdr.get(name, "")) == value for name, value in wanted.items())
+    ]
+    selected.sort(key=lambda c: _cdr_time(state, str(c.get("start_stamp", ""))), reverse=True)
+    return _paginated("cdrs", selected, *paging)
+
+
+async def _one_cdr(request: web.Request) -> web.StreamResponse:
+    state, _, early = await _begin(request, "cdrs")
+    if early is not None:
+        return early
+    call_uuid = request.match_info["call_uuid"]
+    for cdr in state.cdrs:
+        if cdr.get("call_uuid") == call_uuid:
+            return _json({"cdr": cdr, "call_flow": state.call_flows.get(call_uuid, [])})
+    return _text(404, f"cannot find call with call_uuid {call_uuid}")
+
+
+async def _contacts(request: web.Request) -> web.StreamResponse:
+    state, fields, early = await _begin(request, "contacts", bad_key_status=401)
+    if early is not None:
+        return early
+    paging = _paging(fields)
+    if isinstance(paging, web.Response):
+        return paging
+    return _paginated("contacts", state.contacts, *paging)
+
+
+async def _caller_ids(request: web.Request) -> web.StreamResponse:
+    state, _, early = await _begin(request, "caller_ids")
+    return early or _json(state.caller_ids)
+
+
+async def _dnd(request: web.Request) -> web.StreamResponse:
+    state, fields, early = await _begin(request, "dnd")
+    if early is not None:
+        return early
+    extension = request.match_info["extension"]
+    if extension not in state.extensions:
+        return _text(400, f"extension {extension} not found")
+    wanted = fields.get("state", "")
+    if wanted not in ("on", "off"):
+        return _text(400, f"invalid state: {wanted}")
+    state.dnd[extension] = wanted == "on"
+    return _text(200, f"Changed DND of {extension} to {wanted}.")
+
+
+async def _user_statuses(request: web.Request) -> web.StreamResponse:
+    state, fields, early = await _begin(request, "user_statuses")
+    if early is not None:
+        return early
+    rows = [
+        {
+            "user": int(ext),
+            "status": "SS_DND" if state.dnd.get(ext) else state.statuses.get(ext, "AVAILABLE"),
+        }
+        for ext in sorted(state.extensions)
+    ]
+    if fields.get("user"):
+        rows = [r for r in rows if str(r["user"]) == fields["user"]]
+    if fields.get("status"):
+        rows = [r for r in rows if r["status"] == fields["status"]]
+    return _json(rows)
+
+
+async def _get_crm(request: web.Request) -> web.StreamResponse:
+    state, _, early = await _begin(request, "crm_integrations")
+    return early or _json(state.crm)
+
+
+async def _set_crm(request: web.Request) -> web.StreamResponse:
+    state, fields, early = await _begin(request, "crm_integrations")
+    if early is not None:
+        return early
+    for name in ("ringing", "answered", "hangup"):
+        if fields.get(name, "off") not in ("on", "off"):
+            return _text(400, f"invalid {name}: {fields[name]}")
+    url = fields.get("notification_url", "").strip()
+    if url and state.check_notification_url and not await _answers_probe(url):
+        return _text(400, f"notification_url did not answer the test request: {url}")
+    state.crm = {
+        "ringing": fields.get("ringing", "off"),
+        "answered": fields.get("answered", "off"),
+        "hangup": fields.get("hangup", "off"),
+        "notification_url": url,
+    }
+    return _text(200, "Ok")
+
+
+async def _answers_probe(url: str) -> bool:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url, data=b"{}", headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+            ) as response,
+        ):
+            return 200 <= response.status < 300
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return False
+
+
+async def _queues(request: web.Request) -> web.StreamResponse:
+    state, _, early = await _begin(request, "queues")
+    if early is not None:
+        return early
+    return _json(
+        [
+            {"number": int(n) if n.isdigit() else n, "name": name}
+            for n, name in sorted(state.queues.items())
+        ]
+    )
+
+
+def _add_section4_routes(app: web.Application) -> None:
+    app.router.add_get("/cdrs", _cdrs)
+    app.router.add_get("/cdrs/{call_uuid}", _one_cdr)
+    app.router.add_get("/contacts", _contacts)
+    app.router.add_get("/caller_ids", _caller_ids)
+    app.router.add_get("/dnd/{extension}", _dnd)
+    app.router.add_get("/user_statuses", _user_statuses)
+    app.router.add_get("/crm_integrations", _get_crm)
+    app.router.add_post("/crm_integrations", _set_crm)
+    app.router.add_get("/queues", _queues)
+
+
+def history_record(fields: Mapping[str, str], **extra: Any) -> dict[str, Any]:
+    """The PBX's history record of a call, from the fields of its webhook hangup event:
+    Turkish direction labels, `HH:MM:SS` durations, `+0300` times, null for no answer.
+    `extra` sets or overrides fields (caller_id_name, return_uuid, …)."""
+
+    def stamp(name: str) -> str | None:
+        value = fields.get(name, "").strip()
+        return f"{value} +0300" if value else None
+
+    def clock(seconds: int) -> str:
+        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+    start, end = (
+        parse_stamp(fields.get("start_stamp", "")),
+        parse_stamp(fields.get("end_stamp", "")),
+    )
+    total = int((end - start).total_seconds()) if start and end else 0
+    talk = int(fields.get("duration") or 0)
+    answered = fields.get("answered", "").lower() in ("t", "true")
+    record: dict[str, Any] = {
+        "call_uuid": fields.get("call_uuid", ""),
+        "start_stamp": stamp("start_stamp"),
+        "answer_stamp": stamp("answer_stamp"),
+        "end_stamp": stamp("end_stamp"),
+        "direction": _DIRECTION_LABELS.get(fields.get("direction", ""), ""),
+        "caller_id_number": fields.get("caller_id_number", ""),
+        "caller_id_name": "",
+        "destination_number": fields.get("destination_number", ""),
+        "destination_name": "",
+        "duration": clock(total),
+        "talk_duration": clock(talk),
+        "queue": fields.get("queue") or None,
+        "queue_wait_seconds": int(fields.get("queue_wait_duration") or 0),
+        "result": "Cevaplandı" if answered else "Cevapsız",
+        "missed": "false" if answered else "true",
+        "return_uuid": None,
+        "recording_present": "true"
+        if fields.get("recording_present") in ("t", "true")
+        else "false",
+        "sip_hangup_disposition": fields.get("sip_hangup_disposition", ""),
+    }
+    record.update(extra)
+    return record

@@ -1,4 +1,4 @@
-"""Client for the Bulutsantralim HTTP API (PBX-API.md §1, §3).
+"""Client for the Bulutsantralim HTTP API (PBX-API.md §1, §3, §4).
 
 Every failure is a `PbxError` subclass whose text is safe to log or show: the PBX echoes the
 API key in error bodies, so bodies pass through a `Redactor` before they reach a message.
@@ -11,6 +11,7 @@ string we build, log or put in an exception.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import os
@@ -19,10 +20,12 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Literal, Self
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
@@ -37,6 +40,14 @@ RECORDING_URL_LIMIT = 5  # requests per window (PBX-API.md §3)
 RECORDING_URL_WINDOW = 60.0
 RECORDING_URL_TTL = 50 * 60.0  # links live one hour; keep a margin for a slow download
 DEFAULT_RETRY_AFTER = 60.0
+# Requests per window of the endpoints with a known limit (PBX-API.md §4); /cdrs/<uuid>
+# counts as /cdrs.
+API_LIMITS: Mapping[str, tuple[int, float]] = {
+    "cdrs": (6, 60.0),
+    "user_statuses": (2, 60.0),
+    "queues": (10, 60.0),
+}
+CDR_WINDOW_DAYS = 31  # /cdrs refuses a wider start_stamp range
 _MAX_DETAIL = 300  # characters of a PBX body kept in a message
 
 _INVALID_KEY = re.compile(
@@ -44,6 +55,7 @@ _INVALID_KEY = re.compile(
     re.IGNORECASE,
 )
 _NO_SUCH_CALL = re.compile(r"cannot\s+find\s+call", re.IGNORECASE)
+_CALL_ID = re.compile(r"[\w-]{1,200}")
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -198,6 +210,7 @@ class PbxClient:
         redactor: Redactor | None = None,
         recording_limit: int = RECORDING_URL_LIMIT,
         recording_window: float = RECORDING_URL_WINDOW,
+        api_limits: Mapping[str, tuple[int, float]] | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._key = key.strip()
@@ -219,6 +232,10 @@ class PbxClient:
         self._clock = clock
         self._sleep = sleep
         self._recording_limiter = _SlidingWindow(recording_limit, recording_window, clock)
+        self._limiters = {
+            name: _SlidingWindow(limit, window, clock)
+            for name, (limit, window) in {**API_LIMITS, **(api_limits or {})}.items()
+        }
         self._url_cache: dict[str, tuple[str, float]] = {}
         self._url_locks: dict[str, asyncio.Lock] = {}
 
@@ -554,3 +571,292 @@ class PbxClient:
     def _disk_error(self, dest: Path, exc: OSError) -> DownloadError:
         reason = exc.strerror or type(exc).__name__
         return DownloadError(self._clean(f"Could not save the recording to {dest}: {reason}."))
+
+    # --- history, phonebook and PBX settings (PBX-API.md §4) ---
+
+    async def _limited(
+        self,
+        name: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        wait: bool,
+    ) -> str:
+        """`_request` under the endpoint's rate limit: over it, raise RateLimited or (with
+        `wait`) sleep until a slot frees. A 429 from the PBX holds later requests back."""
+        limiter = self._limiters[name]
+        while (delay := limiter.wait_time()) > 0:
+            if not wait:
+                raise RateLimited(
+                    f"{path} is limited to {limiter.describe()}; "
+                    f"try again in {math.ceil(delay)} s.",
+                    retry_after=delay,
+                )
+            log.info("%s rate limit: waiting %.1f s", path, delay)
+            await self._sleep(delay)
+        limiter.take()
+        try:
+            return await self._request(method, path, params=params, rate_estimate=limiter.estimate)
+        except RateLimited as exc:
+            limiter.block_for(exc.retry_after)
+            raise
+
+    def _json(self, body: str, path: str) -> Any:
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise ServerError(
+                f"The PBX sent an unreadable reply to {path}.", detail=self._clean(body)
+            ) from None
+
+    def _page(self, body: str, path: str, name: str, page: int, limit: int) -> Page:
+        data = self._json(body, path)
+        if not isinstance(data, dict) or not isinstance(data.get(name), list):
+            raise ServerError(f"The PBX sent no {name} list from {path}.")
+        items = tuple(_texts(item) for item in data[name] if isinstance(item, dict))
+        paging = data.get("pagination")
+        paging = paging if isinstance(paging, dict) else {}
+        # Without pagination info, a full page may have a successor: ask for it.
+        guess = page + 1 if len(items) >= limit else page
+        return Page(
+            items=items,
+            page=_whole(paging.get("page"), page),
+            total_pages=_whole(paging.get("total_pages"), guess),
+            total_count=_whole(paging.get("total_count"), len(items)),
+        )
+
+    async def cdrs(
+        self,
+        start_from: datetime,
+        start_to: datetime,
+        *,
+        page: int = 1,
+        limit: int = 100,
+        direction: str | None = None,
+        missed: bool | None = None,
+        wait: bool = True,
+    ) -> Page:
+        """One page of the call history for calls that started in [start_from, start_to]
+        (at most 31 days apart). Values are text as the PBX wrote them (PBX-API.md §4).
+
+        Limited to about 6 requests a minute: by default waits for a slot."""
+        if not 10 <= limit <= 100:
+            raise ValueError(f"limit must be 10..100, not {limit}")
+        if start_to - start_from > timedelta(days=CDR_WINDOW_DAYS):
+            raise ValueError(f"the PBX gives at most {CDR_WINDOW_DAYS} days of history at once")
+        params = {
+            "start_stamp_from": _utc(start_from),
+            "start_stamp_to": _utc(start_to),
+            "page": str(page),
+            "limit": str(limit),
+        }
+        if direction is not None:
+            params["direction"] = direction
+        if missed is not None:
+            params["missed"] = "true" if missed else "false"
+        body = await self._limited("cdrs", "GET", "/cdrs", params=params, wait=wait)
+        return self._page(body, "/cdrs", "cdrs", page, limit)
+
+    async def cdr(
+        self, call_uuid: str, *, wait: bool = True
+    ) -> tuple[dict[str, str], tuple[dict[str, str], ...]]:
+        """One call's history record and its call flow (each leg: who was rung, when)."""
+        call_uuid = call_uuid.strip()
+        if not _CALL_ID.fullmatch(call_uuid):  # it goes into the path
+            raise ValueError(f"not a call id: {call_uuid!r}")
+        body = await self._limited("cdrs", "GET", f"/cdrs/{call_uuid}", wait=wait)
+        data = self._json(body, "/cdrs")
+        if not isinstance(data, dict) or not isinstance(data.get("cdr"), dict):
+            raise ServerError("The PBX sent no call record.")
+        flow = data.get("call_flow")
+        legs = (
+            tuple(_texts(leg) for leg in flow if isinstance(leg, dict))
+            if isinstance(flow, list)
+            else ()
+        )
+        return _texts(data["cdr"]), legs
+
+    async def contacts(self, page: int = 1, limit: int = 100) -> Page:
+        """One page of the PBX's phonebook (id, name, surname, company_name, phone, …)."""
+        if not 10 <= limit <= 100:
+            raise ValueError(f"limit must be 10..100, not {limit}")
+        body = await self._request(
+            "GET", "/contacts", params={"page": str(page), "limit": str(limit)}
+        )
+        return self._page(body, "/contacts", "contacts", page, limit)
+
+    async def caller_ids(self) -> list[str]:
+        """The outbound numbers an originate may present as `caller_id`."""
+        data = self._json(await self._request("GET", "/caller_ids"), "/caller_ids")
+        if not isinstance(data, list):
+            raise ServerError("The PBX sent no list of caller ids.")
+        return [str(n).strip() for n in data if isinstance(n, str | int) and str(n).strip()]
+
+    async def dnd(self, extension: str, on: bool) -> str:
+        """Turn do-not-disturb on or off for an extension; returns the PBX's message."""
+        extension = extension.strip()
+        if not extension.isdigit():
+            raise ValueError(f"{extension!r} is not an extension")
+        body = await self._request(
+            "GET", f"/dnd/{extension}", params={"state": "on" if on else "off"}
+        )
+        return body.strip()
+
+    async def user_statuses(
+        self, user: str | None = None, status: str | None = None, *, wait: bool = False
+    ) -> list[UserStatus]:
+        """Extensions and their state (AVAILABLE, TALKING, UNREGISTERED, SS_DND).
+
+        Limited to 2 requests a minute: by default raises RateLimited when over it."""
+        params = {k: v for k, v in {"user": user, "status": status}.items() if v}
+        body = await self._limited(
+            "user_statuses", "GET", "/user_statuses", params=params, wait=wait
+        )
+        data = self._json(body, "/user_statuses")
+        if not isinstance(data, list):
+            raise ServerError("The PBX sent no list of user statuses.")
+        return [
+            UserStatus(str(item.get("user", "")), str(item.get("status", "")))
+            for item in data
+            if isinstance(item, dict) and item.get("user") is not None
+        ]
+
+    async def crm_integrations(self) -> CrmSettings:
+        """Where the PBX posts call events, and which ones."""
+        data = self._json(await self._request("GET", "/crm_integrations"), "/crm_integrations")
+        if not isinstance(data, dict):
+            raise ServerError("The PBX sent no CRM integration settings.")
+        fields = _texts(data)
+        return CrmSettings(
+            notification_url=fields.get("notification_url", "").strip(),
+            ringing=_on(fields.get("ringing", "")),
+            answered=_on(fields.get("answered", "")),
+            hangup=_on(fields.get("hangup", "")),
+        )
+
+    async def set_crm_integrations(
+        self,
+        notification_url: str,
+        *,
+        ringing: bool = True,
+        answered: bool = True,
+        hangup: bool = True,
+    ) -> None:
+        """Replace the PBX's notification URL (there is one per PBX) and event choice.
+
+        The PBX first posts `{}` to the URL and refuses it unless that gets a 2xx."""
+        data = {
+            "notification_url": notification_url.strip(),
+            "ringing": "on" if ringing else "off",
+            "answered": "on" if answered else "off",
+            "hangup": "on" if hangup else "off",
+        }
+        await self._request("POST", "/crm_integrations", data=data)
+
+    async def queues(self, *, wait: bool = False) -> dict[str, str]:
+        """Queue number -> name. Limited to 10 requests a minute."""
+        body = await self._limited("queues", "GET", "/queues", wait=wait)
+        data = self._json(body, "/queues")
+        if not isinstance(data, list):
+            raise ServerError("The PBX sent no list of queues.")
+        return {
+            str(item["number"]).strip(): str(item.get("name") or "").strip()
+            for item in data
+            if isinstance(item, dict) and item.get("number") is not None
+        }
+
+
+# --- replies of the §4 endpoints ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a paginated list; each item's values as text ("" for null)."""
+
+    items: tuple[dict[str, str], ...]
+    page: int
+    total_pages: int
+    total_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class UserStatus:
+    user: str
+    status: str  # AVAILABLE | TALKING | UNREGISTERED | SS_DND (others may appear)
+
+
+@dataclass(frozen=True, slots=True)
+class CrmSettings:
+    notification_url: str
+    ringing: bool
+    answered: bool
+    hangup: bool
+
+    def sends_to(self, url: str) -> bool:
+        """Whether the PBX posts to `url` (scheme and host compared case-insensitively)."""
+        return bool(self.notification_url) and _same_url(self.notification_url, url)
+
+    def registered(self, url: str) -> bool:
+        """Whether every event bulutpop needs goes to `url`."""
+        return self.sends_to(url) and self.ringing and self.answered and self.hangup
+
+
+RegisterResult = Literal["registered", "unchanged", "declined"]
+
+
+async def register_webhook(
+    client: PbxClient, url: str, confirm: Callable[[CrmSettings], Awaitable[bool]]
+) -> RegisterResult:
+    """Point the PBX's events (ringing, answered, hangup) at `url`.
+
+    There is one notification URL per PBX and another tool may own it, so nothing is
+    changed unless `confirm(current settings)` returns True; it can show the URL that will
+    be replaced. Already registered: nothing is asked or sent."""
+    current = await client.crm_integrations()
+    if current.registered(url):
+        return "unchanged"
+    if not await confirm(current):
+        return "declined"
+    await client.set_crm_integrations(url, ringing=True, answered=True, hangup=True)
+    return "registered"
+
+
+def _texts(item: Mapping[str, Any]) -> dict[str, str]:
+    """A JSON object's values as text, the way events carry them: null is ""."""
+    out: dict[str, str] = {}
+    for key, value in item.items():
+        if value is None:
+            out[str(key)] = ""
+        elif isinstance(value, bool):
+            out[str(key)] = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            out[str(key)] = json.dumps(value, ensure_ascii=False)
+        else:
+            out[str(key)] = str(value)
+    return out
+
+
+def _whole(value: object, default: int) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return default
+
+
+def _on(value: str) -> bool:
+    return value.strip().lower() in ("on", "true", "1", "t", "yes")
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("history times must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _same_url(a: str, b: str) -> bool:
+    def norm(url: str) -> tuple[str, str, str, str]:
+        parts = urlsplit(url.strip())
+        return parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query
+
+    return norm(a) == norm(b)

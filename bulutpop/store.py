@@ -15,12 +15,13 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bulutpop.events import CallEvent
 from bulutpop.model import Call, MissedGroup
-from bulutpop.phone import display
+from bulutpop.phone import canonical_key, display
 
 # Each entry moves the schema one version up; never edit a released one, append.
 MIGRATIONS: tuple[str, ...] = (
@@ -86,6 +87,35 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX dismissals_by_party ON dismissals (party_key, at_ts);
 
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    """
+    -- Names for numbers: address books (the PBX's phonebook, files the user imported), one
+    -- row per contact, and each of its numbers under its canonical key.
+    CREATE TABLE contacts (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        company TEXT NOT NULL DEFAULT '',
+        updated_ts REAL NOT NULL,
+        UNIQUE (source, origin, external_id)
+    );
+    CREATE TABLE contact_numbers (
+        contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+        number_key TEXT NOT NULL,
+        number TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (contact_id, number_key)
+    );
+    CREATE INDEX contact_numbers_by_key ON contact_numbers (number_key);
+
+    -- The name the user typed for a number; it wins over every address book.
+    CREATE TABLE local_names (
+        number_key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        updated_ts REAL NOT NULL
+    );
     """,
 )
 
@@ -210,12 +240,13 @@ class Store:
 
     @staticmethod
     def put_call(conn: sqlite3.Connection, call: Call) -> None:
-        """Insert or refresh a call's derived columns, keeping its resolution and name."""
+        """Insert or refresh a call's derived columns, keeping its resolution, and its name
+        unless the events now carry one (the PBX's history does)."""
         conn.execute(
             "INSERT INTO calls (call_uuid, direction, caller, destination, dialed_users,"
             " connected_user, queue, start_ts, answer_ts, end_ts, duration, answered, ended,"
-            " recording, hangup_cause, party, party_key, missed, source)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " recording, hangup_cause, party, party_key, missed, source, name)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (call_uuid) DO UPDATE SET direction = excluded.direction,"
             " caller = excluded.caller, destination = excluded.destination,"
             " dialed_users = excluded.dialed_users, connected_user = excluded.connected_user,"
@@ -224,7 +255,8 @@ class Store:
             " duration = excluded.duration, answered = excluded.answered,"
             " ended = excluded.ended, recording = excluded.recording,"
             " hangup_cause = excluded.hangup_cause, party = excluded.party,"
-            " party_key = excluded.party_key, missed = excluded.missed",
+            " party_key = excluded.party_key, missed = excluded.missed,"
+            " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END",
             (
                 call.call_uuid,
                 call.direction,
@@ -245,6 +277,7 @@ class Store:
                 call.party_key,
                 int(call.missed),
                 call.source,
+                call.name,
             ),
         )
 
@@ -455,6 +488,145 @@ class Store:
         )
         return int(rows[0][0]), rows[0][1]
 
+    # -- names, address books, catch-up (schema 2) -----------------------------------------
+
+    @staticmethod
+    def resolve_returned(conn: sqlite3.Connection, call_uuid: str) -> bool:
+        """A missed call whose history names the call that returned it (`return_uuid`) is
+        resolved as called back: at that call's start when the store knows it, else at the
+        missed call's end (the PBX does not say when)."""
+        row = conn.execute(
+            "SELECT json_extract(fields, '$.return_uuid') AS returned FROM events"
+            " WHERE call_uuid = ? AND returned <> '' ORDER BY id DESC LIMIT 1",
+            (call_uuid,),
+        ).fetchone()
+        if row is None:
+            return False
+        cursor = conn.execute(
+            "UPDATE calls SET resolved_ts = COALESCE("
+            "(SELECT start_ts FROM calls WHERE call_uuid = ?), end_ts, start_ts),"
+            " resolved_by = 'callback', resolved_call = ?"
+            " WHERE call_uuid = ? AND missed = 1 AND resolved_ts IS NULL",
+            (row[0], row[0], call_uuid),
+        )
+        return cursor.rowcount > 0
+
+    @staticmethod
+    def replace_contacts(
+        conn: sqlite3.Connection, source: str, origin: str, contacts: Sequence[Contact]
+    ) -> int:
+        """Make `contacts` the whole of one address book (a sync or a re-import: contacts
+        gone from it go from here too); returns how many numbers it now gives names to."""
+        conn.execute("DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin))
+        now = time.time()
+        numbers = 0
+        for contact in contacts:
+            contact_id = conn.execute(
+                "INSERT INTO contacts (source, origin, external_id, name, company, updated_ts)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, origin, external_id)"
+                " DO UPDATE SET name = excluded.name RETURNING id",
+                (source, origin, contact.external_id, contact.name, contact.company, now),
+            ).fetchone()[0]
+            for label, number in contact.numbers:
+                key = canonical_key(number)
+                if key:
+                    cursor = conn.execute(
+                        "INSERT OR IGNORE INTO contact_numbers"
+                        " (contact_id, number_key, number, label) VALUES (?, ?, ?, ?)",
+                        (contact_id, key, number, label),
+                    )
+                    numbers += cursor.rowcount
+        return numbers
+
+    @staticmethod
+    def remove_contacts(conn: sqlite3.Connection, source: str, origin: str) -> int:
+        cursor = conn.execute(
+            "DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin)
+        )
+        return cursor.rowcount
+
+    @staticmethod
+    def set_local_name(conn: sqlite3.Connection, number_key: str, name: str) -> None:
+        """The name the user wants shown for a number; an empty name removes the edit."""
+        name = name.strip()
+        if not name:
+            conn.execute("DELETE FROM local_names WHERE number_key = ?", (number_key,))
+            return
+        conn.execute(
+            "INSERT INTO local_names (number_key, name, updated_ts) VALUES (?, ?, ?)"
+            " ON CONFLICT (number_key) DO UPDATE SET name = excluded.name,"
+            " updated_ts = excluded.updated_ts",
+            (number_key, name, time.time()),
+        )
+
+    def name_for(self, number_key: str) -> tuple[str, str] | None:
+        """(name, company) for a canonical key: the user's own edit, else an address book,
+        else the name the PBX's history gave the caller; None when nothing is known."""
+        return self.names_for([number_key]).get(number_key)
+
+    def names_for(self, number_keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """`name_for` for many keys at once (a page of a list); unknown keys are left out."""
+        names: dict[str, tuple[str, str]] = {}
+        keys = list(dict.fromkeys(k for k in number_keys if k))
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            history = self._query(
+                "SELECT party_key, name, MAX(start_ts) FROM calls"
+                f" WHERE party_key IN ({marks}) AND name <> '' GROUP BY party_key",
+                chunk,
+            )
+            names.update((str(r[0]), (str(r[1]), "")) for r in history)
+            # Later rows win: the PBX's phonebook over the user's files, an earlier import
+            # over a later one.
+            books = self._query(
+                "SELECT n.number_key, c.name, c.company FROM contact_numbers n"
+                " JOIN contacts c ON c.id = n.contact_id"
+                f" WHERE n.number_key IN ({marks}) ORDER BY c.source = 'pbx', c.id DESC",
+                chunk,
+            )
+            names.update((str(r[0]), (str(r[1]), str(r[2]))) for r in books)
+            local = self._query(
+                f"SELECT number_key, name FROM local_names WHERE number_key IN ({marks})", chunk
+            )
+            for key, name in local:
+                names[key] = (name, names.get(key, ("", ""))[1])
+        return names
+
+    def local_name(self, number_key: str) -> str:
+        rows = self._query("SELECT name FROM local_names WHERE number_key = ?", (number_key,))
+        return str(rows[0][0]) if rows else ""
+
+    def keys_named(self, text: str, limit: int = 200) -> list[str]:
+        """Canonical keys whose name (or company) contains `text`, for `calls(search_keys=)`."""
+        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._query(
+            "SELECT number_key FROM local_names WHERE name LIKE ?1 ESCAPE '\\'"
+            " UNION SELECT n.number_key FROM contact_numbers n"
+            " JOIN contacts c ON c.id = n.contact_id"
+            " WHERE c.name LIKE ?1 ESCAPE '\\' OR c.company LIKE ?1 ESCAPE '\\' LIMIT ?2",
+            (like, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def contact_sources(self) -> list[ContactSource]:
+        """Each address book in the store: where it came from, its size, when it was read."""
+        rows = self._query(
+            "SELECT source, origin, COUNT(*), MAX(updated_ts) FROM contacts"
+            " GROUP BY source, origin ORDER BY source, origin"
+        )
+        return [ContactSource(str(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows]
+
+    def known_calls(self, call_uuids: Sequence[str]) -> set[str]:
+        """The ones among `call_uuids` that the store already has a call for."""
+        known: set[str] = set()
+        for start in range(0, len(call_uuids), _IN_CHUNK):
+            chunk = list(call_uuids[start : start + _IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(f"SELECT call_uuid FROM calls WHERE call_uuid IN ({marks})", chunk)
+            known.update(str(r[0]) for r in rows)
+        return known
+
 
 def _run_migration(conn: sqlite3.Connection, script: str, version: int) -> None:
     for statement in _statements(script):
@@ -500,3 +672,25 @@ def _call(row: sqlite3.Row) -> Call:
         resolved_ts=row["resolved_ts"],
         resolved_by=row["resolved_by"],
     )
+
+
+# SQLite's limit on bound parameters is far above this; chunks keep statements small.
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One entry of an address book, as `Store.replace_contacts` takes it."""
+
+    external_id: str  # the PBX's id, a vCard UID or the row in a file
+    name: str
+    company: str = ""
+    numbers: tuple[tuple[str, str], ...] = ()  # (label, number as written)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactSource:
+    source: str  # "pbx" | "csv" | "vcard"
+    origin: str  # the file for imported books, "" for the PBX's
+    contacts: int
+    updated_ts: float

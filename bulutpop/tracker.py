@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bulutpop.events import CallEvent
+from bulutpop.events import KNOWN_TYPES, CallEvent
 from bulutpop.model import Call
 from bulutpop.phone import canonical_key
 from bulutpop.store import Store
@@ -26,8 +26,14 @@ from bulutpop.store import Store
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# A call's record in the PBX's history (catchup.py), as an event. It ranks below every
+# webhook event: it only fills in what the webhook did not say, so a call seen both ways
+# folds to the same call, and it ends the call only when no hangup event came.
+HISTORY_EVENT = "cdr"
+FOLDED_TYPES = KNOWN_TYPES | {HISTORY_EVENT}
+
 # Later stages of a call override earlier ones when events arrive out of order.
-_RANK = {"ringing": 0, "answer": 1, "user_hangup": 2, "hangup": 3}
+_RANK = {HISTORY_EVENT: -1, "ringing": 0, "answer": 1, "user_hangup": 2, "hangup": 3}
 
 
 def _ordered(events: Iterable[CallEvent]) -> list[CallEvent]:
@@ -54,7 +60,7 @@ def fold(
     call_uuid: str, events: Sequence[CallEvent], mine: frozenset[str], source: str = "webhook"
 ) -> tuple[Call, str]:
     """The call these events describe, and a note if its `answered` evidence disagreed."""
-    ordered = _ordered(e for e in events if e.known_type)
+    ordered = _ordered(e for e in events if e.event_type in FOLDED_TYPES)
     merged: dict[str, str] = {}
     dialed: list[str] = []
     for event in ordered:
@@ -64,7 +70,9 @@ def fold(
         user = event.get("dialed_user")
         if user and user not in dialed:
             dialed.append(user)
-    hangups = [e for e in ordered if e.event_type == "hangup"]
+    hangups = [e for e in ordered if e.event_type == "hangup"] or [
+        e for e in ordered if e.event_type == HISTORY_EVENT
+    ]
     hangup = hangups[-1] if hangups else None
     answered, disagreement = _answered(ordered, hangup)
     merged_event = CallEvent(merged)
@@ -73,9 +81,9 @@ def fold(
     caller = merged.get("caller_id_number", "") or merged.get("outbound_caller_id_number", "")
     destination = merged.get("destination_number", "")
     if direction == "outbound" or (direction == "internal" and caller in mine):
-        party = destination
+        party, party_name = destination, merged.get("destination_name", "")
     else:
-        party = caller
+        party, party_name = caller, merged.get("caller_id_name", "")
     rang_me = bool(mine.intersection(dialed)) or destination in mine
     ended = hangup is not None
     missed = ended and answered is False and direction != "outbound" and rang_me
@@ -105,6 +113,7 @@ def fold(
         party_key=canonical_key(party) if party else "",
         missed=missed,
         source=source,
+        name=party_name,
     )
     return call, disagreement
 
@@ -214,6 +223,11 @@ class CallTracker:
         for item, change, error in results:
             loop.call_soon_threadsafe(_settle, item.future, change, error)
 
+    async def run_write(self, fn: Callable[..., T], *args: object) -> T:
+        """Run `fn` on the writer thread, for other writes to the store (address books,
+        catch-up progress): they must never interleave with an event's transaction."""
+        return await self._write(fn, *args)
+
     async def reject(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
         await self._write(self.store.add_rejected, raw, reason, content_type, source)
 
@@ -227,7 +241,7 @@ class CallTracker:
     ) -> Change | None:
         if not self.store.add_event(conn, event, raw, source):
             return None
-        if not event.known_type:
+        if event.event_type not in FOLDED_TYPES:
             log.info("kept an event of unknown type %r", event.event_type[:40])
             return None
         return self._refresh(conn, event)
@@ -265,6 +279,7 @@ class CallTracker:
             )
         if call.missed:
             resolved = self.store.resolve_if_later_answered(conn, call) or resolved
+            resolved = self.store.resolve_returned(conn, call.call_uuid) or resolved
         return resolved
 
     async def mark_done(self, party_key: str) -> float:

@@ -1,0 +1,248 @@
+"""Caller names: the PBX's phonebook over real HTTP, CSV and vCard files, the user's edits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bulutpop.events import CallEvent
+from bulutpop.fakepbx import FakePbxState, start
+from bulutpop.pbxapi import InvalidKey, PbxClient, ServerError
+from bulutpop.phone import canonical_key
+from bulutpop.phonebook import AddressBookError, PhoneBook, read_csv
+from bulutpop.store import Store
+from bulutpop.tracker import CallTracker
+from tests.conftest import TEST_KEY
+from tests.core.test_catchup import events, feed
+
+MOBILE = "+905321234567"  # scenario 02's caller, written 05321234567 by the PBX
+
+
+@pytest.fixture
+async def pbx() -> AsyncIterator[tuple[FakePbxState, str]]:
+    state = FakePbxState(key=TEST_KEY)
+    runner, base = await start(state)
+    yield state, base
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def client(pbx: tuple[FakePbxState, str]) -> AsyncIterator[PbxClient]:
+    async with PbxClient(pbx[1], TEST_KEY) as c:
+        yield c
+
+
+@pytest.fixture
+def book(tracker: CallTracker, client: PbxClient) -> PhoneBook:
+    return PhoneBook(tracker, lambda: client)
+
+
+def entry(n: int, **fields: str) -> dict[str, object]:
+    return {"id": n, "name": f"Kişi{n}", "surname": "", "company_name": "", **fields}
+
+
+# --- the PBX's phonebook -------------------------------------------------------------------
+
+
+async def test_names_appear_however_the_number_is_written(
+    pbx: tuple[FakePbxState, str], book: PhoneBook, tracker: CallTracker, store: Store
+) -> None:
+    state, _ = pbx
+    # The phonebook writes the API's format; the webhook sends the national one.
+    state.contacts = [
+        entry(7, name="Ayşe", surname="Yılmaz", company_name="Örnek A.Ş.", phone="905321234567"),
+        entry(8, name="Can", phone="", phone1="0 (212) 320 50 62", fax="02123205063"),
+    ]
+    assert await book.sync_pbx() == 2
+    feed(tracker, "02")
+    (call,) = store.calls()
+    assert call.party == "05321234567"
+    assert store.name_for(call.party_key) == ("Ayşe Yılmaz", "Örnek A.Ş.")
+    for written in ("0532 123 45 67", "+90 532 123 45 67", "905321234567", "tel:+905321234567"):
+        assert book.name_for(written) == ("Ayşe Yılmaz", "Örnek A.Ş."), written
+    assert book.name_for("02123205062") == ("Can", "")  # phone1, not phone
+    assert book.name_for("02123205063") == ("Can", "")  # every phone field counts
+    assert book.name_for("05559999999") is None
+    assert book.status.contacts == 2 and book.status.last_sync is not None
+
+
+async def test_sync_reads_every_page_and_forgets_deleted_contacts(
+    pbx: tuple[FakePbxState, str], book: PhoneBook, store: Store
+) -> None:
+    state, _ = pbx
+    state.contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 251)]
+    assert await book.sync_pbx() == 250
+    assert [q["page"] for q in state.received["contacts"]] == ["1", "2", "3"]
+    assert store.name_for(canonical_key("05320000250")) == ("Kişi250", "")
+    state.contacts = state.contacts[:10]
+    await book.sync_pbx()
+    assert store.name_for(canonical_key("05320000250")) is None
+    assert store.name_for(canonical_key("05320000010")) == ("Kişi10", "")
+
+
+async def test_a_failed_page_keeps_the_previous_phonebook(
+    pbx: tuple[FakePbxState, str], book: PhoneBook, store: Store
+) -> None:
+    state, _ = pbx
+    state.contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 151)]
+    await book.sync_pbx()
+    state.fail_request("contacts", 4, 500, "backend down")  # page 2 of the second sync
+    state.contacts = [entry(n, phone=f"0533{n:07d}") for n in range(1, 151)]
+    with pytest.raises(ServerError):
+        await book.sync_pbx()
+    assert store.name_for(canonical_key("05320000001")) == ("Kişi1", "")
+    assert "backend down" in book.status.error
+
+
+async def test_invalid_key_answers_401_and_is_not_shown(
+    pbx: tuple[FakePbxState, str], tracker: CallTracker
+) -> None:
+    wrong = "K99999999-9999-9999-9999-999999999999"
+    async with PbxClient(pbx[1], wrong) as bad:
+        with pytest.raises(InvalidKey) as info:
+            await PhoneBook(tracker, lambda: bad).sync_pbx()
+    assert info.value.status == 401 and wrong not in str(info.value) + info.value.detail
+
+
+async def test_local_edit_beats_the_phonebook_which_beats_the_history(
+    pbx: tuple[FakePbxState, str], book: PhoneBook, tracker: CallTracker, store: Store
+) -> None:
+    hangup = dict(events("02")[-1].fields, event_type="cdr", caller_id_name="ARAYAN")
+    tracker.ingest_sync(CallEvent(hangup), None, "history")
+    assert store.name_for(MOBILE) == ("ARAYAN", "")  # only the history knows a name
+    pbx[0].contacts = [entry(1, name="Ayşe", company_name="Örnek", phone="05321234567")]
+    await book.sync_pbx()
+    assert store.name_for(MOBILE) == ("Ayşe", "Örnek")
+    changed: list[None] = []
+    book.subscribe(lambda: changed.append(None))
+    await book.set_local_name("0532 123 45 67", "Ayşe Hanım (muhasebe)")
+    assert store.name_for(MOBILE) == ("Ayşe Hanım (muhasebe)", "Örnek")
+    assert changed == [None]
+    await book.set_local_name(MOBILE, "")
+    assert store.name_for(MOBILE) == ("Ayşe", "Örnek")
+
+
+async def test_names_for_a_page_of_keys(
+    pbx: tuple[FakePbxState, str], book: PhoneBook, store: Store
+) -> None:
+    pbx[0].contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 700)]
+    await book.sync_pbx()
+    keys = [canonical_key(f"0532{n:07d}") for n in range(1, 800)]
+    names = store.names_for(keys)
+    assert len(names) == 699 and names[keys[0]] == ("Kişi1", "")
+    assert store.keys_named("Kişi69") == [
+        canonical_key(f"0532{n:07d}") for n in (69, *range(690, 700))
+    ]
+
+
+async def test_queue_names(pbx: tuple[FakePbxState, str], book: PhoneBook) -> None:
+    pbx[0].queues = {"200": "Satış", "201": "Destek"}
+    assert await book.sync_queues() == {"200": "Satış", "201": "Destek"}
+    assert book.queue_names() == {"200": "Satış", "201": "Destek"}
+
+
+# --- address book files --------------------------------------------------------------------
+
+
+async def test_csv_with_turkish_headers_from_excel(
+    book: PhoneBook, store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "rehber.csv"
+    text = (
+        "Ad;Soyad;Şirket;Cep Telefonu;İş Telefonu;E-posta\r\n"
+        "Ayşe;Yılmaz;Örnek A.Ş.;0532 123 45 67;(0212) 320 50 62;a@ornek.com.tr\r\n"
+        "Boş;Satır;;;;\r\n"
+        "Çağrı;Öztürk;;+90 555 123 45 67, 0216 333 44 55;;\r\n"
+    )
+    path.write_bytes(text.encode("cp1254"))  # what Excel writes on Turkish Windows
+    result = await book.import_file(path)
+    assert (result.source, result.contacts, result.numbers) == ("csv", 2, 4)
+    assert book.name_for("905321234567") == ("Ayşe Yılmaz", "Örnek A.Ş.")
+    assert book.name_for("02123205062") == ("Ayşe Yılmaz", "Örnek A.Ş.")
+    assert book.name_for("02163334455") == ("Çağrı Öztürk", "")
+    (source,) = store.contact_sources()
+    assert (source.source, source.origin, source.contacts) == ("csv", str(path), 2)
+
+
+def test_csv_header_variants() -> None:
+    google = (
+        "Name,Given Name,Family Name,Organization 1 - Name,Organization 1 - Title,"
+        "Phone 1 - Type,Phone 1 - Value\n"
+        "Ali Can,Ali,Can,Acme,Müdür,Mobile,+90 532 111 22 33 ::: 0212 320 50 62\n"
+    ).encode()
+    (contact,) = read_csv(google)
+    assert (contact.name, contact.company) == ("Ali Can", "Acme")
+    assert [n for _, n in contact.numbers] == ["+90 532 111 22 33", "0212 320 50 62"]
+    outlook = b"First Name,Last Name,Company,Business Phone\r\nDeniz,Kaya,,0850 532 00 00\r\n"
+    (contact,) = read_csv(outlook)
+    assert (contact.name, contact.numbers) == (
+        "Deniz Kaya",
+        (("Business Phone", "0850 532 00 00"),),
+    )
+    company_only = "Firma Adı\tTelefon\nÖrnek Ltd\t4441234\n".encode()
+    (contact,) = read_csv(company_only)
+    assert (contact.name, contact.company) == ("Örnek Ltd", "Örnek Ltd")
+    with pytest.raises(AddressBookError, match="no phone number column"):
+        read_csv(b"Name,Email\nAli,a@b.c\n")
+    with pytest.raises(AddressBookError):
+        read_csv(b"")
+
+
+async def test_vcard_import_and_refresh(book: PhoneBook, store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "contacts.vcf"
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ayşe Yılmaz\r\nN:Yılmaz;Ayşe;;;\r\n"
+        "ORG:Örnek A.Ş.;Satış\r\nTEL;TYPE=CELL:0532 123 45 67\r\n"
+        "TEL;TYPE=WORK,VOICE:+90 212 320 50 62\r\nUID:abc-1\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:2.1\r\n"
+        "N;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:=C3=96zt=C3=BCrk;Mehmet;;;\r\n"
+        "TEL;CELL:05551234567\r\nEND:VCARD\r\n"
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Number\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    result = await book.import_file(path)
+    assert (result.source, result.contacts, result.numbers) == ("vcard", 2, 3)
+    assert book.name_for("905321234567") == ("Ayşe Yılmaz", "Örnek A.Ş.")
+    assert book.name_for("0555 123 45 67") == ("Mehmet Öztürk", "")
+
+    assert await book.refresh_files() == 0  # unchanged since the import
+    path.write_text(
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ayşe Demir\r\nTEL:05321234567\r\nEND:VCARD\r\n",
+        encoding="utf-8",
+    )
+    os.utime(path, (path.stat().st_mtime + 10,) * 2)
+    assert await book.refresh_files() == 1
+    assert book.name_for("05321234567") == ("Ayşe Demir", "")
+    assert book.name_for("05551234567") is None
+    await book.remove_file("vcard", str(path))
+    assert store.contact_sources() == []
+
+
+async def test_cli_contacts_import(tmp_path: Path) -> None:
+    good, bad = tmp_path / "a.csv", tmp_path / "b.csv"
+    good.write_text("İsim,Telefon\nAyşe,0532 123 45 67\n", encoding="utf-8")
+    bad.write_text("İsim,Adres\nAyşe,İstanbul\n", encoding="utf-8")
+
+    async def run(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bulutpop",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
+
+    code, out, err = await run("contacts", "import", str(good))
+    assert code == 0, err
+    assert "1 contacts with 1 numbers" in out
+    code, _, err = await run("contacts", "import", str(bad))
+    assert code == 2 and "no phone number column" in err
