@@ -504,6 +504,27 @@ class CloseDelays:
     mine_ended: int = 1500
 
 
+class _Waiting(QObject):
+    """A call behind "+N more": its data and its own close countdown, but no window (a
+    popup window costs ~200 KB; a busy queue can ring dozens of calls at once)."""
+
+    expired = Signal(str)
+
+    def __init__(self, call: Call, state: PopupState, parent: QObject) -> None:
+        super().__init__(parent)
+        self.call = call
+        self.state = state
+        self.close_ms = 0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(lambda: self.expired.emit(self.call.call_uuid))
+
+    def close_after(self, ms: int) -> None:
+        if not self.close_ms:
+            self.close_ms = ms
+            self._timer.start(ms)
+
+
 class PopupManager(QObject):
     """Shows a popup when a call rings one of the user's extensions (or a watched queue or
     extension), updates it as the call goes on, and stacks the popups in the chosen corner
@@ -512,7 +533,9 @@ class PopupManager(QObject):
     A popup closes by itself once it has nothing more to say: a few seconds after a colleague
     answered (or an unanswered call ended that the core does not count as missed), a little
     longer after a missed call, and shortly after the user's own answered call ends. While
-    the user's call goes on, the popup stays (its CRM and copy buttons are still useful)."""
+    the user's call goes on, the popup stays (its CRM and copy buttons are still useful).
+    At most MAX_VISIBLE popups are windows; later calls wait behind "+N more" as data and
+    get their window when a slot frees."""
 
     def __init__(
         self,
@@ -531,6 +554,7 @@ class PopupManager(QObject):
         self._open_url = open_url
         self.delays = delays or CloseDelays()
         self._popups: dict[str, CallPopup] = {}
+        self._waiting: OrderedDict[str, _Waiting] = OrderedDict()
         self._popped: OrderedDict[str, None] = OrderedDict()
         # The stack stays on the screen it started on until it empties: popups must not
         # jump between monitors because the mouse moved.
@@ -541,10 +565,17 @@ class PopupManager(QObject):
         bridge.configChanged.connect(self._on_config)
 
     def popups(self) -> dict[str, CallPopup]:
-        """Open popups by call id, oldest first (visible or waiting behind "+N more")."""
+        """Popup windows on screen by call id, oldest first."""
         return dict(self._popups)
 
+    def waiting(self) -> list[Call]:
+        """Calls behind "+N more", oldest first."""
+        return [entry.call for entry in self._waiting.values()]
+
     def close_all(self) -> None:
+        for entry in self._waiting.values():
+            entry.deleteLater()
+        self._waiting.clear()
         for popup in list(self._popups.values()):
             popup.close()
         self.overflow.hide()
@@ -556,22 +587,32 @@ class PopupManager(QObject):
         call = change.call
         if call is None:
             return
-        popup = self._popups.get(call.call_uuid)
-        if popup is None:
+        uuid = call.call_uuid
+        state = popup_state(call, self.bridge.config.my_extensions)
+        target: CallPopup | _Waiting | None = self._popups.get(uuid) or self._waiting.get(uuid)
+        if target is None:
             ringing = change.event is not None and change.event.event_type == "ringing"
             if not (ringing and self._should_pop(call)):
                 return
-            popup = self._create(call)
-        state = popup_state(call, self.bridge.config.my_extensions)
-        popup.show_call(call, state)
-        if state is PopupState.ANSWERED_ELSEWHERE or state is PopupState.ENDED:
-            popup.close_after(self.delays.answered_elsewhere)
-        elif state is PopupState.MISSED:
-            popup.close_after(self.delays.missed)
-        elif state is PopupState.ANSWERED_BY_ME and call.ended:
-            popup.close_after(self.delays.mine_ended)
+            target = self._add(call, state)
+        if isinstance(target, CallPopup):
+            target.show_call(call, state)
+        else:
+            target.call, target.state = call, state
+        delay = self._close_delay(call, state)
+        if delay is not None:
+            target.close_after(delay)
         if call.ended:
-            self._popped.pop(call.call_uuid, None)
+            self._popped.pop(uuid, None)
+
+    def _close_delay(self, call: Call, state: PopupState) -> int | None:
+        if state is PopupState.ANSWERED_ELSEWHERE or state is PopupState.ENDED:
+            return self.delays.answered_elsewhere
+        if state is PopupState.MISSED:
+            return self.delays.missed
+        if state is PopupState.ANSWERED_BY_ME and call.ended:
+            return self.delays.mine_ended
+        return None
 
     def _should_pop(self, call: Call) -> bool:
         config = self.bridge.config
@@ -585,23 +626,47 @@ class PopupManager(QObject):
             mine.intersection((call.destination, call.queue))
         )
 
+    def _add(self, call: Call, state: PopupState) -> CallPopup | _Waiting:
+        self._popped[call.call_uuid] = None
+        while len(self._popped) > REMEMBERED_CALLS:
+            self._popped.popitem(last=False)
+        target: CallPopup | _Waiting
+        if len(self._popups) < MAX_VISIBLE:
+            target = self._create(call)
+        else:
+            target = _Waiting(call, state, self)
+            target.expired.connect(self._on_expired)
+            self._waiting[call.call_uuid] = target
+        self._relayout()
+        if self._ring is not None and self.bridge.config.ring_sound:
+            self._ring()
+        return target
+
     def _create(self, call: Call) -> CallPopup:
         popup = CallPopup(self.bridge, call, self._open_url)
         popup.dismissed.connect(self._on_dismissed)
         self._popups[call.call_uuid] = popup
-        self._popped[call.call_uuid] = None
-        while len(self._popped) > REMEMBERED_CALLS:
-            self._popped.popitem(last=False)
-        self._relayout()
-        if self._ring is not None and self.bridge.config.ring_sound:
-            self._ring()
         return popup
+
+    def _on_expired(self, call_uuid: str) -> None:
+        entry = self._waiting.pop(call_uuid, None)
+        if entry is not None:
+            entry.deleteLater()
+            self._relayout()
 
     def _on_dismissed(self, call_uuid: str) -> None:
         popup = self._popups.pop(call_uuid, None)
-        if popup is not None:
-            popup.deleteLater()
-            self._relayout()
+        if popup is None:
+            return
+        popup.deleteLater()
+        if self._waiting:
+            _, entry = self._waiting.popitem(last=False)
+            promoted = self._create(entry.call)
+            promoted.show_call(entry.call, entry.state)
+            if entry.close_ms:
+                promoted.close_after(entry.close_ms)
+            entry.deleteLater()
+        self._relayout()
 
     def _relayout(self) -> None:
         popups = list(self._popups.values())
@@ -627,13 +692,10 @@ class PopupManager(QObject):
             edge = edge - height - GAP if upwards else edge + height + GAP
             window.appear()
 
-        for popup in popups[:MAX_VISIBLE]:
+        for popup in popups:
             place(popup)
-        waiting = popups[MAX_VISIBLE:]
-        for popup in waiting:
-            popup.hide()
-        if waiting:
-            self.overflow.set_hidden_count(len(waiting))
+        if self._waiting:
+            self.overflow.set_hidden_count(len(self._waiting))
             place(self.overflow)
         else:
             self.overflow.hide()

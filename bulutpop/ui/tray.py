@@ -215,6 +215,6 @@ class FallbackWindow(QWidget):
         for button, label in zip(self.buttons, labels, strict=True):
             button.setText(label)
 
-    def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: object) -> None:
         # Closing the only window quits: nothing would be left to bring the app back.
         self.shell.actions.quit()

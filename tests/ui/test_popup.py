@@ -256,10 +256,11 @@ def test_popups_stack_upwards_in_the_corner_and_overflow_into_a_summary(
 ) -> None:
     webhook.post(*(ringing(n) for n in range(5)))
     popups = list(manager.popups().values())
-    assert len(popups) == 5
+    assert len(popups) == 3 and all(p.isVisible() for p in popups)
+    # Calls beyond three wait as data, without a window of their own.
+    assert len(manager.waiting()) == 2
     assert len(rings) == 5
-    assert [p.isVisible() for p in popups] == [True, True, True, False, False]
-    cards = [p.geometry().adjusted(SHADOW, SHADOW, -SHADOW, -SHADOW) for p in popups[:3]]
+    cards = [p.geometry().adjusted(SHADOW, SHADOW, -SHADOW, -SHADOW) for p in popups]
     assert cards[0].right() == SCREEN.right() - SCREEN_EDGE
     assert cards[0].bottom() == SCREEN.bottom() - SCREEN_EDGE
     assert all(c.size().toTuple() == (CARD_WIDTH, CARD_HEIGHT) for c in cards)
@@ -270,14 +271,30 @@ def test_popups_stack_upwards_in_the_corner_and_overflow_into_a_summary(
     assert overflow.geometry().bottom() < cards[2].top()
     assert overflow.windowFlags() & Qt.WindowType.WindowDoesNotAcceptFocus
 
-    # Closing one lets a waiting popup take its place.
+    # Closing one lets the oldest waiting call take its place.
+    first_waiting = manager.waiting()[0].call_uuid
     popups[0].close_button.click()
-    assert [p.isVisible() for p in manager.popups().values()] == [True, True, True, False]
+    assert list(manager.popups())[-1] == first_waiting
+    assert all(p.isVisible() for p in manager.popups().values())
     assert overflow.label.text() == "+1 more"
 
     QTest.mouseClick(overflow.close_all_button, Qt.MouseButton.LeftButton)
-    assert manager.popups() == {}
+    assert manager.popups() == {} and manager.waiting() == []
     assert not overflow.isVisible()
+
+
+def test_a_waiting_call_that_ends_leaves_the_queue_without_a_window(
+    qtbot: QtBot, manager: PopupManager, webhook: Webhook
+) -> None:
+    webhook.post(*(ringing(n) for n in range(4)))
+    (waiting,) = manager.waiting()
+    hangup = scenario("02")[1].replace(
+        b"0b7f3d55-1e4a-4f0d-a6a2-5c7e9d3b2a02", waiting.call_uuid.encode()
+    )
+    webhook.post(hangup)
+    assert manager.waiting()[0].missed
+    qtbot.waitUntil(lambda: manager.waiting() == [], timeout=2000)
+    assert len(manager.popups()) == 3 and not manager.overflow.isVisible()
 
 
 def test_top_corners_stack_downwards(
