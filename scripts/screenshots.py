@@ -1,0 +1,135 @@
+"""README screenshots, taken from the real screen of an X server (run by scripts/screenshots
+under Xvfb): the popup, the missed-calls window, the dial dialog and the player, in Turkish,
+with sample calls from the bundled scenarios sent over HTTP to the real receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_API", "pyside6")
+
+import qasync  # noqa: E402
+from PySide6.QtGui import QGuiApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from bulutpop.core import Core  # noqa: E402
+from bulutpop.demo import scenario_bodies  # noqa: E402
+from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav  # noqa: E402
+from bulutpop.receiver import Receiver  # noqa: E402
+from bulutpop.replay import post_bodies  # noqa: E402
+from bulutpop.ui.bridge import CoreBridge  # noqa: E402
+from bulutpop.ui.dial import DialDialog  # noqa: E402
+from bulutpop.ui.i18n import Translations  # noqa: E402
+from bulutpop.ui.missed import MissedWindow  # noqa: E402
+from bulutpop.ui.player import PlayerWindow  # noqa: E402
+from bulutpop.ui.popup import PopupManager  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+MARGIN = 12
+
+
+async def settle(seconds: float = 0.6) -> None:
+    await asyncio.sleep(seconds)
+    QApplication.processEvents()
+
+
+def shoot(widgets: list[QWidget], name: str) -> None:
+    """Grab the screen around the widgets, as a user would see them."""
+    screen = QGuiApplication.primaryScreen()
+    rects = [w.frameGeometry() for w in widgets if w.isVisible()]
+    box = rects[0]
+    for rect in rects[1:]:
+        box = box.united(rect)
+    box = box.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN).intersected(screen.geometry())
+    pixmap = screen.grabWindow(0, box.x(), box.y(), box.width(), box.height())
+    OUT.mkdir(parents=True, exist_ok=True)
+    pixmap.save(str(OUT / f"{name}.png"))
+    print(f"wrote {OUT / name}.png {box.width()}x{box.height()}")
+
+
+async def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="bulutpop-shots-"))
+    state = FakePbxState(key=DEMO_KEY)
+    runner, api = await start(state)
+    os.environ.update(
+        BULUTPOP_CONFIG_DIR=str(home / "config"),
+        BULUTPOP_DATA_DIR=str(home / "data"),
+        BULUTPOP_API_KEY=DEMO_KEY,
+        BULUTPOP_API_URL=api,
+    )
+    core = Core.open()
+    await core.update_config(
+        core.config.with_value("extension", "1001")
+        .with_value("listen_port", 0)
+        .with_value("crm_url", "https://crm.example.com/ara?tel={number}")
+        .with_value("ring_sound", False)
+    )
+    Translations().apply("tr")
+    bridge = CoreBridge(core)
+    popups = PopupManager(bridge)
+    receiver = Receiver(core.tracker, core.config.token, "127.0.0.1", 0)
+    await receiver.start()
+    url = f"http://127.0.0.1:{receiver.port}{core.config.webhook_path()}"
+
+    # Yesterday's and this morning's calls, so the lists have history.
+    for round_number in (1, 2):
+        for bodies in scenario_bodies(round_number):
+            for body in bodies:
+                if b"recording_present=t" in body:
+                    uuid = body.split(b"call_uuid=")[1].split(b"&")[0].decode()
+                    state.recordings[uuid] = tone_wav(95.0)
+            await post_bodies(url, bodies)
+    await settle()
+    popups.close_all()
+    await settle()
+
+    # A call ringing now, and a queue call a colleague is about to take.
+    live = scenario_bodies(3)
+    await post_bodies(url, live[2][:2])  # queue 200 rings 1001 and 1002
+    await post_bodies(url, live[0][:1])  # 0212 320 50 62 rings 1001 (called before)
+    await settle(1.0)
+    shoot([*popups.popups().values(), popups.overflow], "popup")
+    popups.close_all()
+
+    missed = MissedWindow(bridge)
+    missed.resize(760, 360)
+    missed.move(40, 40)
+    missed.show()
+    await settle(1.0)
+    shoot([missed], "missed-calls")
+    missed.close()
+
+    dial = DialDialog(bridge, "0532 123 45 67")
+    dial.move(40, 40)
+    dial.show()
+    await settle()
+    shoot([dial], "dial")
+    dial.close()
+
+    player = PlayerWindow(bridge)
+    player.move(40, 40)
+    player.show()
+    recorded = next(c for c in core.store.calls(limit=50) if c.recording)
+    await player.open_call(recorded)
+    await settle(3.0)
+    shoot([player], "player")
+    player.close()
+
+    await receiver.stop()
+    await core.aclose()
+    bridge.detach()
+    core.close()
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    app = QApplication(sys.argv[:1])
+    app.setQuitOnLastWindowClosed(False)
+    loop = qasync.QSelectorEventLoop(app)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(main())
