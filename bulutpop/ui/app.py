@@ -29,7 +29,8 @@ from bulutpop.store import StoreError
 os.environ.setdefault("QT_API", "pyside6")
 
 import qasync
-from PySide6.QtCore import QCoreApplication, QObject, QUrl
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from bulutpop.ui import assets
@@ -272,6 +273,35 @@ class DesktopApp(QObject):
         )
 
 
+class _LinkEvents(QObject):
+    """macOS opens a tel:/callto: link in the running app with an Apple Event, which Qt
+    delivers as a QFileOpenEvent, not as argv (also at a start caused by a link). Links
+    that arrive before the app is ready wait for `deliver_to`."""
+
+    def __init__(self, app: QApplication) -> None:
+        super().__init__(app)
+        self._pending: list[str] = []
+        self._handle: Callable[[Sequence[str]], None] | None = None
+        app.installEventFilter(self)
+
+    def deliver_to(self, handle: Callable[[Sequence[str]], None]) -> None:
+        self._handle = handle
+        pending, self._pending = self._pending, []
+        for url in pending:
+            handle([url])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            url = event.url().toString()
+            if url.lower().startswith(("tel:", "callto:")):
+                if self._handle is None:
+                    self._pending.append(url)
+                else:
+                    self._handle([url])
+                return True
+        return super().eventFilter(watched, event)
+
+
 def _demo_dir() -> Path:
     return Path(platformdirs.user_data_dir("bulutpop")) / "demo"
 
@@ -300,6 +330,7 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(assets.icon("bulutpop"))
+    links = _LinkEvents(app)
 
     backend = DemoBackend(_demo_dir()) if demo else None
     env = backend.env() if backend else dict(os.environ)
@@ -336,6 +367,7 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
         translations.apply(core.config.language)
         desktop = DesktopApp(core, translations, done.set, use_tray=use_tray, demo=backend)
         instance.received.connect(desktop.handle_argv)
+        links.deliver_to(desktop.handle_argv)
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, done.set)
