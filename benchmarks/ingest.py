@@ -21,7 +21,6 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 from bulutpop.replay import bundled_scenarios, read_scenario
 

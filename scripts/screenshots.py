@@ -12,21 +12,21 @@ from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")
 
-import qasync  # noqa: E402
-from PySide6.QtGui import QGuiApplication  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+import qasync
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
-from bulutpop.core import Core  # noqa: E402
-from bulutpop.demo import scenario_bodies  # noqa: E402
-from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav  # noqa: E402
-from bulutpop.receiver import Receiver  # noqa: E402
-from bulutpop.replay import post_bodies  # noqa: E402
-from bulutpop.ui.bridge import CoreBridge  # noqa: E402
-from bulutpop.ui.dial import DialDialog  # noqa: E402
-from bulutpop.ui.i18n import Translations  # noqa: E402
-from bulutpop.ui.missed import MissedWindow  # noqa: E402
-from bulutpop.ui.player import PlayerWindow  # noqa: E402
-from bulutpop.ui.popup import PopupManager  # noqa: E402
+from bulutpop.core import Core
+from bulutpop.demo import scenario_bodies
+from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
+from bulutpop.receiver import Receiver
+from bulutpop.replay import post_bodies
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.dial import DialDialog
+from bulutpop.ui.i18n import Translations
+from bulutpop.ui.missed import MissedWindow
+from bulutpop.ui.player import PlayerWindow
+from bulutpop.ui.popup import PopupManager
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 MARGIN = 12
