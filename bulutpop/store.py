@@ -160,7 +160,10 @@ class Store:
         self._read_lock = threading.Lock()
 
     def close(self) -> None:
-        self._read.close()
+        # A window may still be querying from a worker thread: closing a connection under a
+        # running statement crashes SQLite, so wait for it (later queries raise instead).
+        with self._read_lock:
+            self._read.close()
         self._write.close()
 
     def _migrate(self) -> None:
