@@ -231,5 +231,5 @@ else
     fail "left behind after --uninstall: ${left:-mimeapps.list entries}"
 fi
 
-echo "smoke test: $passed passed, $failures failed"
+echo "smoke: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]
