@@ -9,6 +9,7 @@ import asyncio
 import itertools
 import logging
 import os
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -79,7 +80,9 @@ class DemoBackend:
     async def play(self, webhook_url: str, pause: float = 6.0, step: float = 1.5) -> None:
         """Replay the scenarios forever, a call every `pause` seconds."""
         async with aiohttp.ClientSession() as session:
-            for round_number in itertools.count(1):
+            # Round numbers unique across runs: a restarted demo's calls must not be
+            # taken for redeliveries of the last run's.
+            for round_number in itertools.count(int(time.time())):
                 for bodies in scenario_bodies(round_number):
                     for body in bodies:
                         fields = decode_fields(body)
