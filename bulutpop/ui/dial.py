@@ -209,10 +209,11 @@ class DialDialog(QDialog):
         return model
 
     def _recent_detail(self, call: Call) -> str:
-        what = self.tr("missed") if call.missed else self.tr("called")
+        when = fmt.when(call.start_ts)
+        what = self.tr("missed %1") if call.missed else self.tr("called %1")
         name = call.name or self._bridge.name_for(call.party_key)
         parts = [name] if name else []
-        parts.append(f"{what} {fmt.when(call.start_ts)}")
+        parts.append(what.replace("%1", when))
         return " · ".join(parts)
 
     def _show_hint(self) -> None:

@@ -7,10 +7,6 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("fmt", text)
-
-
 def when(ts: float | None, now: datetime | None = None) -> str:
     """Today "14:32", yesterday "dün 09:10", this year "12 Kas", before "12.11.2025"."""
     if ts is None:
@@ -21,7 +17,7 @@ def when(ts: float | None, now: datetime | None = None) -> str:
     if moment.date() == now.date():
         return clock
     if moment.date() == (now - timedelta(days=1)).date():
-        return _tr("yesterday %1").replace("%1", clock)
+        return QCoreApplication.translate("fmt", "yesterday %1").replace("%1", clock)
     locale = QLocale()
     if moment.year == now.year:
         month = locale.monthName(moment.month, QLocale.FormatType.ShortFormat)
@@ -36,9 +32,11 @@ def ago(ts: float | None, now: datetime | None = None) -> str:
     now = now or datetime.now()
     seconds = (now - datetime.fromtimestamp(ts)).total_seconds()
     if seconds < 60:
-        return _tr("just now")
+        return QCoreApplication.translate("fmt", "just now")
     if seconds < 3600:
-        return _tr("%1 min ago").replace("%1", str(int(seconds // 60)))
+        return QCoreApplication.translate("fmt", "%1 min ago").replace(
+            "%1", str(int(seconds // 60))
+        )
     return when(ts, now)
 
 

@@ -33,10 +33,9 @@ class Translations:
         QLocale.setDefault(
             QLocale(QLocale.Language.Turkish if self.language == "tr" else QLocale.Language.English)
         )
-        if self.language == "en":
-            return self.language  # the source strings are English
+        # English needs its .qm only for plural forms ("1 missed call" / "2 missed calls").
         qt = QTranslator(app)
-        if qt.load(
+        if self.language != "en" and qt.load(
             f"qtbase_{self.language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
         ):
             app.installTranslator(qt)

@@ -82,30 +82,40 @@ MISSED_COLOR = QColor("#d93025")
 SUCCESS_COLOR = QColor("#2e7d32")
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("describe_error", text)
-
-
 def describe_error(exc: BaseException) -> str:
     """What went wrong, in words for the status line of any window that dials."""
     if isinstance(exc, NumberError):
-        return _tr("“%1” is not a phone number.").replace("%1", exc.text)
+        return QCoreApplication.translate("describe_error", "“%1” is not a phone number.").replace(
+            "%1", exc.text
+        )
     if isinstance(exc, DialRefused):
-        return _tr("Not dialled: %1.").replace("%1", str(exc))
+        return QCoreApplication.translate("describe_error", "Not dialled: %1.").replace(
+            "%1", str(exc)
+        )
     if isinstance(exc, MissingSetup):
         # The core's advice after the colon names CLI commands; the app has a Settings window.
         reason = str(exc).split(":", 1)[0]
-        return _tr("Setup needed: %1. Open Settings to finish it.").replace("%1", reason)
+        return QCoreApplication.translate(
+            "describe_error", "Setup needed: %1. Open Settings to finish it."
+        ).replace("%1", reason)
     if isinstance(exc, InvalidKey):
-        return _tr("The API key was refused: check it in Settings.")
+        return QCoreApplication.translate(
+            "describe_error", "The API key was refused: check it in Settings."
+        )
     if isinstance(exc, RateLimited):
         seconds = str(math.ceil(exc.retry_after))
-        return _tr("Too many requests: try again in %1 s.").replace("%1", seconds)
+        return QCoreApplication.translate(
+            "describe_error", "Too many requests: try again in %1 s."
+        ).replace("%1", seconds)
     if isinstance(exc, BadRequest) and exc.detail:
-        return _tr("The PBX refused the call: %1").replace("%1", exc.detail)
+        return QCoreApplication.translate("describe_error", "The PBX refused the call: %1").replace(
+            "%1", exc.detail
+        )
     if isinstance(exc, PbxError):
         return exc.message
-    return _tr("Something went wrong: %1").replace("%1", str(exc) or type(exc).__name__)
+    return QCoreApplication.translate("describe_error", "Something went wrong: %1").replace(
+        "%1", str(exc) or type(exc).__name__
+    )
 
 
 def muted(palette: QPalette, selected: bool = False) -> QColor:
