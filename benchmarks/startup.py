@@ -1,0 +1,225 @@
+"""Start-up and memory benchmark: the tray app (`python -m bulutpop`, offscreen) next to a
+minimal PySide6 tray app with qasync and an aiohttp server (the baseline, inline below).
+
+    .venv/bin/python benchmarks/startup.py [--runs 5] [--idle 60]
+
+- start: from spawning the process to its /health answering (polled every 5 ms), the median
+  of `--runs` starts of each program, alternated so both see the same machine. Every
+  bulutpop start gets fresh config and data directories (made beforehand with `bulutpop
+  config set`, so the store exists), BULUTPOP_API_KEY and an extension (no first-run
+  dialog), and a free port.
+- idle RSS: the last start of each is left running `--idle` seconds after answering, then
+  VmRSS (and VmHWM, the peak) is read from /proc/PID/status.
+
+Targets: <= 1.0 s to listening; idle RSS <= minimal + 40 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+BENCH_KEY = "K12345678-1234-5678-4321-123456789012"
+TARGET_START_S = 1.0
+TARGET_EXTRA_MB = 40.0
+
+MINIMAL_APP = """
+import asyncio, os, signal, sys
+os.environ.setdefault("QT_API", "pyside6")
+import qasync
+from aiohttp import web
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
+
+app = QApplication(sys.argv[:1])
+app.setQuitOnLastWindowClosed(False)
+pixmap = QPixmap(64, 64)
+pixmap.fill(QColor("#2563eb"))
+tray = QSystemTrayIcon(QIcon(pixmap))
+tray.show()
+hidden = QWidget()
+loop = qasync.QSelectorEventLoop(app)
+asyncio.set_event_loop(loop)
+
+async def health(request):
+    return web.json_response({"status": "ok"})
+
+async def main():
+    done = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, done.set)
+    server = web.Application()
+    server.router.add_get("/health", health)
+    runner = web.AppRunner(server, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", int(sys.argv[1])).start()
+    await done.wait()
+    await runner.cleanup()
+
+with loop:
+    loop.run_until_complete(main())
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def base_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_API": "pyside6",
+        "QT_LOGGING_RULES": "qt.multimedia.*=false",
+    }
+
+
+def prepare_bulutpop(home: Path, port: int) -> dict[str, str]:
+    env = {
+        **base_env(),
+        "BULUTPOP_CONFIG_DIR": str(home / "config"),
+        "BULUTPOP_DATA_DIR": str(home / "data"),
+        "BULUTPOP_API_KEY": BENCH_KEY,
+    }
+    for key, value in (("extension", "1001"), ("listen_port", str(port))):
+        subprocess.run(
+            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return env
+
+
+def start(
+    command: list[str], env: dict[str, str], port: int
+) -> tuple[subprocess.Popen[bytes], float]:
+    """Spawn and wait for /health; returns the process and the seconds it took."""
+    url = f"http://127.0.0.1:{port}/health"
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    while time.perf_counter() - began < 30:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return process, time.perf_counter() - began
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        if process.poll() is not None:
+            raise SystemExit(f"{command} exited with {process.returncode} before listening")
+        time.sleep(0.005)
+    process.kill()
+    raise SystemExit(f"{command} did not answer /health within 30 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def load_average() -> str:
+    """The 1-minute load average: other work on these 2 cores skews every number here."""
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5, help="starts of each program")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds before reading RSS")
+    args = parser.parse_args()
+
+    load_before = load_average()
+    starts: dict[str, list[float]] = {"minimal": [], "bulutpop": []}
+    kept: dict[str, tuple[subprocess.Popen[bytes], float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bulutpop-start-") as tmp:
+        for run in range(args.runs):
+            last = run == args.runs - 1
+            # minimal
+            port = free_port()
+            process, took = start([sys.executable, "-c", MINIMAL_APP, str(port)], base_env(), port)
+            starts["minimal"].append(took)
+            if last:
+                kept["minimal"] = (process, time.monotonic())
+            else:
+                stop(process)
+            # bulutpop, fresh directories each time
+            port = free_port()
+            env = prepare_bulutpop(Path(tmp) / f"run{run}", port)
+            process, took = start([sys.executable, "-m", "bulutpop"], env, port)
+            starts["bulutpop"].append(took)
+            if last:
+                kept["bulutpop"] = (process, time.monotonic())
+            else:
+                stop(process)
+            print(
+                f"run {run + 1}: minimal {starts['minimal'][-1]:.3f} s,"
+                f" bulutpop {starts['bulutpop'][-1]:.3f} s",
+                flush=True,
+            )
+
+        print(f"idling {args.idle:.0f} s…", flush=True)
+        memory: dict[str, tuple[float, float]] = {}
+        try:
+            for name in ("minimal", "bulutpop"):
+                process, since = kept[name]
+                time.sleep(max(0.0, since + args.idle - time.monotonic()))
+                if process.poll() is not None:
+                    raise SystemExit(f"{name} exited while idle ({process.returncode})")
+                memory[name] = memory_mb(process.pid)
+        finally:
+            for process, _ in kept.values():
+                stop(process)
+
+    print(f"load average {load_before} -> {load_average()}")
+    print(f"{'program':<10} {'start p50 s':>11} {'min s':>6} {'max s':>6} "
+          f"{'idle RSS MB':>11} {'peak RSS MB':>11}")  # fmt: skip
+    for name in ("minimal", "bulutpop"):
+        values = starts[name]
+        rss, peak = memory[name]
+        print(
+            f"{name:<10} {statistics.median(values):>11.3f} {min(values):>6.3f}"
+            f" {max(values):>6.3f} {rss:>11.1f} {peak:>11.1f}"
+        )
+    start_s = statistics.median(starts["bulutpop"])
+    extra = memory["bulutpop"][0] - memory["minimal"][0]
+    print(
+        f"target: start <= {TARGET_START_S:.1f} s -> {start_s:.3f} s"
+        f" {'MET' if start_s <= TARGET_START_S else 'MISSED'}"
+    )
+    print(
+        f"target: idle RSS <= minimal + {TARGET_EXTRA_MB:.0f} MB -> minimal + {extra:.1f} MB"
+        f" after {args.idle:.0f} s {'MET' if extra <= TARGET_EXTRA_MB else 'MISSED'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
