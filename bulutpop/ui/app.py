@@ -1,5 +1,6 @@
 """The tray application: one asyncio loop inside Qt's (qasync), the core's receiver,
-tracker and API client, and the windows, created when first needed."""
+tracker and API client, the background services (catch-up from the PBX's call history,
+phonebook sync), and the windows, created when first needed."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ import platformdirs
 
 from bulutpop import __version__
 from bulutpop.config import ConfigError, Dirs
-from bulutpop.core import Core, setup_logging
+from bulutpop.core import Core, MissingSetup, setup_logging
 from bulutpop.demo import DemoBackend
 from bulutpop.keys import KeyStoreError
 from bulutpop.model import Call
+from bulutpop.pbxapi import PbxError
 from bulutpop.receiver import Receiver, ReceiverError
 from bulutpop.redact import Redactor
 from bulutpop.store import StoreError
 
 os.environ.setdefault("QT_API", "pyside6")
+# QtMultimedia reports every optional library it could not load; agents don't need that.
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import qasync
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
@@ -42,6 +46,8 @@ from bulutpop.ui.tasks import TaskSet
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
+
+PHONEBOOK_INTERVAL = 86400.0  # the PBX's phonebook changes rarely: once a day, and on demand
 
 
 def _ring_player() -> Callable[[], None] | None:
@@ -77,6 +83,9 @@ class DesktopApp(QObject):
         self.tasks = TaskSet()
         self._quit = quit
         self._windows: dict[str, QWidget] = {}
+        self._services = False
+        self._catchup: asyncio.Task[None] | None = None
+        self._catchup_interval = 0.0
         self.receiver = Receiver(
             core.tracker,
             core.config.token,
@@ -114,6 +123,35 @@ class DesktopApp(QObject):
             self.tasks.start(self.demo.play(url), name="demo")
         if await self._needs_setup():
             self.show_settings(first_run=True)
+        else:
+            self._start_services()
+
+    def _start_services(self) -> None:
+        """What needs the PBX: started once the API key and the extension are set, so a new
+        user's first minutes are not spent on failures."""
+        if self._services:
+            return
+        self._services = True
+        self._schedule_catchup()
+        self.tasks.start(self.bridge.phonebook.run_forever(PHONEBOOK_INTERVAL), name="phonebook")
+        self.tasks.start(self._load_caller_ids(), name="caller-ids")
+        self.shell.tasks.start(self.shell.load_dnd(), name="dnd-state")
+
+    def _schedule_catchup(self) -> None:
+        """Run the catch-up every `catchup_minutes`; a new interval restarts it."""
+        interval = self.core.config.catchup_minutes * 60.0
+        if self._catchup is not None:
+            if interval == self._catchup_interval:
+                return
+            self._catchup.cancel()
+        self._catchup_interval = interval
+        self._catchup = self.tasks.start(self.bridge.catchup.run_forever(interval), name="catch-up")
+
+    async def _load_caller_ids(self) -> None:
+        try:
+            await self.bridge.load_caller_ids()
+        except (PbxError, MissingSetup) as exc:
+            log.info("outbound numbers not listed: %s", exc)
 
     async def _needs_setup(self) -> bool:
         try:
@@ -125,7 +163,9 @@ class DesktopApp(QObject):
 
     async def stop(self) -> None:
         self.tasks.cancel()
+        self.shell.tasks.cancel()
         await self.tasks.drain()
+        await self.shell.tasks.drain()
         self.popups.close_all()
         for window in self._windows.values():
             window.close()
@@ -199,6 +239,16 @@ class DesktopApp(QObject):
             self.receiver.state.token,
         ) and self.demo is None:
             self.tasks.start(self._restart_receiver(), name="receiver-restart")
+        self.tasks.start(self._apply_settings(), name="settings-applied")
+
+    async def _apply_settings(self) -> None:
+        if not self._services:
+            if not await self._needs_setup():
+                self._start_services()
+            return
+        self._schedule_catchup()
+        if self.bridge.catchup_status.error:
+            self.bridge.catchup.trigger()  # the key or address may be fixed now
 
     async def _restart_receiver(self) -> None:
         await self.receiver.stop()
@@ -220,6 +270,9 @@ class DesktopApp(QObject):
         else:
             self.shell.set_problem("")
             self.shell.set_listening(f"{self.receiver.host}:{self.receiver.port}")
+            if self._services:
+                # Events sent while the receiver was away are only in the call history.
+                self.bridge.catchup.trigger()
 
     def show_about(self) -> None:
         QMessageBox.about(

@@ -4,11 +4,15 @@ over a real core in a temporary directory."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import QObject, Signal
 
+from bulutpop.catchup import CatchUp, CatchUpStatus
 from bulutpop.config import Config
 from bulutpop.core import Core
 from bulutpop.dialer import Dialer
+from bulutpop.phonebook import PhoneBook
 from bulutpop.recordings import RecordingCache
 from bulutpop.tracker import Change
 
@@ -20,24 +24,42 @@ class CoreBridge(QObject):
     missedChanged = Signal()
     # Settings were saved (the new Config).
     configChanged = Signal(object)
+    # Names for numbers or queues may have changed: a phonebook sync, an address book
+    # imported or removed, a name edited by the user. Open windows look them up again.
+    namesChanged = Signal()
+    # The catch-up from the PBX's call history moved on (CatchUpStatus).
+    catchUpChanged = Signal(object)
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.core = core
         self.dialer = Dialer(core)
         self.recordings = RecordingCache(core.dirs.cache / "recordings")
-        self._unsubscribe = core.tracker.subscribe(self._on_change)
+        # Both services are idle until the app runs their loops (`run_forever`); windows
+        # and tests use their one-shot methods directly.
+        self.catchup = CatchUp(core.tracker, core.api, history_days=core.config.history_days)
+        self.phonebook = PhoneBook(core.tracker, core.api)
+        self._queues = self.phonebook.queue_names()
+        # The PBX's outbound numbers, once asked for (`load_caller_ids`).
+        self.caller_ids: tuple[str, ...] = ()
+        self._unsubscribe: list[Callable[[], None]] = [
+            core.tracker.subscribe(self._on_change),
+            self.catchup.subscribe(self.catchUpChanged.emit),
+            self.phonebook.subscribe(self._on_names),
+        ]
 
     @property
     def config(self) -> Config:
         return self.core.config
 
-    def name_for(self, party_key: str) -> str:
-        """The caller's name when known; the phonebook fills this in later ("" for now)."""
-        return ""
+    @property
+    def catchup_status(self) -> CatchUpStatus:
+        return self.catchup.status
 
     def detach(self) -> None:
-        self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
 
     def _on_change(self, change: Change) -> None:
         # Listeners run on the loop thread, which under qasync is the Qt main thread.
@@ -46,6 +68,48 @@ class CoreBridge(QObject):
         if change.missed_changed:
             self.missedChanged.emit()
 
+    def _on_names(self) -> None:
+        self._queues = self.phonebook.queue_names()
+        self.namesChanged.emit()
+
     async def save_config(self, config: Config) -> None:
         await self.core.update_config(config)
         self.configChanged.emit(config)
+
+    # -- names ------------------------------------------------------------------------------
+
+    def contact_for(self, number: str) -> tuple[str, str] | None:
+        """(name, company) for a number however written: the user's own edit, else an
+        address book, else the name the PBX's history gave the caller; None if unknown."""
+        return self.phonebook.name_for(number)
+
+    def name_for(self, number: str) -> str:
+        """The name to show for a number ("" when unknown)."""
+        contact = self.contact_for(number)
+        return contact[0] if contact else ""
+
+    def contacts_for(self, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """`contact_for` for a page of canonical keys in one query; unknown ones left out."""
+        return self.core.store.names_for(keys)
+
+    async def set_local_name(self, number: str, name: str) -> None:
+        """Show `name` for this number from now on; "" goes back to the address books."""
+        await self.phonebook.set_local_name(number, name)
+
+    def queue_name(self, number: str) -> str:
+        """A queue as people know it, "Satış (200)"; the bare number when its name is not
+        known (yet)."""
+        name = self._queues.get(number.strip(), "")
+        return f"{name} ({number})" if name else number
+
+    def queue_names(self) -> dict[str, str]:
+        """Queue number -> name, as last fetched from the PBX."""
+        return dict(self._queues)
+
+    # -- PBX ----------------------------------------------------------------------------
+
+    async def load_caller_ids(self) -> tuple[str, ...]:
+        """Ask the PBX which outbound numbers may be presented; kept for the tray menu.
+        Raises PbxError or MissingSetup."""
+        self.caller_ids = tuple(await self.core.api().caller_ids())
+        return self.caller_ids

@@ -1,6 +1,7 @@
 """The call-history window: every call, newest first, loaded a page at a time so a store of
 100,000 calls opens as fast as one of ten; searchable by number (any way it is written) or
-name, filtered by direction or to missed calls, with "Play" and "Call" on a selected row."""
+name (the PBX's, an address book's or the user's own), filtered by direction or to missed
+calls, with "Play" and "Call" on a selected row and "Edit name…" in its menu."""
 
 from __future__ import annotations
 
@@ -53,7 +54,17 @@ from bulutpop.phone import NumberError
 from bulutpop.tracker import Change
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import MISSED_COLOR, StatusLine, heading, muted, place_call
+from bulutpop.ui.missed import (
+    MISSED_COLOR,
+    NameAsker,
+    StatusLine,
+    ask_name,
+    edit_local_name,
+    heading,
+    muted,
+    place_call,
+    queue_width,
+)
 from bulutpop.ui.tasks import TaskSet
 
 PAGE_SIZE = 200
@@ -73,6 +84,9 @@ class HistoryFilter:
     search: str = ""
     direction: str = ""  # "" (all) | inbound | outbound | internal
     missed_only: bool = False
+    # Numbers whose address-book or edited name matches `search` (Store.keys_named): the
+    # calls table only holds the name the PBX gave.
+    name_keys: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
@@ -92,7 +106,7 @@ class HistoryFilter:
             "missed_only": self.missed_only,
             "direction": self.direction,
             "search": search,
-            "search_keys": keys,
+            "search_keys": keys + self.name_keys,
         }
 
 
@@ -100,9 +114,10 @@ class Column(IntEnum):
     TIME = 0
     DIRECTION = 1
     PARTY = 2
-    RESULT = 3
-    DURATION = 4
-    RECORDING = 5
+    QUEUE = 3
+    RESULT = 4
+    DURATION = 5
+    RECORDING = 6
 
 
 @dataclass
@@ -129,8 +144,11 @@ class HistoryModel(QAbstractTableModel):
         self._filter = HistoryFilter()
         self._query = self._filter.query()
         self._rows = _Rows()
+        # (name, company) by number, for the loaded rows.
+        self._contacts: dict[str, tuple[str, str]] = {}
         self._total = 0
         self._wanted = 0  # rows the user asked for: the first page plus what they scrolled to
+        bridge.namesChanged.connect(self.refresh_names)
         self.reload()
 
     @property
@@ -157,8 +175,19 @@ class HistoryModel(QAbstractTableModel):
         self._total = store.count_calls(**self._query)
         self._rows = _Rows(store.calls(limit=self._page_size, offset=0, **self._query))
         self._rows.reindex()
+        self._contacts = self._lookup(self._rows.calls)
         self._wanted = len(self._rows.calls)
         self.endResetModel()
+
+    def refresh_names(self) -> None:
+        """Look the loaded rows' names up again (an address book or a name changed)."""
+        self._contacts = self._lookup(self._rows.calls)
+        if self._rows.calls:
+            last = len(self._rows.calls) - 1
+            self.dataChanged.emit(self.index(0, Column.PARTY), self.index(last, Column.QUEUE))
+
+    def _lookup(self, calls: Sequence[Call]) -> dict[str, tuple[str, str]]:
+        return self._bridge.contacts_for([call.party_key for call in calls])
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and len(self._rows.calls) < self._total
@@ -183,6 +212,7 @@ class HistoryModel(QAbstractTableModel):
         if not page:
             self._total = loaded  # calls were deleted under us; stop asking
             return
+        self._contacts.update(self._lookup(page))
         self.beginInsertRows(QModelIndex(), loaded, loaded + len(page) - 1)
         for row, call in enumerate(page, start=loaded):
             self._rows.by_uuid[call.call_uuid] = row
@@ -194,6 +224,8 @@ class HistoryModel(QAbstractTableModel):
         """Update loaded rows in place and put new calls on top; anything that does not fit
         that pattern (a call recovered from the past) reloads."""
         fresh = False
+        # A call may bring the caller's name from the PBX.
+        self._contacts.update(self._lookup([c for c in calls if c.call_uuid in self._rows.by_uuid]))
         for call in calls:
             row = self._rows.by_uuid.get(call.call_uuid)
             if row is None:
@@ -214,6 +246,7 @@ class HistoryModel(QAbstractTableModel):
         if any(call.call_uuid in self._rows.by_uuid for call in head):
             self.reload()
             return
+        self._contacts.update(self._lookup(head))
         self.beginInsertRows(QModelIndex(), 0, len(head) - 1)
         self._rows.calls[0:0] = head
         self._rows.reindex()
@@ -230,6 +263,8 @@ class HistoryModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), keep, len(self._rows.calls) - 1)
         del self._rows.calls[keep:]
         self._rows.reindex()
+        listed = {call.party_key for call in self._rows.calls}
+        self._contacts = {k: v for k, v in self._contacts.items() if k in listed}
         self.endRemoveRows()
 
     # -- Qt model interface ---------------------------------------------------------------
@@ -251,6 +286,7 @@ class HistoryModel(QAbstractTableModel):
                 Column.TIME: self.tr("Time"),
                 Column.DIRECTION: self.tr("Direction"),
                 Column.PARTY: self.tr("Number"),
+                Column.QUEUE: self.tr("Queue"),
                 Column.RESULT: self.tr("Result"),
                 Column.DURATION: self.tr("Duration"),
                 Column.RECORDING: self.tr("Recording"),
@@ -294,8 +330,11 @@ class HistoryModel(QAbstractTableModel):
         return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
     def party_text(self, call: Call) -> str:
+        """The other side as listed: "Ayşe Yılmaz (Acme) · 0532 123 45 67", or the number."""
         number = phone.display(call.party) if call.party else self.tr("Unknown number")
-        name = self._bridge.name_for(call.party_key) or call.name
+        name, company = self._contacts.get(call.party_key) or (call.name, "")
+        if company and company != name:
+            name = self.tr("%1 (%2)").replace("%1", name).replace("%2", company)
         return f"{name} · {number}" if name else number
 
     def direction_text(self, call: Call) -> str:
@@ -327,6 +366,8 @@ class HistoryModel(QAbstractTableModel):
             return self.direction_text(call)
         if column == Column.PARTY:
             return self.party_text(call)
+        if column == Column.QUEUE:
+            return self._bridge.queue_name(call.queue) if call.queue else ""
         if column == Column.RESULT:
             return self.result_text(call)
         if column == Column.DURATION:
@@ -336,8 +377,10 @@ class HistoryModel(QAbstractTableModel):
     def _tooltip(self, call: Call, column: Column) -> str | None:
         if column == Column.RECORDING and call.recording:
             return self.tr("Recorded: double-click to play")
-        if column == Column.RESULT and call.queue:
-            return self.tr("Through queue %1").replace("%1", call.queue)
+        if column == Column.PARTY:
+            return self.party_text(call)
+        if column == Column.QUEUE and call.queue:
+            return self.tr("Through queue %1").replace("%1", self._bridge.queue_name(call.queue))
         return None
 
 
@@ -347,15 +390,18 @@ class HistoryWindow(QWidget):
 
     playRequested = Signal(object)
 
-    def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: CoreBridge, parent: QWidget | None = None, *, ask: NameAsker = ask_name
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = TaskSet()
+        self._ask = ask
         self._calling = False
         self._pending: list[Call] = []
         self._dirty = False
         self.setWindowTitle(self.tr("Call history"))
-        self.resize(920, 560)
+        self.resize(1000, 560)
 
         self.model = HistoryModel(bridge, self)
         self.search = QLineEdit()
@@ -428,6 +474,7 @@ class HistoryWindow(QWidget):
         self._change_timer.timeout.connect(self._apply_pending)
         bridge.changed.connect(self._on_change)
         bridge.configChanged.connect(self._on_config)
+        bridge.namesChanged.connect(self._on_names)
 
         for signal in (self.model.modelReset, self.model.rowsInserted):
             signal.connect(self._update_state)
@@ -468,6 +515,7 @@ class HistoryWindow(QWidget):
             Column.RESULT: metrics.horizontalAdvance(self.tr("Answered by %1")) + 40,
             Column.DURATION: metrics.horizontalAdvance(self.tr("Duration")) + 28,
             Column.RECORDING: metrics.horizontalAdvance(self.tr("Recording")) + 24,
+            Column.QUEUE: queue_width(self.bridge, view),
         }
         for column, width in widths.items():
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
@@ -482,6 +530,8 @@ class HistoryWindow(QWidget):
         self.call_action.setShortcut(QKeySequence(Qt.Key.Key_Return))
         self.copy_action = self._action(view, self.tr("Copy number"), self._copy)
         self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.edit_name_action = self._action(view, self.tr("Edit name…"), self._start_edit_name)
+        self.edit_name_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._context_menu)
         return view
@@ -529,13 +579,22 @@ class HistoryWindow(QWidget):
         """Show the calls matching the search field, direction and "Missed only" now
         (typing applies them after a short pause)."""
         self._search_timer.stop()
+        text = self.search.text()
         self.model.set_filter(
             HistoryFilter(
-                search=self.search.text(),
+                search=text,
                 direction=str(self.direction.currentData()),
                 missed_only=self.missed_only.isChecked(),
+                name_keys=self._keys_named(text),
             )
         )
+
+    def _keys_named(self, text: str) -> tuple[str, ...]:
+        """Numbers whose name in an address book (or the user's) contains `text`."""
+        text = text.strip()
+        if not text or _NUMBERISH.fullmatch(text):
+            return ()
+        return tuple(self.bridge.core.store.keys_named(text))
 
     def reset_filters(self) -> None:
         for widget in (self.search, self.direction, self.missed_only):
@@ -557,6 +616,11 @@ class HistoryWindow(QWidget):
 
     def copy(self, row: int) -> None:
         self._copy(self.model.call(row))
+
+    async def edit_name(self, row: int) -> bool:
+        """Ask for the name to show for the other side of `row`, on this PC; True if it
+        changed (every window shows it)."""
+        return await self._edit_name(self.model.call(row))
 
     # -- internals ------------------------------------------------------------------------
 
@@ -607,6 +671,19 @@ class HistoryWindow(QWidget):
     def _start_call(self, call: Call) -> None:
         self.tasks.start(self._dial(call), name="call from history")
 
+    async def _edit_name(self, call: Call) -> bool:
+        if not call.party:
+            return False
+        return await edit_local_name(self.bridge, self, call.party_key, self.status, self._ask)
+
+    def _start_edit_name(self, call: Call) -> None:
+        self.tasks.start(self._edit_name(call), name="edit name")
+
+    def _on_names(self) -> None:
+        # A name search may now match other numbers.
+        if self.search.text().strip():
+            self.apply_filter()
+
     def _copy(self, call: Call) -> None:
         number = phone.display(call.party)
         QGuiApplication.clipboard().setText(number)
@@ -631,6 +708,7 @@ class HistoryWindow(QWidget):
         self.call_button.setEnabled(can_call)
         self.call_action.setEnabled(can_call)
         self.copy_action.setEnabled(call is not None and bool(call.party))
+        self.edit_name_action.setEnabled(call is not None and bool(call.party))
 
     def _update_state(self) -> None:
         total = self.model.total()
@@ -663,5 +741,7 @@ class HistoryWindow(QWidget):
         menu = QMenu(self.view)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addActions([self.play_action, self.call_action, self.copy_action])
+        menu.addSeparator()
+        menu.addAction(self.edit_name_action)
         # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
         menu.popup(self.view.viewport().mapToGlobal(pos))

@@ -1,17 +1,18 @@
 """The missed-calls window: one row per caller who could not reach the user, with "Call back",
 "Done" (undoable) and "Copy" on every row.
 
-Also home to what every window that dials shares: `describe_error` (core exceptions in plain
-words), `StatusLine` (the message line under a list) and `place_call`.
+Also home to what every list window shares: `describe_error` (core exceptions in plain
+words), `StatusLine` (the message line under a list), `place_call`, and `edit_local_name`
+with the dialog helpers it uses (`dialog_result`, `ask_name`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -45,8 +46,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QPushButton,
@@ -68,6 +71,7 @@ from bulutpop.dialer import DialRefused
 from bulutpop.model import MissedGroup
 from bulutpop.pbxapi import BadRequest, InvalidKey, PbxError, RateLimited
 from bulutpop.phone import NumberError
+from bulutpop.store import Store
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.tasks import TaskSet
@@ -235,7 +239,93 @@ async def place_call(bridge: CoreBridge, party: str, status: StatusLine) -> bool
     return True
 
 
+async def dialog_result(dialog: QDialog) -> int:
+    """Open `dialog` (window-modal) and wait for its result. Not `exec()`: a nested event
+    loop would run asyncio callbacks re-entrantly. Cancelling the wait closes the dialog."""
+    answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def finished(result: int) -> None:
+        if not answer.done():
+            answer.set_result(result)
+
+    dialog.finished.connect(finished)
+    dialog.open()
+    try:
+        return await answer
+    finally:
+        dialog.finished.disconnect(finished)
+        if dialog.isVisible():
+            dialog.reject()
+
+
+# (parent, the number as shown, the name shown now) -> the new name, or None if cancelled.
+NameAsker = Callable[[QWidget, str, str], Awaitable[str | None]]
+
+
+async def ask_name(parent: QWidget, number: str, current: str) -> str | None:
+    """Ask for the name to show for `number` on this PC."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle(QCoreApplication.translate("ask_name", "Edit name"))
+    dialog.setLabelText(
+        QCoreApplication.translate(
+            "ask_name", "Name to show for %1 on this PC.\nLeave empty to use the address books."
+        ).replace("%1", number)
+    )
+    dialog.setTextValue(current)
+    dialog.resize(max(dialog.sizeHint().width(), 380), dialog.sizeHint().height())
+    try:
+        if await dialog_result(dialog) != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.textValue()
+    finally:
+        dialog.deleteLater()
+
+
+async def edit_local_name(
+    bridge: CoreBridge, parent: QWidget, number: str, status: StatusLine, ask: NameAsker
+) -> bool:
+    """Let the user set the name shown for `number` (a canonical key) everywhere; True
+    when it changed. An empty name removes the user's own and brings back the address
+    books' one."""
+    shown = phone.display(number)
+    current = bridge.name_for(number)
+    typed = await ask(parent, shown, current)
+    if typed is None or typed.strip() == current:
+        return False
+    name = typed.strip()
+    own = bridge.core.store.local_name(number)
+    if not name and not own:
+        return False  # nothing of the user's to remove; the address books' name stays
+    await bridge.set_local_name(number, name)
+    if name:
+        text = QCoreApplication.translate("edit_name", "%1 is now shown as “%2”.")
+        status.show_success(text.replace("%1", shown).replace("%2", name), seconds=5)
+    else:
+        text = QCoreApplication.translate("edit_name", "%1 shows its address book name again.")
+        status.show_success(text.replace("%1", shown), seconds=5)
+    return True
+
+
+def queue_width(bridge: CoreBridge, view: QAbstractItemView) -> int:
+    """A queue column wide enough for the longest queue name the PBX gave ("Satış (200)"),
+    within reason."""
+    metrics = view.fontMetrics()
+    # The header's own words, so the translation is shared.
+    labels = [QCoreApplication.translate("MissedModel", "Queue"), "0000"]
+    labels += [bridge.queue_name(number) for number in bridge.queue_names()]
+    longest = max(metrics.horizontalAdvance(label) for label in labels)
+    return min(longest + 28, 24 * metrics.averageCharWidth())
+
+
 # --- the model ----------------------------------------------------------------------------
+
+
+def _missed_with_names(
+    store: Store, include_resolved: bool
+) -> tuple[list[MissedGroup], dict[str, tuple[str, str]]]:
+    """The missed-call groups and (name, company) for their callers, in one go."""
+    groups = store.missed_groups(include_resolved=include_resolved)
+    return groups, store.names_for([group.number for group in groups])
 
 
 class Column(IntEnum):
@@ -258,12 +348,14 @@ class MissedModel(QAbstractTableModel):
         super().__init__(parent)
         self._bridge = bridge
         self._groups: list[MissedGroup] = []
+        self._contacts: dict[str, tuple[str, str]] = {}
         self._show_resolved = False
         self._dialing: str | None = None
         self._stale = False
         self._loading: asyncio.Task[None] | None = None
         self.tasks = TaskSet()
         bridge.missedChanged.connect(self.refresh)
+        bridge.namesChanged.connect(self.refresh)
         self.reload()
 
     @property
@@ -278,7 +370,7 @@ class MissedModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Load on this thread, for a first view that never flashes the empty state."""
-        self._reset(self._bridge.core.store.missed_groups(include_resolved=self._show_resolved))
+        self._reset(*_missed_with_names(self._bridge.core.store, self._show_resolved))
 
     def refresh(self) -> None:
         """Load in the background (with resolved groups the query reads every missed call
@@ -297,16 +389,18 @@ class MissedModel(QAbstractTableModel):
         while self._stale:
             self._stale = False
             include = self._show_resolved
-            query = functools.partial(
-                self._bridge.core.store.missed_groups, include_resolved=include
+            # The worker gets the store only: a Qt object whose last reference went away
+            # on that thread would be destroyed there.
+            groups, contacts = await loop.run_in_executor(
+                None, _missed_with_names, self._bridge.core.store, include
             )
-            groups = await loop.run_in_executor(None, query)
             if include == self._show_resolved:
-                self._reset(groups)
+                self._reset(groups, contacts)
 
-    def _reset(self, groups: list[MissedGroup]) -> None:
+    def _reset(self, groups: list[MissedGroup], contacts: dict[str, tuple[str, str]]) -> None:
         self.beginResetModel()
         self._groups = groups
+        self._contacts = contacts
         self.endResetModel()
 
     def group(self, row: int) -> MissedGroup:
@@ -356,7 +450,8 @@ class MissedModel(QAbstractTableModel):
         return None
 
     def name(self, group: MissedGroup) -> str:
-        return self._bridge.name_for(group.number) or group.name
+        """The caller's name when known (the user's, an address book's or the PBX's)."""
+        return self._contacts.get(group.number, ("", ""))[0]
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
@@ -389,12 +484,16 @@ class MissedModel(QAbstractTableModel):
         if column == Column.LAST:
             return fmt.when(group.last_ts)
         if column == Column.QUEUE:
-            return group.queue
+            return self._bridge.queue_name(group.queue) if group.queue else ""
         return ""
 
     def _note(self, group: MissedGroup) -> str:
-        """The number when a name took the first line, then what is happening or happened."""
-        parts = [group.display] if self.name(group) else []
+        """The number (and company) when a name took the first line, then what is
+        happening or happened."""
+        name, company = self._contacts.get(group.number, ("", ""))
+        parts = [group.display] if name else []
+        if company and company != name:
+            parts.append(company)
         if self._dialing == group.number:
             parts.append(self.tr("Calling… your phone will ring"))
         elif group.resolved_ts is not None:
@@ -688,12 +787,17 @@ class _Undo:
 
 
 class MissedWindow(QWidget):
-    """The missed-call list. Open it from the tray; it keeps itself up to date."""
+    """The missed-call list. Open it from the tray; it keeps itself up to date.
 
-    def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
+    `ask` asks for a caller's name ("Edit name…"); tests pass one that answers at once."""
+
+    def __init__(
+        self, bridge: CoreBridge, parent: QWidget | None = None, *, ask: NameAsker = ask_name
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = TaskSet()
+        self._ask = ask
         self._pending_undo: _Undo | None = None
         self._marking: set[str] = set()
         self._selected_number: str | None = None
@@ -754,10 +858,13 @@ class MissedWindow(QWidget):
             metrics.horizontalAdvance(text)
             for text in (fmt.when(time.time() - 86400), "30.12.2099", self.tr("Last call"))
         )
-        widths = ((Column.COUNT, 64), (Column.LAST, longest_time + 28), (Column.QUEUE, 72))
+        widths = ((Column.COUNT, 64), (Column.LAST, longest_time + 28))
         for column, width in widths:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             view.setColumnWidth(column, width)
+        header.setSectionResizeMode(Column.QUEUE, QHeaderView.ResizeMode.Interactive)
+        view.setColumnWidth(Column.QUEUE, queue_width(self.bridge, view))
+        self.bridge.namesChanged.connect(self._on_names)
 
         view.setItemDelegateForColumn(Column.CALLER, CallerDelegate(view))
         view.setItemDelegateForColumn(Column.COUNT, BadgeDelegate(view))
@@ -778,6 +885,11 @@ class MissedWindow(QWidget):
         self.copy_action = self._action(
             view, self.tr("Copy number"), Action.COPY, QKeySequence.StandardKey.Copy
         )
+        self.edit_name_action = QAction(self.tr("Edit name…"), view)
+        self.edit_name_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
+        self.edit_name_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.edit_name_action.triggered.connect(self._edit_selected_name)
+        view.addAction(self.edit_name_action)
         # Enter on the keypad is a second key for the same action.
         enter = QAction(view)
         enter.setShortcut(Qt.Key.Key_Enter)
@@ -868,6 +980,12 @@ class MissedWindow(QWidget):
     def copy(self, row: int) -> None:
         self._copy(self.model.group(row))
 
+    async def edit_name(self, row: int) -> bool:
+        """Ask for the name to show for the caller of `row`, on this PC; True if changed."""
+        return await edit_local_name(
+            self.bridge, self, self.model.group(row).number, self.status, self._ask
+        )
+
     # -- internals ------------------------------------------------------------------------
 
     def showEvent(self, event: QShowEvent) -> None:
@@ -933,14 +1051,28 @@ class MissedWindow(QWidget):
         menu = QMenu(self.view)
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         menu.addActions([self.call_action, self.done_action, self.copy_action])
+        menu.addSeparator()
+        menu.addAction(self.edit_name_action)
         # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _edit_selected_name(self) -> None:
+        group = self._selected_group()
+        if group is not None:
+            self.tasks.start(
+                edit_local_name(self.bridge, self, group.number, self.status, self._ask),
+                name="edit name",
+            )
+
+    def _on_names(self) -> None:
+        self.view.setColumnWidth(Column.QUEUE, queue_width(self.bridge, self.view))
 
     def _update_actions(self) -> None:
         group = self._selected_group()
         self.call_action.setEnabled(group is not None and self.model.busy_number is None)
         self.done_action.setEnabled(group is not None and not group.resolved)
         self.copy_action.setEnabled(group is not None)
+        self.edit_name_action.setEnabled(group is not None)
 
     def _on_show_resolved(self, checked: bool) -> None:
         self.model.show_resolved = checked

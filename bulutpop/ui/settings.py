@@ -4,14 +4,20 @@ Every field is checked by `Config.with_value`, the same parser the CLI and the c
 use, so a value is refused the same way wherever it is typed; the error appears under the
 field and OK (or Next) stays disabled until it is fixed. The API key never enters the config:
 it goes to the system keyring through `KeyStore`, and the key field is never pre-filled.
+
+The "PBX" tab shows where the PBX sends its call events and registers this app there (only
+after the user confirmed replacing what is set: there is one URL per PBX), the number to
+present when dialling, and the catch-up from the call history; "Address books" lists the
+PBX's phonebook and the files the user imported. Both ask the PBX only when first shown.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Literal
 
@@ -19,36 +25,49 @@ import aiohttp
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLayout,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QStyle,
     QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from bulutpop import autostart
+from bulutpop import autostart, phone
+from bulutpop.catchup import CatchUpStatus
 from bulutpop.config import Config, ConfigError
+from bulutpop.core import MissingSetup
 from bulutpop.keys import KeyStatus, KeyStoreError, validate_key
 from bulutpop.pbxapi import (
+    CrmSettings,
     InvalidKey,
     NetworkError,
     NotFound,
     PbxClient,
     PbxError,
     RateLimited,
+    register_webhook,
 )
+from bulutpop.phonebook import PBX, VCARD, AddressBookError
+from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.missed import dialog_result
 from bulutpop.ui.tasks import TaskSet
 
 # A made-up call id: asking for its recording proves the key without placing a call.
@@ -59,6 +78,12 @@ TEST_EVENT_TIMEOUT = 10.0
 _ADDRESS_FIELDS = ("listen_host", "listen_port", "public_url")
 
 Tone = Literal["", "busy", "ok", "warning", "error"]
+
+# Asked before the PBX's notification URL is replaced: (the PBX's settings now, the URL
+# that would replace them) -> go ahead?
+RegisterConfirm = Callable[[CrmSettings, str], Awaitable[bool]]
+# The address book files the user picked ([] when cancelled).
+FileChooser = Callable[[], Awaitable[list[Path]]]
 
 _TONE_ICONS = {
     "ok": QStyle.StandardPixmap.SP_DialogApplyButton,
@@ -235,9 +260,12 @@ class _SaveFailed(Exception):
 class SettingsDialog(QDialog):
     """The settings as tabs, or with ``first_run`` a three-step wizard over the same fields.
 
-    The async methods (`save`, `test_key`, `send_test_event`, `load_key_status`) are public so
-    tests can await them; the buttons start them through `tasks`. ``autostart_platform`` and
-    ``autostart_base`` choose where "start at login" is written (see `bulutpop.autostart`).
+    The async methods (`save`, `test_key`, `send_test_event`, `load_key_status`, and on the
+    PBX tabs `load_pbx`, `register`, `catch_up_now`, `add_address_books`,
+    `remove_address_book`, `sync_phonebook`) are public so tests can await them; the buttons
+    start them through `tasks`. ``autostart_platform`` and ``autostart_base`` choose where
+    "start at login" is written (see `bulutpop.autostart`); ``confirm_register`` and
+    ``choose_files`` replace the confirmation box and the file dialog.
     """
 
     def __init__(
@@ -248,6 +276,8 @@ class SettingsDialog(QDialog):
         *,
         autostart_platform: str | None = None,
         autostart_base: Path | None = None,
+        confirm_register: RegisterConfirm | None = None,
+        choose_files: FileChooser | None = None,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
@@ -256,6 +286,14 @@ class SettingsDialog(QDialog):
         self.tasks = TaskSet()
         self._autostart_platform = autostart_platform
         self._autostart_base = autostart_base
+        # None: the real box and file dialog. (Not bound methods stored here: a dialog that
+        # refers to itself is only freed by the garbage collector, at any later moment.)
+        self._confirm_register = confirm_register
+        self._choose_files = choose_files
+        self._crm: CrmSettings | None = None  # the PBX's settings as last read
+        self._pbx_asked = False
+        self._registering = False
+        self._books_busy = False
         self._key_status: KeyStatus | None = None
         # Until the user tries to go on, a required field that is still empty is not an error
         # worth shouting about (in the wizard); malformed values are flagged at once.
@@ -275,6 +313,9 @@ class SettingsDialog(QDialog):
             self._build_tabs()
         self._validate()
         self.tasks.start(self.load_key_status(), name="settings-key-status")
+        if not first_run:
+            bridge.catchUpChanged.connect(self._show_catchup)
+            bridge.namesChanged.connect(self._show_books)
 
     # --- fields -----------------------------------------------------------------------------
 
@@ -428,6 +469,99 @@ class SettingsDialog(QDialog):
         self._field("autostart", self.autostart_check)
 
         self.form_error = _Status()
+        if not self.first_run:
+            self._make_pbx_fields()
+            self._make_book_fields()
+
+    def _make_pbx_fields(self) -> None:
+        self.crm_state = _Status()
+        self.crm_state.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.crm_events = _label()
+        self.register_button = QPushButton(self.tr("Register this app with the PBX"))
+        self.register_button.setToolTip(
+            self.tr("Have the PBX send ringing, answered and hangup events to this app")
+        )
+        self.register_button.clicked.connect(
+            lambda: self.tasks.start(self.register(), name="settings-register")
+        )
+        self.crm_check_button = QPushButton(self.tr("Check again"))
+        self.crm_check_button.clicked.connect(
+            lambda: self.tasks.start(self.load_crm(), name="settings-crm")
+        )
+        self.register_hint = _label("", "hint", small=True)
+        self.register_result = _Status()
+
+        self.caller_id_combo = QComboBox()
+        self.caller_id_combo.setMinimumWidth(220)
+        self._fill_caller_ids(())
+        self.caller_id_combo.currentIndexChanged.connect(self._validate)
+        combo = self.caller_id_combo
+        self._inputs["caller_id"] = lambda: str(combo.currentData())
+        self._field(
+            "caller_id",
+            self.caller_id_combo,
+            hint=self.tr("The number people see when you call from bulutpop."),
+            stretch=False,
+        )
+
+        self.catchup_state = _Status()
+        self.catchup_button = QPushButton(self.tr("Catch up now"))
+        self.catchup_button.setToolTip(
+            self.tr("Fetch the calls this app has not heard of from the PBX's call history")
+        )
+        self.catchup_button.clicked.connect(
+            lambda: self.tasks.start(self.catch_up_now(), name="settings-catch-up")
+        )
+        self.catchup_minutes_edit = self._line("catchup_minutes", placeholder="10", width=70)
+        self._field(
+            "catchup_minutes",
+            self.catchup_minutes_edit,
+            _label(self.tr("minutes")),
+            hint=self.tr("Calls the app missed while it was closed or unreachable come back."),
+            stretch=False,
+        )
+        self.history_days_edit = self._line("history_days", placeholder="7", width=70)
+        self._field(
+            "history_days",
+            self.history_days_edit,
+            _label(self.tr("days back")),
+            hint=self.tr("How far back the very first catch-up goes."),
+            stretch=False,
+        )
+        self._show_catchup(self._bridge.catchup_status)
+
+    def _make_book_fields(self) -> None:
+        self.books = QTreeWidget()
+        self.books.setHeaderLabels(
+            [self.tr("Address book"), self.tr("Type"), self.tr("Contacts"), self.tr("Updated")]
+        )
+        self.books.setRootIsDecorated(False)
+        self.books.setUniformRowHeights(True)
+        self.books.setAlternatingRowColors(True)
+        self.books.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.books.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.books.itemSelectionChanged.connect(self._update_book_buttons)
+        self.add_book_button = QPushButton(self.tr("Add address book…"))
+        self.add_book_button.setToolTip(
+            self.tr("A CSV file with a header row, or a vCard file (.vcf)")
+        )
+        self.add_book_button.clicked.connect(
+            lambda: self.tasks.start(self.add_address_books(), name="settings-add-books")
+        )
+        self.remove_book_button = QPushButton(self.tr("Remove"))
+        self.remove_book_button.clicked.connect(
+            lambda: self.tasks.start(self.remove_address_book(), name="settings-remove-book")
+        )
+        self.sync_button = QPushButton(self.tr("Sync PBX phonebook now"))
+        self.sync_button.clicked.connect(
+            lambda: self.tasks.start(self.sync_phonebook(), name="settings-sync")
+        )
+        self.books_result = _Status()
+        self._show_books()
 
     def _key_block(self) -> QWidget:
         block = QWidget()
@@ -493,6 +627,62 @@ class SettingsDialog(QDialog):
         layout.addLayout(row)
         return block
 
+    def _pbx_page(self) -> QWidget:
+        # One form for the three sections, so their fields line up.
+        form = _form()
+
+        def section(title: str, first: bool = False) -> None:
+            label = _label(title, "section")
+            label.setContentsMargins(0, 0 if first else 10, 0, 0)
+            form.addRow(label)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        buttons.addWidget(self.register_button)
+        buttons.addWidget(self.crm_check_button)
+        buttons.addStretch(1)
+        catchup = QHBoxLayout()
+        catchup.setSpacing(10)
+        catchup.addWidget(self.catchup_state, 1)
+        catchup.addWidget(self.catchup_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        section(self.tr("Call events from the PBX"), first=True)
+        form.addRow(self.crm_state)
+        form.addRow(self.tr("Events sent"), self.crm_events)
+        form.addRow(buttons)
+        form.addRow(self.register_hint)
+        form.addRow(self.register_result)
+        section(self.tr("Calling"))
+        form.addRow(self.tr("Present my number as"), self._fields["caller_id"])
+        section(self.tr("Catch-up from the call history"))
+        form.addRow(catchup)
+        form.addRow(self.tr("Catch up every"), self._fields["catchup_minutes"])
+        form.addRow(self.tr("First catch-up"), self._fields["history_days"])
+        return _page(form)
+
+    def _books_page(self) -> QWidget:
+        intro = _label(
+            self.tr(
+                "Callers' names come from the PBX's phonebook and from address books you "
+                "add: a CSV file with a header row, or a vCard file. A name you edit in the "
+                "missed calls or the history wins over both."
+            ),
+            "hint",
+        )
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        buttons.addWidget(self.add_book_button)
+        buttons.addWidget(self.remove_book_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sync_button)
+        page = _page(intro, self.books, buttons, self.books_result)
+        layout = page.layout()
+        assert isinstance(layout, QVBoxLayout)
+        # The list takes the height; the trailing stretch _page adds is not wanted here.
+        layout.setStretchFactor(self.books, 1)
+        layout.takeAt(layout.count() - 1)
+        return page
+
     def _popup_form(self) -> QFormLayout:
         form = _form()
         form.addRow(self.tr("Pop-up corner"), self._fields["popup_corner"])
@@ -511,6 +701,11 @@ class SettingsDialog(QDialog):
             _page(self._receiver_form(), self._webhook_block()), self.tr("Notifications")
         )
         self.tabs.addTab(_page(self._popup_form()), self.tr("Preferences"))
+        self.pbx_tab = self._pbx_page()
+        self.tabs.addTab(self.pbx_tab, self.tr("PBX"))
+        self.books_tab = self._books_page()
+        self.tabs.addTab(self.books_tab, self.tr("Address books"))
+        self.tabs.currentChanged.connect(self._on_tab)
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -611,6 +806,7 @@ class SettingsDialog(QDialog):
         ("api_key", "extension", "watch"),
         ("listen_host", "listen_port", "public_url"),
         ("popup_corner", "ring_sound", "crm_url", "language", "autostart"),
+        ("caller_id", "catchup_minutes", "history_days"),  # the PBX tab; not in the wizard
     )
 
     @property
@@ -705,6 +901,8 @@ class SettingsDialog(QDialog):
             self.webhook_url_edit.setCursorPosition(0)
             self._update_webhook_advice(config)
         self.test_event_button.setEnabled(address_ok and not self._busy)
+        if not self.first_run:
+            self._update_register(config if address_ok else None)
 
         blocking = set(errors)
         if self.first_run:
@@ -901,6 +1099,389 @@ class SettingsDialog(QDialog):
         return "error", self.tr("%1 answered HTTP %2 instead of 200.").replace("%1", where).replace(
             "%2", str(status)
         )
+
+    # --- the PBX tab ---------------------------------------------------------------------------
+
+    def _on_tab(self, index: int) -> None:
+        if self.tabs.widget(index) is self.pbx_tab and not self._pbx_asked:
+            self.tasks.start(self.load_pbx(), name="settings-pbx")
+
+    async def load_pbx(self) -> None:
+        """Ask the PBX where it sends call events and which numbers may be presented."""
+        self._pbx_asked = True
+        await asyncio.gather(self.load_crm(), self.load_caller_ids())
+
+    def _pbx_error(self, exc: PbxError | MissingSetup) -> str:
+        if isinstance(exc, MissingSetup):
+            # The core's advice after the colon names CLI commands; this is the settings.
+            return self.tr("Setup needed: %1.").replace("%1", str(exc).split(":", 1)[0])
+        if isinstance(exc, InvalidKey):
+            return self.tr("The PBX refused the API key.")
+        if isinstance(exc, RateLimited):
+            return self.tr("The PBX is busy. Try again in %1 s.").replace(
+                "%1", str(math.ceil(exc.retry_after))
+            )
+        if isinstance(exc, NetworkError):
+            return self.tr("Could not reach the PBX: %1").replace("%1", exc.cause)
+        return exc.message
+
+    async def load_crm(self) -> CrmSettings | None:
+        """Read and show the PBX's CRM-integration settings; None when it could not."""
+        self.crm_state.show_result("busy", self.tr("Asking the PBX…"))
+        self.crm_check_button.setEnabled(False)
+        try:
+            current = await self._bridge.core.api().crm_integrations()
+        except (PbxError, MissingSetup) as exc:
+            self._crm = None
+            self.crm_events.setText("—")
+            self.crm_state.show_result(
+                "error",
+                self.tr("Could not read the PBX's settings: %1").replace(
+                    "%1", self._pbx_error(exc)
+                ),
+            )
+            return None
+        finally:
+            self.crm_check_button.setEnabled(True)
+            self._validate()
+        self._crm = current
+        self._show_crm(current)
+        self._validate()
+        return current
+
+    def _show_crm(self, current: CrmSettings) -> None:
+        ours = self._bridge.config.webhook_url()
+        events = [
+            (self.tr("Ringing"), current.ringing),
+            (self.tr("Answered"), current.answered),
+            (self.tr("Hangup"), current.hangup),
+        ]
+        self.crm_events.setText(
+            " · ".join(
+                (self.tr("%1: on") if on else self.tr("%1: off")).replace("%1", name)
+                for name, on in events
+            )
+        )
+        if current.registered(ours):
+            self.crm_state.show_result("ok", self.tr("This is this app's URL."))
+        elif current.sends_to(ours):
+            self.crm_state.show_result(
+                "warning",
+                self.tr(
+                    "This is this app's URL, but not every event is sent: register again "
+                    "to turn them all on."
+                ),
+            )
+        elif current.notification_url:
+            self.crm_state.show_result(
+                "warning",
+                self.tr("Another URL is registered: %1 (a colleague's setup or a CRM).").replace(
+                    "%1", current.notification_url
+                ),
+            )
+        else:
+            self.crm_state.show_result(
+                "warning", self.tr("No URL is registered: the PBX announces calls to nobody.")
+            )
+
+    def _update_register(self, typed: Config | None) -> None:
+        """Registering sends the saved address: say so when the fields hold another."""
+        saved = self._bridge.config
+        ours = saved.webhook_url()
+        unsaved = typed is None or typed.webhook_url() != ours
+        registered = self._crm is not None and self._crm.registered(ours)
+        self.register_button.setEnabled(
+            self._crm is not None and not registered and not unsaved and not self._registering
+        )
+        if unsaved:
+            hint = self.tr(
+                "You changed the address on the Notifications tab: press OK to save it, then "
+                "register it here."
+            )
+        elif not saved.public_url and not registered:
+            hint = self.tr(
+                "No public URL is set, so this app's URL works on this PC only and a PBX on "
+                "the internet cannot reach it. Set one on the Notifications tab first."
+            )
+        else:
+            hint = ""
+        self.register_hint.setText(hint)
+        self.register_hint.setVisible(bool(hint))
+
+    async def register(self) -> str:
+        """Point the PBX's call events at this app's saved URL, once the user agreed to
+        replace what is set there; says what happened."""
+        url = self._bridge.config.webhook_url()
+        self._registering = True
+        self._validate()
+        self.register_result.show_result("busy", self.tr("Asking the PBX…"))
+        tone: Tone
+        try:
+            confirm = self._confirm_register or self._ask_register
+            outcome = await register_webhook(
+                self._bridge.core.api(), url, lambda current: confirm(current, url)
+            )
+        except (PbxError, MissingSetup) as exc:
+            outcome = None
+            tone, text = "error", self.tr("Not registered: %1").replace("%1", self._pbx_error(exc))
+        finally:
+            self._registering = False
+            self._validate()
+        if outcome == "registered":
+            tone = "ok"
+            text = self.tr("Registered: the PBX now sends its call events to this app.")
+        elif outcome == "unchanged":
+            tone, text = "ok", self.tr("Already registered: nothing needed changing.")
+        elif outcome == "declined":
+            tone, text = "", self.tr("Nothing was changed on the PBX.")
+        self.register_result.show_result(tone, text)
+        if outcome in ("registered", "unchanged"):
+            await self.load_crm()
+        return text
+
+    async def _ask_register(self, current: CrmSettings, url: str) -> bool:
+        replacing = bool(current.notification_url) and not current.sends_to(url)
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Register this app with the PBX"))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        if replacing:
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setText(self.tr("Replace the PBX's notification URL?"))
+            box.setInformativeText(
+                self.tr(
+                    "The PBX sends its call events to one URL only. Registering this app "
+                    "replaces\n\n%1\n\nwith this app's URL:\n\n%2\n\nIf the current URL belongs "
+                    "to a colleague's setup or a CRM, it will no longer receive calls."
+                )
+                .replace("%1", current.notification_url)
+                .replace("%2", url)
+            )
+        else:
+            box.setIcon(QMessageBox.Icon.Question)
+            box.setText(self.tr("Send the PBX's call events to this app?"))
+            box.setInformativeText(
+                self.tr(
+                    "The PBX will send ringing, answered and hangup events to this app's URL:\n\n%1"
+                ).replace("%1", url)
+            )
+        register = box.addButton(
+            self.tr("Replace and register") if replacing else self.tr("Register"),
+            QMessageBox.ButtonRole.AcceptRole,
+        )
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        # Taking over a colleague's or a CRM's events must be a deliberate click.
+        box.setDefaultButton(cancel if replacing else register)
+        try:
+            await dialog_result(box)
+            return box.clickedButton() is register
+        finally:
+            box.deleteLater()
+
+    async def load_caller_ids(self) -> None:
+        """Offer the PBX's outbound numbers in the caller-number choice."""
+        try:
+            numbers = await self._bridge.load_caller_ids()
+        except (PbxError, MissingSetup) as exc:
+            self._fields["caller_id"].set_hint(
+                self.tr("The PBX's numbers could not be listed: %1").replace(
+                    "%1", self._pbx_error(exc)
+                )
+            )
+            return
+        self._fill_caller_ids(numbers)
+
+    def _fill_caller_ids(self, numbers: tuple[str, ...]) -> None:
+        combo = self.caller_id_combo
+        wanted = str(combo.currentData()) if combo.count() else self._bridge.config.caller_id
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem(self.tr("My extension's default"), "")
+        for number in numbers:
+            combo.addItem(phone.display(number), number)
+        if wanted and combo.findData(wanted) < 0:
+            shown = phone.display(wanted)
+            if numbers:  # the PBX answered, without this one
+                shown = self.tr("%1 (not offered by the PBX)").replace("%1", shown)
+            combo.addItem(shown, wanted)
+        combo.setCurrentIndex(max(combo.findData(wanted), 0))
+        combo.blockSignals(False)
+
+    def _show_catchup(self, status: CatchUpStatus) -> None:
+        last = ""
+        if status.last_run is not None:
+            last = self.tr(
+                "Last catch-up %1 · %n call(s) recovered", "", status.last_recovered
+            ).replace("%1", fmt.when(status.last_run))
+        tone: Tone
+        if status.running:
+            tone, text = "busy", self.tr("Catching up…")
+            if status.progress is not None:
+                text = (
+                    self.tr("Catching up… page %1 of %2")
+                    .replace("%1", str(status.progress[0]))
+                    .replace("%2", str(status.progress[1]))
+                )
+        elif status.error:
+            tone = "error" if status.error_kind == "invalid_key" else "warning"
+            text = self.tr("The last catch-up failed: %1").replace("%1", status.error)
+            if status.next_run is not None:
+                text += " " + self.tr("Next try at %1.").replace("%1", fmt.when(status.next_run))
+            text = "\n".join(filter(None, [last, text]))
+        elif last:
+            tone, text = "ok", last
+        else:
+            tone, text = "", self.tr("No catch-up has run yet.")
+        self.catchup_state.show_result(tone, text)
+        self.catchup_button.setEnabled(not status.running)
+
+    async def catch_up_now(self) -> str:
+        """Fetch what the call history has that this app missed; the status line follows
+        the catch-up's own status. Returns what it shows at the end."""
+        self.catchup_button.setEnabled(False)
+        try:
+            await self._bridge.catchup.run_once()
+        except MissingSetup as exc:
+            self.catchup_state.show_result("error", self._pbx_error(exc))
+        except PbxError:
+            pass  # the status (shown through catchUpChanged) says why
+        finally:
+            self.catchup_button.setEnabled(not self._bridge.catchup_status.running)
+        return self.catchup_state.text.text()
+
+    # --- the address books tab ----------------------------------------------------------------
+
+    def _show_books(self) -> None:
+        selected = self._selected_book()
+        self.books.clear()
+        status = self._bridge.phonebook.status
+        if status.error:
+            updated = self.tr("Sync failed")
+        elif status.last_sync is None:
+            updated = self.tr("Not synced yet")
+        else:
+            updated = fmt.when(status.last_sync)
+        pbx = QTreeWidgetItem(
+            [self.tr("PBX phonebook"), self.tr("PBX"), str(status.contacts), updated]
+        )
+        pbx.setData(0, Qt.ItemDataRole.UserRole, (PBX, ""))
+        if status.error:
+            pbx.setToolTip(3, status.error)
+        items = [pbx]
+        for book in self._bridge.core.store.contact_sources():
+            if book.source == PBX:
+                continue
+            kind = "vCard" if book.source == VCARD else "CSV"
+            item = QTreeWidgetItem(
+                [Path(book.origin).name, kind, str(book.contacts), fmt.when(book.updated_ts)]
+            )
+            item.setToolTip(0, book.origin)
+            item.setData(0, Qt.ItemDataRole.UserRole, (book.source, book.origin))
+            items.append(item)
+        for item in items:
+            item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.books.addTopLevelItems(items)
+        for item in items:
+            if tuple(item.data(0, Qt.ItemDataRole.UserRole)) == selected:
+                item.setSelected(True)
+        self._update_book_buttons()
+
+    def _selected_book(self) -> tuple[str, str] | None:
+        items = self.books.selectedItems()
+        return tuple(items[0].data(0, Qt.ItemDataRole.UserRole)) if items else None
+
+    def _update_book_buttons(self) -> None:
+        book = self._selected_book()
+        self.remove_book_button.setEnabled(
+            book is not None and book[0] != PBX and not self._books_busy
+        )
+        self.add_book_button.setEnabled(not self._books_busy)
+        self.sync_button.setEnabled(not self._books_busy)
+
+    def _set_books_busy(self, busy: bool) -> None:
+        self._books_busy = busy
+        self._update_book_buttons()
+
+    async def _ask_files(self) -> list[Path]:
+        dialog = QFileDialog(self, self.tr("Add address books"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setNameFilters(
+            [self.tr("Address books (*.csv *.vcf *.vcard)"), self.tr("All files (*)")]
+        )
+        try:
+            if await dialog_result(dialog) != QDialog.DialogCode.Accepted:
+                return []
+            return [Path(name) for name in dialog.selectedFiles()]
+        finally:
+            dialog.deleteLater()
+
+    async def add_address_books(self) -> str:
+        """Import the CSV or vCard files the user picks; says what was read."""
+        paths = await (self._choose_files or self._ask_files)()
+        if not paths:
+            return ""
+        self._set_books_busy(True)
+        done: list[str] = []
+        failed: list[str] = []
+        try:
+            for path in paths:
+                self.books_result.show_result(
+                    "busy", self.tr("Reading %1…").replace("%1", path.name)
+                )
+                try:
+                    result = await self._bridge.phonebook.import_file(path)
+                except AddressBookError as exc:
+                    failed.append(f"{path.name}: {exc}")
+                    continue
+                done.append(
+                    self.tr("%1: %n contact(s)", "", result.contacts).replace("%1", path.name)
+                )
+        finally:
+            self._set_books_busy(False)
+            self._show_books()
+        lines = [self.tr("Added %1.").replace("%1", "; ".join(done))] if done else []
+        if failed:
+            lines.append(self.tr("Not added: %1").replace("%1", "; ".join(failed)))
+        text = "\n".join(lines)
+        self.books_result.show_result("error" if failed else "ok", text)
+        return text
+
+    async def remove_address_book(self) -> str:
+        """Forget the selected imported file's names (the file itself stays)."""
+        book = self._selected_book()
+        if book is None or book[0] == PBX:
+            return ""
+        self._set_books_busy(True)
+        try:
+            await self._bridge.phonebook.remove_file(*book)
+        finally:
+            self._set_books_busy(False)
+            self._show_books()
+        text = self.tr("Removed %1.").replace("%1", Path(book[1]).name)
+        self.books_result.show_result("ok", text)
+        return text
+
+    async def sync_phonebook(self) -> str:
+        """Fetch the PBX's phonebook (and queue names) now; says how it went."""
+        self._set_books_busy(True)
+        self.books_result.show_result("busy", self.tr("Asking the PBX…"))
+        phonebook = self._bridge.phonebook
+        tone: Tone
+        try:
+            count = await phonebook.sync_pbx()
+            with contextlib.suppress(PbxError):  # queue names are a nicety
+                await phonebook.sync_queues()
+        except (PbxError, MissingSetup) as exc:
+            tone = "error"
+            text = self.tr("The PBX phonebook was not synced: %1").replace(
+                "%1", self._pbx_error(exc)
+            )
+        else:
+            tone, text = "ok", self.tr("The PBX phonebook has %n contact(s).", "", count)
+        finally:
+            self._set_books_busy(False)
+            self._show_books()
+        self.books_result.show_result(tone, text)
+        return text
 
     # --- saving -------------------------------------------------------------------------------
 

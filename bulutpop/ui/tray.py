@@ -1,13 +1,17 @@
 """The tray icon (state at a glance, menu rebuilt on open) and, where the desktop has no
-tray, a small window with the same actions, so the app never runs invisibly."""
+tray, a small window with the same actions, so the app never runs invisibly.
+
+The tray also switches the PBX's do-not-disturb for the user's extension and the number
+presented when dialling, and tells how the catch-up from the PBX's call history is going."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QActionGroup, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QLabel,
@@ -18,8 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.ui import assets
+from bulutpop import phone
+from bulutpop.catchup import CatchUpStatus
+from bulutpop.core import MissingSetup
+from bulutpop.pbxapi import BadRequest, PbxError
+from bulutpop.ui import assets, fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.missed import describe_error
+from bulutpop.ui.tasks import TaskSet
+
+log = logging.getLogger(__name__)
+
+# The PBX's /user_statuses value for an extension in do-not-disturb.
+DND_STATUS = "SS_DND"
 
 # The count badge in the tray SVGs' 64×64 view box.
 BADGE_CENTRE, BADGE_RADIUS = (47.0, 17.0), 14.5
@@ -40,9 +55,13 @@ class ShellActions:
 
 def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
     """The icon for a state; "missed" gets the count painted into its badge."""
-    name = {"problem": "tray-problem", "paused": "tray-paused", "missed": "tray-missed"}.get(
-        state, "tray-listening"
-    )
+    # Do-not-disturb shares the paused icon: either way, calls will not reach the user.
+    name = {
+        "problem": "tray-problem",
+        "paused": "tray-paused",
+        "dnd": "tray-paused",
+        "missed": "tray-missed",
+    }.get(state, "tray-listening")
     icon = QIcon()
     for side in (16, 22, 24, 32, 48, size):
         pixmap = QPixmap(side, side)
@@ -80,15 +99,23 @@ class Shell(QObject):
         super().__init__()
         self.bridge = bridge
         self.actions = actions
+        self.tasks = TaskSet()
         self.problem = ""
         self.listening_on = ""
         self.state = "listening"
         self.tooltip = ""
+        # The PBX cannot be asked for do-not-disturb except through a rate-limited status
+        # list, so the state is kept here, by extension (the user may change theirs).
+        self._dnd: dict[str, bool] = {}
+        self._dnd_busy = False
         use_tray = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         self.tray: QSystemTrayIcon | None = None
         self.window: FallbackWindow | None = None
         self._menu = QMenu()
         self._menu.aboutToShow.connect(self._rebuild_menu)
+        # Kept across rebuilds: clearing the menu deletes its actions, not its submenus.
+        self._caller_menu = QMenu(self.tr("Present my number as"), self._menu)
+        self._caller_group = QActionGroup(self._caller_menu)
         if use_tray:
             self.tray = QSystemTrayIcon(self)
             self.tray.setContextMenu(self._menu)
@@ -99,8 +126,14 @@ class Shell(QObject):
             self.window.show()
         bridge.missedChanged.connect(self.refresh)
         bridge.configChanged.connect(lambda _config: self.refresh())
+        bridge.catchUpChanged.connect(lambda _status: self.refresh())
         self._rebuild_menu()
         self.refresh()
+
+    @property
+    def dnd(self) -> bool | None:
+        """Do-not-disturb of the user's extension as last set or read; None: not known."""
+        return self._dnd.get(self.bridge.config.extension)
 
     def set_problem(self, text: str) -> None:
         self.problem = text
@@ -115,23 +148,57 @@ class Shell(QObject):
 
     def refresh(self) -> None:
         count = self.missed_count()
-        if self.problem:
-            state, tip = "problem", self.problem
+        catchup = self.bridge.catchup_status
+        # A refused key stops the catch-up until the key changes: as much a problem as a
+        # receiver that cannot listen. Other failures are retried by themselves.
+        key_refused = catchup.error_kind == "invalid_key"
+        problems = [self.problem] if self.problem else []
+        if key_refused:
+            problems.append(
+                self.tr("%1 Check the API key in Settings.").replace("%1", catchup.error)
+            )
+        if problems:
+            state, tip = "problem", "\n".join(problems)
         elif count:
             state = "missed"
             tip = self.tr("%n missed call(s)", "", count)
         elif self.bridge.config.popups_paused:
             state, tip = "paused", self.tr("Popups paused")
+        elif self.dnd:
+            state, tip = "dnd", self.tr("Do not disturb is on")
         else:
             state = "listening"
             tip = self.tr("Listening for calls")
+        lines = [tip]
         if self.listening_on and not self.problem:
-            tip += "\n" + self.tr("Receiver: %1").replace("%1", self.listening_on)
-        self.state, self.tooltip = state, "bulutpop — " + tip
+            lines.append(self.tr("Receiver: %1").replace("%1", self.listening_on))
+        if self.dnd and state != "dnd":
+            lines.append(self.tr("Do not disturb is on"))
+        if not key_refused:
+            lines.extend(self.catchup_lines(catchup))
+        self.state, self.tooltip = state, "bulutpop — " + "\n".join(lines)
         if self.tray is not None:
             self.tray.setIcon(tray_icon(state, count))
             self.tray.setToolTip(self.tooltip)
         self.stateChanged.emit(state, self.tooltip)
+
+    def catchup_lines(self, status: CatchUpStatus) -> list[str]:
+        """What the catch-up from the PBX's call history last did, for the tooltip."""
+        lines = []
+        if status.running:
+            lines.append(self.tr("Catching up from the PBX's call history…"))
+        elif status.last_run is not None:
+            lines.append(
+                self.tr(
+                    "Last catch-up %1 · %n call(s) recovered", "", status.last_recovered
+                ).replace("%1", fmt.when(status.last_run))
+            )
+        if status.error and not status.running:
+            text = self.tr("Catch-up failed: %1").replace("%1", status.error)
+            if status.next_run is not None:
+                text += " " + self.tr("Retrying at %1.").replace("%1", fmt.when(status.next_run))
+            lines.append(text)
+        return lines
 
     def notify(self, title: str, text: str) -> None:
         """A transient message from the tray (or the fallback window's status line)."""
@@ -139,6 +206,58 @@ class Shell(QObject):
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 6000)
         elif self.window is not None:
             self.window.status.setText(text)
+
+    # -- do-not-disturb and caller number ------------------------------------------------
+
+    async def load_dnd(self) -> None:
+        """Read the extension's do-not-disturb state from the PBX, if it says (the status
+        list allows 2 requests a minute: a refusal leaves the state unknown)."""
+        core = self.bridge.core
+        try:
+            extension = core.extension()
+            statuses = await core.api().user_statuses(user=extension)
+        except (PbxError, MissingSetup) as exc:
+            log.info("do-not-disturb state not read: %s", exc)
+            return
+        if extension not in self._dnd and not self._dnd_busy:  # not switched meanwhile
+            self._dnd[extension] = any(
+                s.user == extension and s.status == DND_STATUS for s in statuses
+            )
+            self.refresh()
+
+    async def set_dnd(self, on: bool) -> bool:
+        """Switch do-not-disturb on the PBX for the user's extension; False, told through
+        `notify`, when it could not be changed."""
+        if self._dnd_busy:
+            return False
+        self._dnd_busy = True
+        core = self.bridge.core
+        try:
+            extension = core.extension()
+            await core.api().dnd(extension, on)
+        except Exception as exc:
+            if isinstance(exc, BadRequest) and exc.detail:
+                reason = self.tr("The PBX refused: %1").replace("%1", exc.detail)
+            else:
+                if not isinstance(exc, PbxError | MissingSetup):
+                    log.exception("do-not-disturb failed")
+                reason = describe_error(exc)
+            self.notify(self.tr("Do not disturb was not changed"), reason)
+            return False
+        finally:
+            self._dnd_busy = False
+        self._dnd[extension] = on
+        self.refresh()
+        return True
+
+    def _toggle_dnd(self, on: bool) -> None:
+        self.tasks.start(self.set_dnd(on), name="do-not-disturb")
+
+    def _choose_caller_id(self, number: str) -> None:
+        config = replace(self.bridge.config, caller_id=number)
+        self.tasks.start(self.bridge.save_config(config), name="caller number")
+
+    # -- menu -----------------------------------------------------------------------------
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:
@@ -165,14 +284,44 @@ class Shell(QObject):
             if entry is None:
                 self._menu.addSeparator()
                 if index == 3:
-                    pause = self._menu.addAction(self.tr("Pause popups"))
-                    pause.setCheckable(True)
-                    pause.setChecked(self.bridge.config.popups_paused)
-                    pause.toggled.connect(self.actions.toggle_pause)
+                    self._add_switches()
+                    self._menu.addSeparator()
                 continue
             self._menu.addAction(entry[0]).triggered.connect(entry[1])
 
+    def _add_switches(self) -> None:
+        config = self.bridge.config
+        pause = self._menu.addAction(self.tr("Pause popups"))
+        pause.setCheckable(True)
+        pause.setChecked(config.popups_paused)
+        pause.toggled.connect(self.actions.toggle_pause)
+        dnd = self._menu.addAction(self.tr("Do not disturb"))
+        dnd.setCheckable(True)
+        dnd.setChecked(bool(self.dnd))
+        dnd.setEnabled(bool(config.extension) and not self._dnd_busy)
+        dnd.setToolTip(self.tr("Your phone does not ring while this is on"))
+        dnd.toggled.connect(self._toggle_dnd)
+        if self.bridge.caller_ids:
+            self._fill_caller_menu()
+            self._menu.addMenu(self._caller_menu)
+
+    def _fill_caller_menu(self) -> None:
+        menu = self._caller_menu
+        menu.clear()
+        current = self.bridge.config.caller_id
+        choices = [("", self.tr("My extension's default"))]
+        choices += [(number, phone.display(number)) for number in self.bridge.caller_ids]
+        if current and current not in self.bridge.caller_ids:
+            choices.append((current, phone.display(current)))
+        for number, text in choices:
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(number == current)
+            action.setActionGroup(self._caller_group)
+            action.triggered.connect(lambda _checked=False, n=number: self._choose_caller_id(n))
+
     def close(self) -> None:
+        self.tasks.cancel()
         if self.tray is not None:
             self.tray.hide()
         if self.window is not None:

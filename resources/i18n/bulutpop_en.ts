@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+551"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+650"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -166,12 +166,12 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+109"/>
+        <location filename="../../bulutpop/ui/app.py" line="+118"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+118"/>
+        <location line="+162"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -281,7 +281,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history.py" line="+251"/>
+        <location filename="../../bulutpop/ui/history.py" line="+286"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -293,6 +293,11 @@ Data folder: %2</source>
     <message>
         <location line="+1"/>
         <source>Number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -311,12 +316,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>%1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Incoming</source>
         <translation type="unfinished"></translation>
     </message>
@@ -366,12 +376,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>Recorded: double-click to play</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Through queue %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -379,7 +389,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location line="+17"/>
+        <location line="+20"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
@@ -426,17 +436,17 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+82"/>
+        <location line="+84"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-81"/>
+        <location line="-83"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+69"/>
         <source>Answered by %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -451,7 +461,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Play recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -461,17 +471,22 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Edit name…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+27"/>
         <source>Clear filters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+103"/>
+        <location line="+130"/>
         <source>Copied %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -504,7 +519,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-327"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-332"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -519,12 +534,13 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-130"/>
+        <location line="+131"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+53"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
@@ -562,7 +578,7 @@ Data folder: %2</source>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location line="+285"/>
+        <location line="+290"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
@@ -582,7 +598,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -597,7 +613,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+2"/>
+        <source>Edit name…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+39"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
@@ -607,7 +628,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+39"/>
         <source>Marked %1 as done.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -617,7 +638,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+67"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
@@ -772,7 +793,7 @@ Data folder: %2</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings.py" line="+266"/>
+        <location filename="../../bulutpop/ui/settings.py" line="+304"/>
         <source>bulutpop setup</source>
         <translation type="unfinished"></translation>
     </message>
@@ -782,7 +803,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+54"/>
         <source>Paste the key from the PBX web portal</source>
         <translation type="unfinished"></translation>
     </message>
@@ -882,7 +903,98 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+15"/>
+        <location line="+765"/>
+        <source>Register this app with the PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-763"/>
+        <source>Have the PBX send ringing, answered and hangup events to this app</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Check again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The number people see when you call from bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Catch up now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>minutes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Calls the app missed while it was closed or unreachable come back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>days back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How far back the very first catch-up goes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Address book</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Type</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Contacts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Add address book…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A CSV file with a header row, or a vCard file (.vcf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Sync PBX phonebook now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>API key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -937,7 +1049,47 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+37"/>
+        <source>Events sent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Present my number as</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catch up every</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First catch-up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-11"/>
+        <source>Call events from the PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Calling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Catch-up from the call history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Pop-up corner</source>
         <translation type="unfinished"></translation>
     </message>
@@ -973,12 +1125,23 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+38"/>
+        <location line="+43"/>
         <source>Preferences</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-41"/>
+        <location line="+659"/>
+        <source>PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-657"/>
+        <source>Address books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+43"/>
         <source>Connect to your PBX</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1019,7 +1182,7 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Next</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1049,7 +1212,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+52"/>
         <source>The address of your tunnel or router that forwards to port %1 of this PC. Leave empty if the PBX can reach this PC directly.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1085,11 +1248,14 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
+        <location line="+148"/>
+        <location line="+87"/>
+        <location line="+249"/>
         <source>Asking the PBX…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="-464"/>
         <source>Type the API key first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1100,16 +1266,18 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
+        <location line="+109"/>
         <source>The PBX is busy. Try again in %1 s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-105"/>
+        <location line="+109"/>
         <source>Could not reach the PBX: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-104"/>
         <source>Key accepted by the PBX.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1120,13 +1288,13 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+101"/>
+        <location line="+484"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-513"/>
         <source>Sending…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1186,7 +1354,256 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+18"/>
+        <source>Setup needed: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX refused the API key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Could not read the PBX&apos;s settings: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Ringing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hangup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1: on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>%1: off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is this app&apos;s URL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is this app&apos;s URL, but not every event is sent: register again to turn them all on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Another URL is registered: %1 (a colleague&apos;s setup or a CRM).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No URL is registered: the PBX announces calls to nobody.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>You changed the address on the Notifications tab: press OK to save it, then register it here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No public URL is set, so this app&apos;s URL works on this PC only and a PBX on the internet cannot reach it. Set one on the Notifications tab first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Not registered: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Registered: the PBX now sends its call events to this app.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Already registered: nothing needed changing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Nothing was changed on the PBX.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Replace the PBX&apos;s notification URL?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The PBX sends its call events to one URL only. Registering this app replaces
+
+%1
+
+with this app&apos;s URL:
+
+%2
+
+If the current URL belongs to a colleague&apos;s setup or a CRM, it will no longer receive calls.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Send the PBX&apos;s call events to this app?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The PBX will send ringing, answered and hangup events to this app&apos;s URL:
+
+%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Replace and register</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Register</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The PBX&apos;s numbers could not be listed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>My extension&apos;s default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 (not offered by the PBX)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Last catch-up %1 · %n call(s) recovered</source>
+        <translation>
+            <numerusform>Last catch-up %1 · %n call recovered</numerusform>
+            <numerusform>Last catch-up %1 · %n calls recovered</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Catching up…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catching up… page %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The last catch-up failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Next try at %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No catch-up has run yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Sync failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not synced yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>PBX phonebook</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Add address books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Address books (*.csv *.vcf *.vcard)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Reading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%1: %n contact(s)</source>
+        <translation>
+            <numerusform>%1: %n contact</numerusform>
+            <numerusform>%1: %n contacts</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Added %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not added: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Removed %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The PBX phonebook was not synced: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>The PBX phonebook has %n contact(s).</source>
+        <translation>
+            <numerusform>The PBX phonebook has %n contact.</numerusform>
+            <numerusform>The PBX phonebook has %n contacts.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+63"/>
         <source>The API key was not saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1203,8 +1620,18 @@ Data folder: %2</source>
 </context>
 <context>
     <name>Shell</name>
+    <message>
+        <location filename="../../bulutpop/ui/tray.py" line="+117"/>
+        <source>Present my number as</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>%1 Check the API key in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
-        <location filename="../../bulutpop/ui/tray.py" line="+122"/>
+        <location line="+6"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n missed call</numerusform>
@@ -1217,17 +1644,56 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
+        <location line="+8"/>
+        <source>Do not disturb is on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-5"/>
         <source>Listening for calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Receiver: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+15"/>
+        <source>Catching up from the PBX&apos;s call history…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>Last catch-up %1 · %n call(s) recovered</source>
+        <translation>
+            <numerusform>Last catch-up %1 · %n call recovered</numerusform>
+            <numerusform>Last catch-up %1 · %n calls recovered</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Catch-up failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Retrying at %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>The PBX refused: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Do not disturb was not changed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1257,15 +1723,30 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+17"/>
         <source>Pause popups</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Do not disturb</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Your phone does not ring while this is on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>My extension&apos;s default</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-812"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-940"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1281,9 +1762,23 @@ Details are in the log file.</source>
     </message>
 </context>
 <context>
+    <name>ask_name</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed.py" line="+114"/>
+        <source>Edit name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name to show for %1 on this PC.
+Leave empty to use the address books.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>describe_error</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-48"/>
+        <location line="-164"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1319,6 +1814,19 @@ Details are in the log file.</source>
     </message>
 </context>
 <context>
+    <name>edit_name</name>
+    <message>
+        <location line="+186"/>
+        <source>%1 is now shown as “%2”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 shows its address book name again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>fmt</name>
     <message>
         <location filename="../../bulutpop/ui/fmt.py" line="+35"/>
@@ -1339,7 +1847,7 @@ Details are in the log file.</source>
 <context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+108"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-81"/>
         <source>Calling %1… your phone will ring.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+551"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+650"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -166,12 +166,12 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+109"/>
+        <location filename="../../bulutpop/ui/app.py" line="+118"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+118"/>
+        <location line="+162"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -285,7 +285,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history.py" line="+251"/>
+        <location filename="../../bulutpop/ui/history.py" line="+286"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -298,6 +298,11 @@ Veri klasörü: %2</translation>
         <location line="+1"/>
         <source>Number</source>
         <translation>Numara</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queue</source>
+        <translation>Kuyruk</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -315,12 +320,17 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Incoming</source>
         <translation>Gelen</translation>
     </message>
@@ -370,12 +380,12 @@ Veri klasörü: %2</translation>
         <translation>Yanıtlanmadı</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>Recorded: double-click to play</source>
         <translation>Ses kaydı var: dinlemek için çift tıklayın</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Through queue %1</source>
         <translation>%1 kuyruğu üzerinden</translation>
     </message>
@@ -383,7 +393,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location line="+17"/>
+        <location line="+20"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
@@ -430,17 +440,17 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+82"/>
+        <location line="+84"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-81"/>
+        <location line="-83"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+69"/>
         <source>Answered by %1</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -455,7 +465,7 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Play recording</source>
         <translation>Ses kaydını dinle</translation>
     </message>
@@ -465,17 +475,22 @@ Veri klasörü: %2</translation>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Edit name…</source>
+        <translation>Adı düzenle…</translation>
+    </message>
+    <message>
         <location line="+27"/>
         <source>Clear filters</source>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+103"/>
+        <location line="+130"/>
         <source>Copied %1.</source>
         <translation>%1 kopyalandı.</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>
@@ -508,7 +523,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-327"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-332"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -523,12 +538,13 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-130"/>
+        <location line="+131"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+53"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
@@ -566,7 +582,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location line="+285"/>
+        <location line="+290"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
@@ -586,7 +602,7 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -601,7 +617,12 @@ Veri klasörü: %2</translation>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+2"/>
+        <source>Edit name…</source>
+        <translation>Adı düzenle…</translation>
+    </message>
+    <message>
+        <location line="+39"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
@@ -611,7 +632,7 @@ Veri klasörü: %2</translation>
         <translation>%1 listeye geri alındı.</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+39"/>
         <source>Marked %1 as done.</source>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
@@ -621,7 +642,7 @@ Veri klasörü: %2</translation>
         <translation>%1 kopyalandı.</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+67"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
@@ -776,7 +797,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings.py" line="+266"/>
+        <location filename="../../bulutpop/ui/settings.py" line="+304"/>
         <source>bulutpop setup</source>
         <translation>bulutpop kurulumu</translation>
     </message>
@@ -786,7 +807,7 @@ Veri klasörü: %2</translation>
         <translation>Ayarlar</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+54"/>
         <source>Paste the key from the PBX web portal</source>
         <translation>Santralin web portalındaki anahtarı yapıştırın</translation>
     </message>
@@ -886,7 +907,98 @@ Veri klasörü: %2</translation>
         <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+15"/>
+        <location line="+765"/>
+        <source>Register this app with the PBX</source>
+        <translation>Bu uygulamayı santrale kaydet</translation>
+    </message>
+    <message>
+        <location line="-763"/>
+        <source>Have the PBX send ringing, answered and hangup events to this app</source>
+        <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Check again</source>
+        <translation>Yeniden kontrol et</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The number people see when you call from bulutpop.</source>
+        <translation>bulutpop&apos;tan aradığınızda karşı tarafın gördüğü numara.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Catch up now</source>
+        <translation>Şimdi eşitle</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
+        <translation>Bu uygulamanın haberi olmayan aramaları santralin arama geçmişinden getir</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>minutes</source>
+        <translation>dakika</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Calls the app missed while it was closed or unreachable come back.</source>
+        <translation>Uygulama kapalıyken veya ulaşılamazken kaçırdığı aramalar geri gelir.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>days back</source>
+        <translation>gün geriye</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How far back the very first catch-up goes.</source>
+        <translation>İlk eşitlemenin ne kadar geriye gideceği.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Address book</source>
+        <translation>Adres defteri</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Type</source>
+        <translation>Tür</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Contacts</source>
+        <translation>Kişi</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Updated</source>
+        <translation>Güncelleme</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Add address book…</source>
+        <translation>Adres defteri ekle…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A CSV file with a header row, or a vCard file (.vcf)</source>
+        <translation>Başlık satırı olan bir CSV dosyası veya bir vCard dosyası (.vcf)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Remove</source>
+        <translation>Kaldır</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Sync PBX phonebook now</source>
+        <translation>Santral rehberini şimdi eşitle</translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>API key</source>
         <translation>API anahtarı</translation>
     </message>
@@ -941,7 +1053,47 @@ Veri klasörü: %2</translation>
         <translation>Santral, kaydettiğinizde adresi kontrol eder; bu yüzden bulutpop açık olmalıdır. Santral tek bir bildirim adresi tutar: kaydettiğinizde başka bir araç için girilmiş adresin yerini alır.</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+37"/>
+        <source>Events sent</source>
+        <translation>Gönderilen olaylar</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Present my number as</source>
+        <translation>Görünen numaram</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catch up every</source>
+        <translation>Eşitleme aralığı</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First catch-up</source>
+        <translation>İlk eşitleme</translation>
+    </message>
+    <message>
+        <location line="-11"/>
+        <source>Call events from the PBX</source>
+        <translation>Santralden gelen arama olayları</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Calling</source>
+        <translation>Arama yapma</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Catch-up from the call history</source>
+        <translation>Arama geçmişinden eşitleme</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
+        <translation>Arayanların adları santralin rehberinden ve eklediğiniz adres defterlerinden gelir: başlık satırı olan bir CSV dosyası veya bir vCard dosyası. Cevapsız çağrılarda ya da arama geçmişinde düzenlediğiniz ad ikisinden de önce gelir.</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Pop-up corner</source>
         <translation>Açılır pencere köşesi</translation>
     </message>
@@ -977,12 +1129,23 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+38"/>
+        <location line="+43"/>
         <source>Preferences</source>
         <translation>Tercihler</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-41"/>
+        <location line="+659"/>
+        <source>PBX</source>
+        <translation>Santral</translation>
+    </message>
+    <message>
+        <location line="-657"/>
+        <source>Address books</source>
+        <translation>Adres defterleri</translation>
+    </message>
+    <message>
+        <location line="+43"/>
         <source>Connect to your PBX</source>
         <translation>Santralinize bağlanın</translation>
     </message>
@@ -1023,7 +1186,7 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Next</source>
         <translation>İleri</translation>
     </message>
@@ -1053,7 +1216,7 @@ Veri klasörü: %2</translation>
         <translation>Devam etmek için API anahtarınızı yapıştırın.</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+52"/>
         <source>The address of your tunnel or router that forwards to port %1 of this PC. Leave empty if the PBX can reach this PC directly.</source>
         <translation>Bu bilgisayarın %1 portuna yönlendiren tünelin veya modemin adresi. Santral bu bilgisayara doğrudan ulaşabiliyorsa boş bırakın.</translation>
     </message>
@@ -1089,11 +1252,14 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
+        <location line="+148"/>
+        <location line="+87"/>
+        <location line="+249"/>
         <source>Asking the PBX…</source>
         <translation>Santrale soruluyor…</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="-464"/>
         <source>Type the API key first.</source>
         <translation>Önce API anahtarını yazın.</translation>
     </message>
@@ -1104,16 +1270,18 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
+        <location line="+109"/>
         <source>The PBX is busy. Try again in %1 s.</source>
         <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-105"/>
+        <location line="+109"/>
         <source>Could not reach the PBX: %1</source>
         <translation>Santrale ulaşılamadı: %1</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-104"/>
         <source>Key accepted by the PBX.</source>
         <translation>Santral anahtarı kabul etti.</translation>
     </message>
@@ -1124,13 +1292,13 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+101"/>
+        <location line="+484"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation>Önce işaretli alanları düzeltin.</translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-513"/>
         <source>Sending…</source>
         <translation>Gönderiliyor…</translation>
     </message>
@@ -1190,7 +1358,263 @@ Veri klasörü: %2</translation>
         <translation>%1, 200 yerine HTTP %2 ile yanıt verdi.</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+18"/>
+        <source>Setup needed: %1.</source>
+        <translation>Kurulum gerekli: %1.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX refused the API key.</source>
+        <translation>Santral API anahtarını kabul etmedi.</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Could not read the PBX&apos;s settings: %1</source>
+        <translation>Santralin ayarları okunamadı: %1</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Ringing</source>
+        <translation>Çalma</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answered</source>
+        <translation>Yanıtlama</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hangup</source>
+        <translation>Kapatma</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1: on</source>
+        <translation>%1: açık</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>%1: off</source>
+        <translation>%1: kapalı</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is this app&apos;s URL.</source>
+        <translation>Kayıtlı adres bu uygulamanın adresi.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is this app&apos;s URL, but not every event is sent: register again to turn them all on.</source>
+        <translation>Kayıtlı adres bu uygulamanın adresi, ancak her olay gönderilmiyor: hepsini açmak için yeniden kaydedin.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Another URL is registered: %1 (a colleague&apos;s setup or a CRM).</source>
+        <translation>Başka bir adres kayıtlı: %1 (bir iş arkadaşınızın kurulumu veya bir CRM).</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No URL is registered: the PBX announces calls to nobody.</source>
+        <translation>Kayıtlı adres yok: santral aramaları kimseye bildirmiyor.</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>You changed the address on the Notifications tab: press OK to save it, then register it here.</source>
+        <translation>Bildirimler sekmesinde adresi değiştirdiniz: kaydetmek için Tamam&apos;a basın, ardından buradan santrale kaydedin.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No public URL is set, so this app&apos;s URL works on this PC only and a PBX on the internet cannot reach it. Set one on the Notifications tab first.</source>
+        <translation>Genel adres girilmemiş; bu yüzden bu uygulamanın adresi yalnızca bu bilgisayarda geçerli ve internetteki bir santral ona ulaşamaz. Önce Bildirimler sekmesinde bir genel adres girin.</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Not registered: %1</source>
+        <translation>Kaydedilmedi: %1</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Registered: the PBX now sends its call events to this app.</source>
+        <translation>Kaydedildi: santral artık arama olaylarını bu uygulamaya gönderiyor.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Already registered: nothing needed changing.</source>
+        <translation>Zaten kayıtlı: değiştirilecek bir şey yoktu.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Nothing was changed on the PBX.</source>
+        <translation>Santralde hiçbir şey değiştirilmedi.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Replace the PBX&apos;s notification URL?</source>
+        <translation>Santralin bildirim adresi değiştirilsin mi?</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The PBX sends its call events to one URL only. Registering this app replaces
+
+%1
+
+with this app&apos;s URL:
+
+%2
+
+If the current URL belongs to a colleague&apos;s setup or a CRM, it will no longer receive calls.</source>
+        <translation>Santral arama olaylarını yalnızca tek bir adrese gönderir. Bu uygulamayı kaydetmek
+
+%1
+
+adresinin yerine bu uygulamanın adresini koyar:
+
+%2
+
+Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, artık arama almaz.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Send the PBX&apos;s call events to this app?</source>
+        <translation>Santralin arama olayları bu uygulamaya gönderilsin mi?</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The PBX will send ringing, answered and hangup events to this app&apos;s URL:
+
+%1</source>
+        <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamanın adresine gönderecek:
+
+%1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Replace and register</source>
+        <translation>Değiştir ve kaydet</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Register</source>
+        <translation>Kaydet</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The PBX&apos;s numbers could not be listed: %1</source>
+        <translation>Santralin numaraları listelenemedi: %1</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>My extension&apos;s default</source>
+        <translation>Dahilimin varsayılanı</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 (not offered by the PBX)</source>
+        <translation>%1 (santral sunmuyor)</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Last catch-up %1 · %n call(s) recovered</source>
+        <translation>
+            <numerusform>Son eşitleme %1 · %n arama kurtarıldı</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Catching up…</source>
+        <translation>Eşitleniyor…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catching up… page %1 of %2</source>
+        <translation>Eşitleniyor… sayfa %1 / %2</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The last catch-up failed: %1</source>
+        <translation>Son eşitleme başarısız oldu: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Next try at %1.</source>
+        <translation>Sonraki deneme: %1.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No catch-up has run yet.</source>
+        <translation>Henüz eşitleme yapılmadı.</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Sync failed</source>
+        <translation>Eşitleme başarısız</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not synced yet</source>
+        <translation>Henüz eşitlenmedi</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>PBX phonebook</source>
+        <translation>Santral rehberi</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Add address books</source>
+        <translation>Adres defteri ekle</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Address books (*.csv *.vcf *.vcard)</source>
+        <translation>Adres defterleri (*.csv *.vcf *.vcard)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>All files (*)</source>
+        <translation>Tüm dosyalar (*)</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Reading %1…</source>
+        <translation>%1 okunuyor…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%1: %n contact(s)</source>
+        <translation>
+            <numerusform>%1: %n kişi</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Added %1.</source>
+        <translation>Eklendi: %1.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not added: %1</source>
+        <translation>Eklenmedi: %1</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Removed %1.</source>
+        <translation>Kaldırıldı: %1.</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The PBX phonebook was not synced: %1</source>
+        <translation>Santral rehberi eşitlenmedi: %1</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>The PBX phonebook has %n contact(s).</source>
+        <translation>
+            <numerusform>Santral rehberinde %n kişi var.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+63"/>
         <source>The API key was not saved.</source>
         <translation>API anahtarı kaydedilmedi.</translation>
     </message>
@@ -1207,8 +1631,18 @@ Veri klasörü: %2</translation>
 </context>
 <context>
     <name>Shell</name>
+    <message>
+        <location filename="../../bulutpop/ui/tray.py" line="+117"/>
+        <source>Present my number as</source>
+        <translation>Görünen numaram</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>%1 Check the API key in Settings.</source>
+        <translation>%1 Ayarlar&apos;dan API anahtarını kontrol edin.</translation>
+    </message>
     <message numerus="yes">
-        <location filename="../../bulutpop/ui/tray.py" line="+122"/>
+        <location line="+6"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n cevapsız çağrı</numerusform>
@@ -1220,17 +1654,55 @@ Veri klasörü: %2</translation>
         <translation>Açılır pencereler duraklatıldı</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
+        <location line="+8"/>
+        <source>Do not disturb is on</source>
+        <translation>Rahatsız etme açık</translation>
+    </message>
+    <message>
+        <location line="-5"/>
         <source>Listening for calls</source>
         <translation>Aramalar bekleniyor</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Receiver: %1</source>
         <translation>Alıcı: %1</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+15"/>
+        <source>Catching up from the PBX&apos;s call history…</source>
+        <translation>Santralin arama geçmişinden eşitleniyor…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>Last catch-up %1 · %n call(s) recovered</source>
+        <translation>
+            <numerusform>Son eşitleme %1 · %n arama kurtarıldı</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Catch-up failed: %1</source>
+        <translation>Eşitleme başarısız: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Retrying at %1.</source>
+        <translation>Yeniden deneme: %1.</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>The PBX refused: %1</source>
+        <translation>Santral reddetti: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Do not disturb was not changed</source>
+        <translation>Rahatsız etme değiştirilemedi</translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
     </message>
@@ -1260,15 +1732,30 @@ Veri klasörü: %2</translation>
         <translation>Çıkış</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+17"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Do not disturb</source>
+        <translation>Rahatsız etme</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Your phone does not ring while this is on</source>
+        <translation>Bu açıkken telefonunuz çalmaz</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>My extension&apos;s default</source>
+        <translation>Dahilimin varsayılanı</translation>
     </message>
 </context>
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-812"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-940"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>
@@ -1286,9 +1773,24 @@ Ayrıntılar günlük dosyasında.</translation>
     </message>
 </context>
 <context>
+    <name>ask_name</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed.py" line="+114"/>
+        <source>Edit name</source>
+        <translation>Adı düzenle</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name to show for %1 on this PC.
+Leave empty to use the address books.</source>
+        <translation>Bu bilgisayarda %1 için gösterilecek ad.
+Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
+    </message>
+</context>
+<context>
     <name>describe_error</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-48"/>
+        <location line="-164"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation>API anahtarı reddedildi: Ayarlar&apos;dan kontrol edin.</translation>
     </message>
@@ -1324,6 +1826,19 @@ Ayrıntılar günlük dosyasında.</translation>
     </message>
 </context>
 <context>
+    <name>edit_name</name>
+    <message>
+        <location line="+186"/>
+        <source>%1 is now shown as “%2”.</source>
+        <translation>%1 artık “%2” olarak görünüyor.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 shows its address book name again.</source>
+        <translation>%1 yeniden adres defterindeki adıyla görünüyor.</translation>
+    </message>
+</context>
+<context>
     <name>fmt</name>
     <message>
         <location filename="../../bulutpop/ui/fmt.py" line="+35"/>
@@ -1344,7 +1859,7 @@ Ayrıntılar günlük dosyasında.</translation>
 <context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+108"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-81"/>
         <source>Calling %1… your phone will ring.</source>
         <translation>%1 aranıyor… telefonunuz çalacak.</translation>
     </message>

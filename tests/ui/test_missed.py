@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from bulutpop.core import Core, MissingSetup
+from bulutpop.core import MissingSetup
 from bulutpop.dialer import DialRefused
 from bulutpop.fakepbx import FakePbxState
 from bulutpop.pbxapi import BadRequest, InvalidKey, NetworkError, RateLimited
@@ -202,24 +202,14 @@ def test_done_twice_quickly_is_one_undoable_mark(
     assert window.model.rowCount() == 1
 
 
-class PhonebookBridge(CoreBridge):
-    """The phonebook slot filled in, as the phonebook feature will."""
-
-    def name_for(self, party_key: str) -> str:
-        return {"+905321234567": "Ayşe Yılmaz"}.get(party_key, "")
-
-
 def test_a_known_caller_shows_name_and_number(
-    qtbot: QtBot, qloop: Loop, core: Core, webhook: Webhook
+    window: MissedWindow, bridge: CoreBridge, webhook: Webhook, qloop: Loop
 ) -> None:
-    bridge = PhonebookBridge(core)
-    window = MissedWindow(bridge)
-    qtbot.addWidget(window)
+    qloop.run(bridge.set_local_name("0532 123 45 67", "Ayşe Yılmaz"))
     post(window, webhook, qloop, *scenario("02"))
     index = window.model.index(0, Column.CALLER)
     assert index.data() == "Ayşe Yılmaz"
     assert index.data(window.model.NoteRole) == "0532 123 45 67"
-    bridge.detach()
 
 
 def test_the_painted_row_buttons_and_undo_respond_to_clicks(
