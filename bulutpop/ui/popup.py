@@ -388,7 +388,7 @@ class CallPopup(_FloatingWindow):
             text = self.tr("Call")
         config = self.bridge.config
         if call.queue:
-            route = self.tr("Queue %1").replace("%1", call.queue)
+            route = self.tr("Queue %1").replace("%1", self.bridge.queue_name(call.queue))
         else:
             rung = [x for x in (*call.dialed_users, call.destination) if x in config.my_extensions]
             # The user's own extension goes without saying; a watched one is worth naming.

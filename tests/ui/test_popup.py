@@ -354,3 +354,11 @@ def test_copy_puts_the_number_on_the_clipboard(manager: PopupManager, webhook: W
     webhook.post(scenario("01")[0])
     QTest.mouseClick(only(manager).copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == "0212 320 50 62"
+
+
+def test_queue_calls_name_the_queue_once_its_name_is_known(
+    qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
+) -> None:
+    qloop.run(bridge.phonebook.sync_queues())  # the fake PBX calls queue 200 "Kuyruk 1"
+    webhook.post(scenario("03")[0])
+    assert "Queue Kuyruk 1 (200)" in only(manager).route.text()
