@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMenu,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -64,6 +63,7 @@ from bulutpop.ui.missed import (
     muted,
     place_call,
     queue_width,
+    row_menu,
 )
 from bulutpop.ui.tasks import TaskSet
 
@@ -734,14 +734,9 @@ class HistoryWindow(QWidget):
         self._update_buttons()
 
     def _context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
-            return
-        self.view.selectRow(index.row())
-        menu = QMenu(self.view)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addActions([self.play_action, self.call_action, self.copy_action])
-        menu.addSeparator()
-        menu.addAction(self.edit_name_action)
-        # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        row_menu(
+            self.view,
+            pos,
+            [self.play_action, self.call_action, self.copy_action],
+            self.edit_name_action,
+        )

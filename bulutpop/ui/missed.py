@@ -336,6 +336,21 @@ class Column(IntEnum):
     ACTIONS = 4
 
 
+def row_menu(view: QTableView, pos: QPoint, actions: list[QAction], last: QAction) -> None:
+    """The right-click menu of a list row: select the row, then offer its actions."""
+    index = view.indexAt(pos)
+    if not index.isValid():
+        return
+    view.selectRow(index.row())
+    menu = QMenu(view)
+    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    menu.addActions(actions)
+    menu.addSeparator()
+    menu.addAction(last)
+    # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
+    menu.popup(view.viewport().mapToGlobal(pos))
+
+
 class MissedModel(QAbstractTableModel):
     """Missed-call groups from the store, newest first; reloads whenever the list moves."""
 
@@ -1044,17 +1059,12 @@ class MissedWindow(QWidget):
         self._start(action, group)
 
     def _context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        if not index.isValid():
-            return
-        self.view.selectRow(index.row())
-        menu = QMenu(self.view)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        menu.addActions([self.call_action, self.done_action, self.copy_action])
-        menu.addSeparator()
-        menu.addAction(self.edit_name_action)
-        # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
-        menu.popup(self.view.viewport().mapToGlobal(pos))
+        row_menu(
+            self.view,
+            pos,
+            [self.call_action, self.done_action, self.copy_action],
+            self.edit_name_action,
+        )
 
     def _edit_selected_name(self) -> None:
         group = self._selected_group()
