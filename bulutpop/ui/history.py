@@ -644,6 +644,10 @@ class HistoryWindow(QWidget):
 
     def _apply_pending(self) -> None:
         pending, self._pending = self._pending, []
+        if not self.isVisible():
+            # Closed since the changes came in (perhaps the app is quitting): reload on show.
+            self._dirty = True
+            return
         self.model.apply_changes(pending)
 
     def _on_config(self, _config: Config) -> None:
