@@ -5,6 +5,7 @@ webhook receiver and the fake PBX on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -41,6 +42,10 @@ class Loop:
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
         asyncio.set_event_loop(None)
+        # A closed qasync loop still holds Qt timers for cancelled asyncio handles (e.g.
+        # aiohttp's connect timeout) until the garbage collector frees it; collected later
+        # on a worker thread, its timer fires into freed memory during another test.
+        gc.collect()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ the caller number. All against the real core and the fake PBX."""
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,20 +41,6 @@ AYSE = {
 }
 
 MakeDialog = Callable[..., SettingsDialog]
-
-
-@pytest.fixture(autouse=True)
-def collect_closed_loops() -> Iterator[None]:
-    """Free each test's closed event loop on this thread, right after `qloop` closed it.
-
-    A closed qasync loop still holds Qt timers for asyncio handles that were cancelled
-    but not yet due (aiohttp's 5 s connect timeout on every PBX request), and it is only
-    freed by the garbage collector. Left to chance, the collector may run in a worker
-    thread: the loop's QObject then dies there ("Timers cannot be stopped from another
-    thread") and its timer fires into freed memory during a later test. (Autouse: set up
-    before `qloop`, so torn down after it.)"""
-    yield
-    gc.collect()
 
 
 @pytest.fixture
