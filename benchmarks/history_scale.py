@@ -13,12 +13,14 @@ callers' last call is a missed one (their group stays open); every other caller'
 is answered, which resolves their earlier misses. Building takes about a minute;
 `--keep DIR` keeps (or reuses) the store there.
 
-Timed (median of 15 after one untimed warm-up; "first" is the very first run after opening):
-the queries the windows run on the GUI thread (missed groups, the tray's open count, the
-history's first page and total, search as you type with the keys HistoryFilter.query
-derives, the popup's "Nth call" count), and opening each window until its table's first
-paint has finished; typing into the history window's search field until the table is
-repainted. Baseline: the same on an empty store, and a plain SELECT COUNT(*) FROM calls.
+Timed: opening each window (three times; "first" is the first open after the store was
+opened, with cold caches, as after starting the app) until its table's first paint has
+finished; then (median of 15 after one more run, "first") the queries the windows run on
+the GUI thread: missed groups, the tray's open count, the history's first page and total,
+search as you type with the keys HistoryFilter.query derives, the popup's "Nth call"
+count ("bg": a query the app runs in the executor); last, typing into the history window's
+search field until the table is repainted. Baseline: the same on an empty store, and a
+plain SELECT COUNT(*) FROM calls.
 
 Targets: each query <= 20 ms; each window open <= 300 ms.
 """
@@ -293,9 +295,8 @@ async def measure(home: Path, label: str) -> dict[str, Any]:
     await core.update_config(core.config.with_value("extension", "1001"))
     bridge = CoreBridge(core)
     out: dict[str, Any] = {"label": label}
-    out["calls"] = core.store.count_calls()
-    out["open_groups"] = core.store.open_missed_count()
-    out["queries"] = [(name, timed(fn)) for name, fn in queries(core)]
+    # Windows first, as a user's first open after starting the app: nothing cached yet
+    # (SQLite's page cache, the number-formatting cache).
     windows = []
     for _ in range(3):
         windows.append(
@@ -306,6 +307,9 @@ async def measure(home: Path, label: str) -> dict[str, Any]:
         )
     out["missed_window"] = [w[0] for w in windows]
     out["history_window"] = [w[1] for w in windows]
+    out["calls"] = core.store.count_calls()
+    out["open_groups"] = core.store.open_missed_count()
+    out["queries"] = [(name, timed(fn)) for name, fn in queries(core)]
     history = HistoryWindow(bridge)
     history.show()
     await asyncio.sleep(0.1)
@@ -382,7 +386,7 @@ def main() -> None:
     for key, name in (("missed_window", "MissedWindow"), ("history_window", "HistoryWindow")):
         values = ours[key]
         p50 = statistics.median(values)
-        flag = "  > target" if p50 > TARGET_WINDOW_MS else ""
+        flag = "  > target" if max(values) > TARGET_WINDOW_MS else ""  # the cold open too
         if flag:
             failed.append(name)
         print(
@@ -390,8 +394,8 @@ def main() -> None:
             f" {max(values):>7.2f}{flag}"
         )
     print(
-        f"targets: queries <= {TARGET_QUERY_MS:.0f} ms, windows <= {TARGET_WINDOW_MS:.0f} ms"
-        f" (p50) -> {'MET' if not failed else 'MISSED: ' + ', '.join(failed)}"
+        f"targets: queries <= {TARGET_QUERY_MS:.0f} ms (p50), windows <= {TARGET_WINDOW_MS:.0f} ms"
+        f" (every open) -> {'MET' if not failed else 'MISSED: ' + ', '.join(failed)}"
     )
 
 

@@ -16,8 +16,9 @@ apart, over one keep-alive HTTP connection. Times:
 - loop lateness: a 5 ms asyncio heartbeat; how late it wakes is how long the loop was
   blocked (plus timer slack, see the idle row).
 
-Each popup is closed 30 ms after it is shown (as if the user dismissed it), so the next call
-pops fresh instead of waiting behind "+N more".
+The PBX API is a closed local port, so the app's start-up catch-up and phonebook sync fail
+at once (before the calls start). Each popup is closed 30 ms after it is shown (as if the
+user dismissed it), so the next call pops fresh instead of waiting behind "+N more".
 
 Baseline, measured first in the same run on the same loop and with the same client: a
 minimal aiohttp app whose handler reads the body and calls QLabel.setText (ENVIRONMENT.md

@@ -7,7 +7,8 @@ minimal PySide6 tray app with qasync and an aiohttp server (the baseline, inline
   of `--runs` starts of each program, alternated so both see the same machine. Every
   bulutpop start gets fresh config and data directories (made beforehand with `bulutpop
   config set`, so the store exists), BULUTPOP_API_KEY and an extension (no first-run
-  dialog), and a free port.
+  dialog), a free port, and the PBX API on a closed local port (its start-up catch-up and
+  phonebook sync fail at once instead of reaching the real PBX).
 - idle RSS: the last start of each is left running `--idle` seconds after answering, then
   VmRSS (and VmHWM, the peak) is read from /proc/PID/status.
 
@@ -90,6 +91,8 @@ def prepare_bulutpop(home: Path, port: int) -> dict[str, str]:
         "BULUTPOP_CONFIG_DIR": str(home / "config"),
         "BULUTPOP_DATA_DIR": str(home / "data"),
         "BULUTPOP_API_KEY": BENCH_KEY,
+        # Never the real PBX: a closed local port (catch-up and phonebook sync fail at once).
+        "BULUTPOP_API_URL": "http://127.0.0.1:9",
     }
     for key, value in (("extension", "1001"), ("listen_port", str(port))):
         subprocess.run(
