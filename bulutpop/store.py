@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import string
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -117,6 +118,45 @@ MIGRATIONS: tuple[str, ...] = (
         updated_ts REAL NOT NULL
     );
     """,
+    """
+    -- The missed-call list (open callers, and resolved episodes with "Show resolved") reads
+    -- this index alone, never the calls table: every missed call, with each column the
+    -- list shows, in the order it groups them.
+    CREATE INDEX calls_missed_list ON calls
+        (party_key, resolved_ts, start_ts, party, call_uuid, queue, name, resolved_by, missed)
+        WHERE missed = 1;
+
+    -- History search. 3 or more characters: a trigram index over the number as sent, its
+    -- canonical key and the name, kept in step with `calls` by the triggers below. It holds
+    -- lower() of each (ASCII only) and matches case-sensitively, so it finds exactly what
+    -- LIKE does: the trigram tokenizer's own folding is Unicode-wide ("şul" would find
+    -- "Şule"). Contentless: `calls` has the text, the index only needs rowids.
+    CREATE VIRTUAL TABLE calls_search USING fts5(
+        party, name, party_key, content='', tokenize='trigram case_sensitive 1'
+    );
+    INSERT INTO calls_search (rowid, party, name, party_key)
+        SELECT rowid, lower(party), lower(name), lower(party_key) FROM calls;
+    CREATE TRIGGER calls_search_insert AFTER INSERT ON calls BEGIN
+        INSERT INTO calls_search (rowid, party, name, party_key)
+        VALUES (new.rowid, lower(new.party), lower(new.name), lower(new.party_key));
+    END;
+    -- A contentless index forgets a row only when told the values it indexed.
+    CREATE TRIGGER calls_search_delete AFTER DELETE ON calls BEGIN
+        INSERT INTO calls_search (calls_search, rowid, party, name, party_key)
+        VALUES ('delete', old.rowid, lower(old.party), lower(old.name), lower(old.party_key));
+    END;
+    CREATE TRIGGER calls_search_update AFTER UPDATE OF party, name, party_key ON calls
+    WHEN old.party IS NOT new.party OR old.name IS NOT new.name
+        OR old.party_key IS NOT new.party_key
+    BEGIN
+        INSERT INTO calls_search (calls_search, rowid, party, name, party_key)
+        VALUES ('delete', old.rowid, lower(old.party), lower(old.name), lower(old.party_key));
+        INSERT INTO calls_search (rowid, party, name, party_key)
+        VALUES (new.rowid, lower(new.party), lower(new.name), lower(new.party_key));
+    END;
+    -- 1 or 2 characters match most calls: counting them scans this, a third of the table.
+    CREATE INDEX calls_search_columns ON calls (party, party_key, name);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -126,6 +166,12 @@ _CALL_COLUMNS = (
     " answer_ts, end_ts, duration, answered, ended, recording, hangup_cause, party, party_key,"
     " missed, source, name, resolved_ts, resolved_by"
 )
+
+
+# Up to this many index matches, a page reads them by rowid; past it, it walks the calls
+# newest first and keeps the matching ones (a page fills long before the end).
+_FEW_MATCHES = 2000
+_MATCHING = "SELECT rowid FROM calls_search WHERE calls_search MATCH ?"
 
 
 class StoreError(Exception):
@@ -401,7 +447,8 @@ class Store:
     ) -> list[Call]:
         """History, newest first. `search` matches the number as written or a name;
         `search_keys` are canonical keys the caller derived from the same text."""
-        where, params = self._history_filter(missed_only, direction, search, search_keys)
+        dense = _indexed(search) and self._matches(search) > _FEW_MATCHES
+        where, params = self._history_filter(missed_only, direction, search, search_keys, dense)
         rows = self._query(
             f"SELECT {_CALL_COLUMNS} FROM calls {where}"
             " ORDER BY start_ts DESC, call_uuid LIMIT ? OFFSET ?",
@@ -417,12 +464,37 @@ class Store:
         search: str = "",
         search_keys: Sequence[str] = (),
     ) -> int:
+        if _indexed(search) and not missed_only and not direction:
+            # The index counts its own matches; calls found only by key are added.
+            extra = 0
+            if search_keys:
+                marks = ",".join("?" * len(search_keys))
+                extra = int(
+                    self._query(
+                        f"SELECT COUNT(*) FROM calls WHERE party_key IN ({marks}) AND NOT EXISTS"
+                        " (SELECT 1 FROM calls_search WHERE calls_search MATCH ?"
+                        " AND calls_search.rowid = calls.rowid)",
+                        (*search_keys, _phrase(search)),
+                    )[0][0]
+                )
+            return self._matches(search) + extra
         where, params = self._history_filter(missed_only, direction, search, search_keys)
         return int(self._query(f"SELECT COUNT(*) FROM calls {where}", params)[0][0])
 
+    def _matches(self, search: str) -> int:
+        """How many calls the trigram index finds for `search` (3 characters or more)."""
+        rows = self._query(
+            "SELECT COUNT(*) FROM calls_search WHERE calls_search MATCH ?", (_phrase(search),)
+        )
+        return int(rows[0][0])
+
     @staticmethod
     def _history_filter(
-        missed_only: bool, direction: str, search: str, search_keys: Sequence[str]
+        missed_only: bool,
+        direction: str,
+        search: str,
+        search_keys: Sequence[str],
+        dense: bool = False,
     ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
@@ -432,13 +504,21 @@ class Store:
             clauses.append("direction = ?")
             params.append(direction)
         if search:
-            like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            alternatives = [
-                "party LIKE ? ESCAPE '\\'",
-                "name LIKE ? ESCAPE '\\'",
-                "party_key LIKE ? ESCAPE '\\'",
-            ]
-            params.extend([like, like, like])
+            if _indexed(search):
+                # `+rowid` (many matches) keeps SQLite walking calls_by_start and testing
+                # each call against the matches, instead of fetching them all to sort.
+                alternatives = [f"{'+rowid' if dense else 'rowid'} IN ({_MATCHING})"]
+                params.append(_phrase(search))
+            else:
+                like = (
+                    "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                )
+                alternatives = [
+                    "party LIKE ? ESCAPE '\\'",
+                    "name LIKE ? ESCAPE '\\'",
+                    "party_key LIKE ? ESCAPE '\\'",
+                ]
+                params.extend([like, like, like])
             for key in search_keys:
                 alternatives.append("party_key = ?")
                 params.append(key)
@@ -456,7 +536,8 @@ class Store:
             "SELECT party_key, party, COUNT(*), MIN(start_ts), MAX(start_ts), call_uuid, queue,"
             " resolved_ts, resolved_by, name FROM calls"
             f" WHERE missed = 1{resolved_filter}"
-            " GROUP BY party_key, COALESCE(resolved_ts, -1)"
+            # NULLs group together: open calls form one group per caller, in index order.
+            " GROUP BY party_key, resolved_ts"
             " ORDER BY resolved_ts IS NOT NULL, MAX(start_ts) DESC LIMIT ?",
             (limit,),
         )
@@ -629,6 +710,22 @@ class Store:
             rows = self._query(f"SELECT call_uuid FROM calls WHERE call_uuid IN ({marks})", chunk)
             known.update(str(r[0]) for r in rows)
         return known
+
+
+def _indexed(search: str) -> bool:
+    """Whether calls_search can answer `search`: trigrams need 3 characters, and FTS5 reads
+    a query only up to a NUL (such a search keeps to LIKE, whatever LIKE makes of it)."""
+    return len(search) >= 3 and "\0" not in search
+
+
+# LIKE folds ASCII letters only, and so does SQLite's lower(), which fills calls_search.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _phrase(search: str) -> str:
+    """`search` as one FTS5 phrase: matched as written (quotes, `*`, `OR` are text), with
+    ASCII letters lowered as calls_search holds them."""
+    return '"' + search.translate(_ASCII_LOWER).replace('"', '""') + '"'
 
 
 def _run_migration(conn: sqlite3.Connection, script: str, version: int) -> None:
