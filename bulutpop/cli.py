@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bulutpop import __version__, phone
+from bulutpop.broker import BrokerError
 from bulutpop.catchup import CatchUp, CatchUpStatus
 from bulutpop.config import SETTINGS, ConfigError
 from bulutpop.core import Core, MissingSetup, setup_logging
@@ -61,6 +62,8 @@ async def _until_signalled() -> None:
 
 async def _serve(core: Core, args: argparse.Namespace) -> int:
     config = core.config
+    if config.team_mode:
+        return await _serve_team(core)
     receiver = Receiver(
         core.tracker,
         config.token,
@@ -77,6 +80,130 @@ async def _serve(core: Core, args: argparse.Namespace) -> int:
     finally:
         log.info("stopping")
         await receiver.stop()
+    return EXIT_OK
+
+
+async def _serve_team(core: Core) -> int:
+    from bulutpop.team import TeamLink
+
+    link = TeamLink(
+        core.tracker,
+        core.config,
+        core.team_secret(),
+        lambda status: log.info("team: %s %s", status.state, status.detail),
+    )
+    task = asyncio.create_task(link.run())
+    log.info("team mode: receiving events for %s through the relay", core.config.extension)
+    try:
+        await _until_signalled()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return EXIT_OK
+
+
+async def _relay(core: Core, args: argparse.Namespace) -> int:
+    from bulutpop.relay import Relay
+
+    if args.relay_command == "agent":
+        return await _relay_agent(core, args)
+    relay = Relay(core)
+    await relay.start()
+    log.info("relay running; add agents with: bulutpop relay agent add EXTENSION")
+    try:
+        await _until_signalled()
+    finally:
+        log.info("stopping")
+        await relay.stop()
+    return EXIT_OK
+
+
+async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
+    from bulutpop.relay import (
+        Agents,
+        broker_files,
+        describe,
+        invite_for,
+        open_session,
+        reload_broker,
+    )
+
+    files = broker_files(core)
+    agents = Agents(core.store, files)
+    if args.action == "list":
+        listed = agents.all()
+        for line in describe(listed):
+            _out(line)
+        if not listed:
+            _out("No agents yet: bulutpop relay agent add EXTENSION", sys.stderr)
+        return EXIT_OK
+    if args.target is None:
+        what = "EXTENSION" if args.action == "add" else "NAME"
+        raise UsageError(f"usage: bulutpop relay agent {args.action} {what}")
+    if args.action == "add":
+        try:
+            extension = SETTINGS["extension"].parse(args.target)
+            queues = SETTINGS["watch"].parse(args.queues or "")
+            name = SETTINGS["team_agent"].parse(args.name or "")
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        agent, secret = agents.add(extension, name, queues, args.display or "")
+        core.redactor.add(secret)
+        _out(invite_for(core.config, agent, secret).encode())
+        _out(
+            f"Agent {agent.name} (extension {agent.extension}) added. Paste the line above "
+            "into bulutpop on their PC (Settings → Team, or `bulutpop team join`). It holds "
+            "their secret: send it privately; it is not shown again.",
+            sys.stderr,
+        )
+    else:
+        if not agents.remove(args.target):
+            raise UsageError(f"no agent named {args.target!r} (see: bulutpop relay agent list)")
+        _out(f"Agent {args.target} removed; their PC can no longer connect.", sys.stderr)
+    try:
+        reload_broker(core.config, files)
+        if args.action == "add":
+            await open_session(core.config, agent, secret)
+    except BrokerError as exc:
+        _out(f"note: {exc}. The broker reads the change when it starts.", sys.stderr)
+    return EXIT_OK
+
+
+async def _team(core: Core, args: argparse.Namespace) -> int:
+    from bulutpop.team import Invite, InviteError, leave, whoami
+
+    if args.action == "join":
+        text = args.invite
+        if not text:
+            text = getpass.getpass("Invite: ") if sys.stdin.isatty() else sys.stdin.read()
+        try:
+            invite = Invite.parse(text)
+        except InviteError as exc:
+            raise UsageError(str(exc)) from None
+        core.redactor.add(invite.secret)
+        if core.team_keys.status().source != "env":  # a kiosk's secret comes from there
+            core.team_keys.set(invite.secret)
+        await core.update_config(invite.apply(core.config))
+        _out(
+            f"Joined the team as {invite.agent} (extension {invite.extension}); events now "
+            f"come from {invite.relay}. Restart bulutpop if it is running.",
+            sys.stderr,
+        )
+    elif args.action == "leave":
+        core.team_keys.delete()
+        await core.update_config(leave(core.config))
+        _out("Left the team; this PC uses its own webhook and API key again.", sys.stderr)
+    else:
+        config = core.config
+        if not config.team_mode:
+            _out("Not in a team (bulutpop team join INVITE).")
+            return EXIT_FAILURE
+        who = await whoami(config, core.team_secret())
+        _out(
+            f"team: agent {who['agent']}, extension {who['extension']}, relay "
+            f"{config.team_relay}, broker {config.team_broker}"
+        )
     return EXIT_OK
 
 
@@ -415,6 +542,19 @@ def _parser() -> argparse.ArgumentParser:
 
     dnd = sub.add_parser("dnd", help="do-not-disturb on or off for your extension")
     dnd.add_argument("state", choices=["on", "off"])
+
+    relay = sub.add_parser("relay", help="team mode: run the office's relay, or manage its agents")
+    relay_sub = relay.add_subparsers(dest="relay_command", metavar="agent")
+    agent = relay_sub.add_parser("agent", help="add, list or remove agents (prints invites)")
+    agent.add_argument("action", choices=["add", "list", "remove"])
+    agent.add_argument("target", nargs="?", help="add: the extension; remove: the agent name")
+    agent.add_argument("--name", help="add: agent name (default agentEXTENSION)")
+    agent.add_argument("--queues", help="add: queues whose missed calls they share, '200 201'")
+    agent.add_argument("--display", help="add: name colleagues see, e.g. 'Ayşe'")
+
+    team = sub.add_parser("team", help="team mode on this PC: join with an invite, leave")
+    team.add_argument("action", choices=["join", "leave", "status"])
+    team.add_argument("invite", nargs="?", help="join: the invite line (default: asked)")
     return parser
 
 
@@ -434,6 +574,8 @@ COMMANDS: dict[str, Command] = {
     "contacts": _contacts,
     "pbx-webhook": _pbx_webhook,
     "dnd": _dnd,
+    "relay": _relay,
+    "team": _team,
 }
 
 
@@ -471,7 +613,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         _out(f"bulutpop: {redactor.redact(str(exc))}", sys.stderr)
         return EXIT_USAGE
-    except (MissingSetup, KeyStoreError, PbxError, ReceiverError, StoreError, OSError) as exc:
+    except (
+        MissingSetup,
+        KeyStoreError,
+        PbxError,
+        ReceiverError,
+        StoreError,
+        BrokerError,
+        OSError,
+    ) as exc:
         _out(f"bulutpop: {redactor.redact(_message(exc))}", sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:

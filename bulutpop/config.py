@@ -97,6 +97,40 @@ def _url(value: str, *, allow_empty: bool) -> str:
     return value
 
 
+def _broker_url(value: str, *, allow_empty: bool) -> str:
+    value = value.strip().rstrip("/")
+    if not value and allow_empty:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise ConfigError(f"{value!r} is not a broker address (mqtt://host:1883, mqtts://…)")
+    try:
+        parts.port  # noqa: B018  # raises on a malformed port
+    except ValueError:
+        raise ConfigError(f"{value!r} has a malformed port") from None
+    return value
+
+
+def _certificate(value: str) -> str:
+    value = value.strip()
+    if value and not value.startswith("-----BEGIN CERTIFICATE-----"):
+        raise ConfigError("must be a PEM certificate (-----BEGIN CERTIFICATE-----…)")
+    return value
+
+
+def _path(value: str) -> str:
+    return str(Path(value.strip()).expanduser()) if value.strip() else ""
+
+
+def _agent(value: str) -> str:
+    value = value.strip()
+    if value and not (
+        len(value) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_.") for c in value)
+    ):
+        raise ConfigError(f"{value!r} is not an agent name (letters, digits, - _ .)")
+    return value
+
+
 def _networks(value: str | list[str]) -> tuple[str, ...]:
     items = value.replace(",", " ").split() if isinstance(value, str) else value
     out = []
@@ -195,6 +229,31 @@ SETTINGS: dict[str, Setting] = {
     "catchup_minutes": Setting(
         _whole(1, 1440), "minutes between catch-ups from the PBX's call history"
     ),
+    # Team mode, on an agent's PC (filled in by `bulutpop team join INVITE`).
+    "team_broker": Setting(
+        lambda v: _broker_url(v, allow_empty=True), "team mode: the broker (mqtt[s]://host:port)"
+    ),
+    "team_relay": Setting(lambda v: _url(v, allow_empty=True), "team mode: the relay's URL"),
+    "team_agent": Setting(_agent, "team mode: this PC's agent name"),
+    "team_queues": Setting(_extensions, "team mode: queues whose missed calls are shared"),
+    "team_ca": Setting(_certificate, "team mode: certificate to trust for TLS (PEM)"),
+    # The relay (`bulutpop relay`), on the team's server.
+    "relay_host": Setting(_host, "relay: address the agents' API listens on"),
+    "relay_port": Setting(_port, "relay: port of the agents' API"),
+    "relay_url": Setting(
+        lambda v: _url(v, allow_empty=True), "relay: URL agents reach the relay at (invites)"
+    ),
+    "broker_url": Setting(
+        lambda v: _broker_url(v, allow_empty=False), "relay: how the relay reaches the broker"
+    ),
+    "broker_public_url": Setting(
+        lambda v: _broker_url(v, allow_empty=True), "relay: broker address for agents (invites)"
+    ),
+    "broker_managed": Setting(_bool, "relay: run Mosquitto itself with generated settings"),
+    "broker_pid_file": Setting(_path, "relay: external Mosquitto's pid file (for reloads)"),
+    "tls_cert": Setting(_path, "relay: TLS certificate file (PEM) for the API and broker"),
+    "tls_key": Setting(_path, "relay: TLS private key file (PEM)"),
+    "tls_ca": Setting(_path, "relay: CA certificate agents must trust (PEM), for invites"),
 }
 
 
@@ -217,11 +276,33 @@ class Config:
     popups_paused: bool = False
     history_days: int = 7
     catchup_minutes: int = 10
+    team_broker: str = ""
+    team_relay: str = ""
+    team_agent: str = ""
+    team_queues: tuple[str, ...] = ()
+    team_ca: str = ""
+    relay_host: str = "0.0.0.0"
+    relay_port: int = 8790
+    relay_url: str = ""
+    broker_url: str = "mqtt://127.0.0.1:1883"
+    broker_public_url: str = ""
+    broker_managed: bool = True
+    broker_pid_file: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_ca: str = ""
 
     @property
     def my_extensions(self) -> frozenset[str]:
-        """Extensions whose calls are the user's (own extension plus watched ones)."""
-        return frozenset(x for x in (self.extension, *self.watch) if x)
+        """Extensions whose calls are the user's (own extension, watched ones and, in team
+        mode, the queues the team shares with this agent)."""
+        team = self.team_queues if self.team_mode else ()
+        return frozenset(x for x in (self.extension, *self.watch, *team) if x)
+
+    @property
+    def team_mode(self) -> bool:
+        """Events come from the team's relay, not from a webhook of this PC's own."""
+        return bool(self.team_broker and self.team_relay and self.team_agent)
 
     def with_value(self, key: str, value: Any) -> Config:
         if key not in SETTINGS:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bulutpop import config as config_mod
 from bulutpop.config import Config, Dirs
-from bulutpop.keys import KeyStore
+from bulutpop.keys import TEAM_SECRET, KeyStore
 from bulutpop.pbxapi import PbxClient
 from bulutpop.redact import Redactor, install
 from bulutpop.store import Store
@@ -31,6 +31,7 @@ class Core:
     tracker: CallTracker
     keys: KeyStore
     redactor: Redactor
+    team_keys: KeyStore = field(default_factory=lambda: KeyStore(secret=TEAM_SECRET))
     _api: PbxClient | None = field(default=None, repr=False)
     _api_for: tuple[str, str] | None = field(default=None, repr=False)
     _stale: list[PbxClient] = field(default_factory=list, repr=False)
@@ -50,6 +51,7 @@ class Core:
             tracker=CallTracker(store, config.my_extensions),
             keys=KeyStore(env),
             redactor=redactor,
+            team_keys=KeyStore(env, secret=TEAM_SECRET),
         )
 
     def close(self) -> None:
@@ -67,18 +69,49 @@ class Core:
         self.redactor.add(key)
         return key
 
+    def team_secret(self) -> str:
+        """This PC's team credential (team mode); raises MissingSetup."""
+        secret = self.team_keys.get()
+        if not secret:
+            raise MissingSetup(
+                "team mode is set up but this PC's team secret is missing: paste the "
+                "invite again (bulutpop team join INVITE)"
+            )
+        self.redactor.add(secret)
+        return secret
+
+    def _endpoint(self) -> tuple[str, str]:
+        """Where PBX API calls go and with which key: the PBX itself, or in team mode the
+        relay, which places them for the agent with a key this PC never holds."""
+        config = self.config
+        if config.team_mode:
+            from bulutpop.team import credential
+
+            secret = credential(config, self.team_secret())
+            self.redactor.add(secret)
+            return config.team_relay + "/pbx", secret
+        return config.api_url, self.api_key()
+
+    def _new_client(self, url: str, key: str) -> PbxClient:
+        context = None
+        if self.config.team_mode and self.config.team_ca:
+            from bulutpop.team import tls_context
+
+            context = tls_context(self.config)
+        return PbxClient(url, key, redactor=self.redactor, ssl_context=context)
+
     def client(self) -> PbxClient:
         """A client of its own for one command; close it when done."""
-        return PbxClient(self.config.api_url, self.api_key(), redactor=self.redactor)
+        return self._new_client(*self._endpoint())
 
     def api(self) -> PbxClient:
         """The long-lived client of the app (one HTTP session, one rate limiter), made anew
         when the key or the API URL changes. `aclose` closes it."""
-        wanted = (self.config.api_url, self.api_key())
+        wanted = self._endpoint()
         if self._api is None or self._api_for != wanted:
             if self._api is not None:
                 self._stale.append(self._api)
-            self._api = PbxClient(wanted[0], wanted[1], redactor=self.redactor)
+            self._api = self._new_client(*wanted)
             self._api_for = wanted
         return self._api
 

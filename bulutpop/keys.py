@@ -39,8 +39,23 @@ import keyring.errors
 from keyring.backends import chainer, fail, null
 
 SERVICE = "bulutpop"
-USERNAME = "api_key"
-ENV_VAR = "BULUTPOP_API_KEY"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One secret bulutpop keeps: its keyring entry, the environment variable that overrides
+    it, and what the user calls it."""
+
+    entry: str
+    env_var: str
+    what: str
+
+
+API_KEY = Secret("api_key", "BULUTPOP_API_KEY", "API key")
+# A team agent's credential for the relay and its broker (team mode); never the API key.
+TEAM_SECRET = Secret("team_secret", "BULUTPOP_TEAM_SECRET", "team secret")
+USERNAME = API_KEY.entry
+ENV_VAR = API_KEY.env_var
 
 KeySource = Literal["env", "keyring", "none"]
 
@@ -48,14 +63,20 @@ MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 200
 
 _LOCKED = "The system keyring is locked: unlock it (log in to your desktop session) and try again"
-_NO_KEYRING = (
-    "No system keyring is available: install and start a Secret Service "
-    f"(e.g. gnome-keyring) or set {ENV_VAR}"
-)
-_USE_REAL_KEYRING = (
-    f"use a real system keyring (Secret Service, macOS Keychain, Windows Credential Manager) "
-    f"or set {ENV_VAR}"
-)
+
+
+def _no_keyring(secret: Secret) -> str:
+    return (
+        "No system keyring is available: install and start a Secret Service "
+        f"(e.g. gnome-keyring) or set {secret.env_var}"
+    )
+
+
+def _use_real_keyring(secret: Secret) -> str:
+    return (
+        "use a real system keyring (Secret Service, macOS Keychain, Windows Credential "
+        f"Manager) or set {secret.env_var}"
+    )
 
 
 class KeyStoreError(Exception):
@@ -143,25 +164,25 @@ def _friendly_name(backend: keyring.backend.KeyringBackend) -> str:
     return str(backend.name)
 
 
-def _assess(backend: keyring.backend.KeyringBackend) -> _Assessment:
-    """Name the backend, and say whether the API key may be stored in it and why not."""
+def _assess(backend: keyring.backend.KeyringBackend, secret: Secret = API_KEY) -> _Assessment:
+    """Name the backend, and say whether the secret may be stored in it and why not."""
     name = _friendly_name(backend)
     cls = type(backend)
     if isinstance(backend, fail.Keyring):
-        return _Assessment(name, _NO_KEYRING, can_store=False)
+        return _Assessment(name, _no_keyring(secret), can_store=False)
     if isinstance(backend, null.Keyring):
         return _Assessment(
             name,
             f"The null keyring is selected (PYTHON_KEYRING_BACKEND?): it stores nothing; "
-            f"{_USE_REAL_KEYRING}",
+            f"{_use_real_keyring(secret)}",
             can_store=False,
         )
     if isinstance(backend, chainer.ChainerBackend):
         chained: list[keyring.backend.KeyringBackend] = list(backend.backends)
         if not chained:
-            return _Assessment("none", _NO_KEYRING, can_store=False)
-        first = _assess(chained[0])  # set_password writes to the first one
-        others = [a for a in map(_assess, chained[1:]) if a.warning]
+            return _Assessment("none", _no_keyring(secret), can_store=False)
+        first = _assess(chained[0], secret)  # set_password writes to the first one
+        others = [a for a in (_assess(b, secret) for b in chained[1:]) if a.warning]
         warning = first.warning or (others[0].warning if others else "")
         more = f" (+{len(chained) - 1} more)" if len(chained) > 1 else ""
         return _Assessment(first.name + more, warning, first.can_store)
@@ -169,29 +190,32 @@ def _assess(backend: keyring.backend.KeyringBackend) -> _Assessment:
         return _Assessment(
             name,
             f"The keyring backend {name} stores secrets unencrypted in a file; "
-            f"bulutpop will not store the API key there: {_USE_REAL_KEYRING}",
+            f"bulutpop will not store the {secret.what} there: {_use_real_keyring(secret)}",
             can_store=False,
         )
     if cls.__module__.startswith("keyrings.alt."):
         return _Assessment(
             name,
             f"The keyring backend {name} is not a system keyring and may not protect "
-            f"secrets; bulutpop will not store the API key there: {_USE_REAL_KEYRING}",
+            f"secrets; bulutpop will not store the {secret.what} there: "
+            f"{_use_real_keyring(secret)}",
             can_store=False,
         )
     if isinstance(backend, MemoryKeyring):
         return _Assessment(
-            name, "The API key is kept in memory only and is forgotten at exit", can_store=True
+            name,
+            f"The {secret.what} is kept in memory only and is forgotten at exit",
+            can_store=True,
         )
     return _Assessment(name, "", can_store=True)
 
 
-def _error_for(exc: BaseException, doing: str) -> KeyStoreError:
+def _error_for(exc: BaseException, doing: str, secret: Secret = API_KEY) -> KeyStoreError:
     """A user-facing error for a failed keyring call; uses only the exception's type."""
     if isinstance(exc, keyring.errors.KeyringLocked):
         return KeyStoreError(_LOCKED)
     if isinstance(exc, keyring.errors.NoKeyringError):
-        return KeyStoreError(_NO_KEYRING)
+        return KeyStoreError(_no_keyring(secret))
     if isinstance(exc, keyring.errors.InitError):
         return KeyStoreError(
             f"The system keyring could not be opened while {doing} ({type(exc).__name__}): "
@@ -199,7 +223,7 @@ def _error_for(exc: BaseException, doing: str) -> KeyStoreError:
         )
     return KeyStoreError(
         f"The system keyring failed while {doing} ({type(exc).__name__}): "
-        f"check that your keyring service is running and unlocked, or set {ENV_VAR}"
+        f"check that your keyring service is running and unlocked, or set {secret.env_var}"
     )
 
 
@@ -236,9 +260,11 @@ class KeyStore:
         env: Mapping[str, str] | None = None,
         *,
         backend: keyring.backend.KeyringBackend | None = None,
+        secret: Secret = API_KEY,
     ) -> None:
         self._env: Mapping[str, str] = os.environ if env is None else env
         self._backend = backend
+        self.secret = secret
 
     def _keyring(self) -> keyring.backend.KeyringBackend:
         if self._backend is not None:
@@ -246,20 +272,20 @@ class KeyStore:
         try:
             return keyring.get_keyring()
         except Exception as exc:  # backend detection/loading failed (bad config, D-Bus)
-            raise _error_for(exc, "loading the keyring backend") from exc
+            raise _error_for(exc, "loading the keyring backend", self.secret) from exc
 
     def _env_key(self) -> str | None:
-        value = self._env.get(ENV_VAR, "").strip()
+        value = self._env.get(self.secret.env_var, "").strip()
         return value or None
 
     def _keyring_get(self) -> str | None:
         backend = self._keyring()
         try:
-            return backend.get_password(SERVICE, USERNAME)
+            return backend.get_password(SERVICE, self.secret.entry)
         # Backends raise their own errors too (secretstorage, jeepney, win32): all of them
         # mean "the keyring can't be used right now" to the user.
         except Exception as exc:
-            raise _error_for(exc, "reading the API key") from exc
+            raise _error_for(exc, f"reading the {self.secret.what}", self.secret) from exc
 
     def get(self) -> str | None:
         """The key from ``BULUTPOP_API_KEY`` if set, else from the keyring; None if not stored.
@@ -274,16 +300,16 @@ class KeyStore:
         Raises ValueError when the key is obviously malformed, `KeyStoreError` when the
         backend would not protect it (plaintext, fail, null) or the keyring fails.
         """
-        key = validate_key(key)
+        key = validate_key(key) if self.secret == API_KEY else key.strip()
         backend = self._keyring()
-        assessment = _assess(backend)
+        assessment = _assess(backend, self.secret)
         if not assessment.can_store:
             raise KeyStoreError(assessment.warning)
         try:
-            backend.set_password(SERVICE, USERNAME, key)
+            backend.set_password(SERVICE, self.secret.entry, key)
         except Exception as exc:
             # `from None`: the backend's exception was raised with the key in its arguments.
-            raise _error_for(exc, "storing the API key") from None
+            raise _error_for(exc, f"storing the {self.secret.what}", self.secret) from None
 
     def delete(self) -> bool:
         """Forget the key stored in the keyring; False if there was none.
@@ -294,13 +320,13 @@ class KeyStore:
             return False
         backend = self._keyring()
         try:
-            backend.delete_password(SERVICE, USERNAME)
+            backend.delete_password(SERVICE, self.secret.entry)
         except keyring.errors.PasswordDeleteError as exc:
             if self._keyring_get() is None:  # someone else deleted it meanwhile
                 return False
-            raise _error_for(exc, "deleting the API key") from exc
+            raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
         except Exception as exc:
-            raise _error_for(exc, "deleting the API key") from exc
+            raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
         return True
 
     def status(self) -> KeyStatus:
@@ -315,10 +341,11 @@ class KeyStore:
             return KeyStatus(
                 source="env" if self._env_key() else "none", backend="none", warning=str(exc)
             )
-        assessment = _assess(backend)
+        assessment = _assess(backend, self.secret)
         if self._env_key() is not None:
             # "Set BULUTPOP_API_KEY" would be no advice; a weak backend is still worth a word.
-            warning = "" if assessment.warning == _NO_KEYRING else assessment.warning
+            no_keyring = _no_keyring(self.secret)
+            warning = "" if assessment.warning == no_keyring else assessment.warning
             return KeyStatus("env", assessment.name, warning)
         try:
             stored = self._keyring_get() is not None

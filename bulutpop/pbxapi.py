@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import re
+import ssl
 import tempfile
 import time
 from collections import deque
@@ -126,7 +127,7 @@ class DownloadError(PbxError):
 # --- client-side rate limit ---------------------------------------------------------------
 
 
-class _SlidingWindow:
+class SlidingWindow:
     """At most `limit` events in any `window` seconds, on an injectable monotonic clock."""
 
     def __init__(self, limit: int, window: float, clock: Callable[[], float]) -> None:
@@ -211,6 +212,7 @@ class PbxClient:
         recording_limit: int = RECORDING_URL_LIMIT,
         recording_window: float = RECORDING_URL_WINDOW,
         api_limits: Mapping[str, tuple[int, float]] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._key = key.strip()
@@ -231,13 +233,14 @@ class PbxClient:
         self._headers = {"User-Agent": f"bulutpop/{__version__}"}
         self._clock = clock
         self._sleep = sleep
-        self._recording_limiter = _SlidingWindow(recording_limit, recording_window, clock)
+        self._recording_limiter = SlidingWindow(recording_limit, recording_window, clock)
         self._limiters = {
-            name: _SlidingWindow(limit, window, clock)
+            name: SlidingWindow(limit, window, clock)
             for name, (limit, window) in {**API_LIMITS, **(api_limits or {})}.items()
         }
         self._url_cache: dict[str, tuple[str, float]] = {}
         self._url_locks: dict[str, asyncio.Lock] = {}
+        self._ssl = ssl_context
 
     def __repr__(self) -> str:
         return f"<PbxClient {self._base_url}>"
@@ -265,7 +268,9 @@ class PbxClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # A team relay may use a certificate only the invite's CA vouches for.
+            connector = aiohttp.TCPConnector(ssl=self._ssl) if self._ssl is not None else None
+            self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
     # --- errors ---

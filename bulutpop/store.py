@@ -157,6 +157,33 @@ MIGRATIONS: tuple[str, ...] = (
     -- 1 or 2 characters match most calls: counting them scans this, a third of the table.
     CREATE INDEX calls_search_columns ON calls (party, party_key, name);
     """,
+    """
+    -- Team mode. On the relay: the agents it serves, and the outbox of messages for the
+    -- broker, written in the same transaction as the event they carry, deleted some seconds
+    -- after the broker acknowledged them.
+    CREATE TABLE agents (
+        name TEXT PRIMARY KEY,
+        extension TEXT NOT NULL,
+        queues TEXT NOT NULL DEFAULT '',
+        display TEXT NOT NULL DEFAULT '',
+        secret_hash TEXT NOT NULL,
+        created_ts REAL NOT NULL
+    );
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        acked_ts REAL
+    );
+    CREATE INDEX outbox_unacked ON outbox (seq) WHERE acked_ts IS NULL;
+    -- On the relay and on agents' PCs: who said "I'm calling back" to a shared missed caller.
+    CREATE TABLE claims (
+        party_key TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        display TEXT NOT NULL,
+        at_ts REAL NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -239,6 +266,10 @@ class Store:
             cursor = self._read.execute(sql, params)
             cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A query on the read connection, for the modules that own the team tables."""
+        return self._query(sql, params)
 
     # -- writes (inside `transaction()`) ------------------------------------------------
 

@@ -129,6 +129,9 @@ class Change:
 
 
 Listener = Callable[[Change], None]
+# Runs inside an event's transaction once it is stored (not for duplicates): what it writes
+# commits or rolls back with the event. The relay fills its outbox this way.
+StoredHook = Callable[[sqlite3.Connection, CallEvent, "Change | None"], None]
 
 
 @dataclass(slots=True)
@@ -162,6 +165,7 @@ class CallTracker:
         self._pending: list[_Pending] = []
         self._pending_lock = threading.Lock()
         self._flush_scheduled = False
+        self.on_stored: StoredHook | None = None
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
@@ -223,10 +227,14 @@ class CallTracker:
         for item, change, error in results:
             loop.call_soon_threadsafe(_settle, item.future, change, error)
 
-    async def run_write(self, fn: Callable[..., T], *args: object) -> T:
+    async def run_write(self, fn: Callable[..., T], *args: object, missed: bool = False) -> T:
         """Run `fn` on the writer thread, for other writes to the store (address books,
-        catch-up progress): they must never interleave with an event's transaction."""
-        return await self._write(fn, *args)
+        catch-up progress, team claims): they must never interleave with an event's
+        transaction. `missed`: tell the subscribers the missed list moved."""
+        result = await self._write(fn, *args)
+        if missed:
+            self._notify(Change(call=None, event=None, missed_changed=True))
+        return result
 
     async def reject(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
         await self._write(self.store.add_rejected, raw, reason, content_type, source)
@@ -241,10 +249,14 @@ class CallTracker:
     ) -> Change | None:
         if not self.store.add_event(conn, event, raw, source):
             return None
-        if event.event_type not in FOLDED_TYPES:
+        change: Change | None = None
+        if event.event_type in FOLDED_TYPES:
+            change = self._refresh(conn, event)
+        else:
             log.info("kept an event of unknown type %r", event.event_type[:40])
-            return None
-        return self._refresh(conn, event)
+        if self.on_stored is not None:
+            self.on_stored(conn, event, change)
+        return change
 
     def _refresh(self, conn: sqlite3.Connection, event: CallEvent) -> Change:
         uuid = event.call_uuid

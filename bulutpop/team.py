@@ -1,0 +1,338 @@
+"""Team mode on an agent's PC: the invite, and the link to the team's broker.
+
+With an invite joined, events come from the relay through the broker instead of a webhook
+of this PC's own: `TeamLink` keeps a persistent MQTT session (what arrived while the PC was
+off is delivered on reconnect, in order) and feeds each event to the tracker exactly like a
+webhook event, so duplicates are dropped the same way. A message is acknowledged to the
+broker only once it is stored. Dial and recordings go through the relay's API
+(`Core.api()`), which needs the agent's credential, never the PBX's API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+import aiohttp
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from bulutpop.broker import SESSION_EXPIRY_DAYS, TEAM_TOPIC, Address, BrokerError, ext_topic
+from bulutpop.config import Config, ConfigError
+from bulutpop.events import CallEvent
+from bulutpop.tracker import CallTracker
+
+log = logging.getLogger(__name__)
+
+INVITE_PREFIX = "bulutpop-team:"
+PAYLOAD_VERSION = 1
+SOURCE = "team"
+CLAIM_SECONDS = 15 * 60  # as long as the relay holds a claim
+# MQTT v5 reason codes for a refused login: retrying soon will not help.
+_REFUSED = {134, 135}
+
+
+def payload(kind: str, **data: Any) -> bytes:
+    """A message for agents: JSON with a version and a kind ("event", "claim")."""
+    return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
+
+
+class TeamError(BrokerError):
+    """The relay or broker cannot be used from this PC; the message says why."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class InviteError(ValueError):
+    """The pasted text is not a usable invite; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Invite:
+    """What an agent's PC needs to join the team, as one line to paste."""
+
+    broker: str
+    relay: str
+    agent: str
+    secret: str = field(repr=False)
+    extension: str
+    queues: tuple[str, ...] = ()
+    ca: str = ""  # PEM of the certificate to trust, when the relay's isn't publicly signed
+
+    def encode(self) -> str:
+        data = {
+            "broker": self.broker,
+            "relay": self.relay,
+            "agent": self.agent,
+            "secret": self.secret,
+            "extension": self.extension,
+            "queues": list(self.queues),
+            "ca": self.ca,
+        }
+        packed = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+        return INVITE_PREFIX + packed.decode()
+
+    @classmethod
+    def parse(cls, text: str) -> Invite:
+        # Mail clients and chat apps wrap long lines: whitespace is never part of an invite.
+        text = "".join(text.split())
+        if not text.startswith(INVITE_PREFIX):
+            raise InviteError(
+                f"this is not a team invite (it starts with {INVITE_PREFIX!r}); ask the "
+                "relay's administrator for one: bulutpop relay agent add EXTENSION"
+            )
+        packed = text[len(INVITE_PREFIX) :]
+        try:
+            data = json.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
+            invite = cls(
+                broker=str(data["broker"]),
+                relay=str(data["relay"]),
+                agent=str(data["agent"]),
+                secret=str(data["secret"]),
+                extension=str(data["extension"]),
+                queues=tuple(str(q) for q in data.get("queues", ())),
+                ca=str(data.get("ca", "")),
+            )
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise InviteError(
+                "the invite is incomplete or damaged: copy the whole line again"
+            ) from None
+        try:
+            invite.apply(Config())
+        except ConfigError as exc:
+            raise InviteError(f"the invite holds an unusable value: {exc}") from None
+        if not invite.secret:
+            raise InviteError("the invite has no secret: copy the whole line again")
+        return invite
+
+    def apply(self, config: Config) -> Config:
+        """`config` in team mode with this invite (the secret goes to the keyring)."""
+        for key, value in (
+            ("team_broker", self.broker),
+            ("team_relay", self.relay),
+            ("team_agent", self.agent),
+            ("team_queues", list(self.queues)),
+            ("team_ca", self.ca),
+            ("extension", self.extension),
+        ):
+            config = config.with_value(key, value)
+        return config
+
+
+def leave(config: Config) -> Config:
+    return replace(config, team_broker="", team_relay="", team_agent="", team_queues=(), team_ca="")
+
+
+def tls_context(config: Config) -> ssl.SSLContext:
+    """Trust the invite's certificate when it has one, else the system's authorities."""
+    return ssl.create_default_context(cadata=config.team_ca or None)
+
+
+def credential(config: Config, secret: str) -> str:
+    """What the relay's API takes in place of the API key."""
+    return f"{config.team_agent}:{secret}"
+
+
+async def _ask_relay(
+    config: Config, secret: str, method: str, path: str, form: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One request to the relay's team API; its JSON reply. Raises TeamError."""
+    context = tls_context(config) if config.team_relay.startswith("https:") else None
+    url = config.team_relay + path
+    key = {"key": credential(config, secret)}
+    timeout = aiohttp.ClientTimeout(total=10)
+    try:
+        async with (
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context or True)) as s,
+            s.request(
+                method,
+                url,
+                params=key if method == "GET" else None,
+                data={**key, **(form or {})} if method != "GET" else None,
+                timeout=timeout,
+            ) as response,
+        ):
+            text = await response.text()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise TeamError(f"cannot reach the relay at {config.team_relay}: {exc}") from None
+    if status != 200:
+        raise TeamError(text.strip()[:200] or f"the relay answered HTTP {status}", status)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise TeamError("the relay sent an unreadable reply") from None
+    return data if isinstance(data, dict) else {}
+
+
+async def whoami(config: Config, secret: str) -> dict[str, Any]:
+    """Ask the relay who this PC's credential is (checks the invite end to end)."""
+    return await _ask_relay(config, secret, "GET", "/team/whoami")
+
+
+async def claim(config: Config, secret: str, party_key: str) -> str:
+    """Tell the team "I'm calling this caller back"; returns how colleagues see the claimer.
+    TeamError with status 409 when a colleague already claimed them."""
+    reply = await _ask_relay(config, secret, "POST", "/team/claim", {"party_key": party_key})
+    return str(reply.get("claimed_by", ""))
+
+
+# -- the link ---------------------------------------------------------------------------------
+
+LinkState = Literal["connecting", "connected", "reconnecting", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamStatus:
+    state: LinkState
+    since: float  # when this state began (time.time())
+    detail: str = ""
+
+
+def claims(tracker: CallTracker, now: float | None = None) -> dict[str, str]:
+    """Callers someone on the team is calling back now: party key → who."""
+    now = time.time() if now is None else now
+    rows = tracker.store.read(
+        "SELECT party_key, display FROM claims WHERE at_ts > ?", (now - CLAIM_SECONDS,)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def _claim(tracker: CallTracker, data: dict[str, Any]) -> None:
+    with tracker.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO claims (party_key, agent, display, at_ts) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (party_key) DO UPDATE SET agent = excluded.agent,"
+            " display = excluded.display, at_ts = excluded.at_ts"
+            " WHERE excluded.at_ts >= claims.at_ts",
+            (
+                str(data["party_key"]),
+                str(data["agent"]),
+                str(data["display"]),
+                float(data["at"]),
+            ),
+        )
+
+
+def session_client(
+    address: Address, agent: str, secret: str, tls: ssl.SSLContext | None
+) -> aiomqtt.Client:
+    """A client for an agent's persistent session: never a clean start, so the broker keeps
+    what arrives while the PC is off (for SESSION_EXPIRY_DAYS)."""
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    properties.SessionExpiryInterval = SESSION_EXPIRY_DAYS * 86400
+    return aiomqtt.Client(
+        address.host,
+        address.port,
+        username=agent,
+        password=secret,
+        identifier=agent,
+        protocol=aiomqtt.ProtocolVersion.V5,
+        clean_start=False,
+        properties=properties,
+        tls_context=tls,
+        keepalive=30,
+        timeout=10,
+    )
+
+
+def subscriptions(extension: str) -> list[tuple[str, int]]:
+    return [(ext_topic(extension), 1), (TEAM_TOPIC, 1)]
+
+
+class TeamLink:
+    """The persistent session with the team's broker, while the app runs."""
+
+    def __init__(
+        self,
+        tracker: CallTracker,
+        config: Config,
+        secret: str,
+        on_status: Callable[[TeamStatus], None] | None = None,
+    ) -> None:
+        self.tracker = tracker
+        self.config = config
+        self._secret = secret
+        self._on_status = on_status
+        self.status = TeamStatus("connecting", time.time())
+        self.received = 0
+
+    def _set(self, state: LinkState, detail: str = "") -> None:
+        # "reconnecting since 10:42" means since the link was lost, not since the last try.
+        since = self.status.since if state == self.status.state else time.time()
+        self.status = TeamStatus(state, since, detail)
+        if self._on_status is not None:
+            self._on_status(self.status)
+
+    async def run(self) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self._session()
+            except aiomqtt.MqttCodeError as exc:
+                if getattr(exc.rc, "value", exc.rc) in _REFUSED:
+                    self._set("refused", "the broker refused this PC's team credential")
+                    delay = 60.0
+                else:
+                    self._set("reconnecting", str(exc))
+            except aiomqtt.MqttError as exc:
+                self._set("reconnecting", str(exc))
+            except Exception:  # e.g. the store failed: unacknowledged, so sent again later
+                log.exception("team link: a message could not be stored")
+                self._set("reconnecting", "could not store a team event")
+            log.info("team link: %s; next try in %.0f s", self.status.detail, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+            if self.status.state == "connected":
+                delay = 1.0
+
+    async def _session(self) -> None:
+        config = self.config
+        address = Address.parse(config.team_broker)
+        client = session_client(
+            address,
+            config.team_agent,
+            self._secret,
+            tls_context(config) if address.tls else None,
+        )
+        # aiomqtt acknowledges on receipt; the PUBACK must wait until the event is stored,
+        # or a crash in between would lose it. paho, underneath, can do that.
+        paho = client._client
+        paho.manual_ack_set(True)
+        async with client:
+            await client.subscribe(subscriptions(config.extension))
+            self._set("connected")
+            async for message in client.messages:
+                await self._handle(message)
+                paho.ack(message.mid, message.qos)
+
+    async def _handle(self, message: aiomqtt.Message) -> None:
+        raw = message.payload if isinstance(message.payload, bytes) else b""
+        try:
+            data = json.loads(raw)
+            kind = data["kind"]
+            if kind == "event":
+                event = CallEvent({str(k): str(v) for k, v in data["fields"].items()})
+                if not event.call_uuid or not event.event_type:
+                    raise ValueError("no call_uuid or event_type")
+                await self.tracker.ingest(event, raw, SOURCE)
+                self.received += 1
+            elif kind == "claim":
+                await self.tracker.run_write(_claim, self.tracker, data, missed=True)
+            else:
+                raise ValueError(f"unknown kind {kind!r}")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            # Kept for inspection, like a malformed webhook body; never retried forever.
+            await self.tracker.reject(raw, f"team message: {exc}"[:200], "application/json", SOURCE)
+            log.warning("kept a team message that could not be used: %s", exc)

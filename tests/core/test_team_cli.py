@@ -1,0 +1,134 @@
+"""Team mode from the command line, as an administrator and an agent run it: `bulutpop
+relay` (with the Mosquitto it runs), `relay agent add` printing an invite, `team join` on
+another profile, and `bulutpop serve` there receiving through the broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bulutpop.team import Invite
+from tests.conftest import TEST_KEY
+from tests.core.teamrig import event
+from tests.core.test_cli import free_port, post, run
+
+
+def _wait(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, f"{url} did not answer"
+            time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    assert process.wait(timeout=15) == 0
+    assert process.stderr is not None
+    return process.stderr.read()
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """`bulutpop relay` in its own profile; yields its environment and webhook URL."""
+    env = {
+        "BULUTPOP_CONFIG_DIR": str(tmp_path / "relay-config"),
+        "BULUTPOP_DATA_DIR": str(tmp_path / "relay-data"),
+        "BULUTPOP_API_KEY": TEST_KEY,
+        "BULUTPOP_API_URL": f"http://127.0.0.1:{free_port()}",
+    }
+    listen, api, broker = free_port(), free_port(), free_port()
+    for key, value in (
+        ("listen_port", listen),
+        ("relay_host", "127.0.0.1"),
+        ("relay_port", api),
+        ("relay_url", f"http://127.0.0.1:{api}"),
+        ("broker_url", f"mqtt://127.0.0.1:{broker}"),
+        ("broker_public_url", f"mqtt://127.0.0.1:{broker}"),
+    ):
+        assert run("config", "set", key, str(value), env=env).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "relay"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+    )
+    _wait(f"http://127.0.0.1:{api}/health", process)
+    _wait(f"http://127.0.0.1:{listen}/health", process)
+    yield env, run("webhook-url", env=env).stdout.strip()
+    log = _stop(process)
+    assert TEST_KEY not in log
+
+
+def test_an_invited_agent_receives_through_the_relay(
+    relay: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    relay_env, webhook = relay
+    added = run("relay", "agent", "add", "1001", "--display", "Ayşe", env=relay_env)
+    assert added.returncode == 0, added.stderr
+    invite = added.stdout.strip()
+    assert invite.startswith("bulutpop-team:") and "send it privately" in added.stderr
+    listed = run("relay", "agent", "list", env=relay_env).stdout
+    assert "agent1001" in listed and "Ayşe" in listed
+
+    agent_env = {
+        "BULUTPOP_CONFIG_DIR": str(tmp_path / "pc-config"),
+        "BULUTPOP_DATA_DIR": str(tmp_path / "pc-data"),
+    }
+    memory = {"PYTHON_KEYRING_BACKEND": "bulutpop.keys.MemoryKeyring"}
+    joined = run("team", "join", stdin=invite + "\n", env={**agent_env, **memory})
+    assert joined.returncode == 0, joined.stderr
+    # That keyring lived in that process only: later commands get the secret from the
+    # environment, as a kiosk PC would.
+    secret = Invite.parse(invite).secret
+    agent_env["BULUTPOP_TEAM_SECRET"] = secret
+    status = run("team", "status", env=agent_env)
+    assert status.returncode == 0 and "agent agent1001, extension 1001" in status.stdout
+    config_text = (tmp_path / "pc-config" / "config.toml").read_text()
+    assert secret not in config_text and "team_agent" in config_text
+
+    # Sent before the PC ever connected: `agent add` opened its session, so it waits there.
+    assert post(webhook, event("cli-1")) == 200
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "serve"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **agent_env},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            calls = run("calls", "--json", env=agent_env)
+            if [c["call_uuid"] for c in json.loads(calls.stdout)] == ["cli-1"]:
+                break
+            assert time.monotonic() < deadline, calls.stderr
+            time.sleep(0.2)
+    finally:
+        log = _stop(serve)
+    assert secret not in log
+
+    removed = run("relay", "agent", "remove", "agent1001", env=relay_env)
+    assert removed.returncode == 0
+    refused = run("team", "status", env=agent_env)
+    assert refused.returncode == 1 and "unknown or removed team credential" in refused.stderr
+
+
+def test_team_commands_explain_bad_input() -> None:
+    bad = run("team", "join", "bulutpop-team:garbage")
+    assert bad.returncode == 2 and "copy the whole line again" in bad.stderr
+    missing = run("relay", "agent", "add")
+    assert missing.returncode == 2 and "usage: bulutpop relay agent add EXTENSION" in missing.stderr
+    not_ext = run("relay", "agent", "add", "12a")
+    assert not_ext.returncode == 2 and "is not an extension" in not_ext.stderr
