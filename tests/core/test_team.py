@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ import pytest
 
 from bulutpop.broker import TOPIC_ROOT, Address, BrokerFiles, ManagedBroker, ext_topic
 from bulutpop.fakepbx import tone_wav
-from bulutpop.pbxapi import BadRequest, InvalidKey, NotFound
+from bulutpop.pbxapi import BadRequest, InvalidKey, NotFound, RateLimited
 from bulutpop.relay import reload_broker
 from bulutpop.team import Invite, InviteError, TeamError, claim, claims, payload
 from tests.conftest import TEST_KEY
@@ -234,3 +235,58 @@ async def test_two_managed_brokers_run_side_by_side(tmp_path: Path) -> None:
     finally:
         for broker in brokers:
             await broker.stop()
+
+
+async def test_the_pbx_rate_limits_hold_for_all_agents_together(rig: TeamRig) -> None:
+    ayse, mehmet = await rig.pc("1001"), await rig.pc("1002")
+    async with ayse.core.client() as one, mehmet.core.client() as two:
+        await one.originate("1001", "905321234567")
+        await two.originate("1002", "905321234568")
+        await one.originate("1001", "905321234569")
+        with pytest.raises(RateLimited) as info:
+            await two.originate("1002", "905321234560")
+    assert 0 < info.value.retry_after <= 1
+    assert len(rig.pbx.originates) == 3
+
+
+def _certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a certificate it signed for 127.0.0.1 (openssl, as an admin would)."""
+    folder.mkdir()
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, csr = folder / "relay.pem", folder / "relay.key", folder / "relay.csr"
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for command in (
+        f"req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=office-ca -keyout {ca_key} -out {ca}",
+        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {key} -out {csr}",
+        f"x509 -req -in {csr} -CA {ca} -CAkey {ca_key} -CAcreateserial -days 2"
+        f" -extfile {ext} -out {cert}",
+    ):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
+    return ca, cert, key
+
+
+async def test_over_tls_the_invite_carries_the_certificate_to_trust(tmp_path: Path) -> None:
+    ca, cert, key = _certificates(tmp_path / "tls")
+    broker, api = free_port(), free_port()
+    team = await make_rig(
+        tmp_path / "team",
+        tls_cert=str(cert),
+        tls_key=str(key),
+        tls_ca=str(ca),
+        relay_port=api,
+        relay_url=f"https://127.0.0.1:{api}",
+        broker_url=f"mqtts://127.0.0.1:{broker}",
+        broker_public_url=f"mqtts://127.0.0.1:{broker}",
+    )
+    try:
+        pc = await team.pc("1001")
+        assert pc.core.config.team_ca == ca.read_text().strip()
+        await pc.start()
+        assert pc.statuses[-1].state == "connected"
+        await team.post(event("tls-1"))
+        await until(lambda: pc.call_uuids() == ["tls-1"], what="the event over TLS")
+        async with pc.core.client() as relay:
+            assert await relay.originate("1001", "905321234567")
+    finally:
+        await team.close()
