@@ -1,6 +1,10 @@
 """The tray application: one asyncio loop inside Qt's (qasync), the core's receiver,
 tracker and API client, the background services (catch-up from the PBX's call history,
-phonebook sync), and the windows, created when first needed."""
+phonebook sync), and the windows, created when first needed.
+
+In team mode the events come from the team's relay through its broker (`TeamLink`) instead:
+no webhook receiver, no catch-up and no phonebook sync here (they need the PBX's API key,
+which only the relay holds)."""
 
 from __future__ import annotations
 
@@ -50,17 +54,33 @@ log = logging.getLogger(__name__)
 PHONEBOOK_INTERVAL = 86400.0  # the PBX's phonebook changes rarely: once a day, and on demand
 
 
-def _ring_player() -> Callable[[], None] | None:
-    """A ring sound through QtMultimedia, or None where it cannot load (no libpulse)."""
-    try:
-        from PySide6.QtMultimedia import QSoundEffect
-    except ImportError as exc:
-        log.warning("no ring sound: %s", exc)
-        return None
-    effect = QSoundEffect(QCoreApplication.instance())
-    effect.setSource(QUrl.fromLocalFile(str(assets.path("sounds", "ring.wav"))))
-    effect.setVolume(0.6)
-    return effect.play
+def _ring_player() -> Callable[[], None]:
+    """Plays the ring sound through QtMultimedia; silent where it cannot load (no libpulse).
+
+    QtMultimedia is loaded on the first ring, not at start: importing it and making the
+    `QSoundEffect` (which loads its FFmpeg backend) costs ~11 MB an idle app need not hold.
+    """
+    play: Callable[[], None] | None = None
+    unavailable = False
+
+    def ring() -> None:
+        nonlocal play, unavailable
+        if unavailable:
+            return
+        if play is None:
+            try:
+                from PySide6.QtMultimedia import QSoundEffect
+            except ImportError as exc:
+                log.warning("no ring sound: %s", exc)
+                unavailable = True
+                return
+            sound = QSoundEffect(QCoreApplication.instance())
+            sound.setSource(QUrl.fromLocalFile(str(assets.path("sounds", "ring.wav"))))
+            sound.setVolume(0.6)
+            play = sound.play
+        play()
+
+    return ring
 
 
 class DesktopApp(QObject):
@@ -86,13 +106,15 @@ class DesktopApp(QObject):
         self._services = False
         self._catchup: asyncio.Task[None] | None = None
         self._catchup_interval = 0.0
-        self.receiver = Receiver(
-            core.tracker,
-            core.config.token,
-            core.config.listen_host,
-            core.config.listen_port,
-            core.config.allow_from,
-        )
+        self._phonebook: asyncio.Task[None] | None = None
+        # Started by `start`, outside team mode only.
+        self.receiver: Receiver | None = None
+        # The team link's task and what it was started for (`_team_key`).
+        self._link: asyncio.Task[None] | None = None
+        self._link_for: tuple[object, ...] | None = None
+        self._team_lock = asyncio.Lock()
+        self._started = False
+        self.bridge.configChanged.connect(self._on_config_changed)
         self.shell = Shell(
             self.bridge,
             ShellActions(
@@ -110,17 +132,32 @@ class DesktopApp(QObject):
 
         self.popups = PopupManager(self.bridge, ring=_ring_player())
 
+    def _new_receiver(self) -> Receiver:
+        config = self.core.config
+        return Receiver(
+            self.core.tracker,
+            config.token,
+            config.listen_host,
+            config.listen_port,
+            config.allow_from,
+        )
+
     async def start(self) -> None:
-        try:
-            await self.receiver.start()
-        except ReceiverError as exc:
-            self.shell.set_problem(str(exc))
-            self._warn(self.tr("The call receiver could not start"), str(exc))
+        self._started = True
+        if self.core.config.team_mode:
+            await self._sync_team()
         else:
-            self.shell.set_listening(f"{self.receiver.host}:{self.receiver.port}")
-        if self.demo is not None:
-            url = f"http://127.0.0.1:{self.receiver.port}{self.core.config.webhook_path()}"
-            self.tasks.start(self.demo.play(url), name="demo")
+            self.receiver = receiver = self._new_receiver()
+            try:
+                await receiver.start()
+            except ReceiverError as exc:
+                self.shell.set_problem(str(exc))
+                self._warn(self.tr("The call receiver could not start"), str(exc))
+            else:
+                self.shell.set_listening(f"{receiver.host}:{receiver.port}")
+            if self.demo is not None:
+                url = f"http://127.0.0.1:{receiver.port}{self.core.config.webhook_path()}"
+                self.tasks.start(self.demo.play(url), name="demo")
         if await self._needs_setup():
             self.show_settings(first_run=True)
         else:
@@ -128,14 +165,107 @@ class DesktopApp(QObject):
 
     def _start_services(self) -> None:
         """What needs the PBX: started once the API key and the extension are set, so a new
-        user's first minutes are not spent on failures."""
+        user's first minutes are not spent on failures. In team mode the relay asks the PBX
+        for the agent: dialling, recordings and do-not-disturb go through it, while the
+        catch-up and the phonebook (which need the API key) are the relay's business."""
         if self._services:
             return
         self._services = True
-        self._schedule_catchup()
-        self.tasks.start(self.bridge.phonebook.run_forever(PHONEBOOK_INTERVAL), name="phonebook")
+        if not self.core.config.team_mode:
+            self._schedule_catchup()
+            self._phonebook = self.tasks.start(
+                self.bridge.phonebook.run_forever(PHONEBOOK_INTERVAL), name="phonebook"
+            )
         self.tasks.start(self._load_caller_ids(), name="caller-ids")
         self.shell.tasks.start(self.shell.load_dnd(), name="dnd-state")
+
+    def _stop_pbx_services(self) -> None:
+        """Entering team mode: the catch-up and the phonebook sync stop (no API key here)."""
+        for task in (self._catchup, self._phonebook):
+            if task is not None:
+                task.cancel()
+        self._catchup = self._phonebook = None
+        self._catchup_interval = 0.0
+        self._services = False
+
+    # -- team mode --------------------------------------------------------------------
+
+    def _team_key(self) -> tuple[object, ...] | None:
+        """What the team link depends on; None outside team mode."""
+        config = self.core.config
+        if not config.team_mode:
+            return None
+        return (
+            config.team_broker,
+            config.team_relay,
+            config.team_agent,
+            config.team_ca,
+            config.extension,
+            self.bridge.team_generation,
+        )
+
+    def _on_config_changed(self, _config: object) -> None:
+        if self._started and self._team_key() != self._link_for:
+            self.tasks.start(self._switch_mode(), name="team-mode")
+
+    async def _switch_mode(self) -> None:
+        """Joined, left or re-joined a team while running: swap where events come from."""
+        if self.core.config.team_mode:
+            if self.receiver is not None:
+                receiver, self.receiver = self.receiver, None
+                await receiver.stop()
+                self.shell.set_listening("")
+            self._stop_pbx_services()
+        await self._sync_team()
+        if not self.core.config.team_mode:
+            if self.receiver is None and self.demo is None:
+                self.receiver = self._new_receiver()
+                await self.start_receiver_only()
+            if self._services and self._catchup is None:
+                self._services = False  # left team mode: the catch-up and phonebook resume
+        if not self._services and not await self._needs_setup():
+            self._start_services()
+
+    async def _sync_team(self) -> None:
+        """Run the team link for the settings as they are now (and none outside team mode);
+        a change of broker, agent, extension or invite starts it again."""
+        async with self._team_lock:
+            wanted = self._team_key()
+            if wanted == self._link_for and (wanted is None or self._link is not None):
+                return
+            await self._stop_link()
+            self._link_for = wanted
+            if wanted is None:
+                self.bridge.set_team_status(None)
+                return
+            from bulutpop.team import TeamLink
+
+            loop = asyncio.get_running_loop()
+            try:
+                secret = await loop.run_in_executor(None, self.core.team_secret)
+            except (MissingSetup, KeyStoreError) as exc:
+                text = describe_error(exc) if isinstance(exc, MissingSetup) else str(exc)
+                self.bridge.set_team_status(None)
+                self.shell.set_problem(text)
+                self._warn(self.tr("The team link could not start"), text)
+                return
+            self.shell.set_problem("")
+            link = TeamLink(
+                self.core.tracker, self.core.config, secret, self.bridge.set_team_status
+            )
+            self.bridge.set_team_status(link.status)
+            self._link = self.tasks.start(link.run(), name="team-link")
+
+    async def _stop_link(self) -> None:
+        link, self._link = self._link, None
+        if link is not None:
+            link.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await link
+
+    @property
+    def team_link_running(self) -> bool:
+        return self._link is not None and not self._link.done()
 
     def _schedule_catchup(self) -> None:
         """Run the catch-up every `catchup_minutes`; a new interval restarts it."""
@@ -154,6 +284,9 @@ class DesktopApp(QObject):
             log.info("outbound numbers not listed: %s", exc)
 
     async def _needs_setup(self) -> bool:
+        if self.core.config.team_mode:
+            # No API key in team mode; a missing team secret is told by `_sync_team`.
+            return not self.core.config.extension
         try:
             key = await asyncio.get_running_loop().run_in_executor(None, self.core.keys.get)
         except KeyStoreError as exc:
@@ -166,11 +299,13 @@ class DesktopApp(QObject):
         self.shell.tasks.cancel()
         await self.tasks.drain()
         await self.shell.tasks.drain()
+        self._link = None
         self.popups.close_all()
         for window in self._windows.values():
             window.close()
         self.shell.close()
-        await self.receiver.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()
         await self.core.aclose()
         self.bridge.detach()
 
@@ -233,11 +368,14 @@ class DesktopApp(QObject):
     def _settings_closed(self) -> None:
         config = self.core.config
         self.translations.apply(config.language)
-        if (config.listen_host, config.listen_port, config.token) != (
-            self.receiver.host,
-            self.receiver.port,
-            self.receiver.state.token,
-        ) and self.demo is None:
+        receiver = self.receiver
+        if (
+            receiver is not None
+            and (config.listen_host, config.listen_port, config.token)
+            != (receiver.host, receiver.port, receiver.state.token)
+            and self.demo is None
+            and not config.team_mode
+        ):
             self.tasks.start(self._restart_receiver(), name="receiver-restart")
         self.tasks.start(self._apply_settings(), name="settings-applied")
 
@@ -246,30 +384,32 @@ class DesktopApp(QObject):
             if not await self._needs_setup():
                 self._start_services()
             return
+        if self.core.config.team_mode:
+            return
         self._schedule_catchup()
         if self.bridge.catchup_status.error:
             self.bridge.catchup.trigger()  # the key or address may be fixed now
 
     async def _restart_receiver(self) -> None:
-        await self.receiver.stop()
-        config = self.core.config
-        self.receiver = Receiver(
-            self.core.tracker,
-            config.token,
-            config.listen_host,
-            config.listen_port,
-            config.allow_from,
-        )
+        if self.receiver is not None:
+            await self.receiver.stop()
+        if self.core.config.team_mode:
+            self.receiver = None
+            return
+        self.receiver = self._new_receiver()
         await self.start_receiver_only()
 
     async def start_receiver_only(self) -> None:
+        receiver = self.receiver
+        if receiver is None:
+            return
         try:
-            await self.receiver.start()
+            await receiver.start()
         except ReceiverError as exc:
             self.shell.set_problem(str(exc))
         else:
             self.shell.set_problem("")
-            self.shell.set_listening(f"{self.receiver.host}:{self.receiver.port}")
+            self.shell.set_listening(f"{receiver.host}:{receiver.port}")
             if self._services:
                 # Events sent while the receiver was away are only in the call history.
                 self.bridge.catchup.trigger()

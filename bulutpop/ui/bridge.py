@@ -4,7 +4,9 @@ over a real core in a temporary directory."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -15,6 +17,9 @@ from bulutpop.dialer import Dialer
 from bulutpop.phonebook import PhoneBook
 from bulutpop.recordings import RecordingCache
 from bulutpop.tracker import Change
+
+if TYPE_CHECKING:  # bulutpop.team loads the MQTT client: only in team mode, when used
+    from bulutpop.team import Invite, TeamStatus
 
 
 class CoreBridge(QObject):
@@ -29,6 +34,8 @@ class CoreBridge(QObject):
     namesChanged = Signal()
     # The catch-up from the PBX's call history moved on (CatchUpStatus).
     catchUpChanged = Signal(object)
+    # The link to the team's broker moved on (TeamStatus; None when no link runs).
+    teamChanged = Signal(object)
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +49,10 @@ class CoreBridge(QObject):
         self._queues = self.phonebook.queue_names()
         # The PBX's outbound numbers, once asked for (`load_caller_ids`).
         self.caller_ids: tuple[str, ...] = ()
+        self._team_status: TeamStatus | None = None
+        # Counts joins and leaves: a new invite for the same agent (a new secret) leaves the
+        # settings as they were, yet the link must start again with the new secret.
+        self.team_generation = 0
         self._unsubscribe: list[Callable[[], None]] = [
             core.tracker.subscribe(self._on_change),
             self.catchup.subscribe(self.catchUpChanged.emit),
@@ -55,6 +66,16 @@ class CoreBridge(QObject):
     @property
     def catchup_status(self) -> CatchUpStatus:
         return self.catchup.status
+
+    @property
+    def team_status(self) -> TeamStatus | None:
+        """The team link's state as last reported; None outside team mode."""
+        return self._team_status
+
+    def set_team_status(self, status: TeamStatus | None) -> None:
+        """The team link's `on_status` callback (it runs on the loop, the Qt thread)."""
+        self._team_status = status
+        self.teamChanged.emit(status)
 
     def detach(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -113,3 +134,38 @@ class CoreBridge(QObject):
         Raises PbxError or MissingSetup."""
         self.caller_ids = tuple(await self.core.api().caller_ids())
         return self.caller_ids
+
+    # -- team mode ----------------------------------------------------------------------------
+
+    def claims(self) -> dict[str, str]:
+        """Callers a colleague (or this PC) is calling back now: party key -> "Ayşe (1002)"."""
+        from bulutpop.team import claims
+
+        return claims(self.core.tracker)
+
+    async def claim(self, party_key: str) -> str:
+        """Tell the team "I'm calling this caller back"; how colleagues see the claimer.
+        Raises TeamError (status 409: a colleague already claimed them) or MissingSetup."""
+        from bulutpop.team import claim
+
+        loop = asyncio.get_running_loop()
+        secret = await loop.run_in_executor(None, self.core.team_secret)
+        return await claim(self.config, secret, party_key)
+
+    async def join_team(self, invite: Invite) -> None:
+        """Store the invite's secret in the keyring (never the config file), then switch the
+        settings to team mode. Raises KeyStoreError or OSError."""
+        loop = asyncio.get_running_loop()
+        self.core.redactor.add(invite.secret)
+        await loop.run_in_executor(None, self.core.team_keys.set, invite.secret)
+        self.team_generation += 1
+        await self.save_config(invite.apply(self.config))
+
+    async def leave_team(self) -> None:
+        """Forget the team secret and leave team mode. Raises KeyStoreError or OSError."""
+        from bulutpop.team import leave
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.core.team_keys.delete)
+        self.team_generation += 1
+        await self.save_config(leave(self.config))

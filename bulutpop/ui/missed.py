@@ -1,6 +1,10 @@
 """The missed-calls window: one row per caller who could not reach the user, with "Call back",
 "Done" (undoable) and "Copy" on every row.
 
+In team mode a queue's missed caller is shared: the row says who on the team is calling them
+back ("Ayşe (1002) is calling back"), and "Call back" first tells the team (a claim), so two
+agents do not ring the same customer.
+
 Also home to what every list window shares: `describe_error` (core exceptions in plain
 words), `StatusLine` (the message line under a list), `place_call`, and `edit_local_name`
 with the dialog helpers it uses (`dialog_result`, `ask_name`).
@@ -364,6 +368,7 @@ class MissedModel(QAbstractTableModel):
         self._bridge = bridge
         self._groups: list[MissedGroup] = []
         self._contacts: dict[str, tuple[str, str]] = {}
+        self._claims: dict[str, str] = {}
         self._show_resolved = False
         self._dialing: str | None = None
         self._stale = False
@@ -413,10 +418,17 @@ class MissedModel(QAbstractTableModel):
                 self._reset(groups, contacts)
 
     def _reset(self, groups: list[MissedGroup], contacts: dict[str, tuple[str, str]]) -> None:
+        # Claims arrive as missedChanged too; a handful of rows, read with the groups.
+        claims = self._bridge.claims() if self._bridge.config.team_mode else {}
         self.beginResetModel()
         self._groups = groups
         self._contacts = contacts
+        self._claims = claims
         self.endResetModel()
+
+    def claimed_by(self, group: MissedGroup) -> str:
+        """Who on the team is calling this open group's caller back ("" when nobody)."""
+        return "" if group.resolved else self._claims.get(group.number, "")
 
     def group(self, row: int) -> MissedGroup:
         return self._groups[row]
@@ -511,6 +523,8 @@ class MissedModel(QAbstractTableModel):
             parts.append(company)
         if self._dialing == group.number:
             parts.append(self.tr("Calling… your phone will ring"))
+        elif self.claimed_by(group):
+            parts.append(self.tr("%1 is calling back").replace("%1", self.claimed_by(group)))
         elif group.resolved_ts is not None:
             when = fmt.when(group.resolved_ts)
             text = {
@@ -1013,9 +1027,47 @@ class MissedWindow(QWidget):
             return
         self.model.set_dialing(group.number)
         try:
-            await place_call(self.bridge, group.party, self.status)
+            note = ""
+            if self.bridge.config.team_mode and group.queue and not group.resolved:
+                claimed, note = await self._claim(group)
+                if not claimed:
+                    return
+            if await place_call(self.bridge, group.party, self.status) and note:
+                self.status.show_success(f"{self.status.text()} {note}")
         finally:
             self.model.set_dialing(None)
+
+    async def _claim(self, group: MissedGroup) -> tuple[bool, str]:
+        """Tell the team this caller is being called back. (False, _) when a colleague
+        already is, or the setup is incomplete: nothing is dialled then. Any other refusal
+        (say, the team server no longer lists the call as open, or cannot be reached) does
+        not stop the call, which says for itself whether it went through: (True, a note
+        that the team was not told)."""
+        from bulutpop.team import TeamError
+
+        self.status.show_progress(
+            self.tr("Telling your team that you are calling %1 back…").replace("%1", group.display)
+        )
+        try:
+            await self.bridge.claim(group.number)
+        except TeamError as exc:
+            if exc.status == 409:
+                who = self.bridge.claims().get(group.number)
+                self.status.show_error(
+                    self.tr("%1 is already calling back.").replace("%1", who)
+                    if who
+                    else self.tr("A colleague is already calling back: %1").replace("%1", str(exc))
+                )
+                self.model.refresh()
+                return False, ""
+            log.info("claim for a callback refused: %s", exc)
+            return True, self.tr("(Your team was not told: %1)").replace("%1", str(exc))
+        except Exception as exc:
+            if not isinstance(exc, _EXPECTED):
+                log.exception("claiming a callback failed")
+            self.status.show_error(describe_error(exc))
+            return False, ""
+        return True, ""
 
     async def _mark_done(self, group: MissedGroup) -> None:
         if group.resolved or group.number in self._marking:

@@ -9,6 +9,12 @@ The "PBX" tab shows where the PBX sends its call events and registers this app t
 after the user confirmed replacing what is set: there is one URL per PBX), the number to
 present when dialling, and the catch-up from the call history; "Address books" lists the
 PBX's phonebook and the files the user imported. Both ask the PBX only when first shown.
+
+The "Team" tab joins the team's relay with an invite (the wizard offers the same on its first
+page): the invite's secret goes to the keyring like the API key, the rest into the config.
+In team mode the events come from the team server, so what needs the API key (the key
+itself, the notification URL, the PBX's CRM integration, the catch-up) is hidden with a
+line that says why.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import errno
 import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 from PySide6.QtCore import Qt
@@ -39,6 +45,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QStackedWidget,
     QStyle,
@@ -69,6 +76,10 @@ from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import dialog_result
 from bulutpop.ui.tasks import TaskSet
+from bulutpop.ui.tray import describe_team
+
+if TYPE_CHECKING:
+    from bulutpop.team import Invite, TeamStatus
 
 # A made-up call id: asking for its recording proves the key without placing a call.
 KEY_TEST_CALL = "bulutpop-key-test"
@@ -84,6 +95,8 @@ Tone = Literal["", "busy", "ok", "warning", "error"]
 RegisterConfirm = Callable[[CrmSettings, str], Awaitable[bool]]
 # The address book files the user picked ([] when cancelled).
 FileChooser = Callable[[], Awaitable[list[Path]]]
+# Asked before leaving the team -> go ahead?
+LeaveConfirm = Callable[[], Awaitable[bool]]
 
 _TONE_ICONS = {
     "ok": QStyle.StandardPixmap.SP_DialogApplyButton,
@@ -262,10 +275,11 @@ class SettingsDialog(QDialog):
 
     The async methods (`save`, `test_key`, `send_test_event`, `load_key_status`, and on the
     PBX tabs `load_pbx`, `register`, `catch_up_now`, `add_address_books`,
-    `remove_address_book`, `sync_phonebook`) are public so tests can await them; the buttons
-    start them through `tasks`. ``autostart_platform`` and ``autostart_base`` choose where
-    "start at login" is written (see `bulutpop.autostart`); ``confirm_register`` and
-    ``choose_files`` replace the confirmation box and the file dialog.
+    `remove_address_book`, `sync_phonebook`, and `join_team`, `leave_team`) are public so
+    tests can await them; the buttons start them through `tasks`. ``autostart_platform`` and
+    ``autostart_base`` choose where "start at login" is written (see `bulutpop.autostart`);
+    ``confirm_register``, ``confirm_leave`` and ``choose_files`` replace the confirmation
+    boxes and the file dialog.
     """
 
     def __init__(
@@ -278,6 +292,7 @@ class SettingsDialog(QDialog):
         autostart_base: Path | None = None,
         confirm_register: RegisterConfirm | None = None,
         choose_files: FileChooser | None = None,
+        confirm_leave: LeaveConfirm | None = None,
     ) -> None:
         super().__init__(parent)
         self._bridge = bridge
@@ -290,6 +305,12 @@ class SettingsDialog(QDialog):
         # refers to itself is only freed by the garbage collector, at any later moment.)
         self._confirm_register = confirm_register
         self._choose_files = choose_files
+        self._confirm_leave = confirm_leave
+        self._team_busy = False
+        # Rows and widgets that need the API key, hidden in team mode: (form, row) pairs.
+        self._key_rows: list[tuple[QFormLayout, int]] = []
+        self._key_widgets: list[QWidget] = []
+        self._team_notices: list[QWidget] = []
         self._crm: CrmSettings | None = None  # the PBX's settings as last read
         self._pbx_asked = False
         self._registering = False
@@ -311,8 +332,10 @@ class SettingsDialog(QDialog):
             self._build_wizard()
         else:
             self._build_tabs()
+        self._show_team()
         self._validate()
         self.tasks.start(self.load_key_status(), name="settings-key-status")
+        bridge.teamChanged.connect(self._show_team_link)
         if not first_run:
             bridge.catchUpChanged.connect(self._show_catchup)
             bridge.namesChanged.connect(self._show_books)
@@ -469,9 +492,51 @@ class SettingsDialog(QDialog):
         self._field("autostart", self.autostart_check)
 
         self.form_error = _Status()
+        self._make_team_fields()
         if not self.first_run:
             self._make_pbx_fields()
             self._make_book_fields()
+
+    def _team_notice(self) -> QLabel:
+        """The line that says why a part is hidden in team mode (one per place)."""
+        label = _label(
+            self.tr("In team mode, call events come from the team server; no API key is needed."),
+            "hint",
+        )
+        self._team_notices.append(label)
+        return label
+
+    def _make_team_fields(self) -> None:
+        self.team_intro = _label(
+            self.tr(
+                "If your office shares its PBX through a team server, paste the invite your "
+                "administrator gave you. Calls then reach this PC through the team server, and "
+                "dialling and recordings go through it too: no API key or notification URL is "
+                "needed here."
+            ),
+            "hint",
+        )
+        self.invite_edit = QPlainTextEdit()
+        self.invite_edit.setPlaceholderText(self.tr("Paste the invite (bulutpop-team:…)"))
+        self.invite_edit.setTabChangesFocus(True)
+        self.invite_edit.setFixedHeight(4 * self.invite_edit.fontMetrics().height() + 14)
+        self.invite_edit.textChanged.connect(self._check_invite)
+        self.invite_result = _Status()
+        self.join_button = QPushButton(self.tr("Join"))
+        self.join_button.setEnabled(False)
+        self.join_button.clicked.connect(
+            lambda: self.tasks.start(self.join_team(), name="settings-join-team")
+        )
+        self.team_agent_label = _label()
+        self.team_extension_label = _label()
+        self.team_relay_label = _label()
+        self.team_relay_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.team_link_state = _Status()
+        self.leave_button = QPushButton(self.tr("Leave the team"))
+        self.leave_button.clicked.connect(
+            lambda: self.tasks.start(self.leave_team(), name="settings-leave-team")
+        )
+        self.team_result = _Status()
 
     def _make_pbx_fields(self) -> None:
         self.crm_state = _Status()
@@ -577,17 +642,58 @@ class SettingsDialog(QDialog):
 
     def _account_form(self) -> QFormLayout:
         form = _form()
+        form.addRow(self._team_notice())
+        self._key_rows.append((form, form.rowCount()))
         form.addRow(self.tr("API key"), self._key_block())
         form.addRow(self.tr("Your extension"), self._fields["extension"])
         form.addRow(self.tr("Also pop up for"), self._fields["watch"])
         return form
 
-    def _receiver_form(self) -> QFormLayout:
+    def _receiver_form(self) -> QWidget:
         form = _form()
         form.addRow(self.tr("Listen on address"), self._fields["listen_host"])
         form.addRow(self.tr("Port"), self._fields["listen_port"])
         form.addRow(self.tr("Public URL"), self._fields["public_url"])
-        return form
+        block = QWidget()
+        block.setLayout(form)
+        self._key_widgets.append(block)
+        return block
+
+    def _notifications_page(self) -> QWidget:
+        webhook = self._webhook_block()
+        self._key_widgets.append(webhook)
+        return _page(self._team_notice(), self._receiver_form(), webhook)
+
+    def _team_join_block(self) -> QWidget:
+        """The invite field, its verdict and the Join button."""
+        block = QWidget()
+        layout = QVBoxLayout(block)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        self.invite_title = _label(self.tr("Join a team"), "section")
+        layout.addWidget(self.invite_title)
+        layout.addWidget(self.invite_edit)
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        row.addWidget(self.invite_result, 1)
+        row.addWidget(self.join_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(row)
+        return block
+
+    def _team_page(self) -> QWidget:
+        self.team_info = QWidget()
+        form = _form()
+        form.addRow(_label(self.tr("Your team"), "section"))
+        form.addRow(self.tr("Agent"), self.team_agent_label)
+        form.addRow(self.tr("Extension"), self.team_extension_label)
+        form.addRow(self.tr("Team server"), self.team_relay_label)
+        form.addRow(self.tr("Connection"), self.team_link_state)
+        leave = QHBoxLayout()
+        leave.addWidget(self.leave_button)
+        leave.addStretch(1)
+        form.addRow(leave)
+        self.team_info.setLayout(form)
+        return _page(self.team_intro, self.team_info, self._team_join_block(), self.team_result)
 
     def _webhook_block(self) -> QWidget:
         block = QWidget()
@@ -646,18 +752,24 @@ class SettingsDialog(QDialog):
         catchup.addWidget(self.catchup_state, 1)
         catchup.addWidget(self.catchup_button, 0, Qt.AlignmentFlag.AlignTop)
 
+        form.addRow(self._team_notice())
+        first = form.rowCount()
         section(self.tr("Call events from the PBX"), first=True)
         form.addRow(self.crm_state)
         form.addRow(self.tr("Events sent"), self.crm_events)
         form.addRow(buttons)
         form.addRow(self.register_hint)
         form.addRow(self.register_result)
+        self._key_rows += [(form, row) for row in range(first, form.rowCount())]
         section(self.tr("Calling"))
         form.addRow(self.tr("Present my number as"), self._fields["caller_id"])
+        # The catch-up reads the PBX's call history with the API key: the relay's business.
+        first = form.rowCount()
         section(self.tr("Catch-up from the call history"))
         form.addRow(catchup)
         form.addRow(self.tr("Catch up every"), self._fields["catchup_minutes"])
         form.addRow(self.tr("First catch-up"), self._fields["history_days"])
+        self._key_rows += [(form, row) for row in range(first, form.rowCount())]
         return _page(form)
 
     def _books_page(self) -> QWidget:
@@ -697,14 +809,14 @@ class SettingsDialog(QDialog):
     def _build_tabs(self) -> None:
         self.tabs = QTabWidget()
         self.tabs.addTab(_page(self._account_form()), self.tr("Account"))
-        self.tabs.addTab(
-            _page(self._receiver_form(), self._webhook_block()), self.tr("Notifications")
-        )
+        self.tabs.addTab(self._notifications_page(), self.tr("Notifications"))
         self.tabs.addTab(_page(self._popup_form()), self.tr("Preferences"))
         self.pbx_tab = self._pbx_page()
         self.tabs.addTab(self.pbx_tab, self.tr("PBX"))
         self.books_tab = self._books_page()
         self.tabs.addTab(self.books_tab, self.tr("Address books"))
+        self.team_tab = self._team_page()
+        self.tabs.addTab(self.team_tab, self.tr("Team"))
         self.tabs.currentChanged.connect(self._on_tab)
 
         self.buttons = QDialogButtonBox(
@@ -740,8 +852,20 @@ class SettingsDialog(QDialog):
 
         self.summary = _Status()
         self.pages = QStackedWidget()
-        self.pages.addWidget(_page(self._account_form()))
-        self.pages.addWidget(_page(self._receiver_form(), self._webhook_block()))
+        # An agent whose office runs a team server has an invite, not an API key.
+        self.team_toggle = QPushButton(self.tr("I have a team invite"))
+        self.team_toggle.setFlat(True)
+        self.team_toggle.setCheckable(True)
+        self.team_toggle.setCursor(Qt.CursorShape.PointingHandCursor)
+        team_block = self._team_join_block()
+        team_block.setVisible(False)
+        self.team_toggle.toggled.connect(team_block.setVisible)
+        toggle_row = QHBoxLayout()
+        toggle_row.addWidget(self.team_toggle)
+        toggle_row.addStretch(1)
+        self.team_info = QWidget()  # not shown in the wizard
+        self.pages.addWidget(_page(self._account_form(), toggle_row, team_block, self.team_result))
+        self.pages.addWidget(self._notifications_page())
         self.pages.addWidget(
             _page(self.summary, _label(self.tr("Preferences"), "section"), self._popup_form())
         )
@@ -851,12 +975,15 @@ class SettingsDialog(QDialog):
 
     def _update_summary(self) -> None:
         config, _errors = self._parse()
-        self.summary.show_result(
-            "ok",
-            self.tr("Extension %1 · the PBX sends calls to %2")
-            .replace("%1", config.extension)
-            .replace("%2", _address(config)),
-        )
+        if config.team_mode:
+            text = self.tr("Extension %1 · calls come from the team server %2").replace(
+                "%2", config.team_relay
+            )
+        else:
+            text = self.tr("Extension %1 · the PBX sends calls to %2").replace(
+                "%2", _address(config)
+            )
+        self.summary.show_result("ok", text.replace("%1", config.extension))
 
     # --- validation ---------------------------------------------------------------------------
 
@@ -879,7 +1006,9 @@ class SettingsDialog(QDialog):
                 validate_key(typed)
             except ValueError as exc:
                 errors["api_key"] = str(exc)
-        elif self._insist and self.first_run and self._key_status_is("none"):
+        elif (
+            self._insist and self.first_run and self._key_status_is("none") and not config.team_mode
+        ):
             errors["api_key"] = self.tr("Paste your API key to continue.")
         return config, errors
 
@@ -1109,7 +1238,10 @@ class SettingsDialog(QDialog):
     async def load_pbx(self) -> None:
         """Ask the PBX where it sends call events and which numbers may be presented."""
         self._pbx_asked = True
-        await asyncio.gather(self.load_crm(), self.load_caller_ids())
+        if self._bridge.config.team_mode:
+            await self.load_caller_ids()  # the PBX's settings are the team server's business
+        else:
+            await asyncio.gather(self.load_crm(), self.load_caller_ids())
 
     def _pbx_error(self, exc: PbxError | MissingSetup) -> str:
         if isinstance(exc, MissingSetup):
@@ -1193,7 +1325,9 @@ class SettingsDialog(QDialog):
         self.register_button.setEnabled(
             self._crm is not None and not registered and not unsaved and not self._registering
         )
-        if unsaved:
+        if saved.team_mode:
+            hint = ""  # the whole section is hidden: the team server has the PBX's events
+        elif unsaved:
             hint = self.tr(
                 "You changed the address on the Notifications tab: press OK to save it, then "
                 "register it here."
@@ -1395,7 +1529,8 @@ class SettingsDialog(QDialog):
             book is not None and book[0] != PBX and not self._books_busy
         )
         self.add_book_button.setEnabled(not self._books_busy)
-        self.sync_button.setEnabled(not self._books_busy)
+        # The PBX's phonebook is read with the API key, which a team PC does not hold.
+        self.sync_button.setEnabled(not self._books_busy and not self._bridge.config.team_mode)
 
     def _set_books_busy(self, busy: bool) -> None:
         self._books_busy = busy
@@ -1482,6 +1617,176 @@ class SettingsDialog(QDialog):
             self._show_books()
         self.books_result.show_result(tone, text)
         return text
+
+    # --- the team tab -------------------------------------------------------------------------
+
+    def _show_team(self) -> None:
+        """Show what team mode changes: the team's details, or the parts that need the API
+        key, whichever applies to the settings as saved."""
+        config = self._bridge.config
+        team = config.team_mode
+        for form, row in self._key_rows:
+            form.setRowVisible(row, not team)
+        for widget in self._key_widgets:
+            widget.setVisible(not team)
+        for notice in self._team_notices:
+            notice.setVisible(team)
+        self.invite_title.setText(
+            self.tr("Replace with a new invite") if team else self.tr("Join a team")
+        )
+        if self.first_run:
+            return
+        if not team:
+            # Rows shown again show their widgets: an empty verdict stays out of sight.
+            for status in (self.crm_state, self.register_result, self.catchup_state):
+                status.setVisible(bool(status.text.text()))
+            if self._crm is None:
+                self._pbx_asked = False  # ask the PBX when the tab is next shown
+        self.team_info.setVisible(team)
+        self.team_agent_label.setText(config.team_agent)
+        self.team_extension_label.setText(config.extension)
+        self.team_relay_label.setText(config.team_relay)
+        self._show_team_link(self._bridge.team_status)
+        self._update_book_buttons()
+
+    def _show_team_link(self, status: TeamStatus | None) -> None:
+        if self.first_run:
+            return  # the wizard has no connection line
+        if status is None or not self._bridge.config.team_mode:
+            self.team_link_state.show_result("", self.tr("Not connected"))
+            return
+        tones: dict[str, Tone] = {"connected": "ok", "reconnecting": "warning", "refused": "error"}
+        tone = tones.get(status.state, "busy")
+        text = describe_team(status)
+        if status.detail and status.state != "connected":
+            text += "\n" + status.detail
+        self.team_link_state.show_result(tone, text)
+
+    def _check_invite(self) -> Invite | None:
+        """Check the pasted invite as it is typed; the invite when it can be joined."""
+        text = self.invite_edit.toPlainText()
+        invite = None
+        if not text.strip():
+            self.invite_result.show_result("", "")
+        else:
+            from bulutpop.team import Invite, InviteError
+
+            try:
+                invite = Invite.parse(text)
+            except InviteError as exc:
+                self.invite_result.show_result(
+                    "error", self.tr("This invite cannot be used: %1").replace("%1", str(exc))
+                )
+            else:
+                self.invite_result.show_result(
+                    "ok",
+                    self.tr("Invite for agent %1, extension %2, team server %3.")
+                    .replace("%1", invite.agent)
+                    .replace("%2", invite.extension)
+                    .replace("%3", invite.relay),
+                )
+        self.join_button.setEnabled(invite is not None and not self._team_busy)
+        return invite
+
+    def invite_error(self) -> str:
+        """The verdict on the pasted invite when it cannot be used ("" otherwise)."""
+        status = self.invite_result
+        error = status.text.property("tone") == "error" and not status.isHidden()
+        return status.text.text() if error else ""
+
+    def _set_team_busy(self, busy: bool) -> None:
+        self._team_busy = busy
+        self.leave_button.setEnabled(not busy)
+        self._check_invite()
+
+    async def join_team(self) -> str:
+        """Join with the pasted invite: the secret into the keyring, the rest into the
+        settings (saved at once, like registering with the PBX); says what happened."""
+        invite = self._check_invite()
+        if invite is None:
+            return self.invite_result.text.text()
+        self._set_team_busy(True)
+        self.team_result.show_result("busy", self.tr("Joining…"))
+        tone: Tone
+        try:
+            await self._bridge.join_team(invite)
+        except KeyStoreError as exc:
+            tone = "error"
+            text = self.tr("Not joined: the team secret was not saved. %1").replace("%1", str(exc))
+        except OSError as exc:
+            tone = "error"
+            text = self.tr("Could not save the settings: %1").replace(
+                "%1", exc.strerror or str(exc)
+            )
+        else:
+            # The secret is not left lying in the field.
+            self.invite_edit.clear()
+            # The invite says which extension this PC is; OK must not write back the old one.
+            self.extension_edit.setText(self._bridge.config.extension)
+            tone = "ok"
+            text = (
+                self.tr(
+                    "Joined the team as %1 (extension %2). Calls now come from the team server."
+                )
+                .replace("%1", invite.agent)
+                .replace("%2", invite.extension)
+            )
+        finally:
+            self._set_team_busy(False)
+        self._show_team()
+        self._validate()
+        self.team_result.show_result(tone, text)
+        return text
+
+    async def leave_team(self) -> str:
+        """Leave the team once the user confirmed: the secret is deleted from the keyring
+        and this PC goes back to its own API key and notification URL."""
+        if not await (self._confirm_leave or self._ask_leave)():
+            return ""
+        self._set_team_busy(True)
+        tone: Tone
+        try:
+            await self._bridge.leave_team()
+        except KeyStoreError as exc:
+            tone, text = "error", self.tr("Could not leave the team: %1").replace("%1", str(exc))
+        except OSError as exc:
+            tone = "error"
+            text = self.tr("Could not save the settings: %1").replace(
+                "%1", exc.strerror or str(exc)
+            )
+        else:
+            tone = "ok"
+            text = self.tr(
+                "You left the team. To receive calls, this PC needs an API key and a "
+                "notification URL of its own again."
+            )
+        finally:
+            self._set_team_busy(False)
+        self._show_team()
+        self._validate()
+        self.team_result.show_result(tone, text)
+        return text
+
+    async def _ask_leave(self) -> bool:
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Leave the team"))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setText(self.tr("Leave the team?"))
+        box.setInformativeText(
+            self.tr(
+                "Calls will no longer reach this PC through the team server, and this PC's "
+                "team credential is deleted. To join again you need a new invite."
+            )
+        )
+        leave = box.addButton(self.tr("Leave the team"), QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        try:
+            await dialog_result(box)
+            return box.clickedButton() is leave
+        finally:
+            box.deleteLater()
 
     # --- saving -------------------------------------------------------------------------------
 

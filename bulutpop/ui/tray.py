@@ -7,10 +7,12 @@ presented when dialling, and tells how the catch-up from the PBX's call history 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QActionGroup, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
@@ -30,6 +32,9 @@ from bulutpop.ui import assets, fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import describe_error
 from bulutpop.ui.tasks import TaskSet
+
+if TYPE_CHECKING:
+    from bulutpop.team import TeamStatus
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +93,51 @@ def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
     return icon
 
 
+# The Turkish ablative after the last word of a number as read aloud ("10:42'den",
+# "10:40'tan", "11:00'dan"): by the units digit, else by the tens digit.
+_UNITS_SUFFIX = ("'dan", "'den", "'den", "'ten", "'ten", "'ten", "'dan", "'den", "'den", "'dan")
+_TENS_SUFFIX = ("'dan", "'dan", "'den", "'dan", "'tan", "'den")
+
+
+def _since_suffix(clock: str) -> str:
+    """What Turkish adds to "10:42" to say "since 10:42" ("'den"); "" in other languages."""
+    if QLocale().language() != QLocale.Language.Turkish:
+        return ""
+    hours, _, minutes = clock.rpartition(" ")[2].partition(":")
+    number = int(minutes) if minutes.isdigit() and int(minutes) else int(hours or 0)
+    if number % 10:
+        return _UNITS_SUFFIX[number % 10]
+    return _TENS_SUFFIX[(number // 10) % 6] if number else _UNITS_SUFFIX[0]
+
+
+def describe_team(status: TeamStatus, now: float | None = None) -> str:
+    """The team link's state in one line: "Team: reconnecting since 10:42"."""
+    if status.state == "connected":
+        return QCoreApplication.translate("describe_team", "Team: connected")
+    if status.state == "refused":
+        return QCoreApplication.translate(
+            "describe_team", "Team: credential refused — ask for a new invite"
+        )
+    if status.state == "reconnecting":
+        now = time.time() if now is None else now
+        # Today's time alone; an older one with its date (both end with the clock).
+        same_day = time.localtime(status.since)[:3] == time.localtime(now)[:3]
+        clock = time.strftime("%H:%M", time.localtime(status.since))
+        if not same_day:
+            clock = fmt.full(status.since)
+        return (
+            QCoreApplication.translate(
+                "describe_team",
+                "Team: reconnecting since %1%2",
+                "%1: a time (10:42); %2: Turkish ablative suffix for it ('den, 'tan…), "
+                "empty in other languages",
+            )
+            .replace("%1", clock)
+            .replace("%2", _since_suffix(clock))
+        )
+    return QCoreApplication.translate("describe_team", "Team: connecting…")
+
+
 class Shell(QObject):
     """Tray or fallback window, whichever the desktop supports; both show the same state."""
 
@@ -127,6 +177,7 @@ class Shell(QObject):
         bridge.missedChanged.connect(self.refresh)
         bridge.configChanged.connect(lambda _config: self.refresh())
         bridge.catchUpChanged.connect(lambda _status: self.refresh())
+        bridge.teamChanged.connect(lambda _status: self.refresh())
         self._rebuild_menu()
         self.refresh()
 
@@ -146,6 +197,13 @@ class Shell(QObject):
     def missed_count(self) -> int:
         return self.bridge.core.store.open_missed_count()
 
+    def team_line(self) -> str:
+        """The team link's state ("Team: connected"); "" outside team mode."""
+        status = self.bridge.team_status
+        if status is None or not self.bridge.config.team_mode:
+            return ""
+        return describe_team(status)
+
     def refresh(self) -> None:
         count = self.missed_count()
         catchup = self.bridge.catchup_status
@@ -153,6 +211,14 @@ class Shell(QObject):
         # receiver that cannot listen. Other failures are retried by themselves.
         key_refused = catchup.error_kind == "invalid_key"
         problems = [self.problem] if self.problem else []
+        team = self.team_line()
+        status = self.bridge.team_status
+        # A lost or refused team link is a receiver that does not receive.
+        team_down = (
+            bool(team) and status is not None and status.state in ("reconnecting", "refused")
+        )
+        if team_down:
+            problems.append(team)
         if key_refused:
             problems.append(
                 self.tr("%1 Check the API key in Settings.").replace("%1", catchup.error)
@@ -172,6 +238,8 @@ class Shell(QObject):
         lines = [tip]
         if self.listening_on and not self.problem:
             lines.append(self.tr("Receiver: %1").replace("%1", self.listening_on))
+        if team and not team_down:
+            lines.append(team)
         if self.dnd and state != "dnd":
             lines.append(self.tr("Do not disturb is on"))
         if not key_refused:
@@ -280,6 +348,10 @@ class Shell(QObject):
     def _rebuild_menu(self) -> None:
         # Actions are children of the menu: clear() deletes them, so nothing accumulates.
         self._menu.clear()
+        team = self.team_line()
+        if team:
+            self._menu.addAction(team).setEnabled(False)
+            self._menu.addSeparator()
         for index, entry in enumerate(self.entries()):
             if entry is None:
                 self._menu.addSeparator()

@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+650"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+679"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -166,12 +166,17 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+118"/>
+        <location filename="../../bulutpop/ui/app.py" line="+155"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+162"/>
+        <location line="+95"/>
+        <source>The team link could not start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+170"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -481,7 +486,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+130"/>
+        <location line="+134"/>
         <source>Copied %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -519,7 +524,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-332"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-334"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -534,14 +539,19 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-130"/>
-        <location line="+131"/>
+        <location line="-153"/>
+        <location line="+154"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+53"/>
         <source>Calling… your phone will ring</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 is calling back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -628,7 +638,27 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+44"/>
+        <source>Telling your team that you are calling %1 back…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>%1 is already calling back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A colleague is already calling back: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>(Your team was not told: %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Marked %1 as done.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -638,7 +668,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+62"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
@@ -793,7 +823,7 @@ Data folder: %2</source>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings.py" line="+304"/>
+        <location filename="../../bulutpop/ui/settings.py" line="+325"/>
         <source>bulutpop setup</source>
         <translation type="unfinished"></translation>
     </message>
@@ -803,7 +833,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+56"/>
         <source>Paste the key from the PBX web portal</source>
         <translation type="unfinished"></translation>
     </message>
@@ -903,13 +933,13 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+765"/>
+        <location line="+57"/>
+        <location line="+832"/>
         <source>Register this app with the PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-763"/>
+        <location line="-830"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation type="unfinished"></translation>
     </message>
@@ -994,7 +1024,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>API key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1024,7 +1054,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+47"/>
         <source>Notification URL for the PBX</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1049,17 +1079,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+39"/>
         <source>Events sent</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Catch up every</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1069,22 +1099,80 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-11"/>
+        <location line="-14"/>
         <source>Call events from the PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Calling</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Catch-up from the call history</source>
+        <location line="-254"/>
+        <source>In team mode, call events come from the team server; no API key is needed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+9"/>
+        <source>If your office shares its PBX through a team server, paste the invite your administrator gave you. Calls then reach this PC through the team server, and dialling and recordings go through it too: no API key or notification URL is needed here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Paste the invite (bulutpop-team:…)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Join</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <location line="+1229"/>
+        <location line="+10"/>
+        <source>Leave the team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-1101"/>
+        <location line="+960"/>
+        <source>Join a team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-947"/>
+        <source>Your team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Agent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Team server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+74"/>
+        <source>Calling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Catch-up from the call history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1119,29 +1207,39 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Notifications</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+43"/>
+        <location line="+1"/>
+        <location line="+57"/>
         <source>Preferences</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-41"/>
-        <location line="+659"/>
+        <location line="-55"/>
+        <location line="+681"/>
         <source>PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-657"/>
+        <location line="-679"/>
         <source>Address books</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+2"/>
+        <source>Team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>I have a team invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Connect to your PBX</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1197,7 +1295,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+29"/>
+        <source>Extension %1 · calls come from the team server %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Extension %1 · the PBX sends calls to %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1207,7 +1310,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Paste your API key to continue.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1248,14 +1351,14 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+148"/>
+        <location line="+151"/>
         <location line="+87"/>
-        <location line="+249"/>
+        <location line="+250"/>
         <source>Asking the PBX…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-464"/>
+        <location line="-468"/>
         <source>Type the API key first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1266,18 +1369,18 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+109"/>
+        <location line="+112"/>
         <source>The PBX is busy. Try again in %1 s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-105"/>
-        <location line="+109"/>
+        <location line="-108"/>
+        <location line="+112"/>
         <source>Could not reach the PBX: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-104"/>
+        <location line="-107"/>
         <source>Key accepted by the PBX.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1288,13 +1391,13 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+484"/>
+        <location line="+652"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-513"/>
+        <location line="-681"/>
         <source>Sending…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1354,7 +1457,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+21"/>
         <source>Setup needed: %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1547,7 +1650,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Add address books</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1603,12 +1706,69 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         </translation>
     </message>
     <message>
-        <location line="+63"/>
-        <source>The API key was not saved.</source>
+        <location line="+21"/>
+        <source>Replace with a new invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Not connected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>This invite cannot be used: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Invite for agent %1, extension %2, team server %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Joining…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Not joined: the team secret was not saved. %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+14"/>
+        <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Could not leave the team: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Leave the team?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls will no longer reach this PC through the team server, and this PC&apos;s team credential is deleted. To join again you need a new invite.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>The API key was not saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-129"/>
+        <location line="+36"/>
+        <location line="+107"/>
         <source>Could not save the settings: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1621,12 +1781,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+117"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+167"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+57"/>
         <source>%1 Check the API key in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1645,12 +1805,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+2"/>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Do not disturb is on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-5"/>
+        <location line="-7"/>
         <source>Listening for calls</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1660,7 +1820,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1723,7 +1883,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+21"/>
         <source>Pause popups</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1746,7 +1906,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-940"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-998"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1814,9 +1974,33 @@ Leave empty to use the address books.</source>
     </message>
 </context>
 <context>
+    <name>describe_team</name>
+    <message>
+        <location filename="../../bulutpop/ui/tray.py" line="-268"/>
+        <source>Team: connected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Team: credential refused — ask for a new invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Team: reconnecting since %1%2</source>
+        <comment>%1: a time (10:42); %2: Turkish ablative suffix for it (&apos;den, &apos;tan…), empty in other languages</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Team: connecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>edit_name</name>
     <message>
-        <location line="+186"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+186"/>
         <source>%1 is now shown as “%2”.</source>
         <translation type="unfinished"></translation>
     </message>

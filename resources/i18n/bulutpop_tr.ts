@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+650"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+679"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -166,12 +166,17 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+118"/>
+        <location filename="../../bulutpop/ui/app.py" line="+155"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+162"/>
+        <location line="+95"/>
+        <source>The team link could not start</source>
+        <translation>Ekip bağlantısı başlatılamadı</translation>
+    </message>
+    <message>
+        <location line="+170"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -485,7 +490,7 @@ Veri klasörü: %2</translation>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+130"/>
+        <location line="+134"/>
         <source>Copied %1.</source>
         <translation>%1 kopyalandı.</translation>
     </message>
@@ -523,7 +528,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-332"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-334"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -538,8 +543,8 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="-130"/>
-        <location line="+131"/>
+        <location line="-153"/>
+        <location line="+154"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
     </message>
@@ -547,6 +552,11 @@ Veri klasörü: %2</translation>
         <location line="+53"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 is calling back</source>
+        <translation>%1 geri arıyor</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -632,7 +642,27 @@ Veri klasörü: %2</translation>
         <translation>%1 listeye geri alındı.</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+44"/>
+        <source>Telling your team that you are calling %1 back…</source>
+        <translation>Ekibinize %1 numarasını geri aradığınız bildiriliyor…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>%1 is already calling back.</source>
+        <translation>%1 zaten geri arıyor.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A colleague is already calling back: %1</source>
+        <translation>Bir ekip arkadaşınız zaten geri arıyor: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>(Your team was not told: %1)</source>
+        <translation>(Ekibinize bildirilemedi: %1)</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Marked %1 as done.</source>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
@@ -642,7 +672,7 @@ Veri klasörü: %2</translation>
         <translation>%1 kopyalandı.</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+62"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
@@ -797,7 +827,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings.py" line="+304"/>
+        <location filename="../../bulutpop/ui/settings.py" line="+325"/>
         <source>bulutpop setup</source>
         <translation>bulutpop kurulumu</translation>
     </message>
@@ -807,7 +837,7 @@ Veri klasörü: %2</translation>
         <translation>Ayarlar</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+56"/>
         <source>Paste the key from the PBX web portal</source>
         <translation>Santralin web portalındaki anahtarı yapıştırın</translation>
     </message>
@@ -907,13 +937,13 @@ Veri klasörü: %2</translation>
         <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+765"/>
+        <location line="+57"/>
+        <location line="+832"/>
         <source>Register this app with the PBX</source>
         <translation>Bu uygulamayı santrale kaydet</translation>
     </message>
     <message>
-        <location line="-763"/>
+        <location line="-830"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
     </message>
@@ -998,7 +1028,7 @@ Veri klasörü: %2</translation>
         <translation>Santral rehberini şimdi eşitle</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+23"/>
         <source>API key</source>
         <translation>API anahtarı</translation>
     </message>
@@ -1028,7 +1058,7 @@ Veri klasörü: %2</translation>
         <translation>Genel adres (URL)</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+47"/>
         <source>Notification URL for the PBX</source>
         <translation>Santral için bildirim adresi</translation>
     </message>
@@ -1053,17 +1083,17 @@ Veri klasörü: %2</translation>
         <translation>Santral, kaydettiğinizde adresi kontrol eder; bu yüzden bulutpop açık olmalıdır. Santral tek bir bildirim adresi tutar: kaydettiğinizde başka bir araç için girilmiş adresin yerini alır.</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+39"/>
         <source>Events sent</source>
         <translation>Gönderilen olaylar</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Catch up every</source>
         <translation>Eşitleme aralığı</translation>
     </message>
@@ -1073,22 +1103,80 @@ Veri klasörü: %2</translation>
         <translation>İlk eşitleme</translation>
     </message>
     <message>
-        <location line="-11"/>
+        <location line="-14"/>
         <source>Call events from the PBX</source>
         <translation>Santralden gelen arama olayları</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="-254"/>
+        <source>In team mode, call events come from the team server; no API key is needed.</source>
+        <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>If your office shares its PBX through a team server, paste the invite your administrator gave you. Calls then reach this PC through the team server, and dialling and recordings go through it too: no API key or notification URL is needed here.</source>
+        <translation>Ofisiniz santralini bir ekip sunucusu üzerinden paylaşıyorsa, yöneticinizin verdiği daveti buraya yapıştırın. Aramalar bu bilgisayara ekip sunucusu üzerinden gelir; arama başlatma ve ses kayıtları da onun üzerinden yapılır: burada API anahtarı ya da bildirim adresi gerekmez.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Paste the invite (bulutpop-team:…)</source>
+        <translation>Daveti yapıştırın (bulutpop-team:…)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Join</source>
+        <translation>Katıl</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <location line="+1229"/>
+        <location line="+10"/>
+        <source>Leave the team</source>
+        <translation>Ekipten ayrıl</translation>
+    </message>
+    <message>
+        <location line="-1101"/>
+        <location line="+960"/>
+        <source>Join a team</source>
+        <translation>Bir ekibe katıl</translation>
+    </message>
+    <message>
+        <location line="-947"/>
+        <source>Your team</source>
+        <translation>Ekibiniz</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Agent</source>
+        <translation>Temsilci</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Extension</source>
+        <translation>Dahili</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Team server</source>
+        <translation>Ekip sunucusu</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection</source>
+        <translation>Bağlantı</translation>
+    </message>
+    <message>
+        <location line="+74"/>
         <source>Calling</source>
         <translation>Arama yapma</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Catch-up from the call history</source>
         <translation>Arama geçmişinden eşitleme</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
         <translation>Arayanların adları santralin rehberinden ve eklediğiniz adres defterlerinden gelir: başlık satırı olan bir CSV dosyası veya bir vCard dosyası. Cevapsız çağrılarda ya da arama geçmişinde düzenlediğiniz ad ikisinden de önce gelir.</translation>
     </message>
@@ -1123,29 +1211,39 @@ Veri klasörü: %2</translation>
         <translation>Hesap</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Notifications</source>
         <translation>Bildirimler</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+43"/>
+        <location line="+1"/>
+        <location line="+57"/>
         <source>Preferences</source>
         <translation>Tercihler</translation>
     </message>
     <message>
-        <location line="-41"/>
-        <location line="+659"/>
+        <location line="-55"/>
+        <location line="+681"/>
         <source>PBX</source>
         <translation>Santral</translation>
     </message>
     <message>
-        <location line="-657"/>
+        <location line="-679"/>
         <source>Address books</source>
         <translation>Adres defterleri</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+2"/>
+        <source>Team</source>
+        <translation>Ekip</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>I have a team invite</source>
+        <translation>Ekip davetim var</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Connect to your PBX</source>
         <translation>Santralinize bağlanın</translation>
     </message>
@@ -1201,7 +1299,12 @@ Veri klasörü: %2</translation>
         <translation>Bitir</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+29"/>
+        <source>Extension %1 · calls come from the team server %2</source>
+        <translation>Dahili %1 · aramalar %2 ekip sunucusundan gelir</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Extension %1 · the PBX sends calls to %2</source>
         <translation>Dahili %1 · santral aramaları şu adrese gönderir: %2</translation>
     </message>
@@ -1211,7 +1314,7 @@ Veri klasörü: %2</translation>
         <translation>Dahilinizi girin, örneğin 1001.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Paste your API key to continue.</source>
         <translation>Devam etmek için API anahtarınızı yapıştırın.</translation>
     </message>
@@ -1252,14 +1355,14 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+148"/>
+        <location line="+151"/>
         <location line="+87"/>
-        <location line="+249"/>
+        <location line="+250"/>
         <source>Asking the PBX…</source>
         <translation>Santrale soruluyor…</translation>
     </message>
     <message>
-        <location line="-464"/>
+        <location line="-468"/>
         <source>Type the API key first.</source>
         <translation>Önce API anahtarını yazın.</translation>
     </message>
@@ -1270,18 +1373,18 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+109"/>
+        <location line="+112"/>
         <source>The PBX is busy. Try again in %1 s.</source>
         <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
     </message>
     <message>
-        <location line="-105"/>
-        <location line="+109"/>
+        <location line="-108"/>
+        <location line="+112"/>
         <source>Could not reach the PBX: %1</source>
         <translation>Santrale ulaşılamadı: %1</translation>
     </message>
     <message>
-        <location line="-104"/>
+        <location line="-107"/>
         <source>Key accepted by the PBX.</source>
         <translation>Santral anahtarı kabul etti.</translation>
     </message>
@@ -1292,13 +1395,13 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+484"/>
+        <location line="+652"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation>Önce işaretli alanları düzeltin.</translation>
     </message>
     <message>
-        <location line="-513"/>
+        <location line="-681"/>
         <source>Sending…</source>
         <translation>Gönderiliyor…</translation>
     </message>
@@ -1358,7 +1461,7 @@ Veri klasörü: %2</translation>
         <translation>%1, 200 yerine HTTP %2 ile yanıt verdi.</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+21"/>
         <source>Setup needed: %1.</source>
         <translation>Kurulum gerekli: %1.</translation>
     </message>
@@ -1560,7 +1663,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Santral rehberi</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>Add address books</source>
         <translation>Adres defteri ekle</translation>
     </message>
@@ -1614,12 +1717,69 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         </translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+21"/>
+        <source>Replace with a new invite</source>
+        <translation>Yeni bir davetle değiştir</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Not connected</source>
+        <translation>Bağlı değil</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>This invite cannot be used: %1</source>
+        <translation>Bu davet kullanılamıyor: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Invite for agent %1, extension %2, team server %3.</source>
+        <translation>Temsilci %1, dahili %2, ekip sunucusu %3 için davet.</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Joining…</source>
+        <translation>Katılınıyor…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Not joined: the team secret was not saved. %1</source>
+        <translation>Katılınamadı: ekip parolası kaydedilemedi. %1</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
+        <translation>Ekibe %1 olarak katıldınız (dahili %2). Aramalar artık ekip sunucusundan geliyor.</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Could not leave the team: %1</source>
+        <translation>Ekipten ayrılınamadı: %1</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
+        <translation>Ekipten ayrıldınız. Arama alabilmesi için bu bilgisayarın yeniden kendi API anahtarına ve bildirim adresine ihtiyacı var.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Leave the team?</source>
+        <translation>Ekipten ayrılınsın mı?</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls will no longer reach this PC through the team server, and this PC&apos;s team credential is deleted. To join again you need a new invite.</source>
+        <translation>Aramalar artık bu bilgisayara ekip sunucusu üzerinden gelmez ve bu bilgisayarın ekip kimliği silinir. Yeniden katılmak için yeni bir davet gerekir.</translation>
+    </message>
+    <message>
+        <location line="+69"/>
         <source>The API key was not saved.</source>
         <translation>API anahtarı kaydedilmedi.</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="-129"/>
+        <location line="+36"/>
+        <location line="+107"/>
         <source>Could not save the settings: %1</source>
         <translation>Ayarlar kaydedilemedi: %1</translation>
     </message>
@@ -1632,12 +1792,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+117"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+167"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+57"/>
         <source>%1 Check the API key in Settings.</source>
         <translation>%1 Ayarlar&apos;dan API anahtarını kontrol edin.</translation>
     </message>
@@ -1655,12 +1815,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+2"/>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Do not disturb is on</source>
         <translation>Rahatsız etme açık</translation>
     </message>
     <message>
-        <location line="-5"/>
+        <location line="-7"/>
         <source>Listening for calls</source>
         <translation>Aramalar bekleniyor</translation>
     </message>
@@ -1670,7 +1830,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Alıcı: %1</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation>Santralin arama geçmişinden eşitleniyor…</translation>
     </message>
@@ -1732,7 +1892,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Çıkış</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+21"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
     </message>
@@ -1755,7 +1915,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-940"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-998"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>
@@ -1826,9 +1986,33 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
 </context>
 <context>
+    <name>describe_team</name>
+    <message>
+        <location filename="../../bulutpop/ui/tray.py" line="-268"/>
+        <source>Team: connected</source>
+        <translation>Ekip: bağlı</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Team: credential refused — ask for a new invite</source>
+        <translation>Ekip: kimlik reddedildi — yeni davet isteyin</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Team: reconnecting since %1%2</source>
+        <comment>%1: a time (10:42); %2: Turkish ablative suffix for it (&apos;den, &apos;tan…), empty in other languages</comment>
+        <translation>Ekip: yeniden bağlanıyor (%1%2 beri)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Team: connecting…</source>
+        <translation>Ekip: bağlanıyor…</translation>
+    </message>
+</context>
+<context>
     <name>edit_name</name>
     <message>
-        <location line="+186"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+186"/>
         <source>%1 is now shown as “%2”.</source>
         <translation>%1 artık “%2” olarak görünüyor.</translation>
     </message>

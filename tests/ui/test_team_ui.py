@@ -1,0 +1,443 @@
+"""Team mode as the agent sees it: the link's state in the tray, joining and leaving in the
+settings (the secret in the keyring only), a colleague's claim in the missed list and a
+callback that does not ring a caller a colleague is already calling, and an app that takes
+its events from the team server instead of a webhook of its own. The end-to-end tests run
+the real relay and Mosquitto on loopback (tests/core/teamrig.py)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from bulutpop import team
+from bulutpop.config import load
+from bulutpop.core import Core
+from bulutpop.keys import SERVICE, TEAM_SECRET, KeyStore
+from bulutpop.team import Invite, TeamError, TeamStatus
+from bulutpop.ui import i18n
+from bulutpop.ui.app import DesktopApp
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.missed import Column, MissedWindow
+from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.tray import Shell, ShellActions
+from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
+from tests.ui.conftest import Loop, Webhook
+
+SECRET = "t3am-s3cret-0f-ayse-7c1d9a"
+QUEUE_CALL = {"destination_number": "200", "queue": "200"}
+
+
+def invite(broker: str = "mqtt://127.0.0.1:1883", **changes: Any) -> Invite:
+    values: dict[str, Any] = {
+        "broker": broker,
+        "relay": "http://127.0.0.1:8790",
+        "agent": "ayse",
+        "secret": SECRET,
+        "extension": "1001",
+        "queues": ("200",),
+    }
+    return Invite(**{**values, **changes})
+
+
+def join(qloop: Loop, core: Core, joined: Invite) -> None:
+    """What `bulutpop team join` does: the secret to the keyring, the rest to the config."""
+    core.team_keys.set(joined.secret)
+    qloop.run(core.update_config(joined.apply(core.config)))
+
+
+def make_shell(bridge: CoreBridge) -> Shell:
+    def nothing(*_args: object) -> None:
+        pass
+
+    actions = ShellActions(
+        missed=nothing,
+        history=nothing,
+        dial=nothing,
+        settings=nothing,
+        about=nothing,
+        quit=nothing,
+        toggle_pause=nothing,
+    )
+    return Shell(bridge, actions, use_tray=False)
+
+
+def tooltip_lines(shell: Shell) -> list[str]:
+    return shell.tooltip.removeprefix("bulutpop — ").splitlines()
+
+
+def menu_texts(shell: Shell) -> list[str]:
+    shell._rebuild_menu()
+    return [action.text() for action in shell._menu.actions() if action.text()]
+
+
+def today_at(hour: int, minute: int) -> float:
+    return datetime.now().replace(hour=hour, minute=minute, second=0).timestamp()
+
+
+@pytest.fixture
+def turkish(qapp: QApplication) -> Iterator[None]:
+    previous = QLocale()
+    translations = i18n.Translations()
+    translations.apply("tr")
+    yield
+    translations.apply("en")
+    QLocale.setDefault(previous)
+
+
+# --- the tray ---------------------------------------------------------------------------------
+
+
+def test_the_tray_tells_the_team_link_state(
+    qtbot: QtBot, qloop: Loop, core: Core, bridge: CoreBridge
+) -> None:
+    join(qloop, core, invite())
+    shell = make_shell(bridge)
+    assert shell.window is not None
+    qtbot.addWidget(shell.window)
+    expected = [
+        (TeamStatus("connected", time.time()), "listening", "Team: connected"),
+        (
+            TeamStatus("reconnecting", today_at(10, 42), "connection lost"),
+            "problem",
+            "Team: reconnecting since 10:42",
+        ),
+        (
+            TeamStatus("refused", time.time()),
+            "problem",
+            "Team: credential refused — ask for a new invite",
+        ),
+    ]
+    for status, state, line in expected:
+        bridge.set_team_status(status)
+        assert line in tooltip_lines(shell), shell.tooltip
+        assert shell.state == state
+        assert menu_texts(shell)[0] == line
+        assert line in shell.window.state.text()
+    # Outside team mode there is no team line.
+    qloop.run(core.update_config(team.leave(core.config)))
+    assert "Team" not in shell.tooltip
+    assert not menu_texts(shell)[0].startswith("Team")
+    shell.close()
+
+
+def test_the_tray_says_it_in_turkish(
+    qtbot: QtBot, qloop: Loop, core: Core, bridge: CoreBridge, turkish: None
+) -> None:
+    join(qloop, core, invite())
+    shell = make_shell(bridge)
+    assert shell.window is not None
+    qtbot.addWidget(shell.window)
+    lines = {
+        "Ekip: bağlı": TeamStatus("connected", time.time()),
+        "Ekip: yeniden bağlanıyor (10:42'den beri)": TeamStatus("reconnecting", today_at(10, 42)),
+        "Ekip: yeniden bağlanıyor (10:40'tan beri)": TeamStatus("reconnecting", today_at(10, 40)),
+        "Ekip: yeniden bağlanıyor (09:00'dan beri)": TeamStatus("reconnecting", today_at(9, 0)),
+        "Ekip: kimlik reddedildi — yeni davet isteyin": TeamStatus("refused", time.time()),
+    }
+    for line, status in lines.items():
+        bridge.set_team_status(status)
+        assert line in tooltip_lines(shell), shell.tooltip
+    shell.close()
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+MakeDialog = Callable[..., SettingsDialog]
+
+
+@pytest.fixture
+def make_dialog(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, tmp_path: Path
+) -> Iterator[MakeDialog]:
+    dialogs: list[SettingsDialog] = []
+
+    def make(first_run: bool = False, **kwargs: Any) -> SettingsDialog:
+        dialog = SettingsDialog(
+            bridge,
+            first_run,
+            autostart_platform="linux",
+            autostart_base=tmp_path / "xdg",
+            **kwargs,
+        )
+        qtbot.addWidget(dialog)
+        qloop.run(dialog.tasks.drain())
+        dialogs.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in dialogs:
+        dialog.tasks.cancel()
+        qloop.run(dialog.tasks.drain())
+
+
+def stored_secret() -> str | None:
+    return keyring.get_password(SERVICE, TEAM_SECRET.entry)
+
+
+def config_files(core: Core) -> str:
+    return "".join(
+        path.read_text(encoding="utf-8", errors="replace")
+        for path in core.dirs.config.rglob("*")
+        if path.is_file()
+    )
+
+
+def test_the_team_tab_refuses_a_damaged_invite_and_joins_with_a_good_one(
+    qloop: Loop, core: Core, make_dialog: MakeDialog
+) -> None:
+    answers: list[bool] = [True]
+
+    async def confirm() -> bool:
+        return answers.pop()
+
+    dialog = make_dialog(confirm_leave=confirm)
+    dialog.show()
+    dialog.tabs.setCurrentWidget(dialog.team_tab)
+    good = invite(extension="1002").encode()
+    assert not dialog.team_info.isVisible()
+    assert dialog._fields["api_key"].isVisible() is False  # another tab
+    dialog.tabs.setCurrentIndex(0)
+    assert dialog._fields["api_key"].isVisible()
+    dialog.tabs.setCurrentWidget(dialog.team_tab)
+
+    dialog.invite_edit.setPlainText(good[:-12])  # cut short in a chat window
+    assert "This invite cannot be used" in dialog.invite_error()
+    assert "incomplete or damaged" in dialog.invite_error()
+    assert not dialog.join_button.isEnabled()
+    qloop.run(dialog.join_team())
+    assert stored_secret() is None
+    assert not core.config.team_mode
+
+    # Wrapped over lines by a mail client: still one invite.
+    dialog.invite_edit.setPlainText(good[:40] + "\n" + good[40:])
+    assert dialog.invite_error() == ""
+    assert "agent ayse, extension 1002" in dialog.invite_result.text.text()
+    assert dialog.join_button.isEnabled()
+    text = qloop.run(dialog.join_team())
+    assert "Joined the team as ayse (extension 1002)" in text
+
+    assert stored_secret() == SECRET
+    assert SECRET not in config_files(core)
+    saved = load(core.dirs)
+    assert saved.team_mode and saved.extension == "1002" and saved.team_agent == "ayse"
+    assert dialog.invite_edit.toPlainText() == ""  # the secret is not left in the field
+    assert dialog.team_info.isVisible()
+    assert dialog.team_agent_label.text() == "ayse"
+    assert dialog.team_relay_label.text() == "http://127.0.0.1:8790"
+    # What needs the API key gives way to one line saying why.
+    dialog.tabs.setCurrentIndex(0)
+    assert not dialog._fields["api_key"].isVisible()
+    assert any(notice.isVisible() for notice in dialog._team_notices)
+    # OK keeps the invite's extension (the field was updated, not left at 1001).
+    assert dialog.extension_edit.text() == "1002"
+    assert qloop.run(dialog.save())
+    assert load(core.dirs).extension == "1002"
+
+    # Leaving asks first, then forgets the secret.
+    answers.append(False)
+    assert qloop.run(dialog.leave_team()) == ""
+    assert stored_secret() == SECRET
+    answers.append(True)
+    assert "You left the team" in qloop.run(dialog.leave_team())
+    assert stored_secret() is None
+    assert not load(core.dirs).team_mode
+    assert dialog._fields["api_key"].isVisible()
+
+
+def test_the_wizard_does_not_ask_for_an_api_key_after_joining(
+    qloop: Loop, core: Core, make_dialog: MakeDialog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BULUTPOP_API_KEY", raising=False)
+    monkeypatch.setattr(core, "keys", KeyStore({}))
+    dialog = make_dialog(first_run=True)
+    dialog.show()
+    assert not dialog.next()  # no key, no team: the key is asked for
+    assert dialog.error_text("api_key")
+    dialog.team_toggle.setChecked(True)
+    dialog.invite_edit.setPlainText(invite(extension="1003").encode())
+    qloop.run(dialog.join_team())
+    assert dialog.next()
+    assert dialog.error_text("api_key") == ""
+    assert dialog.extension_edit.text() == "1003"
+
+
+# --- the missed list ---------------------------------------------------------------------------
+
+
+def missed_queue_call(webhook: Webhook, uuid: str = "q-1") -> None:
+    assert webhook.post(
+        event(uuid, dialed_user="1001", **QUEUE_CALL),
+        event(uuid, "hangup", dialed_user="1001", answered="false", **QUEUE_CALL),
+    ) == [200, 200]
+
+
+def note(window: MissedWindow, row: int = 0) -> str:
+    return str(window.model.index(row, Column.CALLER).data(window.model.NoteRole))
+
+
+def test_a_colleagues_claim_shows_in_the_missed_list(
+    qtbot: QtBot, qloop: Loop, core: Core, bridge: CoreBridge, webhook: Webhook
+) -> None:
+    join(qloop, core, invite())
+    missed_queue_call(webhook)
+    window = MissedWindow(bridge)
+    qtbot.addWidget(window)
+    qloop.run(window.model.settled())
+    assert window.model.rowCount() == 1
+    assert "calling back" not in note(window)
+    party = window.model.group(0).number
+
+    claim = {"party_key": party, "agent": "mehmet", "display": "Mehmet (1002)", "at": time.time()}
+    qloop.run(core.tracker.run_write(team._claim, core.tracker, claim, missed=True))
+    qloop.run(window.model.settled())
+    assert "Mehmet (1002) is calling back" in note(window)
+    qloop.run(window.tasks.drain())
+
+
+# --- the app ---------------------------------------------------------------------------------
+#
+# Each test runs as one coroutine: the qasync loop must keep running while the app's
+# background tasks (the team link, a mode switch) make progress, and the app is stopped
+# before the loop is left.
+
+
+@pytest.fixture
+def no_quit(qapp: QApplication) -> Iterator[None]:
+    """As `bulutpop.ui.app.run` sets it: closing the windows at the end is not quitting."""
+    quits = qapp.quitOnLastWindowClosed()
+    qapp.setQuitOnLastWindowClosed(False)
+    yield
+    qapp.setQuitOnLastWindowClosed(quits)
+
+
+def desktop_for(core: Core) -> DesktopApp:
+    return DesktopApp(core, i18n.Translations(), lambda: None, use_tray=False)
+
+
+def task_names(desktop: DesktopApp) -> set[str]:
+    return {task.get_name() for task in desktop.tasks._tasks}
+
+
+def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double_calls(
+    qloop: Loop, tmp_path: Path, no_quit: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refused(_party: str) -> str:
+        raise TeamError("no open shared missed call from this number", 404)
+
+    async def scenario(rig: TeamRig) -> None:
+        ayse = await rig.pc("1001", queues=("200",), display="Ayşe")
+        mehmet = await rig.pc("1002", queues=("200",), display="Mehmet")
+        desktop = desktop_for(ayse.core)
+        try:
+            await desktop.start()
+            # No webhook of its own, no catch-up or phonebook sync (they need the API key),
+            # and no first-run wizard asking for one.
+            assert desktop.receiver is None
+            assert "settings" not in desktop._windows
+            assert "team-link" in task_names(desktop)
+            assert not {"catch-up", "phonebook"} & task_names(desktop)
+            await until(lambda: "Team: connected" in desktop.shell.tooltip, what="the link")
+            assert desktop.shell.state == "listening"
+
+            await mehmet.start()
+            assert await rig.post(
+                event("q-1", dialed_user="1001", **QUEUE_CALL),
+                event("q-1", dialed_user="1002", **QUEUE_CALL),
+                event("q-1", "hangup", dialed_user="1002", answered="false", **QUEUE_CALL),
+            ) == [200, 200, 200]
+            await until(lambda: ayse.core.store.open_missed_count() == 1, what="the missed call")
+            desktop.show_missed()
+            window = desktop._windows["missed"]
+            assert isinstance(window, MissedWindow)
+            await until(lambda: window.model.rowCount() == 1, what="the row")
+            party = window.model.group(0).number
+
+            # Mehmet calls the customer back: Ayşe's list says so, and her "Call back"
+            # rings nobody.
+            label = await team.claim(mehmet.core.config, mehmet.invite.secret, party)
+            assert label == "Mehmet (1002)"
+            await until(
+                lambda: "Mehmet (1002) is calling back" in note(window),
+                what=f"the claim: {team.claims(ayse.core.tracker)} {note(window)!r}",
+            )
+            await window.call_back(0)
+            assert window.status_text() == "Mehmet (1002) is already calling back."
+            assert rig.pbx.originates == []
+
+            # Any other refusal of the claim does not stop the call (through the relay).
+            monkeypatch.setattr(desktop.bridge, "claim", refused)
+            await window.call_back(0)
+            assert len(rig.pbx.originates) == 1
+            assert "Your team was not told: no open shared missed call" in window.status_text()
+        finally:
+            await desktop.stop()
+
+    async def main() -> None:
+        rig = await make_rig(tmp_path / "team")
+        try:
+            await scenario(rig)
+        finally:
+            await rig.close()
+
+    qloop.run(main())
+
+
+def test_a_team_pc_without_its_secret_says_so_and_listens_to_nothing(
+    qloop: Loop, core: Core, no_quit: None
+) -> None:
+    qloop.run(core.update_config(invite().apply(core.config)))  # the secret is missing
+    shown: list[str] = []
+    desktop = desktop_for(core)
+    desktop._warn = lambda title, text: shown.append(text)  # type: ignore[method-assign]
+
+    async def scenario() -> None:
+        try:
+            await desktop.start()
+            assert desktop.receiver is None
+            assert not desktop.team_link_running
+            assert "team secret is missing" in desktop.shell.problem
+            assert desktop.shell.state == "problem"
+            assert len(shown) == 1 and "team secret is missing" in shown[0]
+        finally:
+            await desktop.stop()
+
+    qloop.run(scenario())
+
+
+def test_joining_and_leaving_while_running_swaps_the_receiver_for_the_team_link(
+    qloop: Loop, core: Core, no_quit: None
+) -> None:
+    qloop.run(core.update_config(core.config.with_value("listen_port", 0)))
+    desktop = desktop_for(core)
+    # A broker nobody listens on: the link keeps trying, and the tray says since when.
+    joined = invite(broker=f"mqtt://127.0.0.1:{free_port()}")
+
+    async def scenario() -> None:
+        try:
+            await desktop.start()
+            assert desktop.receiver is not None and not desktop.team_link_running
+            assert "catch-up" in task_names(desktop)
+            await desktop.bridge.join_team(joined)
+            await until(lambda: desktop.receiver is None and desktop.team_link_running)
+            await until(lambda: "Team: reconnecting since" in desktop.shell.tooltip)
+            assert desktop.shell.state == "problem"
+            assert not {"catch-up", "phonebook"} & task_names(desktop)
+
+            await desktop.bridge.leave_team()
+            await until(lambda: desktop.receiver is not None and not desktop.team_link_running)
+            await until(lambda: "catch-up" in task_names(desktop), what="the catch-up")
+            assert "Team" not in desktop.shell.tooltip
+            assert stored_secret() is None
+        finally:
+            await desktop.stop()
+
+    qloop.run(scenario())
