@@ -1,0 +1,171 @@
+"""Connections to a real receiver on 127.0.0.1: slow or idle clients are bounded (a request
+deadline, a cap on open connections) and do not keep real events out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
+
+import aiohttp
+import pytest
+
+from bulutpop.receiver import Receiver
+from bulutpop.store import Store
+from bulutpop.tracker import CallTracker
+from tests.conftest import scenario
+from tests.core.conftest import TOKEN
+
+Start = Callable[..., Awaitable[Receiver]]
+Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+# Far above the deadlines the tests set, far below what aiohttp would wait on its own
+# (15 s keep-alive, no limit on a body): a close before it is the deadline's doing.
+CLOSED_WITHIN = 5.0
+
+
+@pytest.fixture
+async def start(tracker: CallTracker) -> AsyncIterator[Start]:
+    started: list[Receiver] = []
+
+    async def start(max_connections: int = 256, request_seconds: float = 10.0) -> Receiver:
+        receiver = Receiver(
+            tracker,
+            TOKEN,
+            "127.0.0.1",
+            0,
+            max_connections=max_connections,
+            request_seconds=request_seconds,
+        )
+        await receiver.start()
+        started.append(receiver)
+        return receiver
+
+    yield start
+    for receiver in started:
+        await receiver.stop()
+
+
+def head(body: bytes, length: int | None = None) -> bytes:
+    return (
+        f"POST /events/{TOKEN} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body) if length is None else length}\r\n\r\n"
+    ).encode()
+
+
+async def answer(reader: asyncio.StreamReader) -> int:
+    """Reads one HTTP response off a keep-alive connection; returns its status."""
+    status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines if line)
+    await reader.readexactly(int(headers["Content-Length"]))
+    return int(status_line.split()[1])
+
+
+async def dribble(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """A byte every 50 ms, until the data runs out or the server hangs up."""
+    with suppress(ConnectionError):
+        for i in range(len(data)):
+            writer.write(data[i : i + 1])
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+
+async def closed_by_server(reader: asyncio.StreamReader) -> bool:
+    try:
+        async with asyncio.timeout(CLOSED_WITHIN):
+            return await reader.read() == b""  # everything up to EOF: no answer at all
+    except ConnectionError:
+        return True
+    except TimeoutError:
+        return False
+
+
+@pytest.mark.parametrize("slow_part", ["head", "body", "next head"])
+async def test_a_request_dribbled_byte_by_byte_is_cut_off_at_the_deadline(
+    start: Start, store: Store, slow_part: str
+) -> None:
+    receiver = await start(request_seconds=0.5)
+    first, second = scenario("01")[:2]
+    reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+    if slow_part == "head":
+        slow = asyncio.create_task(dribble(writer, head(first) + first))
+    elif slow_part == "body":  # the head at once, so aiohttp hands the request on
+        writer.write(head(first, length=len(first) * 100))
+        slow = asyncio.create_task(dribble(writer, first * 100))
+    else:  # the clock starts again after an answer
+        writer.write(head(first) + first)
+        assert await answer(reader) == 200
+        slow = asyncio.create_task(dribble(writer, head(second) + second))
+    try:
+        assert await closed_by_server(reader)
+    finally:
+        slow.cancel()
+        writer.close()
+    assert store.event_count() == (1 if slow_part == "next head" else 0)
+    assert receiver.connections == 0
+
+
+async def test_idle_connections_past_the_cap_make_room_for_a_real_event(
+    start: Start, store: Store
+) -> None:
+    receiver = await start(max_connections=20)
+    idle: list[Stream] = []
+    try:
+        for _ in range(200):
+            idle.append(await asyncio.open_connection("127.0.0.1", receiver.port))
+        # Every connection the server accepts beyond the cap pushes out the oldest idle one.
+        async with asyncio.timeout(CLOSED_WITHIN):
+            while sum(reader.at_eof() for reader, _ in idle) < 180:
+                await asyncio.sleep(0.02)
+        assert receiver.connections <= 20
+
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{receiver.port}/events/{TOKEN}"
+            async with session.post(url, data=scenario("01")[0]) as response:
+                assert (response.status, await response.text()) == (200, "OK\n")
+        assert store.event_count() == 1
+        assert receiver.connections <= 20
+        # The newest idle connections are the ones kept.
+        assert not any(reader.at_eof() for reader, _ in idle[-10:])
+    finally:
+        for _, writer in idle:
+            writer.close()
+
+
+async def test_a_keep_alive_client_pausing_between_events_keeps_its_connection(
+    start: Start, store: Store
+) -> None:
+    # Three pauses of 0.3 s: longer than the deadline put together, each shorter on its own.
+    receiver = await start(request_seconds=0.5)
+    reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+    try:
+        for body in scenario("01"):
+            await asyncio.sleep(0.3)
+            writer.write(head(body) + body)
+            assert await answer(reader) == 200
+            assert receiver.connections == 1
+    finally:
+        writer.close()
+    assert store.event_count() == len(scenario("01"))
+
+
+async def test_a_slow_store_is_not_cut_off_by_the_deadline(
+    start: Start, store: Store, tracker: CallTracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest = tracker.ingest
+
+    async def slow_ingest(*args: object, **kwargs: object) -> object:
+        await asyncio.sleep(0.8)
+        return await ingest(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tracker, "ingest", slow_ingest)
+    receiver = await start(request_seconds=0.3)
+    reader, writer = await asyncio.open_connection("127.0.0.1", receiver.port)
+    try:
+        body = scenario("01")[0]
+        writer.write(head(body) + body)
+        assert await answer(reader) == 200
+    finally:
+        writer.close()
+    assert store.event_count() == 1
