@@ -98,7 +98,13 @@ class Core:
             from bulutpop.team import tls_context
 
             context = tls_context(self.config)
-        return PbxClient(url, key, redactor=self.redactor, ssl_context=context)
+        return PbxClient(
+            url,
+            key,
+            redactor=self.redactor,
+            ssl_context=context,
+            relay=self.config.team_mode,
+        )
 
     def client(self) -> PbxClient:
         """A client of its own for one command; close it when done."""

@@ -80,6 +80,10 @@ class InvalidKey(PbxError):
     """The PBX rejected the API key."""
 
 
+class CredentialRefused(InvalidKey):
+    """The team relay refused this PC's team credential (team mode: no API key here)."""
+
+
 class NotFound(PbxError):
     """The call (or recording link) does not exist."""
 
@@ -213,6 +217,7 @@ class PbxClient:
         recording_window: float = RECORDING_URL_WINDOW,
         api_limits: Mapping[str, tuple[int, float]] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        relay: bool = False,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._key = key.strip()
@@ -241,6 +246,7 @@ class PbxClient:
         self._url_cache: dict[str, tuple[str, float]] = {}
         self._url_locks: dict[str, asyncio.Lock] = {}
         self._ssl = ssl_context
+        self._relay = relay  # a team relay answering for the PBX: its 401 is about us
 
     def __repr__(self) -> str:
         return f"<PbxClient {self._base_url}>"
@@ -306,6 +312,13 @@ class PbxClient:
     ) -> PbxError:
         detail = self._clean(body)
         shown = f" ({detail})" if detail else ""
+        if self._relay and status == 401:
+            return CredentialRefused(
+                "The team server refused this PC's team credential; paste a new invite "
+                "from your relay's administrator.",
+                detail=detail,
+                status=status,
+            )
         if status == 401 or (status in (400, 403) and _INVALID_KEY.search(body)):
             return InvalidKey(f"The PBX rejected the API key{shown}.", detail=detail, status=status)
         if _NO_SUCH_CALL.search(body) and status in (400, 404):

@@ -73,7 +73,7 @@ from bulutpop import phone
 from bulutpop.core import MissingSetup
 from bulutpop.dialer import DialRefused
 from bulutpop.model import MissedGroup
-from bulutpop.pbxapi import BadRequest, InvalidKey, PbxError, RateLimited
+from bulutpop.pbxapi import BadRequest, CredentialRefused, InvalidKey, PbxError, RateLimited
 from bulutpop.phone import NumberError
 from bulutpop.store import Store
 from bulutpop.ui import fmt
@@ -106,6 +106,11 @@ def describe_error(exc: BaseException) -> str:
         return QCoreApplication.translate(
             "describe_error", "Setup needed: %1. Open Settings to finish it."
         ).replace("%1", reason)
+    if isinstance(exc, CredentialRefused):
+        return QCoreApplication.translate(
+            "describe_error",
+            "The team server refused this PC: ask your administrator for a new invite.",
+        )
     if isinstance(exc, InvalidKey):
         return QCoreApplication.translate(
             "describe_error", "The API key was refused: check it in Settings."

@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+679"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+684"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -934,12 +934,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+57"/>
-        <location line="+832"/>
+        <location line="+834"/>
         <source>Register this app with the PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-830"/>
+        <location line="-832"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1125,19 +1125,19 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+1229"/>
+        <location line="+1237"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1101"/>
-        <location line="+960"/>
+        <location line="-1109"/>
+        <location line="+962"/>
         <source>Join a team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-947"/>
+        <location line="-949"/>
         <source>Your team</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1219,12 +1219,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="-55"/>
-        <location line="+681"/>
+        <location line="+683"/>
         <source>PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-679"/>
+        <location line="-681"/>
         <source>Address books</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1352,13 +1352,13 @@ Data folder: %2</source>
     <message>
         <location line="+6"/>
         <location line="+151"/>
-        <location line="+87"/>
+        <location line="+89"/>
         <location line="+250"/>
         <source>Asking the PBX…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-468"/>
+        <location line="-470"/>
         <source>Type the API key first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1391,13 +1391,13 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+652"/>
+        <location line="+660"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-681"/>
+        <location line="-689"/>
         <source>Sending…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1517,7 +1517,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+16"/>
         <source>You changed the address on the Notifications tab: press OK to save it, then register it here.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1711,7 +1711,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+21"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1948,7 +1948,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-28"/>
+        <location line="-33"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1963,7 +1963,12 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+4"/>
+        <source>The team server refused this PC: ask your administrator for a new invite.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Too many requests: try again in %1 s.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+679"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+684"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -938,12 +938,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+57"/>
-        <location line="+832"/>
+        <location line="+834"/>
         <source>Register this app with the PBX</source>
         <translation>Bu uygulamayı santrale kaydet</translation>
     </message>
     <message>
-        <location line="-830"/>
+        <location line="-832"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
     </message>
@@ -1129,19 +1129,19 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+1229"/>
+        <location line="+1237"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
     </message>
     <message>
-        <location line="-1101"/>
-        <location line="+960"/>
+        <location line="-1109"/>
+        <location line="+962"/>
         <source>Join a team</source>
         <translation>Bir ekibe katıl</translation>
     </message>
     <message>
-        <location line="-947"/>
+        <location line="-949"/>
         <source>Your team</source>
         <translation>Ekibiniz</translation>
     </message>
@@ -1223,12 +1223,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="-55"/>
-        <location line="+681"/>
+        <location line="+683"/>
         <source>PBX</source>
         <translation>Santral</translation>
     </message>
     <message>
-        <location line="-679"/>
+        <location line="-681"/>
         <source>Address books</source>
         <translation>Adres defterleri</translation>
     </message>
@@ -1356,13 +1356,13 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+6"/>
         <location line="+151"/>
-        <location line="+87"/>
+        <location line="+89"/>
         <location line="+250"/>
         <source>Asking the PBX…</source>
         <translation>Santrale soruluyor…</translation>
     </message>
     <message>
-        <location line="-468"/>
+        <location line="-470"/>
         <source>Type the API key first.</source>
         <translation>Önce API anahtarını yazın.</translation>
     </message>
@@ -1395,13 +1395,13 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+652"/>
+        <location line="+660"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation>Önce işaretli alanları düzeltin.</translation>
     </message>
     <message>
-        <location line="-681"/>
+        <location line="-689"/>
         <source>Sending…</source>
         <translation>Gönderiliyor…</translation>
     </message>
@@ -1521,7 +1521,7 @@ Veri klasörü: %2</translation>
         <translation>Kayıtlı adres yok: santral aramaları kimseye bildirmiyor.</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+16"/>
         <source>You changed the address on the Notifications tab: press OK to save it, then register it here.</source>
         <translation>Bildirimler sekmesinde adresi değiştirdiniz: kaydetmek için Tamam&apos;a basın, ardından buradan santrale kaydedin.</translation>
     </message>
@@ -1722,7 +1722,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Yeni bir davetle değiştir</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+21"/>
         <source>Not connected</source>
         <translation>Bağlı değil</translation>
     </message>
@@ -1960,7 +1960,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Bir sorun oluştu: %1</translation>
     </message>
     <message>
-        <location line="-28"/>
+        <location line="-33"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -1975,7 +1975,12 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Kurulum gerekli: %1. Tamamlamak için Ayarlar&apos;ı açın.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+4"/>
+        <source>The team server refused this PC: ask your administrator for a new invite.</source>
+        <translation>Ekip sunucusu bu bilgisayarı kabul etmedi: yöneticinizden yeni bir davet isteyin.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Too many requests: try again in %1 s.</source>
         <translation>Çok fazla istek: %1 sn sonra tekrar deneyin.</translation>
     </message>

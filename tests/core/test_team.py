@@ -15,7 +15,7 @@ import pytest
 
 from bulutpop.broker import TOPIC_ROOT, Address, BrokerFiles, ManagedBroker, ext_topic
 from bulutpop.fakepbx import tone_wav
-from bulutpop.pbxapi import BadRequest, InvalidKey, NotFound, RateLimited
+from bulutpop.pbxapi import BadRequest, CredentialRefused, NotFound, RateLimited
 from bulutpop.relay import reload_broker
 from bulutpop.team import Invite, InviteError, TeamError, claim, claims, payload
 from tests.conftest import TEST_KEY
@@ -145,7 +145,7 @@ async def test_wrong_and_removed_credentials_are_refused(rig: TeamRig) -> None:
     await pc.start()
     assert pc.statuses[-1].state == "refused"
     async with pc.core.client() as relay:
-        with pytest.raises(InvalidKey):
+        with pytest.raises(CredentialRefused, match="paste a new invite"):
             await relay.originate("1001", "905321234567")
     wrong = replace(Invite.parse(rig.add_agent("1003")[1]), secret="not-the-secret")
     stranger = rig.join(wrong, "stranger")
