@@ -562,14 +562,22 @@ class Store:
         """One row per caller's open missed calls (and, optionally, per resolved episode),
         most recent first."""
         resolved_filter = "" if include_resolved else " AND resolved_ts IS NULL"
-        # SQLite returns the bare columns of the row holding MAX(start_ts).
+        # The groups come from the covering index alone; each shown group's latest call is
+        # then looked up by key (SQLite's bare columns are undefined next to both MIN and
+        # MAX, so they cannot be trusted to come from the latest call).
         rows = self._query(
-            "SELECT party_key, party, COUNT(*), MIN(start_ts), MAX(start_ts), call_uuid, queue,"
-            " resolved_ts, resolved_by, name FROM calls"
+            "WITH groups AS (SELECT party_key, resolved_ts, COUNT(*) AS n,"
+            " MIN(start_ts) AS first, MAX(start_ts) AS last FROM calls"
             f" WHERE missed = 1{resolved_filter}"
             # NULLs group together: open calls form one group per caller, in index order.
             " GROUP BY party_key, resolved_ts"
-            " ORDER BY resolved_ts IS NOT NULL, MAX(start_ts) DESC LIMIT ?",
+            " ORDER BY resolved_ts IS NOT NULL, last DESC LIMIT ?)"
+            " SELECT g.party_key, c.party, g.n, g.first, g.last, c.call_uuid, c.queue,"
+            " g.resolved_ts, c.resolved_by, c.name FROM groups AS g"
+            " JOIN calls AS c ON c.rowid = (SELECT rowid FROM calls WHERE missed = 1"
+            " AND party_key = g.party_key AND resolved_ts IS g.resolved_ts"
+            " AND start_ts = g.last ORDER BY rowid DESC LIMIT 1)"
+            " ORDER BY g.resolved_ts IS NOT NULL, g.last DESC",
             (limit,),
         )
         return [
