@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from bulutpop.pbxapi import BadRequest, InvalidKey, PbxClient, RateLimited
 from bulutpop.store import Store
 from bulutpop.tracker import CallTracker, fold
 from tests.conftest import TEST_KEY, scenario
+from tests.core.test_cli_pbx import run as run_cli
 
 MINE = frozenset({"1001"})
 # Scenario 02's call started 2026-11-20 10:02:11 (PBX time); "now" is an hour later.
@@ -408,21 +407,9 @@ async def test_fake_cdrs_enforces_window_limit_and_rate(pbx: Pbx, client: PbxCli
 
 async def test_cli_catchup_prints_what_it_recovered(pbx: Pbx) -> None:
     pbx.state.cdrs = many(12, datetime.now(PBX_TZ).timestamp())
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "BULUTPOP_API_URL": pbx.base}
 
     async def run(*args: str) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bulutpop",
-            *args,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode is not None
-        return process.returncode, out.decode(), err.decode()
+        return await run_cli(*args, api=pbx.base)
 
     assert (await run("config", "set", "extension", "1001"))[0] == 0
     code, out, err = await run("catchup")
