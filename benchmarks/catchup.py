@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from bulutpop.events import PBX_TZ
+from bulutpop.fakepbx import DEMO_KEY
 
-KEY = "K00000000-0000-0000-0000-000000000000"
 UNLIMITED = {"cdrs": (1_000_000, 60.0)}
 DAYS = 7
 
@@ -65,7 +65,7 @@ def history(count: int) -> list[dict[str, Any]]:
 async def serve(count: int) -> None:
     from bulutpop.fakepbx import FakePbxState, start
 
-    state = FakePbxState(key=KEY)
+    state = FakePbxState(key=DEMO_KEY)
     state.cdrs = history(count)
     state.api_limits = dict(UNLIMITED)
     runner, base = await start(state)
@@ -79,7 +79,7 @@ async def fetch_only(base: str) -> dict[str, Any]:
 
     now = datetime.now(PBX_TZ)
     fetched = pages = 0
-    async with PbxClient(base, KEY, api_limits=UNLIMITED) as client:
+    async with PbxClient(base, DEMO_KEY, api_limits=UNLIMITED) as client:
         page, total = 1, 1
         while page <= total:
             reply = await client.cdrs(now - timedelta(days=DAYS), now, page=page, limit=100)
@@ -98,7 +98,7 @@ async def catch_up(base: str, data: Path) -> dict[str, Any]:
     store = Store(data / "bench.sqlite3")
     tracker = CallTracker(store, frozenset({"1001"}))
     try:
-        async with PbxClient(base, KEY, api_limits=UNLIMITED) as client:
+        async with PbxClient(base, DEMO_KEY, api_limits=UNLIMITED) as client:
             service = CatchUp(tracker, lambda: client, history_days=DAYS)
             result = await service.run_once()
             again = time.perf_counter()

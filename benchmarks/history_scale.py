@@ -47,8 +47,8 @@ os.environ.setdefault("QT_API", "pyside6")
 
 from bulutpop.core import Core
 from bulutpop.events import PBX_TZ, parse_body
+from bulutpop.fakepbx import DEMO_KEY
 
-BENCH_KEY = "K12345678-1234-5678-4321-123456789012"
 TARGET_QUERY_MS = 20.0
 TARGET_WINDOW_MS = 300.0
 PARTIES = 25_000
@@ -61,7 +61,7 @@ def env_for(home: Path) -> dict[str, str]:
         **os.environ,
         "BULUTPOP_CONFIG_DIR": str(home / "config"),
         "BULUTPOP_DATA_DIR": str(home / "data"),
-        "BULUTPOP_API_KEY": BENCH_KEY,
+        "BULUTPOP_API_KEY": DEMO_KEY,
     }
 
 

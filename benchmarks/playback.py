@@ -33,11 +33,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bulutpop.fakepbx import DEMO_KEY
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
-BENCH_KEY = "K12345678-1234-5678-4321-123456789012"
 MAX_RUNS = 5  # the PBX's (and the client's) limit on recording links per minute
 
 FAKE_PBX = """
@@ -173,7 +174,7 @@ async def bulutpop_runs(
         {
             "BULUTPOP_CONFIG_DIR": str(home / "config"),
             "BULUTPOP_DATA_DIR": str(home / "data"),
-            "BULUTPOP_API_KEY": BENCH_KEY,
+            "BULUTPOP_API_KEY": DEMO_KEY,
             "BULUTPOP_API_URL": base_url,
         }
     )
@@ -254,7 +255,7 @@ def main() -> None:
         uuids = [f"play-{n}-{os.getpid()}" for n in range(args.runs)]
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-c", FAKE_PBX, str(port), str(path), BENCH_KEY, *uuids],
+            [sys.executable, "-c", FAKE_PBX, str(port), str(path), DEMO_KEY, *uuids],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -53,8 +53,8 @@ import aiohttp
 from aiohttp import web
 
 from bulutpop.events import PBX_TZ
+from bulutpop.fakepbx import DEMO_KEY
 
-BENCH_KEY = "K12345678-1234-5678-4321-123456789012"
 TARGET_P99_MS = 50.0
 TARGET_BLOCK_MS = 50.0
 HEARTBEAT_S = 0.005
@@ -313,7 +313,7 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
     env = {
         "BULUTPOP_CONFIG_DIR": str(home / "config"),
         "BULUTPOP_DATA_DIR": str(home / "data"),
-        "BULUTPOP_API_KEY": BENCH_KEY,
+        "BULUTPOP_API_KEY": DEMO_KEY,
         "BULUTPOP_API_URL": "http://127.0.0.1:9",
     }
     os.environ.update(env)

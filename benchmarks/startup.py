@@ -29,7 +29,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-BENCH_KEY = "K12345678-1234-5678-4321-123456789012"
+from bulutpop.fakepbx import DEMO_KEY
+
 TARGET_START_S = 1.0
 TARGET_EXTRA_MB = 40.0
 
@@ -90,7 +91,7 @@ def prepare_bulutpop(home: Path, port: int) -> dict[str, str]:
         **base_env(),
         "BULUTPOP_CONFIG_DIR": str(home / "config"),
         "BULUTPOP_DATA_DIR": str(home / "data"),
-        "BULUTPOP_API_KEY": BENCH_KEY,
+        "BULUTPOP_API_KEY": DEMO_KEY,
         # Never the real PBX: a closed local port (catch-up and phonebook sync fail at once).
         "BULUTPOP_API_URL": "http://127.0.0.1:9",
     }

@@ -368,9 +368,9 @@ async def _replay(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _fake_pbx(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.fakepbx import FakePbxState, start, tone_wav
+    from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
 
-    key = core.keys.get() or "K00000000-0000-0000-0000-000000000000"
+    key = core.keys.get() or DEMO_KEY
     core.redactor.add(key)
     state = FakePbxState(key=key)
     for path in bundled_scenarios():
