@@ -287,6 +287,12 @@ def _ack(store: Store, seqs: Sequence[int], now: float) -> None:
         conn.execute("DELETE FROM outbox WHERE acked_ts < ?", (now - REPUBLISH_SECONDS,))
 
 
+def _marked(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        # The rows stay unacknowledged and go out again after the next reconnect.
+        log.warning("could not mark outbox rows as sent: %s", task.exception())
+
+
 class Publisher:
     """Sends the outbox to the broker in order until each message is acknowledged."""
 
@@ -336,12 +342,16 @@ class Publisher:
             await asyncio.gather(*(client.publish(r[0], r[1], qos=1) for r in batch))
 
     async def _drain(self, client: aiomqtt.Client) -> None:
+        # Rows up to `sent` went out on this connection; marking them acknowledged in the
+        # store runs behind, so a commit (or a WAL checkpoint) never holds the next batch.
+        sent = 0
+        marking: set[asyncio.Task[None]] = set()
         while True:
             self._wake.clear()
             rows = self.core.store.read(
-                "SELECT seq, topic, payload FROM outbox WHERE acked_ts IS NULL"
+                "SELECT seq, topic, payload FROM outbox WHERE acked_ts IS NULL AND seq > ?"
                 " ORDER BY seq LIMIT ?",
-                (_BATCH,),
+                (sent, _BATCH),
             )
             if not rows:
                 with contextlib.suppress(TimeoutError):
@@ -358,7 +368,13 @@ class Publisher:
                     break
                 acked.append(row[0])
             if acked:
-                await self.core.tracker.run_write(_ack, self.core.store, acked, time.time())
+                sent = acked[-1]
+                task = asyncio.create_task(
+                    self.core.tracker.run_write(_ack, self.core.store, acked, time.time())
+                )
+                marking.add(task)
+                task.add_done_callback(_marked)
+                task.add_done_callback(marking.discard)
             failed = next((r for r in results if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise failed

@@ -10,12 +10,13 @@ thread on their own connection.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import string
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from typing import Any
 from bulutpop.events import CallEvent
 from bulutpop.model import Call, MissedGroup
 from bulutpop.phone import canonical_key, display
+
+log = logging.getLogger(__name__)
 
 # Each entry moves the schema one version up; never edit a released one, append.
 MIGRATIONS: tuple[str, ...] = (
@@ -201,6 +204,9 @@ _FEW_MATCHES = 2000
 _MATCHING = "SELECT rowid FROM calls_search WHERE calls_search MATCH ?"
 
 
+CHECKPOINT_SECONDS = 1.0
+
+
 class StoreError(Exception):
     """The store file cannot be opened or written; the message says what to do."""
 
@@ -231,12 +237,38 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the call store {path}: {exc.strerror}") from None
         self._read_lock = threading.Lock()
+        # Checkpoints copy the WAL into the database and fsync it: done by the commit that
+        # crosses the threshold, they stalled that commit (and the 200 of every event
+        # waiting on it) for up to ~200 ms. A thread of their own does them instead, in
+        # PASSIVE mode, which never blocks the writer or readers.
+        self._write.execute("PRAGMA wal_autocheckpoint=0")
+        self._stopping = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="bulutpop-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        conn = _connect(self.path)
+        try:
+            while not self._stopping.wait(CHECKPOINT_SECONDS):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # e.g. the disk is full: the WAL keeps the data
+                    log.warning("store checkpoint failed: %s", exc)
+        finally:
+            conn.close()
 
     def close(self) -> None:
+        self._stopping.set()
+        self._checkpointer.join()
         # A window may still be querying from a worker thread: closing a connection under a
         # running statement crashes SQLite, so wait for it (later queries raise instead).
         with self._read_lock:
             self._read.close()
+        # The last checkpoint, so the database file is whole without its WAL.
+        with suppress(sqlite3.Error):
+            self._write.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self._write.close()
 
     def _migrate(self) -> None:

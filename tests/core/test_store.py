@@ -4,6 +4,7 @@ covering missed-list index) give exactly what the plain LIKE / GROUP BY queries 
 from __future__ import annotations
 
 import random
+import time
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -275,5 +276,21 @@ def test_a_schema_2_store_migrates_and_finds_its_old_calls(tmp_path: Path) -> No
         fill(store, [make_call(0, party, "Ayşe Demir", missed=False, direction="inbound")])
         assert store.calls(search="zeynep") == []
         assert [c.call_uuid for c in store.calls(search="ayşe")] == ["c-00000"]
+    finally:
+        store.close()
+
+
+def test_commits_are_checkpointed_by_a_thread_of_their_own(tmp_path: Path) -> None:
+    # The writer never checkpoints (a commit that did stalled every waiting event); the
+    # store's own thread copies the WAL into the database file within about a second.
+    store = Store(tmp_path / "store.sqlite3")
+    try:
+        before = store.path.stat().st_size
+        fill(store, sample_calls(400))
+        assert store.path.stat().st_size == before  # still only in the WAL
+        deadline = time.monotonic() + 5
+        while store.path.stat().st_size == before:
+            assert time.monotonic() < deadline, "no checkpoint happened"
+            time.sleep(0.05)
     finally:
         store.close()
