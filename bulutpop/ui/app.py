@@ -37,9 +37,10 @@ os.environ.setdefault("QT_API", "pyside6")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import qasync
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
 from PySide6.QtGui import QFileOpenEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
@@ -103,6 +104,9 @@ class DesktopApp(QObject):
         self.tasks = TaskSet()
         self._quit = quit
         self._windows: dict[str, QWidget] = {}
+        # Per-use dialogs not yet freed, by name or not: one replaced under its name may
+        # still be busy (a call being placed) and show itself again.
+        self._dialogs: set[QDialog] = set()
         self._services = False
         self._catchup: asyncio.Task[None] | None = None
         self._catchup_interval = 0.0
@@ -295,14 +299,20 @@ class DesktopApp(QObject):
         return not key or not self.core.config.extension
 
     async def stop(self) -> None:
+        # Windows first: what closing one starts (applying the settings) is cancelled with
+        # the rest, and the per-use dialogs are freed here.
+        windows = [w for w in {*self._windows.values(), *self._dialogs} if shiboken6.isValid(w)]
+        for window in windows:
+            window.close()
         self.tasks.cancel()
         self.shell.tasks.cancel()
         await self.tasks.drain()
         await self.shell.tasks.drain()
+        for window in windows:
+            if isinstance(window, QDialog):
+                await self._free(window, cancel=True)
         self._link = None
         self.popups.close_all()
-        for window in self._windows.values():
-            window.close()
         self.shell.close()
         if self.receiver is not None:
             await self.receiver.stop()
@@ -313,6 +323,12 @@ class DesktopApp(QObject):
         self._quit()
 
     # -- windows ----------------------------------------------------------------------
+    #
+    # The missed-call list, the history and the player are made once and reused (closing
+    # hides them). The settings, dial and warning dialogs are made for one use and deleted
+    # once closed: each connects to the bridge's signals and its own widgets' signals hold
+    # slots that refer back to it, so a closed one is freed by nothing but its deletion, and
+    # its connections on the bridge (which lives as long as the app) go with it.
 
     def _window(self, name: str, make: Callable[[], QWidget]) -> QWidget:
         window = self._windows.get(name)
@@ -322,6 +338,42 @@ class DesktopApp(QObject):
         window.raise_()
         window.activateWindow()
         return window
+
+    def _open_once(self, name: str, dialog: QDialog) -> None:
+        """Keep a per-use dialog under `name` until it is closed, then free it."""
+        self._windows[name] = dialog
+        self._dialogs.add(dialog)
+        dialog.finished.connect(self._dialog_closed)
+
+    def _dialog_closed(self, _result: int) -> None:
+        dialog = self.sender()
+        if isinstance(dialog, QDialog):
+            self.tasks.start(self._free(dialog), name="window-closed")
+
+    async def _free(self, dialog: QDialog, *, cancel: bool = False) -> None:
+        """Delete a closed dialog once its own tasks have ended: the ones cancelled on close
+        still tidy up its widgets, and a call still being placed may show the dial dialog
+        again with its error (closed again later, it comes back here). `cancel`: at exit,
+        nothing is waited for."""
+        tasks = getattr(dialog, "tasks", None)
+        try:
+            if isinstance(tasks, TaskSet):
+                if cancel:
+                    tasks.cancel()
+                await tasks.drain()
+        finally:
+            if shiboken6.isValid(dialog) and not dialog.isVisible():
+                self._dialogs.discard(dialog)
+                for name, window in list(self._windows.items()):
+                    if window is dialog:
+                        del self._windows[name]
+                dialog.deleteLater()
+
+    def _visible(self, name: str) -> QWidget | None:
+        window = self._windows.get(name)
+        if window is not None and shiboken6.isValid(window) and window.isVisible():
+            return window
+        return None
 
     def show_missed(self) -> None:
         self._window("missed", lambda: MissedWindow(self.bridge))
@@ -339,12 +391,13 @@ class DesktopApp(QObject):
     def show_dial(self, number: str) -> None:
         from bulutpop.ui.dial import DialDialog
 
-        dialog = self._windows.get("dial")
-        if isinstance(dialog, DialDialog) and dialog.isVisible():
+        dialog = self._visible("dial")
+        if isinstance(dialog, DialDialog):
             if number:
                 dialog.set_number(number)
         else:
-            dialog = self._windows["dial"] = DialDialog(self.bridge, number)
+            dialog = DialDialog(self.bridge, number)
+            self._open_once("dial", dialog)
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
@@ -357,15 +410,19 @@ class DesktopApp(QObject):
         self.tasks.start(player.open_call(call), name="player")
 
     def show_settings(self, first_run: bool) -> None:
+        """One settings window at a time: an open one is brought to the front."""
         from bulutpop.ui.settings import SettingsDialog
 
-        dialog = SettingsDialog(self.bridge, first_run=first_run)
-        dialog.finished.connect(lambda _result: self._settings_closed())
-        self._windows["settings"] = dialog
+        dialog = self._visible("settings")
+        if dialog is None:
+            dialog = SettingsDialog(self.bridge, first_run=first_run)
+            dialog.finished.connect(self._settings_closed)
+            self._open_once("settings", dialog)
         dialog.show()
         dialog.raise_()
+        dialog.activateWindow()
 
-    def _settings_closed(self) -> None:
+    def _settings_closed(self, _result: int = 0) -> None:
         config = self.core.config
         self.translations.apply(config.language)
         receiver = self.receiver
@@ -435,7 +492,7 @@ class DesktopApp(QObject):
     def _warn(self, title: str, text: str) -> None:
         # Not modal: the rest of the app (missed list, dialling) still works meanwhile.
         box = QMessageBox(QMessageBox.Icon.Warning, title, text)
-        self._windows["warning"] = box
+        self._open_once("warning", box)
         box.show()
 
     # -- hand-over from later starts --------------------------------------------------

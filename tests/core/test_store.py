@@ -4,8 +4,8 @@ covering missed-list index) give exactly what the plain LIKE / GROUP BY queries 
 from __future__ import annotations
 
 import random
-import time
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
