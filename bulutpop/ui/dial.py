@@ -1,7 +1,9 @@
 """The dial dialog: type, paste or pick a number, see how it will be dialled, place one call.
 
 The PBX rings the user's own phone first and only then dials out, so the dialog says so
-while the request is in flight and closes itself once the phone is ringing.
+while the request is in flight and closes itself once the phone is ringing. Closed while the
+request is still in flight, it lets the call go on; should the PBX then refuse it, the
+dialog comes back with the reason, so a call is never silently not placed.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ class DialDialog(QDialog):
         self._number: PhoneNumber | None = None
         self._calling = False
         self._placed = False
+        # The user closed the dialog while the PBX was still being asked.
+        self._closed_mid_call = False
         self.setWindowTitle(self.tr("Dial"))
         self.setMinimumWidth(420)
 
@@ -187,6 +191,12 @@ class DialDialog(QDialog):
         self.edit.selectAll()
         self.field.setFocus()
 
+    @property
+    def calling(self) -> bool:
+        """Whether a call was asked for and the PBX has not answered yet (the dialog may be
+        hidden meanwhile). Counts from the click, before the request task first runs."""
+        return self._calling or bool(self.tasks)
+
     def number_text(self) -> str:
         return self.field.currentText()
 
@@ -211,7 +221,8 @@ class DialDialog(QDialog):
     def _recent_detail(self, call: Call) -> str:
         when = fmt.when(call.start_ts)
         what = self.tr("missed %1") if call.missed else self.tr("called %1")
-        name = call.name or self._bridge.name_for(call.party_key)
+        # The bridge's name first: the user's own edit must beat the PBX's caller id name.
+        name = self._bridge.name_for(call.party_key) or call.name
         parts = [name] if name else []
         parts.append(what.replace("%1", when))
         return " · ".join(parts)
@@ -288,8 +299,12 @@ class DialDialog(QDialog):
             set_tone(self.status, "error")
             self._sync_controls()
             self.field.setFocus()
+            if self._closed_mid_call:
+                self._come_back()
             return False
         self._calling = False
+        # Closed meanwhile: the ringing phone tells the user the call went through.
+        self._closed_mid_call = False
         self._placed = True
         self._sync_controls()
         self.status.setText(
@@ -300,3 +315,23 @@ class DialDialog(QDialog):
         set_tone(self.status, "ok")
         self._close_timer.start()
         return True
+
+    def done(self, result: int) -> None:
+        # Esc, Cancel or the window's close button while the PBX is being asked: the request
+        # goes on (it cannot be taken back), and its failure must not go unseen.
+        if self.calling:
+            self._closed_mid_call = True
+        super().done(result)
+
+    def _come_back(self) -> None:
+        """Show the dialog again with the late error, on top but without taking the
+        keyboard from whatever the user is typing meanwhile."""
+        self._closed_mid_call = False
+        if self.isVisible():
+            return
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, True)
+        self.show()
+        self.raise_()
+        # Reopened from the tray later, the dialog takes focus as usual.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, False)
+        QApplication.alert(self)

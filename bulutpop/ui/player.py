@@ -204,6 +204,7 @@ class PlayerWindow(QWidget):
 
         self._set_ready(False)
         self._sync_play_button()
+        bridge.namesChanged.connect(self._show_names)
 
     # --- loading -------------------------------------------------------------------------
 
@@ -217,7 +218,8 @@ class PlayerWindow(QWidget):
         self._countdown.stop()
         self.media.stop()
         self.media.setSource(QUrl())
-        self._show_call(call)
+        self._show_names()
+        self._show_duration(0)
         self._set_ready(False)
         self.save_note.hide()
         self.progress.setRange(0, 0)  # busy until the size is known
@@ -261,9 +263,15 @@ class PlayerWindow(QWidget):
 
         return progress
 
-    def _show_call(self, call: Call) -> None:
+    def _show_names(self) -> None:
+        """The title and details line; again when names change (e.g. the user renamed the
+        caller while listening)."""
+        call = self.call
+        if call is None:
+            return
         number = phone.display(call.party)
-        name = call.name or self._bridge.name_for(call.party_key)
+        # The bridge's name first: the user's own edit must beat the PBX's caller id name.
+        name = self._bridge.name_for(call.party_key) or call.name
         self.title.setText(name or number)
         direction = {
             "inbound": self.tr("Incoming call"),
@@ -275,7 +283,6 @@ class PlayerWindow(QWidget):
             parts.append(fmt.duration(call.duration))
         self.details.setText(" · ".join(p for p in parts if p))
         self.setWindowTitle(self.tr("Recording — %1").replace("%1", name or number))
-        self._show_duration(0)
 
     def _wait(self, seconds: float) -> None:
         """The PBX's rate limit: count down, then offer the recording again."""

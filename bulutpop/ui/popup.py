@@ -337,11 +337,7 @@ class CallPopup(_FloatingWindow):
         self.call = call
         self.state = state
         self.route.setText(self._route_text(call))
-        name = self.bridge.name_for(call.party_key)
-        number = phone.display(call.party) if call.party else self.tr("Unknown number")
-        self.title.setText(name or number)
-        self.subtitle.setText(number if name else "")
-        self.subtitle.setVisible(bool(name))
+        self._show_party(call)
         self.crm_button.setVisible(bool(self.bridge.config.crm_url))
         self.copy_button.setEnabled(bool(call.party))
         self.status.setText(self._status_text(call, state))
@@ -354,6 +350,25 @@ class CallPopup(_FloatingWindow):
         )
         self.card.strip = colour
         self.card.update()
+
+    def refresh_names(self) -> None:
+        """Look the caller (and the queue) up again: a name was edited or an address book
+        synced while the popup was up."""
+        self.show_call(self.call, self.state)
+
+    def _show_party(self, call: Call) -> None:
+        """The caller's name on the big line, else the number; under it the number (when the
+        name took the big line) and the company, as the missed calls list shows them."""
+        name, company = self.bridge.contact_for(call.party_key) or ("", "")
+        # The user's own edit or an address book first, then what the PBX called the caller.
+        name = name or call.name
+        number = phone.display(call.party) if call.party else self.tr("Unknown number")
+        parts = [number] if name else []
+        if company and company != name:
+            parts.append(company)
+        self.title.setText(name or number)
+        self.subtitle.setText(" · ".join(parts))
+        self.subtitle.setVisible(bool(parts))
 
     @property
     def closing(self) -> bool:
@@ -563,6 +578,7 @@ class PopupManager(QObject):
         self.overflow.close_all_button.clicked.connect(self.close_all)
         bridge.changed.connect(self._on_change)
         bridge.configChanged.connect(self._on_config)
+        bridge.namesChanged.connect(self._on_names)
 
     def popups(self) -> dict[str, CallPopup]:
         """Popup windows on screen by call id, oldest first."""
@@ -582,6 +598,11 @@ class PopupManager(QObject):
 
     def _on_config(self, config: Config) -> None:
         self._relayout()  # the corner may have changed
+
+    def _on_names(self) -> None:
+        # Waiting calls look their names up when they get a window.
+        for popup in self._popups.values():
+            popup.refresh_names()
 
     def _on_change(self, change: Change) -> None:
         call = change.call

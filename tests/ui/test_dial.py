@@ -159,3 +159,44 @@ def test_recent_outbound_and_missed_numbers_are_offered(
     assert dialog.number_text() == ""
     dialog.field.setCurrentIndex(0)
     assert dialog.status.text() == "Will call 0532 123 45 67"
+
+
+def test_the_users_own_name_beats_the_pbxs_in_recent_numbers(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, webhook: Webhook
+) -> None:
+    webhook.post(*(body + b"&caller_id_name=SANTRAL+ADI" for body in scenario("02")))
+    qloop.run(bridge.set_local_name("0532 123 45 67", "Ayşe Yılmaz"))
+    dialog = make(qtbot, bridge)
+    detail = dialog.field.model().index(0, 0).data(dial_module._DETAIL_ROLE)
+    assert detail.startswith("Ayşe Yılmaz · missed ")
+
+
+def test_a_failure_after_the_dialog_was_closed_brings_it_back(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, fake_pbx: FakePbxState
+) -> None:
+    fake_pbx.originate_delay = 0.2
+    fake_pbx.fail(400, "extension 1001 not found")
+    dialog = make(qtbot, bridge, "05321234567")
+    QTest.keyClick(dialog.edit, Qt.Key.Key_Return)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)  # before the request has even left
+    assert not dialog.isVisible()
+    qloop.run(dialog.tasks.drain())
+    assert dialog.isVisible()
+    assert dialog.status.text() == "The PBX refused the call: extension 1001 not found"
+    assert dialog.status.property("tone") == "error"
+    assert dialog.call_button.isEnabled()
+    assert len(fake_pbx.originates) == 1  # shown, never dialled again
+
+
+def test_a_call_placed_after_the_dialog_was_closed_stays_quiet(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, fake_pbx: FakePbxState
+) -> None:
+    fake_pbx.originate_delay = 0.2
+    dialog = make(qtbot, bridge, "05321234567")
+    QTest.mouseClick(dialog.call_button, Qt.MouseButton.LeftButton)
+    qloop.run(asyncio.sleep(0.05))  # the request is in flight
+    dialog.close()
+    qloop.run(dialog.tasks.drain())
+    assert not dialog.isVisible()  # the ringing phone says it went through
+    assert not dialog.calling
+    assert len(fake_pbx.originates) == 1

@@ -81,6 +81,22 @@ def test_controls_drive_the_player(
     assert player.time_label.text() == "00:00 / 00:01"
 
 
+def test_the_users_own_name_beats_the_pbxs_and_follows_renames(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, webhook: Webhook
+) -> None:
+    webhook.post(*(body + b"&caller_id_name=SANTRAL+ADI" for body in scenario("01")))
+    call = bridge.core.store.call(UUID)
+    assert call is not None and call.name == "SANTRAL ADI"
+    qloop.run(bridge.set_local_name("0212 320 50 62", "Ahmet Kaya"))
+    player = make(qtbot, bridge)
+    qloop.run(player.open_call(call))
+    assert player.title.text() == "Ahmet Kaya"
+    assert player.windowTitle() == "Recording — Ahmet Kaya"
+    assert player.details.text().startswith("Incoming call · 0212 320 50 62 · ")
+    qloop.run(bridge.set_local_name("0212 320 50 62", "Ahmet Kaya (muhasebe)"))
+    assert player.title.text() == "Ahmet Kaya (muhasebe)"
+
+
 def test_cached_recording_needs_no_new_request(
     qtbot: QtBot, qloop: Loop, bridge: CoreBridge, call: Call, fake_pbx: FakePbxState
 ) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
+from bulutpop.fakepbx import FakePbxState
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.popup import (
     CARD_HEIGHT,
@@ -362,3 +363,43 @@ def test_queue_calls_name_the_queue_once_its_name_is_known(
     qloop.run(bridge.phonebook.sync_queues())  # the fake PBX calls queue 200 "Kuyruk 1"
     webhook.post(scenario("03")[0])
     assert "Queue Kuyruk 1 (200)" in only(manager).route.text()
+
+
+AHMET = {
+    "id": "7",
+    "name": "Ahmet",
+    "surname": "Kaya",
+    "company_name": "Deniz Lojistik A.Ş.",
+    "phone": "0212 320 50 62",
+}
+
+
+def test_a_known_caller_shows_name_number_and_company(
+    qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook, fake_pbx: FakePbxState
+) -> None:
+    fake_pbx.contacts = [AHMET]
+    qloop.run(bridge.phonebook.sync_pbx())
+    webhook.post(scenario("01")[0])
+    popup = only(manager)
+    assert popup.title.text() == "Ahmet Kaya"
+    assert popup.subtitle.text() == "0212 320 50 62 · Deniz Lojistik A.Ş."
+    assert popup.subtitle.isVisible()
+
+
+def test_open_popups_follow_name_changes(
+    qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook, fake_pbx: FakePbxState
+) -> None:
+    webhook.post(scenario("01")[0] + b"&caller_id_name=SANTRAL+ADI")
+    popup = only(manager)
+    assert popup.title.text() == "SANTRAL ADI"  # the PBX's name while nothing better is known
+    assert popup.subtitle.text() == "0212 320 50 62"
+
+    fake_pbx.contacts = [AHMET]
+    qloop.run(bridge.phonebook.sync_pbx())  # the phonebook sync finishes while it rings
+    assert popup.title.text() == "Ahmet Kaya"
+    assert popup.subtitle.text() == "0212 320 50 62 · Deniz Lojistik A.Ş."
+
+    qloop.run(bridge.set_local_name("0212 320 50 62", "Ahmet Bey (muhasebe)"))
+    assert popup.title.text() == "Ahmet Bey (muhasebe)"
+    assert popup.subtitle.text() == "0212 320 50 62 · Deniz Lojistik A.Ş."
+    assert popup.status.text() == "Ringing"
