@@ -391,7 +391,10 @@ class DesktopApp(QObject):
     def show_dial(self, number: str) -> None:
         from bulutpop.ui.dial import DialDialog
 
-        dialog = self._visible("dial")
+        window = self._windows.get("dial")
+        # One still placing a call comes back rather than a second dialog beside it.
+        calling = isinstance(window, DialDialog) and shiboken6.isValid(window) and window.calling
+        dialog = window if calling else self._visible("dial")
         if isinstance(dialog, DialDialog):
             if number:
                 dialog.set_number(number)

@@ -10,10 +10,12 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import SIGNAL, QCoreApplication, QEvent
+from PySide6.QtCore import SIGNAL, QCoreApplication, QEvent, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from bulutpop.core import Core
+from bulutpop.fakepbx import FakePbxState
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
@@ -124,6 +126,21 @@ def test_dial_dialog_opened_and_closed_again_and_again_is_freed(
         settle(qloop, desktop)
     assert live(DialDialog) == baseline
     assert receivers(desktop.bridge) == before
+
+
+def test_dial_asked_for_while_a_closed_one_is_still_calling_brings_that_one_back(
+    qloop: Loop, desktop: DesktopApp, fake_pbx: FakePbxState
+) -> None:
+    fake_pbx.originate_delay = 0.3
+    desktop.show_dial("05321234567")
+    first = desktop._windows["dial"]
+    assert isinstance(first, DialDialog)
+    QTest.keyClick(first.edit, Qt.Key.Key_Return)
+    first.reject()  # Esc while the PBX has not answered yet
+    desktop.show_dial("05321234568")
+    assert desktop._windows["dial"] is first and first.isVisible()
+    qloop.run(first.tasks.drain())
+    assert len(fake_pbx.originates) == 1
 
 
 def test_warning_closed_is_freed(qloop: Loop, desktop: DesktopApp) -> None:
