@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from bulutpop import config as config_mod
 from bulutpop.config import Config, Dirs
@@ -18,9 +19,18 @@ from bulutpop.redact import Redactor, install
 from bulutpop.store import Store
 from bulutpop.tracker import CallTracker
 
+# What the user has yet to set: the PBX API key, their extension, or (team mode) this PC's
+# team secret.
+SetupItem = Literal["api_key", "extension", "team_secret"]
+
 
 class MissingSetup(Exception):
-    """Something the user must set first; the message says how."""
+    """Something the user must set first: `what` names it for a program, the message says
+    what is missing and how to set it from the command line."""
+
+    def __init__(self, what: SetupItem, message: str) -> None:
+        super().__init__(message)
+        self.what: SetupItem = what
 
 
 @dataclass
@@ -63,8 +73,9 @@ class Core:
         key = self.keys.get()
         if not key:
             raise MissingSetup(
+                "api_key",
                 "no API key is stored: run `bulutpop key set` (the key is in the PBX web "
-                "portal, settings page) or set BULUTPOP_API_KEY"
+                "portal, settings page) or set BULUTPOP_API_KEY",
             )
         self.redactor.add(key)
         return key
@@ -74,8 +85,9 @@ class Core:
         secret = self.team_keys.get()
         if not secret:
             raise MissingSetup(
+                "team_secret",
                 "team mode is set up but this PC's team secret is missing: paste the "
-                "invite again (bulutpop team join INVITE)"
+                "invite again (bulutpop team join INVITE)",
             )
         self.redactor.add(secret)
         return secret
@@ -130,8 +142,9 @@ class Core:
     def extension(self) -> str:
         if not self.config.extension:
             raise MissingSetup(
+                "extension",
                 "no extension is configured: run `bulutpop config set extension 1001` "
-                "with your own extension number"
+                "with your own extension number",
             )
         return self.config.extension
 

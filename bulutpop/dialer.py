@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from bulutpop import phone
 from bulutpop.core import Core
@@ -17,7 +18,18 @@ REPEAT_GUARD_SECONDS = 5.0
 
 
 class DialRefused(Exception):
-    """Not dialled, on purpose; the message says why."""
+    """Not dialled, on purpose. `reason` says why for a program: "busy" (a call to `number`
+    is being placed) or "repeat" (`number` was dialled a moment ago); the message says it in
+    English, for the command line. `number` is the number's matching key."""
+
+    def __init__(self, reason: Literal["busy", "repeat"], number: str) -> None:
+        shown = phone.display(number)
+        message = (
+            f"already calling {shown}" if reason == "busy" else f"{shown} was dialled a moment ago"
+        )
+        super().__init__(message)
+        self.reason = reason
+        self.number = number
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +56,10 @@ class Dialer:
         number = phone.parse(text)
         extension = self._core.extension()
         if self._in_flight is not None:
-            raise DialRefused(f"already calling {phone.display(self._in_flight)}")
+            raise DialRefused("busy", self._in_flight)
         last = self._recent.get(number.key)
         if last is not None and self._clock() - last < REPEAT_GUARD_SECONDS:
-            raise DialRefused(f"{number.display} was dialled a moment ago")
+            raise DialRefused("repeat", number.key)
         config = self._core.config
         caller_id = phone.parse(config.caller_id).destination if config.caller_id else None
         self._in_flight = number.key

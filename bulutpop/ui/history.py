@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -18,7 +18,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QPoint,
     Qt,
     QTimer,
     Signal,
@@ -32,7 +31,6 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -52,6 +50,7 @@ from bulutpop.model import Call
 from bulutpop.phone import NumberError
 from bulutpop.tracker import Change
 from bulutpop.ui import fmt
+from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import (
     MISSED_COLOR,
@@ -60,10 +59,10 @@ from bulutpop.ui.missed import (
     ask_name,
     edit_local_name,
     heading,
+    hint,
     muted,
     place_call,
     queue_width,
-    row_menu,
 )
 from bulutpop.ui.tasks import TaskSet
 
@@ -441,10 +440,10 @@ class HistoryWindow(QWidget):
         self.status = StatusLine()
         self.play_button = QPushButton(self.tr("Play"))
         self.play_button.setToolTip(self.tr("Listen to the recording of the selected call"))
-        self.play_button.clicked.connect(lambda: self._on_selected(self._play))
+        self.play_button.clicked.connect(lambda: self.row_actions.run(self._play))
         self.call_button = QPushButton(self.tr("Call"))
         self.call_button.setToolTip(self.tr("Ring your phone, then dial the selected number"))
-        self.call_button.clicked.connect(lambda: self._on_selected(self._start_call))
+        self.call_button.clicked.connect(lambda: self.row_actions.run(self._start_call))
 
         header = QHBoxLayout()
         header.addWidget(heading(self.tr("Call history")))
@@ -489,21 +488,8 @@ class HistoryWindow(QWidget):
         self.addAction(focus)
 
     def _make_view(self) -> QTableView:
-        view = QTableView()
-        view.setModel(self.model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setShowGrid(False)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setCornerButtonEnabled(False)
-        view.verticalHeader().hide()
-        # Fixed row heights let the view skip measuring 100,000 rows.
-        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 14)
+        view = list_view(self.model, lines=1, padding=14)
         header = view.horizontalHeader()
-        header.setHighlightSections(False)
         metrics = view.fontMetrics()
         widths = {
             Column.TIME: metrics.horizontalAdvance("30.12.2099 23:59") + 28,
@@ -524,24 +510,19 @@ class HistoryWindow(QWidget):
         view.setMinimumWidth(sum(widths.values()) + 20 * metrics.averageCharWidth())
         view.doubleClicked.connect(lambda index: self._play(self.model.call(index.row())))
 
-        self.play_action = self._action(view, self.tr("Play recording"), self._play)
-        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.call_action = self._action(view, self.tr("Call"), self._start_call)
-        self.call_action.setShortcut(QKeySequence(Qt.Key.Key_Return))
-        self.copy_action = self._action(view, self.tr("Copy number"), self._copy)
-        self.copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
-        self.edit_name_action = self._action(view, self.tr("Edit name…"), self._start_edit_name)
-        self.edit_name_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        view.customContextMenuRequested.connect(self._context_menu)
+        self.row_actions = rows = RowActions(view, self._selected_call)
+        self.play_action = rows.add(self.tr("Play recording"), self._play, Qt.Key.Key_Space)
+        self.call_action = rows.add(self.tr("Call"), self._start_call, Qt.Key.Key_Return)
+        self.copy_action = rows.add(
+            self.tr("Copy number"), self._copy, QKeySequence.StandardKey.Copy
+        )
+        self.edit_name_action = rows.add(
+            self.tr("Edit name…"), self._start_edit_name, Qt.Key.Key_F2
+        )
+        rows.set_menu(
+            [self.play_action, self.call_action, self.copy_action], [self.edit_name_action]
+        )
         return view
-
-    def _action(self, view: QTableView, text: str, handler: Callable[[Call], None]) -> QAction:
-        action = QAction(text, view)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        action.triggered.connect(lambda: self._on_selected(handler))
-        view.addAction(action)
-        return action
 
     def _make_empty_state(self) -> QWidget:
         page = QWidget()
@@ -551,12 +532,7 @@ class HistoryWindow(QWidget):
         font.setBold(True)
         self.empty_headline.setFont(font)
         self.empty_headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_detail = QLabel()
-        self.empty_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_detail.setWordWrap(True)
-        palette = self.empty_detail.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, muted(palette))
-        self.empty_detail.setPalette(palette)
+        self.empty_detail = hint()
         self.clear_filters = QPushButton(self.tr("Clear filters"))
         self.clear_filters.clicked.connect(self.reset_filters)
         layout = QVBoxLayout(page)
@@ -689,19 +665,11 @@ class HistoryWindow(QWidget):
             self.apply_filter()
 
     def _copy(self, call: Call) -> None:
-        number = phone.display(call.party)
-        QGuiApplication.clipboard().setText(number)
-        self.status.show_success(self.tr("Copied %1.").replace("%1", number), seconds=4)
-
-    def _on_selected(self, handler: Callable[[Call], None]) -> None:
-        """Run `handler` on the selected call as it is now (rows move as calls arrive)."""
-        call = self._selected_call()
-        if call is not None:
-            handler(call)
+        copy_number(phone.display(call.party), self.status)
 
     def _selected_call(self) -> Call | None:
-        rows = self.view.selectionModel().selectedRows()
-        return self.model.call(rows[0].row()) if rows else None
+        row = selected_row(self.view)
+        return None if row is None else self.model.call(row)
 
     def _update_buttons(self) -> None:
         call = self._selected_call()
@@ -736,11 +704,3 @@ class HistoryWindow(QWidget):
             self.clear_filters.setVisible(filtered)
             self.stack.setCurrentWidget(self.empty)
         self._update_buttons()
-
-    def _context_menu(self, pos: QPoint) -> None:
-        row_menu(
-            self.view,
-            pos,
-            [self.play_action, self.call_action, self.copy_action],
-            self.edit_name_action,
-        )

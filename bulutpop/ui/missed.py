@@ -7,7 +7,8 @@ agents do not ring the same customer.
 
 Also home to what every list window shares: `describe_error` (core exceptions in plain
 words), `StatusLine` (the message line under a list), `place_call`, and `edit_local_name`
-with the dialog helpers it uses (`dialog_result`, `ask_name`).
+with the dialog helpers it uses (`dialog_result`, `ask_name`). The table and its row actions
+are in `bulutpop.ui.actions`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import (
@@ -36,10 +38,8 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QAction,
     QColor,
     QFont,
-    QGuiApplication,
     QHelpEvent,
     QKeySequence,
     QMouseEvent,
@@ -55,7 +55,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
-    QMenu,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -77,6 +76,7 @@ from bulutpop.pbxapi import BadRequest, CredentialRefused, InvalidKey, PbxError,
 from bulutpop.phone import NumberError
 from bulutpop.store import Store
 from bulutpop.ui import fmt
+from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.tasks import TaskSet
 
@@ -97,15 +97,18 @@ def describe_error(exc: BaseException) -> str:
             "%1", exc.text
         )
     if isinstance(exc, DialRefused):
-        return QCoreApplication.translate("describe_error", "Not dialled: %1.").replace(
-            "%1", str(exc)
-        )
+        if exc.reason == "busy":
+            text = QCoreApplication.translate("describe_error", "Not dialled: already calling %1.")
+        else:
+            text = QCoreApplication.translate(
+                "describe_error", "Not dialled: %1 was dialled a moment ago."
+            )
+        return text.replace("%1", phone.display(exc.number))
     if isinstance(exc, MissingSetup):
-        # The core's advice after the colon names CLI commands; the app has a Settings window.
-        reason = str(exc).split(":", 1)[0]
+        # Not the core's message: it is English, and its advice names CLI commands.
         return QCoreApplication.translate(
             "describe_error", "Setup needed: %1. Open Settings to finish it."
-        ).replace("%1", reason)
+        ).replace("%1", missing_setup(exc))
     if isinstance(exc, CredentialRefused):
         return QCoreApplication.translate(
             "describe_error",
@@ -131,6 +134,15 @@ def describe_error(exc: BaseException) -> str:
     )
 
 
+def missing_setup(exc: MissingSetup) -> str:
+    """What is missing, as a clause for "Setup needed: …" ("no API key is stored")."""
+    if exc.what == "api_key":
+        return QCoreApplication.translate("missing_setup", "no API key is stored")
+    if exc.what == "extension":
+        return QCoreApplication.translate("missing_setup", "no extension is configured")
+    return QCoreApplication.translate("missing_setup", "this PC's team secret is missing")
+
+
 def muted(palette: QPalette, selected: bool = False) -> QColor:
     """Secondary text: the text colour, faded, so it follows light and dark themes."""
     role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
@@ -147,6 +159,17 @@ def heading(text: str = "") -> QLabel:
     font.setPointSizeF(font.pointSizeF() * 1.45)
     font.setBold(True)
     label.setFont(font)
+    return label
+
+
+def hint() -> QLabel:
+    """The muted, centred line under an empty list's headline."""
+    label = QLabel()
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    palette = label.palette()
+    palette.setColor(QPalette.ColorRole.WindowText, muted(palette))
+    label.setPalette(palette)
     return label
 
 
@@ -343,21 +366,6 @@ class Column(IntEnum):
     LAST = 2
     QUEUE = 3
     ACTIONS = 4
-
-
-def row_menu(view: QTableView, pos: QPoint, actions: list[QAction], last: QAction) -> None:
-    """The right-click menu of a list row: select the row, then offer its actions."""
-    index = view.indexAt(pos)
-    if not index.isValid():
-        return
-    view.selectRow(index.row())
-    menu = QMenu(view)
-    menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    menu.addActions(actions)
-    menu.addSeparator()
-    menu.addAction(last)
-    # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
-    menu.popup(view.viewport().mapToGlobal(pos))
 
 
 class MissedModel(QAbstractTableModel):
@@ -869,22 +877,9 @@ class MissedWindow(QWidget):
         self._on_reset()
 
     def _make_view(self) -> QTableView:
-        view = QTableView()
-        view.setModel(self.model)
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setShowGrid(False)
-        view.setAlternatingRowColors(True)
-        view.setWordWrap(False)
-        view.setCornerButtonEnabled(False)
+        view = list_view(self.model, lines=2, padding=22)
         view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        view.verticalHeader().hide()
-        line = view.fontMetrics().height()
-        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        view.verticalHeader().setDefaultSectionSize(2 * line + 22)
         header = view.horizontalHeader()
-        header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(Column.CALLER, QHeaderView.ResizeMode.Stretch)
         metrics = view.fontMetrics()
@@ -914,41 +909,22 @@ class MissedWindow(QWidget):
             lambda index: self._start(Action.CALL, self.model.group(index.row()))
         )
 
-        self.call_action = self._action(view, self.tr("Call back"), Action.CALL, Qt.Key.Key_Return)
-        self.done_action = self._action(view, self.tr("Done"), Action.DONE, Qt.Key.Key_Delete)
-        self.copy_action = self._action(
-            view, self.tr("Copy number"), Action.COPY, QKeySequence.StandardKey.Copy
+        self.row_actions = rows = RowActions(view, self._selected_group)
+        call, done, copy = (
+            partial(self._start, a) for a in (Action.CALL, Action.DONE, Action.COPY)
         )
-        self.edit_name_action = QAction(self.tr("Edit name…"), view)
-        self.edit_name_action.setShortcut(QKeySequence(Qt.Key.Key_F2))
-        self.edit_name_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self.edit_name_action.triggered.connect(self._edit_selected_name)
-        view.addAction(self.edit_name_action)
+        self.call_action = rows.add(self.tr("Call back"), call, Qt.Key.Key_Return)
+        self.done_action = rows.add(self.tr("Done"), done, Qt.Key.Key_Delete)
+        self.copy_action = rows.add(self.tr("Copy number"), copy, QKeySequence.StandardKey.Copy)
+        self.edit_name_action = rows.add(self.tr("Edit name…"), self._edit_name, Qt.Key.Key_F2)
         # Enter on the keypad is a second key for the same action.
-        enter = QAction(view)
-        enter.setShortcut(Qt.Key.Key_Enter)
-        enter.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        enter.triggered.connect(lambda: self._start_selected(Action.CALL))
-        view.addAction(enter)
-        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        view.customContextMenuRequested.connect(self._context_menu)
+        rows.add("", call, Qt.Key.Key_Enter)
+        rows.set_menu(
+            [self.call_action, self.done_action, self.copy_action], [self.edit_name_action]
+        )
         view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.dataChanged.connect(self._update_actions)
         return view
-
-    def _action(
-        self,
-        view: QTableView,
-        text: str,
-        action: Action,
-        key: Qt.Key | QKeySequence.StandardKey,
-    ) -> QAction:
-        qaction = QAction(text, view)
-        qaction.setShortcut(QKeySequence(key))
-        qaction.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        qaction.triggered.connect(lambda: self._start_selected(action))
-        view.addAction(qaction)
-        return qaction
 
     def _make_empty_state(self) -> QWidget:
         page = QWidget()
@@ -964,12 +940,7 @@ class MissedWindow(QWidget):
         headline_font.setBold(True)
         headline.setFont(headline_font)
         headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_detail = QLabel()
-        self.empty_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_detail.setWordWrap(True)
-        palette = self.empty_detail.palette()
-        palette.setColor(QPalette.ColorRole.WindowText, muted(palette))
-        self.empty_detail.setPalette(palette)
+        self.empty_detail = hint()
         layout = QVBoxLayout(page)
         layout.addStretch(1)
         layout.addWidget(mark)
@@ -1087,8 +1058,7 @@ class MissedWindow(QWidget):
         self.status.offer_undo(self.tr("Marked %1 as done.").replace("%1", group.display))
 
     def _copy(self, group: MissedGroup) -> None:
-        QGuiApplication.clipboard().setText(group.display)
-        self.status.show_success(self.tr("Copied %1.").replace("%1", group.display), seconds=4)
+        copy_number(group.display, self.status)
 
     def _start(self, action: Action | str, group: MissedGroup) -> None:
         """Act on the group as it was when the user clicked (rows may move meanwhile)."""
@@ -1101,13 +1071,8 @@ class MissedWindow(QWidget):
             self._copy(group)
 
     def _selected_group(self) -> MissedGroup | None:
-        rows = self.view.selectionModel().selectedRows()
-        return self.model.group(rows[0].row()) if rows else None
-
-    def _start_selected(self, action: Action) -> None:
-        group = self._selected_group()
-        if group is not None:
-            self._start(action, group)
+        row = selected_row(self.view)
+        return None if row is None else self.model.group(row)
 
     def _on_button(self, group: MissedGroup, action: str) -> None:
         row = self.model.row_of_group(group)
@@ -1115,21 +1080,11 @@ class MissedWindow(QWidget):
             self.view.selectRow(row)
         self._start(action, group)
 
-    def _context_menu(self, pos: QPoint) -> None:
-        row_menu(
-            self.view,
-            pos,
-            [self.call_action, self.done_action, self.copy_action],
-            self.edit_name_action,
+    def _edit_name(self, group: MissedGroup) -> None:
+        self.tasks.start(
+            edit_local_name(self.bridge, self, group.number, self.status, self._ask),
+            name="edit name",
         )
-
-    def _edit_selected_name(self) -> None:
-        group = self._selected_group()
-        if group is not None:
-            self.tasks.start(
-                edit_local_name(self.bridge, self, group.number, self.status, self._ask),
-                name="edit name",
-            )
 
     def _on_names(self) -> None:
         self.view.setColumnWidth(Column.QUEUE, queue_width(self.bridge, self.view))

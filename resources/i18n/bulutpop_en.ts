@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+684"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+692"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -45,12 +45,12 @@
     <name>CallPopup</name>
     <message>
         <location filename="../../bulutpop/ui/popup.py" line="+282"/>
-        <location line="+102"/>
+        <location line="+117"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-90"/>
+        <location line="-105"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
@@ -62,22 +62,22 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+73"/>
+        <location line="+88"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-72"/>
+        <location line="-87"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+57"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+29"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -208,7 +208,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+109"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+113"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -233,7 +233,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+76"/>
         <source>missed %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -243,7 +243,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Your phone (extension %1) rings first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -278,7 +278,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -286,7 +286,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history.py" line="+286"/>
+        <location filename="../../bulutpop/ui/history.py" line="+285"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -441,17 +441,17 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+84"/>
+        <location line="+71"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-83"/>
+        <location line="-70"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+56"/>
         <source>Answered by %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -466,32 +466,27 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Play recording</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Copy number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Edit name…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+16"/>
         <source>Clear filters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+134"/>
-        <source>Copied %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+26"/>
+        <location line="+152"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -539,8 +534,8 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-153"/>
-        <location line="+154"/>
+        <location line="-138"/>
+        <location line="+139"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
@@ -603,12 +598,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+36"/>
         <source>Last call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+28"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -618,22 +613,22 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Copy number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Edit name…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+18"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+44"/>
         <source>%1 is back in the list.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -663,12 +658,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Copied %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+62"/>
+        <location line="+50"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
@@ -735,7 +725,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+59"/>
         <source>Downloading…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -750,7 +740,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+16"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -775,7 +765,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+15"/>
         <source>Available in %1 s</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1906,7 +1896,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-998"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-930"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1936,9 +1926,17 @@ Leave empty to use the address books.</source>
     </message>
 </context>
 <context>
+    <name>copy_number</name>
+    <message>
+        <location filename="../../bulutpop/ui/actions.py" line="+104"/>
+        <source>Copied %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>describe_error</name>
     <message>
-        <location line="-164"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-184"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1948,13 +1946,18 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-33"/>
+        <location line="-36"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Not dialled: %1.</source>
+        <location line="+5"/>
+        <source>Not dialled: already calling %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not dialled: %1 was dialled a moment ago.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2005,7 +2008,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>edit_name</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+186"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+206"/>
         <source>%1 is now shown as “%2”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2034,9 +2037,27 @@ Leave empty to use the address books.</source>
     </message>
 </context>
 <context>
+    <name>missing_setup</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed.py" line="-196"/>
+        <source>no API key is stored</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no extension is configured</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>this PC&apos;s team secret is missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-81"/>
+        <location line="+112"/>
         <source>Calling %1… your phone will ring.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+684"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+692"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -45,12 +45,12 @@
     <name>CallPopup</name>
     <message>
         <location filename="../../bulutpop/ui/popup.py" line="+282"/>
-        <location line="+102"/>
+        <location line="+117"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-90"/>
+        <location line="-105"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
@@ -62,22 +62,22 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+73"/>
+        <location line="+88"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-72"/>
+        <location line="-87"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+57"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+29"/>
         <source>Copied</source>
         <translation>Kopyalandı</translation>
     </message>
@@ -212,7 +212,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+109"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+113"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
@@ -237,7 +237,7 @@ Veri klasörü: %2</translation>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+76"/>
         <source>missed %1</source>
         <translation>cevapsız %1</translation>
     </message>
@@ -247,7 +247,7 @@ Veri klasörü: %2</translation>
         <translation>arandı %1</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Your phone (extension %1) rings first.</source>
         <translation>Önce telefonunuz (dahili %1) çalar.</translation>
     </message>
@@ -282,7 +282,7 @@ Veri klasörü: %2</translation>
         <translation>Aranıyor… önce telefonunuz çalacak</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+19"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
     </message>
@@ -290,7 +290,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history.py" line="+286"/>
+        <location filename="../../bulutpop/ui/history.py" line="+285"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -445,17 +445,17 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+84"/>
+        <location line="+71"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-83"/>
+        <location line="-70"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+56"/>
         <source>Answered by %1</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -470,32 +470,27 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Play recording</source>
         <translation>Ses kaydını dinle</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Copy number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Edit name…</source>
         <translation>Adı düzenle…</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+16"/>
         <source>Clear filters</source>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+134"/>
-        <source>Copied %1.</source>
-        <translation>%1 kopyalandı.</translation>
-    </message>
-    <message>
-        <location line="+26"/>
+        <location line="+152"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>
@@ -543,8 +538,8 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="-153"/>
-        <location line="+154"/>
+        <location line="-138"/>
+        <location line="+139"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
     </message>
@@ -607,12 +602,12 @@ Veri klasörü: %2</translation>
         <translation>Geri aradığınız veya tamamlandı olarak işaretlediğiniz arayanları da listele</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+36"/>
         <source>Last call</source>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+28"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -622,22 +617,22 @@ Veri klasörü: %2</translation>
         <translation>Tamamlandı</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Copy number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Edit name…</source>
         <translation>Adı düzenle…</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+18"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+44"/>
         <source>%1 is back in the list.</source>
         <translation>%1 listeye geri alındı.</translation>
     </message>
@@ -667,12 +662,7 @@ Veri klasörü: %2</translation>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Copied %1.</source>
-        <translation>%1 kopyalandı.</translation>
-    </message>
-    <message>
-        <location line="+62"/>
+        <location line="+50"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
@@ -739,7 +729,7 @@ Veri klasörü: %2</translation>
         <translation>Kaydet…</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+59"/>
         <source>Downloading…</source>
         <translation>İndiriliyor…</translation>
     </message>
@@ -754,7 +744,7 @@ Veri klasörü: %2</translation>
         <translation>İndiriliyor… %1 KB</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+16"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
@@ -779,7 +769,7 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı — %1</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+15"/>
         <source>Available in %1 s</source>
         <translation>%1 sn sonra hazır</translation>
     </message>
@@ -1915,7 +1905,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-998"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-930"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>
@@ -1948,9 +1938,17 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
 </context>
 <context>
+    <name>copy_number</name>
+    <message>
+        <location filename="../../bulutpop/ui/actions.py" line="+104"/>
+        <source>Copied %1.</source>
+        <translation>%1 kopyalandı.</translation>
+    </message>
+</context>
+<context>
     <name>describe_error</name>
     <message>
-        <location line="-164"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-184"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation>API anahtarı reddedildi: Ayarlar&apos;dan kontrol edin.</translation>
     </message>
@@ -1960,14 +1958,19 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Bir sorun oluştu: %1</translation>
     </message>
     <message>
-        <location line="-33"/>
+        <location line="-36"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Not dialled: %1.</source>
-        <translation>Aranmadı: %1.</translation>
+        <location line="+5"/>
+        <source>Not dialled: already calling %1.</source>
+        <translation>Aranmadı: %1 şu anda aranıyor.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not dialled: %1 was dialled a moment ago.</source>
+        <translation>Aranmadı: %1 az önce arandı.</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -2017,7 +2020,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>edit_name</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+186"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+206"/>
         <source>%1 is now shown as “%2”.</source>
         <translation>%1 artık “%2” olarak görünüyor.</translation>
     </message>
@@ -2046,9 +2049,27 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
 </context>
 <context>
+    <name>missing_setup</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed.py" line="-196"/>
+        <source>no API key is stored</source>
+        <translation>kayıtlı API anahtarı yok</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no extension is configured</source>
+        <translation>dahili numara ayarlanmamış</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>this PC&apos;s team secret is missing</source>
+        <translation>bu bilgisayarın ekip parolası eksik</translation>
+    </message>
+</context>
+<context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-81"/>
+        <location line="+112"/>
         <source>Calling %1… your phone will ring.</source>
         <translation>%1 aranıyor… telefonunuz çalacak.</translation>
     </message>

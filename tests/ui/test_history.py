@@ -4,7 +4,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from bulutpop.core import Core
@@ -15,6 +17,7 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.history import PAGE_SIZE, Column, HistoryFilter, HistoryWindow
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook
+from tests.ui.test_missed import menu_texts
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=PBX_TZ).timestamp()
 
@@ -249,3 +252,41 @@ def test_a_window_left_open_on_a_busy_line_does_not_hold_every_call(
         assert window.model.rowCount() <= page + PAGE_SIZE
     assert window.model.call(0).call_uuid == f"busy-{3 * PAGE_SIZE - 1}"
     assert window.model.canFetchMore()
+
+
+def test_keys_buttons_and_menu_act_on_the_selected_call(
+    qtbot: QtBot, window: HistoryWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    webhook.post(*scenario("01"), *scenario("02"))
+    with qtbot.waitActive(window):  # shortcuts work in the active window only
+        window.show()
+        window.activateWindow()
+    recorded = next(r for r, c in enumerate(calls(window)) if c.recording)
+    with qtbot.assertNotEmitted(window.playRequested):
+        window.play_button.click()  # nothing selected
+        window.play_action.trigger()
+    window.view.selectRow(recorded)
+    window.view.setFocus()
+    with qtbot.waitSignal(window.playRequested) as played:
+        QTest.keyClick(window.view, Qt.Key.Key_Space)
+    assert played.args[0].party == "02123205062"
+    with qtbot.waitSignal(window.playRequested):
+        window.play_button.click()
+    QTest.keyClick(window.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert window.status_text() == "Copied 0212 320 50 62."
+    QTest.keyClick(window.view, Qt.Key.Key_Return)
+    qloop.run(window.tasks.drain())
+    assert [o["destination"] for o in fake_pbx.originates] == ["902123205062"]
+
+    window.view.clearSelection()
+    other = 1 - recorded
+    assert menu_texts(window.view, other) == [
+        "Play recording",
+        "Call",
+        "Copy number",
+        "",
+        "Edit name…",
+    ]
+    assert window.view.selectionModel().selectedRows()[0].row() == other  # right-click selects
+    window.copy_action.trigger()
+    assert QGuiApplication.clipboard().text() == "0532 123 45 67"

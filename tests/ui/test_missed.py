@@ -4,9 +4,10 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QLocale, QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMenu, QTableView
 from pytestqt.qtbot import QtBot
 
 from bulutpop.core import MissingSetup
@@ -14,6 +15,7 @@ from bulutpop.dialer import DialRefused
 from bulutpop.fakepbx import FakePbxState
 from bulutpop.pbxapi import BadRequest, InvalidKey, NetworkError, RateLimited
 from bulutpop.phone import NumberError
+from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error
 from tests.conftest import scenario
@@ -174,8 +176,26 @@ def test_selection_follows_the_caller_across_reloads(
     ("exc", "text"),
     [
         (NumberError("abc"), "“abc” is not a phone number."),
-        (DialRefused("already calling 0532 123 45 67"), "Not dialled: already calling"),
-        (MissingSetup("no extension is configured: run `bulutpop …`"), "Open Settings"),
+        (
+            DialRefused("busy", "+905321234567"),
+            "Not dialled: already calling 0532 123 45 67.",
+        ),
+        (
+            DialRefused("repeat", "1002"),
+            "Not dialled: 1002 was dialled a moment ago.",
+        ),
+        (
+            MissingSetup("api_key", "no API key is stored: run `bulutpop …`"),
+            "Setup needed: no API key is stored. Open Settings to finish it.",
+        ),
+        (
+            MissingSetup("extension", "no extension is configured: run `bulutpop …`"),
+            "Setup needed: no extension is configured. Open Settings to finish it.",
+        ),
+        (
+            MissingSetup("team_secret", "team mode is set up but …: `bulutpop …`"),
+            "Setup needed: this PC's team secret is missing. Open Settings to finish it.",
+        ),
         (InvalidKey("rejected", status=401), "The API key was refused: check it in Settings."),
         (BadRequest("x", detail="extension 1005 not found"), "extension 1005 not found"),
         (NetworkError("Could not reach the PBX", cause="x", uncertain=False), "Could not reach"),
@@ -185,6 +205,41 @@ def test_selection_follows_the_caller_across_reloads(
 def test_describe_error(exc: BaseException, text: str) -> None:
     assert text in describe_error(exc)
     assert "bulutpop …" not in describe_error(exc)  # no CLI advice in the app
+
+
+@pytest.fixture
+def turkish(qapp: QApplication) -> Iterator[None]:
+    previous = QLocale()
+    translations = i18n.Translations()
+    assert translations.apply("tr") == "tr"
+    yield
+    translations.apply("en")
+    QLocale.setDefault(previous)
+
+
+@pytest.mark.parametrize(
+    ("exc", "text"),
+    [
+        (DialRefused("busy", "+905321234567"), "Aranmadı: 0532 123 45 67 şu anda aranıyor."),
+        (DialRefused("repeat", "+905321234567"), "Aranmadı: 0532 123 45 67 az önce arandı."),
+        (
+            MissingSetup("api_key", "no API key is stored: …"),
+            "Kurulum gerekli: kayıtlı API anahtarı yok. Tamamlamak için Ayarlar'ı açın.",
+        ),
+        (
+            MissingSetup("extension", "no extension is configured: …"),
+            "Kurulum gerekli: dahili numara ayarlanmamış. Tamamlamak için Ayarlar'ı açın.",
+        ),
+        (
+            MissingSetup("team_secret", "team mode is set up but this PC's team secret …"),
+            "Kurulum gerekli: bu bilgisayarın ekip parolası eksik. Tamamlamak için Ayarlar'ı açın.",
+        ),
+    ],
+)
+def test_describe_error_in_turkish_has_no_english_inside(
+    turkish: None, exc: BaseException, text: str
+) -> None:
+    assert describe_error(exc) == text
 
 
 def test_done_twice_quickly_is_one_undoable_mark(
@@ -248,3 +303,39 @@ def test_double_click_calls_back(
     QTest.mouseDClick(window.view.viewport(), LEFT, NO_KEYS, rect.center())
     qloop.run(window.tasks.drain())
     assert [o["destination"] for o in fake_pbx.originates] == ["905321234567"]
+
+
+def menu_texts(view: QTableView, row: int) -> list[str]:
+    """The right-click menu of `row`, as its entries read ("" for a separator)."""
+    view.customContextMenuRequested.emit(view.visualRect(view.model().index(row, 0)).center())
+    menu = view.findChild(QMenu)
+    assert menu is not None and menu.isVisible()
+    menu.close()
+    return [action.text() for action in menu.actions()]
+
+
+def test_keys_and_menu_act_on_the_selected_caller(
+    qtbot: QtBot, window: MissedWindow, webhook: Webhook, fake_pbx: FakePbxState, qloop: Loop
+) -> None:
+    post(window, webhook, qloop, *scenario("02"))
+    with qtbot.waitActive(window):  # shortcuts work in the active window only
+        window.show()
+        window.activateWindow()
+    window.copy_action.trigger()  # nothing selected: nothing to copy
+    assert window.status_text() == ""
+    window.view.selectRow(0)
+    window.view.setFocus()
+    QTest.keyClick(window.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "0532 123 45 67"
+    assert window.status_text() == "Copied 0532 123 45 67."
+    QTest.keyClick(window.view, Qt.Key.Key_Enter)  # the keypad's Enter calls back too
+    qloop.run(window.tasks.drain())
+    assert len(fake_pbx.originates) == 1
+
+    window.view.clearSelection()
+    assert menu_texts(window.view, 0) == ["Call back", "Done", "Copy number", "", "Edit name…"]
+    assert window.view.selectionModel().selectedRows()[0].row() == 0  # right-click selects
+    window.done_action.trigger()
+    qloop.run(window.tasks.drain())
+    assert window.is_empty()
+    assert window.status_text() == "Marked 0532 123 45 67 as done."
