@@ -311,6 +311,11 @@ class DesktopApp(QObject):
         for window in windows:
             if isinstance(window, QDialog):
                 await self._free(window, cancel=True)
+            elif shiboken6.isValid(window):
+                # The reused windows too: an app stopped and made again in one process (the
+                # tests, a restart) must not keep the old ones and their connections.
+                window.deleteLater()
+        self._windows.clear()
         self._link = None
         self.popups.close_all()
         self.shell.close()

@@ -74,7 +74,7 @@ from bulutpop.pbxapi import (
 from bulutpop.phonebook import PBX, VCARD, AddressBookError
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import dialog_result
+from bulutpop.ui.missed import dialog_result, missing_setup
 from bulutpop.ui.tasks import TaskSet
 from bulutpop.ui.tray import describe_team
 
@@ -1245,8 +1245,7 @@ class SettingsDialog(QDialog):
 
     def _pbx_error(self, exc: PbxError | MissingSetup) -> str:
         if isinstance(exc, MissingSetup):
-            # The core's advice after the colon names CLI commands; this is the settings.
-            return self.tr("Setup needed: %1.").replace("%1", str(exc).split(":", 1)[0])
+            return self.tr("Setup needed: %1.").replace("%1", missing_setup(exc))
         if isinstance(exc, InvalidKey):
             return self.tr("The PBX refused the API key.")
         if isinstance(exc, RateLimited):
