@@ -13,13 +13,16 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QLocale
+from PySide6.QtWidgets import QApplication, QMenu, QTableView
 
 from bulutpop.core import Core
 from bulutpop.fakepbx import FakePbxState, start, tone_wav
 from bulutpop.receiver import Receiver
 from bulutpop.replay import post_bodies
+from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.tray import Shell, ShellActions
 from tests.conftest import TEST_KEY
 
 T = TypeVar("T")
@@ -104,3 +107,41 @@ def webhook(qloop: Loop, core: Core) -> Iterator[Webhook]:
     qloop.run(receiver.start())
     yield Webhook(f"http://127.0.0.1:{receiver.port}/events/{core.config.token}", qloop)
     qloop.run(receiver.stop())
+
+
+@pytest.fixture
+def turkish(qapp: QApplication) -> Iterator[i18n.Translations]:
+    """The app's own switch to Turkish; back to English (and the old locale) after."""
+    previous = QLocale()
+    translations = i18n.Translations()
+    assert translations.apply("tr") == "tr"
+    yield translations
+    translations.apply("en")
+    QLocale.setDefault(previous)
+
+
+def make_shell(bridge: CoreBridge, use_tray: bool = False) -> Shell:
+    """The tray shell with actions that do nothing (offscreen: its fallback window)."""
+
+    def nothing(*_args: object) -> None:
+        return None
+
+    actions = ShellActions(
+        missed=nothing,
+        history=nothing,
+        dial=nothing,
+        settings=nothing,
+        about=nothing,
+        quit=nothing,
+        toggle_pause=nothing,
+    )
+    return Shell(bridge, actions, use_tray=use_tray)
+
+
+def menu_texts(view: QTableView, row: int) -> list[str]:
+    """The right-click menu of `row`, as its entries read ("" for a separator)."""
+    view.customContextMenuRequested.emit(view.visualRect(view.model().index(row, 0)).center())
+    menu = view.findChild(QMenu)
+    assert menu is not None and menu.isVisible()
+    menu.close()
+    return [action.text() for action in menu.actions()]

@@ -16,8 +16,7 @@ from bulutpop.model import Call
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.history import PAGE_SIZE, Column, HistoryFilter, HistoryWindow
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook
-from tests.ui.test_missed import menu_texts
+from tests.ui.conftest import Loop, Webhook, menu_texts
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=PBX_TZ).timestamp()
 

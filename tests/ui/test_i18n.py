@@ -23,41 +23,13 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.missed import Column, MissedWindow, describe_error
 from bulutpop.ui.settings import SettingsDialog
-from bulutpop.ui.tray import Shell, ShellActions
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook
+from tests.ui.conftest import Loop, Webhook, make_shell
 
 ROOT = Path(__file__).resolve().parents[2]
 I18N = ROOT / "resources" / "i18n"
 NOW = datetime(2026, 11, 27, 15, 0)
 PLACEHOLDER = re.compile(r"%(?:L?[1-9][0-9]?|L?n)|\{[a-z0-9_]+\}")
-
-
-@pytest.fixture
-def turkish(qapp: QApplication) -> Iterator[i18n.Translations]:
-    """The app's own switch to Turkish; back to English (and the old locale) after."""
-    previous = QLocale()
-    translations = i18n.Translations()
-    assert translations.apply("tr") == "tr"
-    yield translations
-    translations.apply("en")
-    QLocale.setDefault(previous)
-
-
-def make_shell(bridge: CoreBridge, use_tray: bool) -> Shell:
-    def nothing(*_: object) -> None:
-        return None
-
-    actions = ShellActions(
-        missed=nothing,
-        history=nothing,
-        dial=nothing,
-        settings=nothing,
-        about=nothing,
-        quit=nothing,
-        toggle_pause=nothing,
-    )
-    return Shell(bridge, actions, use_tray=use_tray)
 
 
 def ts(*args: int) -> float:

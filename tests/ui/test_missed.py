@@ -4,10 +4,9 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QLocale, QRect, Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QTableView
 from pytestqt.qtbot import QtBot
 
 from bulutpop.core import MissingSetup
@@ -15,11 +14,10 @@ from bulutpop.dialer import DialRefused
 from bulutpop.fakepbx import FakePbxState
 from bulutpop.pbxapi import BadRequest, InvalidKey, NetworkError, RateLimited
 from bulutpop.phone import NumberError
-from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook
+from tests.ui.conftest import Loop, Webhook, menu_texts
 
 LEFT = Qt.MouseButton.LeftButton
 NO_KEYS = Qt.KeyboardModifier.NoModifier
@@ -207,16 +205,6 @@ def test_describe_error(exc: BaseException, text: str) -> None:
     assert "bulutpop …" not in describe_error(exc)  # no CLI advice in the app
 
 
-@pytest.fixture
-def turkish(qapp: QApplication) -> Iterator[None]:
-    previous = QLocale()
-    translations = i18n.Translations()
-    assert translations.apply("tr") == "tr"
-    yield
-    translations.apply("en")
-    QLocale.setDefault(previous)
-
-
 @pytest.mark.parametrize(
     ("exc", "text"),
     [
@@ -303,15 +291,6 @@ def test_double_click_calls_back(
     QTest.mouseDClick(window.view.viewport(), LEFT, NO_KEYS, rect.center())
     qloop.run(window.tasks.drain())
     assert [o["destination"] for o in fake_pbx.originates] == ["905321234567"]
-
-
-def menu_texts(view: QTableView, row: int) -> list[str]:
-    """The right-click menu of `row`, as its entries read ("" for a separator)."""
-    view.customContextMenuRequested.emit(view.visualRect(view.model().index(row, 0)).center())
-    menu = view.findChild(QMenu)
-    assert menu is not None and menu.isVisible()
-    menu.close()
-    return [action.text() for action in menu.actions()]
 
 
 def test_keys_and_menu_act_on_the_selected_caller(

@@ -27,9 +27,8 @@ from bulutpop.ui.history import Column as HistoryColumn
 from bulutpop.ui.history import HistoryWindow
 from bulutpop.ui.missed import Column, MissedWindow, NameAsker
 from bulutpop.ui.settings import SettingsDialog
-from bulutpop.ui.tray import Shell, ShellActions
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook
+from tests.ui.conftest import Loop, Webhook, make_shell
 
 OTHER_URL = "https://crm.example.com/bulutsantralim/hook"
 AYSE = {
@@ -71,25 +70,6 @@ def missed(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[MissedWind
     yield window
     qloop.run(window.tasks.drain())
     qloop.run(window.model.settled())
-
-
-def make_shell(bridge: CoreBridge) -> Shell:
-    """The shell with its fallback window (offscreen there is no tray): the same state,
-    tooltip and menu, and the window shows what `notify` says."""
-
-    def nothing(*_args: object) -> None:
-        pass
-
-    actions = ShellActions(
-        missed=nothing,
-        history=nothing,
-        dial=nothing,
-        settings=nothing,
-        about=nothing,
-        quit=nothing,
-        toggle_pause=nothing,
-    )
-    return Shell(bridge, actions, use_tray=False)
 
 
 def answers(*names: str | None) -> tuple[NameAsker, list[tuple[str, str]]]:

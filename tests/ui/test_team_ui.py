@@ -14,7 +14,6 @@ from typing import Any
 
 import keyring
 import pytest
-from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -28,9 +27,9 @@ from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import Column, MissedWindow
 from bulutpop.ui.settings import SettingsDialog
-from bulutpop.ui.tray import Shell, ShellActions
+from bulutpop.ui.tray import Shell
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
-from tests.ui.conftest import Loop, Webhook
+from tests.ui.conftest import Loop, Webhook, make_shell
 
 SECRET = "t3am-s3cret-0f-ayse-7c1d9a"
 QUEUE_CALL = {"destination_number": "200", "queue": "200"}
@@ -54,22 +53,6 @@ def join(qloop: Loop, core: Core, joined: Invite) -> None:
     qloop.run(core.update_config(joined.apply(core.config)))
 
 
-def make_shell(bridge: CoreBridge) -> Shell:
-    def nothing(*_args: object) -> None:
-        pass
-
-    actions = ShellActions(
-        missed=nothing,
-        history=nothing,
-        dial=nothing,
-        settings=nothing,
-        about=nothing,
-        quit=nothing,
-        toggle_pause=nothing,
-    )
-    return Shell(bridge, actions, use_tray=False)
-
-
 def tooltip_lines(shell: Shell) -> list[str]:
     return shell.tooltip.removeprefix("bulutpop — ").splitlines()
 
@@ -81,16 +64,6 @@ def menu_texts(shell: Shell) -> list[str]:
 
 def today_at(hour: int, minute: int) -> float:
     return datetime.now().replace(hour=hour, minute=minute, second=0).timestamp()
-
-
-@pytest.fixture
-def turkish(qapp: QApplication) -> Iterator[None]:
-    previous = QLocale()
-    translations = i18n.Translations()
-    translations.apply("tr")
-    yield
-    translations.apply("en")
-    QLocale.setDefault(previous)
 
 
 # --- the tray ---------------------------------------------------------------------------------
