@@ -731,6 +731,11 @@ class Relay:
         await self.receiver.start()
         self._tasks.append(asyncio.create_task(self.publisher.run(), name="relay-publisher"))
         log.info("relay ready: agents' API on port %s", self.api_port)
+        if not core.config.tls_cert and core.config.relay_host not in ("127.0.0.1", "::1"):
+            log.warning(
+                "agents' credentials and calls travel unencrypted: set tls_cert and tls_key "
+                "(see docs/team.md) unless this network is trusted"
+            )
 
     def _on_stored(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
         self.router(conn, event, change)
