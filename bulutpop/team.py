@@ -200,13 +200,23 @@ class TeamStatus:
     detail: str = ""
 
 
-def claims(tracker: CallTracker, now: float | None = None) -> dict[str, str]:
-    """Callers someone on the team is calling back now: party key → who."""
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Someone on the team is calling a caller back: who, as colleagues see them, and
+    whether it is this PC's own agent."""
+
+    display: str
+    mine: bool = False
+
+
+def claims(tracker: CallTracker, me: str = "", now: float | None = None) -> dict[str, Claim]:
+    """Callers someone on the team is calling back now, by party key; `me` is this PC's
+    agent name."""
     now = time.time() if now is None else now
     rows = tracker.store.read(
-        "SELECT party_key, display FROM claims WHERE at_ts > ?", (now - CLAIM_SECONDS,)
+        "SELECT party_key, display, agent FROM claims WHERE at_ts > ?", (now - CLAIM_SECONDS,)
     )
-    return {row[0]: row[1] for row in rows}
+    return {row[0]: Claim(row[1], bool(me) and row[2] == me) for row in rows}
 
 
 def _claim(tracker: CallTracker, data: dict[str, Any]) -> None:

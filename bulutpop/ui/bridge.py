@@ -19,7 +19,7 @@ from bulutpop.recordings import RecordingCache
 from bulutpop.tracker import Change
 
 if TYPE_CHECKING:  # bulutpop.team loads the MQTT client: only in team mode, when used
-    from bulutpop.team import Invite, TeamStatus
+    from bulutpop.team import Claim, Invite, TeamStatus
 
 
 class CoreBridge(QObject):
@@ -137,11 +137,11 @@ class CoreBridge(QObject):
 
     # -- team mode ----------------------------------------------------------------------------
 
-    def claims(self) -> dict[str, str]:
-        """Callers a colleague (or this PC) is calling back now: party key -> "Ayşe (1002)"."""
+    def claims(self) -> dict[str, Claim]:
+        """Callers a colleague (or this PC) is calling back now, by party key."""
         from bulutpop.team import claims
 
-        return claims(self.core.tracker)
+        return claims(self.core.tracker, self.config.team_agent)
 
     async def claim(self, party_key: str) -> str:
         """Tell the team "I'm calling this caller back"; how colleagues see the claimer.

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -79,6 +79,9 @@ from bulutpop.ui import fmt
 from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.tasks import TaskSet
+
+if TYPE_CHECKING:  # bulutpop.team loads the MQTT client: only in team mode
+    from bulutpop.team import Claim
 
 log = logging.getLogger(__name__)
 
@@ -381,7 +384,7 @@ class MissedModel(QAbstractTableModel):
         self._bridge = bridge
         self._groups: list[MissedGroup] = []
         self._contacts: dict[str, tuple[str, str]] = {}
-        self._claims: dict[str, str] = {}
+        self._claims: dict[str, Claim] = {}
         self._show_resolved = False
         self._dialing: str | None = None
         self._stale = False
@@ -439,9 +442,9 @@ class MissedModel(QAbstractTableModel):
         self._claims = claims
         self.endResetModel()
 
-    def claimed_by(self, group: MissedGroup) -> str:
-        """Who on the team is calling this open group's caller back ("" when nobody)."""
-        return "" if group.resolved else self._claims.get(group.number, "")
+    def claimed_by(self, group: MissedGroup) -> Claim | None:
+        """Who on the team is calling this open group's caller back (None when nobody)."""
+        return None if group.resolved else self._claims.get(group.number)
 
     def group(self, row: int) -> MissedGroup:
         return self._groups[row]
@@ -536,8 +539,12 @@ class MissedModel(QAbstractTableModel):
             parts.append(company)
         if self._dialing == group.number:
             parts.append(self.tr("Calling… your phone will ring"))
-        elif self.claimed_by(group):
-            parts.append(self.tr("%1 is calling back").replace("%1", self.claimed_by(group)))
+        elif claim := self.claimed_by(group):
+            parts.append(
+                self.tr("You are calling back")
+                if claim.mine
+                else self.tr("%1 is calling back").replace("%1", claim.display)
+            )
         elif group.resolved_ts is not None:
             when = fmt.when(group.resolved_ts)
             text = {
@@ -1030,7 +1037,7 @@ class MissedWindow(QWidget):
             if exc.status == 409:
                 who = self.bridge.claims().get(group.number)
                 self.status.show_error(
-                    self.tr("%1 is already calling back.").replace("%1", who)
+                    self.tr("%1 is already calling back.").replace("%1", who.display)
                     if who
                     else self.tr("A colleague is already calling back: %1").replace("%1", str(exc))
                 )

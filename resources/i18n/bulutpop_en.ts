@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+692"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+699"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -166,7 +166,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+155"/>
+        <location filename="../../bulutpop/ui/app.py" line="+159"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -176,7 +176,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+170"/>
+        <location line="+231"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -519,7 +519,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-334"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-338"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -545,12 +545,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+3"/>
+        <source>You are calling back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+2"/>
         <source>%1 is calling back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Called back %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -924,12 +929,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+57"/>
-        <location line="+834"/>
+        <location line="+833"/>
         <source>Register this app with the PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-832"/>
+        <location line="-831"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1115,19 +1120,19 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+1237"/>
+        <location line="+1236"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-1109"/>
-        <location line="+962"/>
+        <location line="-1108"/>
+        <location line="+961"/>
         <source>Join a team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-949"/>
+        <location line="-948"/>
         <source>Your team</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1209,12 +1214,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="-55"/>
-        <location line="+683"/>
+        <location line="+682"/>
         <source>PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-681"/>
+        <location line="-680"/>
         <source>Address books</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1341,14 +1346,14 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+151"/>
+        <location line="+150"/>
         <location line="+89"/>
         <location line="+250"/>
         <source>Asking the PBX…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-470"/>
+        <location line="-469"/>
         <source>Type the API key first.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1359,18 +1364,18 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+112"/>
+        <location line="+111"/>
         <source>The PBX is busy. Try again in %1 s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-108"/>
-        <location line="+112"/>
+        <location line="-107"/>
+        <location line="+111"/>
         <source>Could not reach the PBX: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-107"/>
+        <location line="-106"/>
         <source>Key accepted by the PBX.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1381,13 +1386,13 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+660"/>
+        <location line="+659"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-689"/>
+        <location line="-688"/>
         <source>Sending…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1447,7 +1452,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+20"/>
         <source>Setup needed: %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1896,7 +1901,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-930"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-934"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>

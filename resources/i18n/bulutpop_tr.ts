@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+692"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+699"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -166,7 +166,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+155"/>
+        <location filename="../../bulutpop/ui/app.py" line="+159"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -176,7 +176,7 @@
         <translation>Ekip bağlantısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+170"/>
+        <location line="+231"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -523,7 +523,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-334"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-338"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -549,12 +549,17 @@ Veri klasörü: %2</translation>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
     <message>
+        <location line="+3"/>
+        <source>You are calling back</source>
+        <translation>Siz geri arıyorsunuz</translation>
+    </message>
+    <message>
         <location line="+2"/>
         <source>%1 is calling back</source>
         <translation>%1 geri arıyor</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Called back %1</source>
         <translation>Geri arandı: %1</translation>
     </message>
@@ -928,12 +933,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+57"/>
-        <location line="+834"/>
+        <location line="+833"/>
         <source>Register this app with the PBX</source>
         <translation>Bu uygulamayı santrale kaydet</translation>
     </message>
     <message>
-        <location line="-832"/>
+        <location line="-831"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
     </message>
@@ -1119,19 +1124,19 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+1237"/>
+        <location line="+1236"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
     </message>
     <message>
-        <location line="-1109"/>
-        <location line="+962"/>
+        <location line="-1108"/>
+        <location line="+961"/>
         <source>Join a team</source>
         <translation>Bir ekibe katıl</translation>
     </message>
     <message>
-        <location line="-949"/>
+        <location line="-948"/>
         <source>Your team</source>
         <translation>Ekibiniz</translation>
     </message>
@@ -1213,12 +1218,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="-55"/>
-        <location line="+683"/>
+        <location line="+682"/>
         <source>PBX</source>
         <translation>Santral</translation>
     </message>
     <message>
-        <location line="-681"/>
+        <location line="-680"/>
         <source>Address books</source>
         <translation>Adres defterleri</translation>
     </message>
@@ -1345,14 +1350,14 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+151"/>
+        <location line="+150"/>
         <location line="+89"/>
         <location line="+250"/>
         <source>Asking the PBX…</source>
         <translation>Santrale soruluyor…</translation>
     </message>
     <message>
-        <location line="-470"/>
+        <location line="-469"/>
         <source>Type the API key first.</source>
         <translation>Önce API anahtarını yazın.</translation>
     </message>
@@ -1363,18 +1368,18 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+112"/>
+        <location line="+111"/>
         <source>The PBX is busy. Try again in %1 s.</source>
         <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
     </message>
     <message>
-        <location line="-108"/>
-        <location line="+112"/>
+        <location line="-107"/>
+        <location line="+111"/>
         <source>Could not reach the PBX: %1</source>
         <translation>Santrale ulaşılamadı: %1</translation>
     </message>
     <message>
-        <location line="-107"/>
+        <location line="-106"/>
         <source>Key accepted by the PBX.</source>
         <translation>Santral anahtarı kabul etti.</translation>
     </message>
@@ -1385,13 +1390,13 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+660"/>
+        <location line="+659"/>
         <location line="+33"/>
         <source>Fix the highlighted fields first.</source>
         <translation>Önce işaretli alanları düzeltin.</translation>
     </message>
     <message>
-        <location line="-689"/>
+        <location line="-688"/>
         <source>Sending…</source>
         <translation>Gönderiliyor…</translation>
     </message>
@@ -1451,7 +1456,7 @@ Veri klasörü: %2</translation>
         <translation>%1, 200 yerine HTTP %2 ile yanıt verdi.</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+20"/>
         <source>Setup needed: %1.</source>
         <translation>Kurulum gerekli: %1.</translation>
     </message>
@@ -1905,7 +1910,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-930"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-934"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>

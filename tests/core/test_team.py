@@ -17,7 +17,7 @@ from bulutpop.broker import TOPIC_ROOT, Address, BrokerFiles, ManagedBroker, ext
 from bulutpop.fakepbx import tone_wav
 from bulutpop.pbxapi import BadRequest, CredentialRefused, NotFound, RateLimited
 from bulutpop.relay import reload_broker
-from bulutpop.team import Invite, InviteError, TeamError, claim, claims, payload
+from bulutpop.team import Claim, Invite, InviteError, TeamError, claim, claims, payload
 from tests.conftest import TEST_KEY
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
 
@@ -187,7 +187,11 @@ async def test_a_shared_missed_call_is_claimed_and_resolved_for_the_whole_queue(
     party = ayse.core.store.missed_groups()[0].number
 
     assert await claim(mehmet.core.config, mehmet.invite.secret, party) == "Mehmet (1002)"
-    await until(lambda: claims(ayse.core.tracker) == {party: "Mehmet (1002)"}, what="the claim")
+    await until(
+        lambda: claims(ayse.core.tracker, "agent1001") == {party: Claim("Mehmet (1002)")},
+        what="the claim",
+    )
+    assert claims(mehmet.core.tracker, "agent1002") == {party: Claim("Mehmet (1002)", mine=True)}
     with pytest.raises(TeamError, match="Mehmet \\(1002\\) is already calling back") as info:
         await claim(ayse.core.config, ayse.invite.secret, party)
     assert info.value.status == 409

@@ -273,6 +273,11 @@ def test_a_colleagues_claim_shows_in_the_missed_list(
     qloop.run(core.tracker.run_write(team._claim, core.tracker, claim, missed=True))
     qloop.run(window.model.settled())
     assert "Mehmet (1002) is calling back" in note(window)
+
+    mine = {**claim, "agent": core.config.team_agent, "display": "Ayşe (1001)", "at": time.time()}
+    qloop.run(core.tracker.run_write(team._claim, core.tracker, mine, missed=True))
+    qloop.run(window.model.settled())
+    assert "You are calling back" in note(window)
     qloop.run(window.tasks.drain())
 
 
