@@ -163,12 +163,25 @@ if grep -q "handed over: $link" "$work/gui.log"; then
 else
     fail "the running instance did not log 'handed over: $link'"
 fi
+# A call rings: the popup's ring sound loads QtMultimedia (not loaded at start, to keep an
+# idle app small) with the bundle's FFmpeg backend.
+ring="event_type=ringing&domain_id=101&direction=inbound&caller_id_number=02123205062&destination_number=1001&dialed_user=1001&call_uuid=smoke-ring-1&start_stamp=2026-11-20+09%3A16%3A00"
+py '
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
+    headers={"Content-Type": "application/x-www-form-urlencoded"})
+urllib.request.urlopen(req, timeout=10).read()
+' "$url" "$ring" || fail "the tray app's receiver refused a ringing event"
+for _ in $(seq 100); do
+    grep -q "Using Qt multimedia with FFmpeg" "$work/gui.log" && break
+    sleep 0.1
+done
 kill -TERM "$gui_pid" 2>/dev/null || true
 if wait_exit "$gui_pid" 10; then pass "the tray app exited 0 on SIGTERM"; else fail "the tray app: exit code $? after SIGTERM (124: still running after 10 s)"; fi
 if grep -q "Using Qt multimedia with FFmpeg" "$work/gui.log"; then
     pass "QtMultimedia's FFmpeg backend loaded"
 else
-    fail "QtMultimedia's FFmpeg backend did not load (no ring sound, no recordings)"
+    fail "QtMultimedia's FFmpeg backend did not load on a ring (no ring sound, no recordings)"
 fi
 for bad in "no ring sound" "No QtMultimedia backends found" "Traceback" "Could not load the Qt platform plugin"; do
     if grep -q "$bad" "$work/gui.log"; then fail "the tray app logged '$bad'"; fi
