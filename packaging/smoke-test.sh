@@ -136,6 +136,20 @@ if grep -q Traceback "$work/serve.log"; then
     show_log "$work/serve.log"
 fi
 
+# Team mode's modules (MQTT client included) are in the bundle: a damaged invite is
+# refused as bad input (2), not as a missing module (1).
+if run "$exe" team join bulutpop-team:damaged >/dev/null 2>"$work/team.log"; then
+    status=0
+else
+    status=$?
+fi
+if [ "$status" -eq 2 ] && grep -q "copy the whole line again" "$work/team.log"; then
+    pass "team join refuses a damaged invite (team mode is bundled)"
+else
+    fail "team join: exit code $status"
+    show_log "$work/team.log"
+fi
+
 # -- 3. the tray app: starts offscreen, takes a tel: link over, quits on SIGTERM -----------
 gui_env=(BULUTPOP_API_KEY=K00000000-0000-0000-0000-000000000000
     "QT_LOGGING_RULES=qt.multimedia.ffmpeg.info=true")
