@@ -308,13 +308,10 @@ class DesktopApp(QObject):
         self.shell.tasks.cancel()
         await self.tasks.drain()
         await self.shell.tasks.drain()
+        # The reused windows too: an app stopped and made again in one process (the tests, a
+        # restart) must not keep the old ones and their connections.
         for window in windows:
-            if isinstance(window, QDialog):
-                await self._free(window, cancel=True)
-            elif shiboken6.isValid(window):
-                # The reused windows too: an app stopped and made again in one process (the
-                # tests, a restart) must not keep the old ones and their connections.
-                window.deleteLater()
+            await self._free(window, cancel=True)
         self._windows.clear()
         self._link = None
         self.popups.close_all()
@@ -334,6 +331,24 @@ class DesktopApp(QObject):
     # once closed: each connects to the bridge's signals and its own widgets' signals hold
     # slots that refer back to it, so a closed one is freed by nothing but its deletion, and
     # its connections on the bridge (which lives as long as the app) go with it.
+
+    def _retranslate(self) -> None:
+        """A new language: the reused lists are made again (their texts are set when they
+        are built), in the same place if they are open; the tray's texts follow at once,
+        popups and dialogs from the next one on. An open player keeps its language until
+        it is closed."""
+        reopen = {"missed": self.show_missed, "history": self.show_history}
+        for name, show in reopen.items():
+            window = self._windows.pop(name, None)
+            if window is None or not shiboken6.isValid(window):
+                continue
+            visible, geometry = window.isVisible(), window.saveGeometry()
+            window.close()
+            self.tasks.start(self._free(window, cancel=True), name="window-replaced")
+            if visible:
+                show()
+                self._windows[name].restoreGeometry(geometry)
+        self.shell.refresh()
 
     def _window(self, name: str, make: Callable[[], QWidget]) -> QWidget:
         window = self._windows.get(name)
@@ -355,11 +370,11 @@ class DesktopApp(QObject):
         if isinstance(dialog, QDialog):
             self.tasks.start(self._free(dialog), name="window-closed")
 
-    async def _free(self, dialog: QDialog, *, cancel: bool = False) -> None:
-        """Delete a closed dialog once its own tasks have ended: the ones cancelled on close
+    async def _free(self, dialog: QWidget, *, cancel: bool = False) -> None:
+        """Delete a closed window once its own tasks have ended: the ones cancelled on close
         still tidy up its widgets, and a call still being placed may show the dial dialog
-        again with its error (closed again later, it comes back here). `cancel`: at exit,
-        nothing is waited for."""
+        again with its error (closed again later, it comes back here). `cancel`: stop them
+        instead of waiting (at exit, or for a window being replaced)."""
         tasks = getattr(dialog, "tasks", None)
         try:
             if isinstance(tasks, TaskSet):
@@ -432,7 +447,9 @@ class DesktopApp(QObject):
 
     def _settings_closed(self, _result: int = 0) -> None:
         config = self.core.config
-        self.translations.apply(config.language)
+        before = self.translations.language
+        if self.translations.apply(config.language) != before:
+            self._retranslate()
         receiver = self.receiver
         if (
             receiver is not None

@@ -183,3 +183,24 @@ def test_dialogs_open_at_exit_are_freed(qloop: Loop, core: Core, qapp: QApplicat
     finally:
         qapp.setQuitOnLastWindowClosed(quits)
     assert (live(SettingsDialog), live(DialDialog)) == baseline
+
+
+def test_a_new_language_remakes_the_open_lists_in_it(
+    qloop: Loop, desktop: DesktopApp, core: Core
+) -> None:
+    desktop.show_missed()
+    settle(qloop, desktop)
+    old = desktop._windows["missed"]
+    assert old.windowTitle().startswith("Missed calls")
+    try:
+        qloop.run(core.update_config(core.config.with_value("language", "tr")))
+        desktop._settings_closed()
+        settle(qloop, desktop)
+        new = desktop._windows["missed"]
+        assert new is not old and new.isVisible()
+        assert new.windowTitle().startswith("Cevapsız çağrılar")
+        assert live(MissedWindow) == 1
+    finally:
+        qloop.run(core.update_config(core.config.with_value("language", "en")))
+        desktop._settings_closed()
+        settle(qloop, desktop)
