@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
     QEvent,
+    QLocale,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -355,11 +356,15 @@ def queue_width(bridge: CoreBridge, view: QAbstractItemView) -> int:
 # --- the model ----------------------------------------------------------------------------
 
 
+# Callers the list holds at most (the most recent); more would only slow the window down.
+LIST_LIMIT = 1000
+
+
 def _missed_with_names(
     store: Store, include_resolved: bool
 ) -> tuple[list[MissedGroup], dict[str, tuple[str, str]]]:
     """The missed-call groups and (name, company) for their callers, in one go."""
-    groups = store.missed_groups(include_resolved=include_resolved)
+    groups = store.missed_groups(include_resolved=include_resolved, limit=LIST_LIMIT)
     return groups, store.names_for([group.number for group in groups])
 
 
@@ -867,6 +872,9 @@ class MissedWindow(QWidget):
 
         self.status = StatusLine()
         self.status.undoRequested.connect(lambda: self.tasks.start(self.undo(), name="undo done"))
+        # The list holds the most recent callers only; say so when there are more.
+        self.more = hint()
+        self.more.hide()
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -877,6 +885,7 @@ class MissedWindow(QWidget):
         layout.setSpacing(10)
         layout.addLayout(header)
         layout.addWidget(self.stack, 1)
+        layout.addWidget(self.more)
         layout.addWidget(self.status)
 
         self.model.modelAboutToBeReset.connect(self._remember_selection)
@@ -1114,6 +1123,15 @@ class MissedWindow(QWidget):
         count = self.count()
         self.title.setText(self.tr("Missed calls (%1)").replace("%1", str(count)))
         self.setWindowTitle(self.tr("Missed calls (%1)").replace("%1", str(count)))
+        listed = sum(
+            1 for row in range(self.model.rowCount()) if not self.model.group(row).resolved
+        )
+        self.more.setVisible(listed < count)
+        self.more.setText(
+            self.tr("The %1 most recent of %2 callers are listed; find the others in the history.")
+            .replace("%1", QLocale().toString(listed))
+            .replace("%2", QLocale().toString(count))
+        )
         if self.model.rowCount():
             self.stack.setCurrentWidget(self.view)
         else:

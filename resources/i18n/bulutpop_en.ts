@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+699"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+704"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -176,7 +176,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+231"/>
+        <location line="+248"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -534,8 +534,8 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-138"/>
-        <location line="+139"/>
+        <location line="-142"/>
+        <location line="+143"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
@@ -603,7 +603,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+40"/>
         <source>Last call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -669,7 +669,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
+        <source>The %1 most recent of %2 callers are listed; find the others in the history.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Nothing resolved yet either.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1901,7 +1906,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-934"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-951"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>

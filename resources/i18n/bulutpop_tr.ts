@@ -4,7 +4,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+699"/>
+        <location filename="../../bulutpop/ui/missed.py" line="+704"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -176,7 +176,7 @@
         <translation>Ekip bağlantısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+231"/>
+        <location line="+248"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -538,8 +538,8 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="-138"/>
-        <location line="+139"/>
+        <location line="-142"/>
+        <location line="+143"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
     </message>
@@ -607,7 +607,7 @@ Veri klasörü: %2</translation>
         <translation>Geri aradığınız veya tamamlandı olarak işaretlediğiniz arayanları da listele</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+40"/>
         <source>Last call</source>
         <translation>Son arama</translation>
     </message>
@@ -673,7 +673,12 @@ Veri klasörü: %2</translation>
         <translation>Cevapsız çağrılar (%1)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
+        <source>The %1 most recent of %2 callers are listed; find the others in the history.</source>
+        <translation>%2 arayandan en yeni %1 tanesi listeleniyor; diğerlerini geçmişte bulabilirsiniz.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Nothing resolved yet either.</source>
         <translation>Henüz çözülen bir arama da yok.</translation>
     </message>
@@ -1910,7 +1915,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-934"/>
+        <location filename="../../bulutpop/ui/missed.py" line="-951"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>

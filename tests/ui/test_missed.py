@@ -14,6 +14,7 @@ from bulutpop.dialer import DialRefused
 from bulutpop.fakepbx import FakePbxState
 from bulutpop.pbxapi import BadRequest, InvalidKey, NetworkError, RateLimited
 from bulutpop.phone import NumberError
+from bulutpop.ui import missed
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error
 from tests.conftest import scenario
@@ -318,3 +319,26 @@ def test_keys_and_menu_act_on_the_selected_caller(
     qloop.run(window.tasks.drain())
     assert window.is_empty()
     assert window.status_text() == "Marked 0532 123 45 67 as done."
+
+
+def test_more_callers_than_the_list_holds_are_mentioned(
+    window: MissedWindow, webhook: Webhook, qloop: Loop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(missed, "LIST_LIMIT", 2)
+    bodies = [
+        line.replace(b"05321234567", f"0532123450{n}".encode()).replace(
+            b"call_uuid=", f"call_uuid=many{n}-".encode()
+        )
+        for n in range(3)
+        for line in scenario("02")
+    ]
+    post(window, webhook, qloop, *bodies)
+    assert window.model.rowCount() == 2 and window.count() == 3
+    assert window.more.isVisibleTo(window)
+    assert window.more.text() == (
+        "The 2 most recent of 3 callers are listed; find the others in the history."
+    )
+    monkeypatch.setattr(missed, "LIST_LIMIT", 1000)
+    window.model.refresh()
+    qloop.run(window.model.settled())
+    assert not window.more.isVisibleTo(window)
