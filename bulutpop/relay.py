@@ -327,6 +327,8 @@ class Publisher:
                     await self._drain(client)
             except aiomqtt.MqttError as exc:
                 log.warning("broker connection: %s; retrying in %.0f s", exc, delay)
+            except Exception:  # e.g. the store could not be read: retried, never given up
+                log.exception("publishing to the broker failed; retrying in %.0f s", delay)
             finally:
                 self.connected = False
             await asyncio.sleep(delay)
