@@ -4,6 +4,8 @@ an in-memory keyring, so no test can touch the user's real settings or keychain.
 from __future__ import annotations
 
 import os
+import random
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,3 +38,17 @@ def scenario(name: str) -> list[bytes]:
     """The bodies of a bundled scenario (bulutpop/scenarios, copied from the PBX fixtures)."""
     (path,) = [p for p in bundled_scenarios() if p.name.startswith(name)]
     return read_scenario(path)
+
+
+def free_port() -> int:
+    """A port to listen on that nothing listens on now. Taken below Linux's ephemeral range
+    (32768-60999): a port from inside it can be handed to some outgoing connection (a
+    broker client, an HTTP request) before the server binds it."""
+    while True:
+        port = random.randrange(20000, 32768)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -20,13 +19,7 @@ from bulutpop.core import Core
 from bulutpop.fakepbx import FakePbxState, start
 from bulutpop.relay import Agent, Relay
 from bulutpop.team import Invite, TeamLink, TeamStatus
-from tests.conftest import TEST_KEY
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.conftest import TEST_KEY, free_port
 
 
 async def until(check: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:

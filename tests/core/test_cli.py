@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEY, scenario
+from tests.conftest import TEST_KEY, free_port, scenario
 
 
 def run(
@@ -28,12 +28,6 @@ def run(
         timeout=60,
         env={**os.environ, **(env or {})},
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def post(url: str, body: bytes) -> int:

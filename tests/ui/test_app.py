@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from bulutpop.config import Dirs
 from bulutpop.ui.handoff import InstanceServer, server_name
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, free_port
 
 
 def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
@@ -37,14 +36,8 @@ def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
     server.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_gui_starts_listens_takes_a_tel_link_and_quits_cleanly(isolated: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
     for key, value in (("extension", "1001"), ("listen_port", str(port))):
         subprocess.run(
