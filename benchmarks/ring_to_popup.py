@@ -269,6 +269,7 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
 
     import bulutpop.ui.popup as popup_mod
     from bulutpop.core import Core
+    from bulutpop.receiver import Receiver
     from bulutpop.ui.app import DesktopApp
     from bulutpop.ui.i18n import Translations
 
@@ -327,8 +328,16 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
     original = popup_mod.CallPopup
     popup_mod.CallPopup = TimedPopup  # type: ignore[misc]
     desktop = DesktopApp(core, Translations(), done.set, use_tray=False)
-    desktop.receiver.app.middlewares.insert(0, arrivals.middleware())
+    make_receiver = desktop._new_receiver
+
+    def timed_receiver() -> Receiver:
+        receiver = make_receiver()
+        receiver.app.middlewares.insert(0, arrivals.middleware())
+        return receiver
+
+    desktop._new_receiver = timed_receiver  # type: ignore[method-assign]
     await desktop.start()
+    assert desktop.receiver is not None
     url = f"http://127.0.0.1:{desktop.receiver.port}{core.config.webhook_path()}"
     heartbeat = Heartbeat()
     heartbeat.start()
