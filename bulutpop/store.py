@@ -592,24 +592,29 @@ class Store:
         self, *, include_resolved: bool = False, limit: int = 1000
     ) -> list[MissedGroup]:
         """One row per caller's open missed calls (and, optionally, per resolved episode),
-        most recent first."""
-        resolved_filter = "" if include_resolved else " AND resolved_ts IS NULL"
+        most recent first: open ones first, then resolved ones, up to `limit` rows."""
+        groups = self._missed_groups("resolved_ts IS NULL", limit)
+        # Resolved episodes come after every open group: read only when there is room.
+        if include_resolved and len(groups) < limit:
+            groups += self._missed_groups("resolved_ts IS NOT NULL", limit - len(groups))
+        return groups
+
+    def _missed_groups(self, which: str, limit: int) -> list[MissedGroup]:
         # The groups come from the covering index alone; each shown group's latest call is
         # then looked up by key (SQLite's bare columns are undefined next to both MIN and
         # MAX, so they cannot be trusted to come from the latest call).
         rows = self._query(
             "WITH groups AS (SELECT party_key, resolved_ts, COUNT(*) AS n,"
             " MIN(start_ts) AS first, MAX(start_ts) AS last FROM calls"
-            f" WHERE missed = 1{resolved_filter}"
+            f" WHERE missed = 1 AND {which}"
             # NULLs group together: open calls form one group per caller, in index order.
-            " GROUP BY party_key, resolved_ts"
-            " ORDER BY resolved_ts IS NOT NULL, last DESC LIMIT ?)"
+            " GROUP BY party_key, resolved_ts ORDER BY last DESC LIMIT ?)"
             " SELECT g.party_key, c.party, g.n, g.first, g.last, c.call_uuid, c.queue,"
             " g.resolved_ts, c.resolved_by, c.name FROM groups AS g"
             " JOIN calls AS c ON c.rowid = (SELECT rowid FROM calls WHERE missed = 1"
             " AND party_key = g.party_key AND resolved_ts IS g.resolved_ts"
             " AND start_ts = g.last ORDER BY rowid DESC LIMIT 1)"
-            " ORDER BY g.resolved_ts IS NOT NULL, g.last DESC",
+            " ORDER BY g.last DESC",
             (limit,),
         )
         return [

@@ -246,6 +246,11 @@ def test_missed_groups_are_the_grouped_missed_calls(big: Store) -> None:
         }
         assert all(latest[(g.number, g.resolved_ts)] == g.last_call_uuid for g in groups)
     assert big.open_missed_count() == len(big.missed_groups(limit=10_000))
+    # A limit keeps the first groups of that order: open ones, then the latest resolved.
+    everything = big.missed_groups(include_resolved=True, limit=10_000)
+    opened = big.open_missed_count()
+    for limit in (opened // 2, opened + 3):
+        assert big.missed_groups(include_resolved=True, limit=limit) == everything[:limit]
 
 
 def test_a_schema_2_store_migrates_and_finds_its_old_calls(tmp_path: Path) -> None:
