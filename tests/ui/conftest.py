@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -15,6 +16,7 @@ import pytest
 import qasync
 from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QMenu, QTableView
+from pytestqt.qtbot import QtBot
 
 from bulutpop.core import Core
 from bulutpop.fakepbx import FakePbxState, start, tone_wav
@@ -22,6 +24,7 @@ from bulutpop.receiver import Receiver
 from bulutpop.replay import post_bodies
 from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.settings import SettingsDialog
 from bulutpop.ui.tray import Shell, ShellActions
 from tests.conftest import TEST_KEY
 
@@ -145,3 +148,32 @@ def menu_texts(view: QTableView, row: int) -> list[str]:
     assert menu is not None and menu.isVisible()
     menu.close()
     return [action.text() for action in menu.actions()]
+
+
+MakeDialog = Callable[..., SettingsDialog]
+
+
+@pytest.fixture
+def make_dialog(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, tmp_path: Path
+) -> Iterator[MakeDialog]:
+    """Settings dialogs that write login items into the test's folder, cancelled at the end."""
+    dialogs: list[SettingsDialog] = []
+
+    def make(first_run: bool = False, **kwargs: Any) -> SettingsDialog:
+        dialog = SettingsDialog(
+            bridge,
+            first_run,
+            autostart_platform="linux",
+            autostart_base=tmp_path / "xdg",
+            **kwargs,
+        )
+        qtbot.addWidget(dialog)
+        qloop.run(dialog.tasks.drain())  # the keyring status it asks for on opening
+        dialogs.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in dialogs:
+        dialog.tasks.cancel()
+        qloop.run(dialog.tasks.drain())

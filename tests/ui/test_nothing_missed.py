@@ -6,7 +6,7 @@ the caller number. All against the real core and the fake PBX."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from bulutpop.ui.history import HistoryWindow
 from bulutpop.ui.missed import Column, MissedWindow, NameAsker
 from bulutpop.ui.settings import SettingsDialog
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook, make_shell
+from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 
 OTHER_URL = "https://crm.example.com/bulutsantralim/hook"
 AYSE = {
@@ -38,29 +38,6 @@ AYSE = {
     "company_name": "Acme A.Ş.",
     "phone": "905321234567",
 }
-
-MakeDialog = Callable[..., SettingsDialog]
-
-
-@pytest.fixture
-def make_dialog(
-    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, tmp_path: Path
-) -> Iterator[MakeDialog]:
-    dialogs: list[SettingsDialog] = []
-
-    def make(**kwargs: Any) -> SettingsDialog:
-        dialog = SettingsDialog(
-            bridge, autostart_platform="linux", autostart_base=tmp_path / "xdg", **kwargs
-        )
-        qtbot.addWidget(dialog)
-        qloop.run(dialog.tasks.drain())
-        dialogs.append(dialog)
-        return dialog
-
-    yield make
-    for dialog in dialogs:
-        dialog.tasks.cancel()
-        qloop.run(dialog.tasks.drain())
 
 
 @pytest.fixture

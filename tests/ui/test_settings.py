@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -14,7 +13,6 @@ import pytest
 from keyring.backends import null
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QLabel
-from pytestqt.qtbot import QtBot
 
 from bulutpop import autostart
 from bulutpop.config import Config, load
@@ -24,38 +22,15 @@ from bulutpop.keys import SERVICE, USERNAME, KeyStore
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.settings import SettingsDialog
 from tests.conftest import TEST_KEY
-from tests.ui.conftest import Loop, Webhook
+from tests.ui.conftest import Loop, MakeDialog, Webhook
 
 NEW_KEY = "K0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 WRONG_KEY = "K99999999-9999-4999-8999-999999999999"
-
-MakeDialog = Callable[..., SettingsDialog]
 
 
 @pytest.fixture
 def login_dir(tmp_path: Path) -> Path:
     return tmp_path / "xdg"
-
-
-@pytest.fixture
-def make_dialog(
-    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, login_dir: Path
-) -> Iterator[MakeDialog]:
-    dialogs: list[SettingsDialog] = []
-
-    def make(first_run: bool = False) -> SettingsDialog:
-        dialog = SettingsDialog(
-            bridge, first_run, autostart_platform="linux", autostart_base=login_dir
-        )
-        qtbot.addWidget(dialog)
-        qloop.run(dialog.tasks.drain())  # the keyring status it asks for on opening
-        dialogs.append(dialog)
-        return dialog
-
-    yield make
-    for dialog in dialogs:
-        dialog.tasks.cancel()
-        qloop.run(dialog.tasks.drain())
 
 
 @pytest.fixture

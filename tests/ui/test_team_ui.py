@@ -7,7 +7,7 @@ the real relay and Mosquitto on loopback (tests/core/teamrig.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,10 +26,9 @@ from bulutpop.ui import i18n
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import Column, MissedWindow
-from bulutpop.ui.settings import SettingsDialog
 from bulutpop.ui.tray import Shell
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
-from tests.ui.conftest import Loop, Webhook, make_shell
+from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 
 SECRET = "t3am-s3cret-0f-ayse-7c1d9a"
 QUEUE_CALL = {"destination_number": "200", "queue": "200"}
@@ -123,33 +122,6 @@ def test_the_tray_says_it_in_turkish(
 
 
 # --- settings ---------------------------------------------------------------------------------
-
-MakeDialog = Callable[..., SettingsDialog]
-
-
-@pytest.fixture
-def make_dialog(
-    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, tmp_path: Path
-) -> Iterator[MakeDialog]:
-    dialogs: list[SettingsDialog] = []
-
-    def make(first_run: bool = False, **kwargs: Any) -> SettingsDialog:
-        dialog = SettingsDialog(
-            bridge,
-            first_run,
-            autostart_platform="linux",
-            autostart_base=tmp_path / "xdg",
-            **kwargs,
-        )
-        qtbot.addWidget(dialog)
-        qloop.run(dialog.tasks.drain())
-        dialogs.append(dialog)
-        return dialog
-
-    yield make
-    for dialog in dialogs:
-        dialog.tasks.cancel()
-        qloop.run(dialog.tasks.drain())
 
 
 def stored_secret() -> str | None:
