@@ -1,5 +1,6 @@
 """README screenshots, taken from the real screen of an X server (run by scripts/screenshots
-under Xvfb): the popup, the missed-calls window, the dial dialog and the player, in Turkish,
+under Xvfb): the popup, the missed-calls window, the dial dialog, the player and team mode
+(docs/team.md), in Turkish,
 with sample calls from the bundled scenarios sent over HTTP to the real receiver."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("QT_API", "pyside6")
@@ -16,17 +18,20 @@ import qasync
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
+from bulutpop import team
 from bulutpop.core import Core
 from bulutpop.demo import scenario_bodies
 from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
 from bulutpop.receiver import Receiver
 from bulutpop.replay import post_bodies
+from bulutpop.team import Invite, TeamStatus
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.i18n import Translations
 from bulutpop.ui.missed import MissedWindow
 from bulutpop.ui.player import PlayerWindow
 from bulutpop.ui.popup import PopupManager
+from bulutpop.ui.settings import SettingsDialog
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 MARGIN = 12
@@ -118,6 +123,42 @@ async def main() -> None:
     await settle(3.0)
     shoot([player], "player")
     player.close()
+
+    # Team mode: this PC joined to the office's relay (no relay runs for a screenshot: the
+    # link's state and a colleague's claim are set as the relay would).
+    invite = Invite(
+        broker="mqtts://ekip.ofis.local:8883",
+        relay="https://ekip.ofis.local:8790",
+        agent="ayse",
+        secret="screenshot-secret",
+        extension="1001",
+        queues=("200",),
+    )
+    os.environ["BULUTPOP_TEAM_SECRET"] = invite.secret
+    await core.update_config(invite.apply(core.config))
+    bridge.set_team_status(TeamStatus("connected", time.time()))
+    claimed = core.store.missed_groups()[0].number
+    colleague = {"party_key": claimed, "agent": "mehmet", "display": "Mehmet (1002)"}
+    await core.tracker.run_write(
+        team._claim, core.tracker, {**colleague, "at": time.time()}, missed=True
+    )
+    missed = MissedWindow(bridge)
+    missed.resize(760, 360)
+    missed.move(40, 40)
+    missed.show()
+    await settle(1.0)
+    shoot([missed], "team-missed-calls")
+    missed.close()
+
+    settings = SettingsDialog(bridge)
+    settings.tabs.setCurrentWidget(settings.team_tab)
+    settings.move(40, 40)
+    settings.show()
+    await settle(1.0)
+    shoot([settings], "team-settings")
+    settings.tasks.cancel()
+    await settings.tasks.drain()
+    settings.close()
 
     await receiver.stop()
     await core.aclose()
