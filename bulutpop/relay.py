@@ -714,6 +714,21 @@ class Relay:
         core.tracker.on_stored = self._on_stored
         if self.broker is not None:
             await self.broker.start()
+        try:
+            await self._serve()
+        except BaseException:
+            # Nothing half-started stays behind: a broker left running would hold its port.
+            await self.stop()
+            raise
+        log.info("relay ready: agents' API on port %s", self.api_port)
+        if not core.config.tls_cert and core.config.relay_host not in ("127.0.0.1", "::1"):
+            log.warning(
+                "agents' credentials and calls travel unencrypted: set tls_cert and tls_key "
+                "(see docs/team.md) unless this network is trusted"
+            )
+
+    async def _serve(self) -> None:
+        core = self.core
         runner = web.AppRunner(self.api.app(), access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(
@@ -732,12 +747,6 @@ class Relay:
             self.api_port = int(runner.addresses[0][1])
         await self.receiver.start()
         self._tasks.append(asyncio.create_task(self.publisher.run(), name="relay-publisher"))
-        log.info("relay ready: agents' API on port %s", self.api_port)
-        if not core.config.tls_cert and core.config.relay_host not in ("127.0.0.1", "::1"):
-            log.warning(
-                "agents' credentials and calls travel unencrypted: set tls_cert and tls_key "
-                "(see docs/team.md) unless this network is trusted"
-            )
 
     def _on_stored(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
         self.router(conn, event, change)

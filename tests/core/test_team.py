@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -16,7 +18,7 @@ import pytest
 from bulutpop.broker import TOPIC_ROOT, Address, BrokerFiles, ManagedBroker, ext_topic
 from bulutpop.fakepbx import tone_wav
 from bulutpop.pbxapi import BadRequest, CredentialRefused, NotFound, RateLimited
-from bulutpop.relay import reload_broker
+from bulutpop.relay import RelayError, reload_broker
 from bulutpop.team import Claim, Invite, InviteError, TeamError, claim, claims, payload
 from tests.conftest import TEST_KEY
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
@@ -294,3 +296,24 @@ async def test_over_tls_the_invite_carries_the_certificate_to_trust(tmp_path: Pa
             assert await relay.originate("1001", "905321234567")
     finally:
         await team.close()
+
+
+async def test_a_relay_that_cannot_start_leaves_no_broker_behind(tmp_path: Path) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", free_port()))
+    taken.listen()
+    try:
+        with pytest.raises(RelayError, match="cannot listen on port"):
+            await make_rig(tmp_path, relay_port=taken.getsockname()[1])
+    finally:
+        taken.close()
+    # A process that read the failed relay's configuration must not run on.
+    assert not [c for c in _command_lines() if b"mosquitto" in c and str(tmp_path).encode() in c]
+
+
+def _command_lines() -> list[bytes]:
+    lines = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            lines.append(path.read_bytes())
+    return lines
