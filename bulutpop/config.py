@@ -282,7 +282,7 @@ class Config:
     team_queues: tuple[str, ...] = ()
     team_ca: str = ""
     relay_host: str = "0.0.0.0"
-    relay_port: int = 8790
+    relay_port: int = 8788
     relay_url: str = ""
     broker_url: str = "mqtt://127.0.0.1:1883"
     broker_public_url: str = ""

@@ -128,7 +128,7 @@ async def main() -> None:
     # link's state and a colleague's claim are set as the relay would).
     invite = Invite(
         broker="mqtts://ekip.ofis.local:8883",
-        relay="https://ekip.ofis.local:8790",
+        relay="https://ekip.ofis.local:8788",
         agent="ayse",
         secret="screenshot-secret",
         extension="1001",
