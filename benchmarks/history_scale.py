@@ -45,6 +45,8 @@ from urllib.parse import urlencode
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
 
+from common import load_average
+
 from bulutpop.core import Core
 from bulutpop.events import PBX_TZ, parse_body
 from bulutpop.fakepbx import DEMO_KEY
@@ -319,14 +321,6 @@ async def measure(home: Path, label: str) -> dict[str, Any]:
     await core.aclose()
     core.close()
     return out
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on these 2 cores skews every number here."""
-    try:
-        return open("/proc/loadavg").read().split()[0]
-    except OSError:
-        return "?"
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,16 +20,11 @@ import urllib.request
 from pathlib import Path
 
 import aiohttp
+from common import free_port
 
 from bulutpop.replay import bundled_scenarios, read_scenario
 
 BODIES = [b for p in bundled_scenarios() for b in read_scenario(p) if b != b"{}"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def baseline_server(port: int) -> subprocess.Popen[bytes]:

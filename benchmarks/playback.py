@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from common import Heartbeat, free_port, load_average
 
 from bulutpop.fakepbx import DEMO_KEY
 
@@ -59,12 +59,6 @@ asyncio.run(main())
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def hangup_body(call_uuid: str, seconds: int) -> bytes:
     from urllib.parse import urlencode
 
@@ -89,30 +83,6 @@ def hangup_body(call_uuid: str, seconds: int) -> bytes:
 
 
 LATE: list[float] = []  # loop lateness (ms) while the bulutpop runs went on
-
-
-class Heartbeat:
-    """A 5 ms asyncio sleep in a loop; lateness = how long the loop could not run it."""
-
-    def __init__(self) -> None:
-        self.late: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(0.005)
-            self.late.append((time.perf_counter() - before - 0.005) * 1000)
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> list[float]:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        return self.late
 
 
 async def until_started(media: Any, began: float) -> tuple[float, float]:
@@ -216,14 +186,6 @@ async def bulutpop_runs(
     await core.aclose()
     core.close()
     return fresh, cached
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on these 2 cores skews every number here."""
-    try:
-        return open("/proc/loadavg").read().split()[0]
-    except OSError:
-        return "?"
 
 
 def main() -> None:

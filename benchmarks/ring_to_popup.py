@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import statistics
 import subprocess
@@ -51,13 +50,13 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import aiohttp
 from aiohttp import web
+from common import Heartbeat, load_average
 
 from bulutpop.events import PBX_TZ
 from bulutpop.fakepbx import DEMO_KEY
 
 TARGET_P99_MS = 50.0
 TARGET_BLOCK_MS = 50.0
-HEARTBEAT_S = 0.005
 CLOSE_AFTER_MS = 30
 
 
@@ -135,39 +134,6 @@ class Arrivals:
             return await handler(request)
 
         return stamp
-
-
-class Heartbeat:
-    """A 5 ms asyncio sleep in a loop; lateness = how long the loop could not run it."""
-
-    def __init__(self) -> None:
-        self.late: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            before = time.perf_counter()
-            await asyncio.sleep(HEARTBEAT_S)
-            self.late.append((time.perf_counter() - before - HEARTBEAT_S) * 1000)
-
-    def start(self) -> None:
-        self.late = []
-        self._task = asyncio.get_running_loop().create_task(self._run())
-
-    async def stop(self) -> list[float]:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        return self.late
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on these 2 cores skews every number here."""
-    try:
-        return open("/proc/loadavg").read().split()[0]
-    except OSError:
-        return "?"
 
 
 def pct(values: list[float], q: float) -> float:

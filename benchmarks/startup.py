@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from common import free_port, load_average
 
 from bulutpop.fakepbx import DEMO_KEY
 
@@ -69,12 +70,6 @@ async def main():
 with loop:
     loop.run_until_complete(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def base_env() -> dict[str, str]:
@@ -145,14 +140,6 @@ def memory_mb(pid: int) -> tuple[float, float]:
         if name in ("VmRSS", "VmHWM"):
             values[name] = int(rest.split()[0]) / 1024
     return values["VmRSS"], values["VmHWM"]
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on these 2 cores skews every number here."""
-    try:
-        return open("/proc/loadavg").read().split()[0]
-    except OSError:
-        return "?"
 
 
 def main() -> None:

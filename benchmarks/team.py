@@ -61,24 +61,14 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
+from common import free_port, load_average
+
 from bulutpop.events import PBX_TZ
 
 QUEUE_SIZE = 10
 RING_MEMBERS = 3  # a queue call rings this many members at once
 TARGET_P99_MS = 1000.0  # an agent's popup should not lag the PBX by more than a second
 ROUTE_FIELDS = ("dialed_user", "connected_user", "caller_id_number", "destination_number")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def load_average() -> str:
-    """The 1-minute load average: other work on these 2 cores skews every number here."""
-    with open("/proc/loadavg") as fh:
-        return fh.read().split()[0]
 
 
 def rss_mb(pid: int | None) -> float | None:
