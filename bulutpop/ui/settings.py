@@ -23,9 +23,9 @@ import asyncio
 import contextlib
 import errno
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 from PySide6.QtCore import Qt
@@ -380,10 +380,11 @@ class SettingsDialog(QDialog):
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText(self.tr("Paste the key from the PBX web portal"))
         self.key_edit.textChanged.connect(self._validate)
-        self.test_key_button = QPushButton(self.tr("Test"))
-        self.test_key_button.setToolTip(self.tr("Ask the PBX whether it accepts this key"))
-        self.test_key_button.clicked.connect(
-            lambda: self.tasks.start(self.test_key(), name="settings-test-key")
+        self.test_key_button = self._task_button(
+            self.tr("Test"),
+            self.test_key,
+            "settings-test-key",
+            tip=self.tr("Ask the PBX whether it accepts this key"),
         )
         self._field("api_key", self.key_edit, self.test_key_button)
         self.key_state = _label(self.tr("Checking the keyring…"), small=True)
@@ -440,12 +441,11 @@ class SettingsDialog(QDialog):
         self.copy_button.clicked.connect(self.copy_webhook_url)
         self._field("webhook_url", self.webhook_url_edit, self.copy_button)
         self.webhook_notice = _Notice()
-        self.test_event_button = QPushButton(self.tr("Send test event"))
-        self.test_event_button.setToolTip(
-            self.tr("Post the PBX's address check to this URL and see whether it arrives here")
-        )
-        self.test_event_button.clicked.connect(
-            lambda: self.tasks.start(self.send_test_event(), name="settings-test-event")
+        self.test_event_button = self._task_button(
+            self.tr("Send test event"),
+            self.send_test_event,
+            "settings-test-event",
+            tip=self.tr("Post the PBX's address check to this URL and see whether it arrives here"),
         )
         self.event_result = _Status()
         for edit in (self.host_edit, self.port_edit, self.public_url_edit):
@@ -522,19 +522,15 @@ class SettingsDialog(QDialog):
         self.invite_edit.setFixedHeight(4 * self.invite_edit.fontMetrics().height() + 14)
         self.invite_edit.textChanged.connect(self._check_invite)
         self.invite_result = _Status()
-        self.join_button = QPushButton(self.tr("Join"))
+        self.join_button = self._task_button(self.tr("Join"), self.join_team, "settings-join-team")
         self.join_button.setEnabled(False)
-        self.join_button.clicked.connect(
-            lambda: self.tasks.start(self.join_team(), name="settings-join-team")
-        )
         self.team_agent_label = _label()
         self.team_extension_label = _label()
         self.team_relay_label = _label()
         self.team_relay_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.team_link_state = _Status()
-        self.leave_button = QPushButton(self.tr("Leave the team"))
-        self.leave_button.clicked.connect(
-            lambda: self.tasks.start(self.leave_team(), name="settings-leave-team")
+        self.leave_button = self._task_button(
+            self.tr("Leave the team"), self.leave_team, "settings-leave-team"
         )
         self.team_result = _Status()
 
@@ -542,16 +538,14 @@ class SettingsDialog(QDialog):
         self.crm_state = _Status()
         self.crm_state.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.crm_events = _label()
-        self.register_button = QPushButton(self.tr("Register this app with the PBX"))
-        self.register_button.setToolTip(
-            self.tr("Have the PBX send ringing, answered and hangup events to this app")
+        self.register_button = self._task_button(
+            self.tr("Register this app with the PBX"),
+            self.register,
+            "settings-register",
+            tip=self.tr("Have the PBX send ringing, answered and hangup events to this app"),
         )
-        self.register_button.clicked.connect(
-            lambda: self.tasks.start(self.register(), name="settings-register")
-        )
-        self.crm_check_button = QPushButton(self.tr("Check again"))
-        self.crm_check_button.clicked.connect(
-            lambda: self.tasks.start(self.load_crm(), name="settings-crm")
+        self.crm_check_button = self._task_button(
+            self.tr("Check again"), self.load_crm, "settings-crm"
         )
         self.register_hint = _label("", "hint", small=True)
         self.register_result = _Status()
@@ -570,12 +564,11 @@ class SettingsDialog(QDialog):
         )
 
         self.catchup_state = _Status()
-        self.catchup_button = QPushButton(self.tr("Catch up now"))
-        self.catchup_button.setToolTip(
-            self.tr("Fetch the calls this app has not heard of from the PBX's call history")
-        )
-        self.catchup_button.clicked.connect(
-            lambda: self.tasks.start(self.catch_up_now(), name="settings-catch-up")
+        self.catchup_button = self._task_button(
+            self.tr("Catch up now"),
+            self.catch_up_now,
+            "settings-catch-up",
+            tip=self.tr("Fetch the calls this app has not heard of from the PBX's call history"),
         )
         self.catchup_minutes_edit = self._line("catchup_minutes", placeholder="10", width=70)
         self._field(
@@ -610,23 +603,34 @@ class SettingsDialog(QDialog):
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.books.itemSelectionChanged.connect(self._update_book_buttons)
-        self.add_book_button = QPushButton(self.tr("Add address book…"))
-        self.add_book_button.setToolTip(
-            self.tr("A CSV file with a header row, or a vCard file (.vcf)")
+        self.add_book_button = self._task_button(
+            self.tr("Add address book…"),
+            self.add_address_books,
+            "settings-add-books",
+            tip=self.tr("A CSV file with a header row, or a vCard file (.vcf)"),
         )
-        self.add_book_button.clicked.connect(
-            lambda: self.tasks.start(self.add_address_books(), name="settings-add-books")
+        self.remove_book_button = self._task_button(
+            self.tr("Remove"), self.remove_address_book, "settings-remove-book"
         )
-        self.remove_book_button = QPushButton(self.tr("Remove"))
-        self.remove_book_button.clicked.connect(
-            lambda: self.tasks.start(self.remove_address_book(), name="settings-remove-book")
-        )
-        self.sync_button = QPushButton(self.tr("Sync PBX phonebook now"))
-        self.sync_button.clicked.connect(
-            lambda: self.tasks.start(self.sync_phonebook(), name="settings-sync")
+        self.sync_button = self._task_button(
+            self.tr("Sync PBX phonebook now"), self.sync_phonebook, "settings-sync"
         )
         self.books_result = _Status()
         self._show_books()
+
+    def _task_button(
+        self,
+        text: str,
+        run: Callable[[], Coroutine[Any, Any, object]],
+        name: str,
+        tip: str = "",
+    ) -> QPushButton:
+        """A button whose click runs `run()` as one of this dialog's tasks."""
+        button = QPushButton(text)
+        if tip:
+            button.setToolTip(tip)
+        button.clicked.connect(lambda: self.tasks.start(run(), name=name))
+        return button
 
     def _key_block(self) -> QWidget:
         block = QWidget()
