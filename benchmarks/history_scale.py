@@ -204,7 +204,7 @@ def queries(core: Core) -> list[tuple[str, Callable[[], object]]]:
     store = core.store
     party = store.calls(limit=1)[0].party_key if store.count_calls() else "+905321234567"
     found: list[tuple[str, Callable[[], object]]] = [
-        ("SELECT COUNT(*) FROM calls", lambda: store._query("SELECT COUNT(*) FROM calls")),
+        ("SELECT COUNT(*) FROM calls", lambda: store.read("SELECT COUNT(*) FROM calls")),
         ("missed_groups() (open)", store.missed_groups),
         # (runs in the executor: "Show resolved" and every refresh after the first)
         ("missed_groups(include_resolved) bg", lambda: store.missed_groups(include_resolved=True)),

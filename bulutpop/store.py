@@ -293,15 +293,12 @@ class Store:
             raise
         conn.execute("COMMIT")
 
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """A query on the read connection (any thread; never waits for the writer)."""
         with self._read_lock:
             cursor = self._read.execute(sql, params)
             cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
-
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """A query on the read connection, for the modules that own the team tables."""
-        return self._query(sql, params)
 
     # -- writes (inside `transaction()`) ------------------------------------------------
 
@@ -474,28 +471,28 @@ class Store:
     # -- reads ----------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
-        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
 
     def event_count(self) -> int:
-        return int(self._query("SELECT COUNT(*) FROM events")[0][0])
+        return int(self.read("SELECT COUNT(*) FROM events")[0][0])
 
     def raw_events(self, call_uuid: str | None = None) -> list[tuple[str, bytes | None]]:
         """(event_type, raw body) of stored events, oldest first."""
         if call_uuid is None:
-            rows = self._query("SELECT event_type, raw FROM events ORDER BY id")
+            rows = self.read("SELECT event_type, raw FROM events ORDER BY id")
         else:
-            rows = self._query(
+            rows = self.read(
                 "SELECT event_type, raw FROM events WHERE call_uuid = ? ORDER BY id",
                 (call_uuid,),
             )
         return [(str(r[0]), r[1]) for r in rows]
 
     def rejected(self) -> list[tuple[str, bytes]]:
-        return [(str(r[0]), r[1]) for r in self._query("SELECT reason, raw FROM rejected")]
+        return [(str(r[0]), r[1]) for r in self.read("SELECT reason, raw FROM rejected")]
 
     def call(self, call_uuid: str) -> Call | None:
-        rows = self._query(f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_uuid = ?", (call_uuid,))
+        rows = self.read(f"SELECT {_CALL_COLUMNS} FROM calls WHERE call_uuid = ?", (call_uuid,))
         return _call(rows[0]) if rows else None
 
     def calls(
@@ -512,7 +509,7 @@ class Store:
         `search_keys` are canonical keys the caller derived from the same text."""
         dense = _indexed(search) and self._matches(search) > _FEW_MATCHES
         where, params = self._history_filter(missed_only, direction, search, search_keys, dense)
-        rows = self._query(
+        rows = self.read(
             f"SELECT {_CALL_COLUMNS} FROM calls {where}"
             " ORDER BY start_ts DESC, call_uuid LIMIT ? OFFSET ?",
             (*params, limit, offset),
@@ -533,7 +530,7 @@ class Store:
             if search_keys:
                 marks = ",".join("?" * len(search_keys))
                 extra = int(
-                    self._query(
+                    self.read(
                         f"SELECT COUNT(*) FROM calls WHERE party_key IN ({marks}) AND NOT EXISTS"
                         " (SELECT 1 FROM calls_search WHERE calls_search MATCH ?"
                         " AND calls_search.rowid = calls.rowid)",
@@ -542,11 +539,11 @@ class Store:
                 )
             return self._matches(search) + extra
         where, params = self._history_filter(missed_only, direction, search, search_keys)
-        return int(self._query(f"SELECT COUNT(*) FROM calls {where}", params)[0][0])
+        return int(self.read(f"SELECT COUNT(*) FROM calls {where}", params)[0][0])
 
     def _matches(self, search: str) -> int:
         """How many calls the trigram index finds for `search` (3 characters or more)."""
-        rows = self._query(
+        rows = self.read(
             "SELECT COUNT(*) FROM calls_search WHERE calls_search MATCH ?", (_phrase(search),)
         )
         return int(rows[0][0])
@@ -603,7 +600,7 @@ class Store:
         # The groups come from the covering index alone; each shown group's latest call is
         # then looked up by key (SQLite's bare columns are undefined next to both MIN and
         # MAX, so they cannot be trusted to come from the latest call).
-        rows = self._query(
+        rows = self.read(
             "WITH groups AS (SELECT party_key, resolved_ts, COUNT(*) AS n,"
             " MIN(start_ts) AS first, MAX(start_ts) AS last FROM calls"
             f" WHERE missed = 1 AND {which}"
@@ -635,14 +632,14 @@ class Store:
         ]
 
     def open_missed_count(self) -> int:
-        rows = self._query(
+        rows = self.read(
             "SELECT COUNT(DISTINCT party_key) FROM calls WHERE missed = 1 AND resolved_ts IS NULL"
         )
         return int(rows[0][0])
 
     def history_for(self, party_key: str, before_ts: float | None) -> tuple[int, float | None]:
         """How many earlier calls this party made or received, and when the last one was."""
-        rows = self._query(
+        rows = self.read(
             "SELECT COUNT(*), MAX(start_ts) FROM calls WHERE party_key = ? AND start_ts < ?",
             (party_key, before_ts if before_ts is not None else time.time()),
         )
@@ -731,7 +728,7 @@ class Store:
         for start in range(0, len(keys), _IN_CHUNK):
             chunk = keys[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
-            history = self._query(
+            history = self.read(
                 "SELECT party_key, name, MAX(start_ts) FROM calls"
                 f" WHERE party_key IN ({marks}) AND name <> '' GROUP BY party_key",
                 chunk,
@@ -739,14 +736,14 @@ class Store:
             names.update((str(r[0]), (str(r[1]), "")) for r in history)
             # Later rows win: the PBX's phonebook over the user's files, an earlier import
             # over a later one.
-            books = self._query(
+            books = self.read(
                 "SELECT n.number_key, c.name, c.company FROM contact_numbers n"
                 " JOIN contacts c ON c.id = n.contact_id"
                 f" WHERE n.number_key IN ({marks}) ORDER BY c.source = 'pbx', c.id DESC",
                 chunk,
             )
             names.update((str(r[0]), (str(r[1]), str(r[2]))) for r in books)
-            local = self._query(
+            local = self.read(
                 f"SELECT number_key, name FROM local_names WHERE number_key IN ({marks})", chunk
             )
             for key, name in local:
@@ -754,13 +751,13 @@ class Store:
         return names
 
     def local_name(self, number_key: str) -> str:
-        rows = self._query("SELECT name FROM local_names WHERE number_key = ?", (number_key,))
+        rows = self.read("SELECT name FROM local_names WHERE number_key = ?", (number_key,))
         return str(rows[0][0]) if rows else ""
 
     def keys_named(self, text: str, limit: int = 200) -> list[str]:
         """Canonical keys whose name (or company) contains `text`, for `calls(search_keys=)`."""
         like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = self._query(
+        rows = self.read(
             "SELECT number_key FROM local_names WHERE name LIKE ?1 ESCAPE '\\'"
             " UNION SELECT n.number_key FROM contact_numbers n"
             " JOIN contacts c ON c.id = n.contact_id"
@@ -771,7 +768,7 @@ class Store:
 
     def contact_sources(self) -> list[ContactSource]:
         """Each address book in the store: where it came from, its size, when it was read."""
-        rows = self._query(
+        rows = self.read(
             "SELECT source, origin, COUNT(*), MAX(updated_ts) FROM contacts"
             " GROUP BY source, origin ORDER BY source, origin"
         )
@@ -783,7 +780,7 @@ class Store:
         for start in range(0, len(call_uuids), _IN_CHUNK):
             chunk = list(call_uuids[start : start + _IN_CHUNK])
             marks = ",".join("?" * len(chunk))
-            rows = self._query(f"SELECT call_uuid FROM calls WHERE call_uuid IN ({marks})", chunk)
+            rows = self.read(f"SELECT call_uuid FROM calls WHERE call_uuid IN ({marks})", chunk)
             known.update(str(r[0]) for r in rows)
         return known
 

@@ -117,7 +117,7 @@ def like_reference(
         params += keys
         clauses.append("(" + " OR ".join(alternatives) + ")")
     where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
-    rows = store._query(
+    rows = store.read(
         f"SELECT call_uuid FROM calls {where} ORDER BY start_ts DESC, call_uuid", params
     )
     return [str(r[0]) for r in rows]
@@ -227,7 +227,7 @@ def test_any_search_is_the_like_search(big: Store, search: str, missed_only: boo
 def test_missed_groups_are_the_grouped_missed_calls(big: Store) -> None:
     for include_resolved in (False, True):
         resolved = "" if include_resolved else " AND resolved_ts IS NULL"
-        reference = big._query(
+        reference = big.read(
             "SELECT party_key, COUNT(*), MIN(start_ts), MAX(start_ts), resolved_ts FROM calls"
             f" WHERE missed = 1{resolved} GROUP BY party_key, COALESCE(resolved_ts, -1)"
             " ORDER BY resolved_ts IS NOT NULL, MAX(start_ts) DESC"
@@ -239,7 +239,7 @@ def test_missed_groups_are_the_grouped_missed_calls(big: Store) -> None:
         # The bare columns come from each group's latest call.
         latest = {
             (str(r[0]), r[1]): str(r[2])
-            for r in big._query(
+            for r in big.read(
                 "SELECT party_key, resolved_ts, call_uuid, MAX(start_ts) FROM calls"
                 " WHERE missed = 1 GROUP BY party_key, resolved_ts"
             )
@@ -265,7 +265,7 @@ def test_a_schema_2_store_migrates_and_finds_its_old_calls(tmp_path: Path) -> No
 
     store = Store(path)
     try:
-        assert store._query("PRAGMA user_version")[0][0] == SCHEMA_VERSION
+        assert store.read("PRAGMA user_version")[0][0] == SCHEMA_VERSION
         for search in ("0532 123", "şule", "Şule", "BÜYÜK", "Büyük", '"B', "% off", "1002"):
             assert_same_as_like(store, search)
         assert store.count_calls(search="Şule") > 0
