@@ -18,14 +18,13 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from bulutpop.events import CallEvent
+from bulutpop.events import CallEvent, party
 from bulutpop.pbxapi import InvalidKey, NetworkError, PbxClient, PbxError, RateLimited
 from bulutpop.tracker import HISTORY_EVENT, CallTracker
 
@@ -45,8 +44,6 @@ BACKOFF_START = 30.0
 
 ErrorKind = Literal["", "invalid_key", "rate_limited", "network", "failed"]
 
-_EXTENSION = re.compile(r"\d{2,6}")
-
 
 # --- history record -> event ---------------------------------------------------------------
 
@@ -65,7 +62,8 @@ def _direction(label: str) -> str:
 
 
 def _seconds(text: str) -> str:
-    """`HH:MM:SS` (or `MM:SS`, or bare seconds) as whole seconds; "" when unreadable."""
+    """`HH:MM:SS` (also `00:0:35`, `MM:SS` or bare seconds) as whole seconds; "" when
+    unreadable."""
     total = 0
     for part in text.strip().split(":"):
         if not part.isdigit():
@@ -76,17 +74,20 @@ def _seconds(text: str) -> str:
 
 def cdr_event(cdr: Mapping[str, str]) -> CallEvent | None:
     """A history record as an event of type `cdr` with the webhook's field names; None
-    without a call_uuid. Empty values are left out, as the fold ignores them anyway."""
+    without a call_uuid.
+
+    The history keeps one record per extension rung, so a record is a leg: the extension it
+    rang (in `dialed_user`) is its destination's, written bare (`1001`) or beside the
+    company line (`902125550101 (1014)`); a queue's own number is not a leg. Empty values
+    are left out, as the fold ignores them, except the fields that show whether the leg was
+    answered: an empty answer time is evidence too (fold.shows_answer)."""
     record = CallEvent(dict(cdr))
     call_uuid = record.get("call_uuid")
     if not call_uuid:
         return None
     direction = _direction(record.get("direction"))
-    destination = record.get("destination_number")
     queue = record.get("queue")
-    # The record names no rung extension; for a call to one, that is its destination.
-    # A queue's members are not listed, so a queue call is the user's when they watch it.
-    rang = direction != "outbound" and destination != queue and _EXTENSION.fullmatch(destination)
+    rung = party(record.get("destination_number")).extension
     missed = record.flag("missed")
     fields = {
         "event_type": HISTORY_EVENT,
@@ -94,22 +95,24 @@ def cdr_event(cdr: Mapping[str, str]) -> CallEvent | None:
         "direction": direction,
         "caller_id_number": record.get("caller_id_number"),
         "caller_id_name": record.get("caller_id_name"),
-        "destination_number": destination,
+        "destination_number": record.get("destination_number"),
         "destination_name": record.get("destination_name"),
-        "dialed_user": destination if rang else "",
+        "dialed_user": rung if direction != "outbound" and rung != queue else "",
         "start_stamp": record.get("start_stamp"),
-        "answer_stamp": record.get("answer_stamp"),
         "end_stamp": record.get("end_stamp"),
-        "duration": _seconds(record.get("talk_duration")),
         "answered": "" if missed is None else ("false" if missed else "true"),
         "recording_present": record.get("recording_present"),
         "queue": queue,
-        "queue_wait_duration": record.get("queue_wait_seconds"),
+        "queue_wait_duration": _seconds(record.get("queue_wait_seconds")),
         "sip_hangup_disposition": record.get("sip_hangup_disposition"),
-        "result": record.get("result"),
+        "hangup_cause": record.get("hangup_cause"),
         "return_uuid": record.get("return_uuid"),
     }
-    return CallEvent({name: value for name, value in fields.items() if value})
+    kept = {name: value for name, value in fields.items() if value}
+    kept["answer_stamp"] = record.get("answer_stamp")
+    kept["duration"] = _seconds(record.get("talk_duration"))
+    kept["result"] = record.get("result")
+    return CallEvent(kept)
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -347,6 +350,8 @@ class CatchUp:
             saved.window, saved.page = (high, min(high + WINDOW, now)), 1
             await self._save()
         result = CatchUpResult(saved.recovered, saved.fetched, pages, since, high)
+        # Every leg's record of every call in the windows is in now.
+        await self._tracker.settle_history()
         saved.window, saved.recovered, saved.fetched = None, 0, 0
         saved.last_run = self._clock()
         saved.last_recovered, saved.last_fetched = result.recovered, result.fetched

@@ -12,11 +12,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
-# The PBX reports local time in Turkey: UTC+3 all year since 2016.
-PBX_TZ = timezone(timedelta(hours=3), "TRT")
+# The PBX reports local time in Turkey: UTC+3 all year since September 2016, +02:00/+03:00
+# by season before that, which a fixed offset would read an hour off.
+PBX_TZ = ZoneInfo("Europe/Istanbul")
 
 KNOWN_TYPES = frozenset({"ringing", "answer", "hangup", "user_hangup"})
 
@@ -157,3 +159,41 @@ def parse_body(body: bytes) -> Parsed:
     if len(event.call_uuid) > 200:
         return Parsed(problem="call_uuid longer than 200 characters", fields=fields)
     return Parsed(event=event, fields=fields)
+
+
+# -- parties as the PBX's history writes them -------------------------------------------------
+
+EXTENSION = re.compile(r"\d{2,6}")
+# `902125550101 (1014)`: the company line rang extension 1014; `1014 (902129510292)`: 1014
+# called out on that line.
+_WITH_LINE = re.compile(r"([^()]*?)\s*\(\s*([^()]*?)\s*\)")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One side of a call: its own number (the extension when one is named) and the
+    company line written beside it, if any."""
+
+    number: str
+    line: str = ""
+
+    @property
+    def extension(self) -> str:
+        """The extension this side is, or ""."""
+        return self.number if EXTENSION.fullmatch(self.number) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def party(text: str) -> Party:
+    """A caller or destination as sent: plain (`05321234567`, `1001`) or `DID (EXT)` /
+    `EXT (DID)`, whichever way round. Anything else is kept as written."""
+    text = text.strip()
+    match = _WITH_LINE.fullmatch(text)
+    if match is not None:
+        outer, inner = match.group(1).strip(), match.group(2).strip()
+        outer_ext, inner_ext = EXTENSION.fullmatch(outer), EXTENSION.fullmatch(inner)
+        if inner_ext and not outer_ext:
+            return Party(inner, outer)
+        if outer_ext and not inner_ext:
+            return Party(outer, inner)
+    return Party(text)

@@ -35,6 +35,10 @@ class Call:
     party: str
     party_key: str
     missed: bool  # missed for the user: rang one of their extensions and nobody answered
+    placed: bool = False  # the user placed it (outbound, or internal from their extension)
+    # Unanswered and a leg has ended, yet the outcome is not final (see fold.py).
+    pending: bool = False
+    ringing: tuple[str, ...] = ()  # extensions still ringing
     source: str = "webhook"
     name: str = ""
     resolved_ts: float | None = None
@@ -42,9 +46,31 @@ class Call:
 
     @property
     def state(self) -> str:
+        """ringing, answered, ended, or waiting: every leg heard of has stopped ringing but
+        the outcome is not known yet (a queue caller may still be answered)."""
         if self.ended:
             return "ended"
-        return "answered" if self.answered else "ringing"
+        if self.answered:
+            return "answered"
+        return "waiting" if self.pending and not self.ringing else "ringing"
+
+    def rings(self, mine: frozenset[str]) -> bool:
+        """Whether the call is for the user: it rings one of their extensions, or comes in
+        to a number or queue they watch; never a call they placed themselves."""
+        if self.placed:
+            return False
+        return bool(mine.intersection(self.dialed_users)) or bool(
+            mine.intersection((self.destination, self.queue))
+        )
+
+    def rings_now(self, mine: frozenset[str]) -> bool:
+        """Whether it is ringing the user right now: their leg has not ended (a watched
+        queue or number rings them until the call is answered or over)."""
+        if self.ended or self.answered or not self.rings(mine):
+            return False
+        if mine.intersection(self.dialed_users):
+            return bool(mine.intersection(self.ringing))
+        return True
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +87,9 @@ class Call:
             "end": iso(self.end_ts),
             "answered": self.answered,
             "missed": self.missed,
+            "placed": self.placed,
+            "pending": self.pending,
+            "ringing": list(self.ringing),
             "duration": self.duration,
             "recording": self.recording,
             "hangup_cause": self.hangup_cause,

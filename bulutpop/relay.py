@@ -63,7 +63,7 @@ from bulutpop.pbxapi import (
     SlidingWindow,
 )
 from bulutpop.receiver import Receiver
-from bulutpop.store import Store
+from bulutpop.store import Store, changed
 from bulutpop.team import Invite, payload, session_client, subscriptions
 from bulutpop.tracker import Change
 
@@ -155,7 +155,7 @@ class Agents:
 
     def remove(self, name: str) -> bool:
         with self.store.transaction() as conn:
-            removed = conn.execute("DELETE FROM agents WHERE name = ?", (name,)).rowcount > 0
+            removed = changed(conn, "DELETE FROM agents WHERE name = ?", (name,)) > 0
         if removed:
             self.write_broker_files()
         return removed

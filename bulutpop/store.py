@@ -187,6 +187,17 @@ MIGRATIONS: tuple[str, ...] = (
         at_ts REAL NOT NULL
     );
     """,
+    """
+    -- Call legs (fold.py). Whether the user placed the call (a callback resolves their
+    -- missed calls as "callback"), the extensions still ringing, and for a call whose
+    -- outcome is not final yet, when the tracker settles it if nothing more is heard.
+    ALTER TABLE calls ADD COLUMN placed INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE calls ADD COLUMN ringing TEXT NOT NULL DEFAULT '';
+    ALTER TABLE calls ADD COLUMN pending_until REAL;
+    CREATE INDEX calls_pending ON calls (pending_until) WHERE pending_until IS NOT NULL;
+    -- Calls stored before were folded without legs: the tracker derives them again.
+    INSERT OR REPLACE INTO meta (key, value) VALUES ('refold', '1');
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -194,7 +205,8 @@ SCHEMA_VERSION = len(MIGRATIONS)
 _CALL_COLUMNS = (
     "call_uuid, direction, caller, destination, dialed_users, connected_user, queue, start_ts,"
     " answer_ts, end_ts, duration, answered, ended, recording, hangup_cause, party, party_key,"
-    " missed, source, name, resolved_ts, resolved_by"
+    " missed, placed, pending_until IS NOT NULL AS pending, ringing, source, name,"
+    " resolved_ts, resolved_by"
 )
 
 
@@ -209,6 +221,16 @@ CHECKPOINT_SECONDS = 1.0
 
 class StoreError(Exception):
     """The store file cannot be opened or written; the message says what to do."""
+
+
+def changed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> int:
+    """Run a write and return how many rows it changed.
+
+    Not `cursor.rowcount`: Python < 3.12 finds a statement's kind by lowering its first word
+    with the C library's locale, and under Turkish rules "INSERT" does not lower to
+    "insert", so rowcount is -1 for every INSERT on a PC set to Turkish."""
+    conn.execute(sql, params)
+    return int(conn.execute("SELECT changes()").fetchone()[0])
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -307,7 +329,8 @@ class Store:
         conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
     ) -> bool:
         """Store an event; False when the same event was stored before."""
-        cursor = conn.execute(
+        inserted = changed(
+            conn,
             "INSERT OR IGNORE INTO events"
             " (received_ts, source, dedup_key, call_uuid, event_type, fields, raw)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -321,14 +344,15 @@ class Store:
                 raw,
             ),
         )
-        return cursor.rowcount == 1
+        return inserted == 1
 
     @staticmethod
-    def events_for(conn: sqlite3.Connection, call_uuid: str) -> list[CallEvent]:
+    def events_for(conn: sqlite3.Connection, call_uuid: str) -> tuple[list[CallEvent], float]:
+        """A call's events, and when the last of them was received."""
         rows = conn.execute(
-            "SELECT fields FROM events WHERE call_uuid = ? ORDER BY id", (call_uuid,)
-        )
-        return [CallEvent.from_json(fields) for (fields,) in rows]
+            "SELECT fields, received_ts FROM events WHERE call_uuid = ? ORDER BY id", (call_uuid,)
+        ).fetchall()
+        return [CallEvent.from_json(r[0]) for r in rows], max((r[1] for r in rows), default=0.0)
 
     @staticmethod
     def first_source(conn: sqlite3.Connection, call_uuid: str) -> str:
@@ -348,14 +372,15 @@ class Store:
         return _call(row) if row else None
 
     @staticmethod
-    def put_call(conn: sqlite3.Connection, call: Call) -> None:
+    def put_call(conn: sqlite3.Connection, call: Call, pending_until: float | None = None) -> None:
         """Insert or refresh a call's derived columns, keeping its resolution, and its name
         unless the events now carry one (the PBX's history does)."""
         conn.execute(
             "INSERT INTO calls (call_uuid, direction, caller, destination, dialed_users,"
             " connected_user, queue, start_ts, answer_ts, end_ts, duration, answered, ended,"
-            " recording, hangup_cause, party, party_key, missed, source, name)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " recording, hangup_cause, party, party_key, missed, placed, pending_until,"
+            " ringing, source, name)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (call_uuid) DO UPDATE SET direction = excluded.direction,"
             " caller = excluded.caller, destination = excluded.destination,"
             " dialed_users = excluded.dialed_users, connected_user = excluded.connected_user,"
@@ -365,6 +390,8 @@ class Store:
             " ended = excluded.ended, recording = excluded.recording,"
             " hangup_cause = excluded.hangup_cause, party = excluded.party,"
             " party_key = excluded.party_key, missed = excluded.missed,"
+            " placed = excluded.placed, pending_until = excluded.pending_until,"
+            " ringing = excluded.ringing,"
             " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END",
             (
                 call.call_uuid,
@@ -385,6 +412,9 @@ class Store:
                 call.party,
                 call.party_key,
                 int(call.missed),
+                int(call.placed),
+                pending_until,
+                " ".join(call.ringing),
                 call.source,
                 call.name,
             ),
@@ -395,12 +425,12 @@ class Store:
         conn: sqlite3.Connection, party_key: str, before_ts: float, by: str, call_uuid: str
     ) -> int:
         """Resolve open missed calls from `party_key` that started before an answered call."""
-        cursor = conn.execute(
+        return changed(
+            conn,
             "UPDATE calls SET resolved_ts = ?, resolved_by = ?, resolved_call = ?"
             " WHERE missed = 1 AND resolved_ts IS NULL AND party_key = ? AND start_ts < ?",
             (before_ts, by, call_uuid, party_key, before_ts),
         )
-        return cursor.rowcount
 
     @staticmethod
     def resolve_if_later_answered(conn: sqlite3.Connection, call: Call) -> bool:
@@ -408,7 +438,7 @@ class Store:
         if call.start_ts is None:
             return False
         answered = conn.execute(
-            "SELECT start_ts, call_uuid, direction FROM calls WHERE party_key = ?"
+            "SELECT start_ts, call_uuid, placed FROM calls WHERE party_key = ?"
             " AND answered = 1 AND start_ts > ? ORDER BY start_ts LIMIT 1",
             (call.party_key, call.start_ts),
         ).fetchone()
@@ -418,7 +448,7 @@ class Store:
         ).fetchone()[0]
         candidates: list[tuple[float, str, str]] = []
         if answered:
-            by = "callback" if answered[2] == "outbound" else "answered"
+            by = "callback" if answered[2] else "answered"
             candidates.append((answered[0], by, answered[1]))
         if dismissed is not None:
             candidates.append((dismissed, "user", ""))
@@ -435,22 +465,22 @@ class Store:
     @staticmethod
     def dismiss(conn: sqlite3.Connection, party_key: str, at_ts: float) -> int:
         conn.execute("INSERT INTO dismissals (party_key, at_ts) VALUES (?, ?)", (party_key, at_ts))
-        cursor = conn.execute(
+        return changed(
+            conn,
             "UPDATE calls SET resolved_ts = ?, resolved_by = 'user', resolved_call = ''"
             " WHERE missed = 1 AND resolved_ts IS NULL AND party_key = ? AND start_ts <= ?",
             (at_ts, party_key, at_ts),
         )
-        return cursor.rowcount
 
     @staticmethod
     def undismiss(conn: sqlite3.Connection, party_key: str, at_ts: float) -> int:
         conn.execute("DELETE FROM dismissals WHERE party_key = ? AND at_ts = ?", (party_key, at_ts))
-        cursor = conn.execute(
+        return changed(
+            conn,
             "UPDATE calls SET resolved_ts = NULL, resolved_by = '', resolved_call = ''"
             " WHERE missed = 1 AND resolved_by = 'user' AND party_key = ? AND resolved_ts = ?",
             (party_key, at_ts),
         )
-        return cursor.rowcount
 
     def add_rejected(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
         with self.transaction() as conn:
@@ -631,6 +661,23 @@ class Store:
             for row in rows
         ]
 
+    def pending_due(self, now: float, limit: int = 500) -> list[str]:
+        """Calls whose outcome is not final and whose settling time has come."""
+        rows = self.read(
+            "SELECT call_uuid FROM calls WHERE pending_until <= ? ORDER BY pending_until LIMIT ?",
+            (now, limit),
+        )
+        return [str(r[0]) for r in rows]
+
+    def pending_with_history(self) -> list[str]:
+        """Calls whose outcome is not final although the PBX's history has them."""
+        rows = self.read(
+            "SELECT call_uuid FROM calls WHERE pending_until IS NOT NULL AND EXISTS"
+            " (SELECT 1 FROM events WHERE events.call_uuid = calls.call_uuid"
+            " AND events.event_type = 'cdr')"
+        )
+        return [str(r[0]) for r in rows]
+
     def open_missed_count(self) -> int:
         rows = self.read(
             "SELECT COUNT(DISTINCT party_key) FROM calls WHERE missed = 1 AND resolved_ts IS NULL"
@@ -659,14 +706,17 @@ class Store:
         ).fetchone()
         if row is None:
             return False
-        cursor = conn.execute(
-            "UPDATE calls SET resolved_ts = COALESCE("
-            "(SELECT start_ts FROM calls WHERE call_uuid = ?), end_ts, start_ts),"
-            " resolved_by = 'callback', resolved_call = ?"
-            " WHERE call_uuid = ? AND missed = 1 AND resolved_ts IS NULL",
-            (row[0], row[0], call_uuid),
+        return (
+            changed(
+                conn,
+                "UPDATE calls SET resolved_ts = COALESCE("
+                "(SELECT start_ts FROM calls WHERE call_uuid = ?), end_ts, start_ts),"
+                " resolved_by = 'callback', resolved_call = ?"
+                " WHERE call_uuid = ? AND missed = 1 AND resolved_ts IS NULL",
+                (row[0], row[0], call_uuid),
+            )
+            > 0
         )
-        return cursor.rowcount > 0
 
     @staticmethod
     def replace_contacts(
@@ -687,20 +737,19 @@ class Store:
             for label, number in contact.numbers:
                 key = canonical_key(number)
                 if key:
-                    cursor = conn.execute(
+                    numbers += changed(
+                        conn,
                         "INSERT OR IGNORE INTO contact_numbers"
                         " (contact_id, number_key, number, label) VALUES (?, ?, ?, ?)",
                         (contact_id, key, number, label),
                     )
-                    numbers += cursor.rowcount
         return numbers
 
     @staticmethod
     def remove_contacts(conn: sqlite3.Connection, source: str, origin: str) -> int:
-        cursor = conn.execute(
-            "DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin)
+        return changed(
+            conn, "DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin)
         )
-        return cursor.rowcount
 
     @staticmethod
     def set_local_name(conn: sqlite3.Connection, number_key: str, name: str) -> None:
@@ -840,6 +889,9 @@ def _call(row: sqlite3.Row) -> Call:
         party=row["party"],
         party_key=row["party_key"],
         missed=bool(row["missed"]),
+        placed=bool(row["placed"]),
+        pending=bool(row["pending"]),
+        ringing=tuple(row["ringing"].split()),
         source=row["source"],
         name=row["name"],
         resolved_ts=row["resolved_ts"],

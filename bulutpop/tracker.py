@@ -1,7 +1,7 @@
 """The call tracker: folds stored events into calls and keeps missed-call groups right.
 
-`fold` is pure: the same events, in any order and with any duplicates, give the same call.
-`CallTracker` is the one way events enter the store, whatever brought them (webhook, the
+`fold` (fold.py) is pure: the same events, in any order and with any duplicates, give the
+same call. `CallTracker` is the one way events enter the store, whatever brought them (webhook, the
 PBX's history, a relay): it stores the event and the refreshed call in one transaction,
 then tells its subscribers what changed.
 """
@@ -13,109 +13,34 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bulutpop.events import KNOWN_TYPES, CallEvent
+from bulutpop.events import CallEvent
+from bulutpop.fold import FOLDED_TYPES, HISTORY_EVENT, SETTLE_EVENT, fold
 from bulutpop.model import Call
-from bulutpop.phone import canonical_key
 from bulutpop.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A call's record in the PBX's history (catchup.py), as an event. It ranks below every
-# webhook event: it only fills in what the webhook did not say, so a call seen both ways
-# folds to the same call, and it ends the call only when no hangup event came.
-HISTORY_EVENT = "cdr"
-FOLDED_TYPES = KNOWN_TYPES | {HISTORY_EVENT}
+__all__ = ["HISTORY_EVENT", "SETTLE_EVENT", "CallTracker", "Change", "fold"]
 
-# Later stages of a call override earlier ones when events arrive out of order.
-_RANK = {HISTORY_EVENT: -1, "ringing": 0, "answer": 1, "user_hangup": 2, "hangup": 3}
-
-
-def _ordered(events: Iterable[CallEvent]) -> list[CallEvent]:
-    return sorted(events, key=lambda e: _RANK.get(e.event_type, -1))
+# A call with several legs whose every ending heard of was unanswered may still be answered
+# by a colleague (fold.py). When nothing more about it is received for this long, it is
+# settled as it stands: missed for the extensions it rang. The history (catch-up) settles
+# such calls sooner, and corrects one settled too early: a queue caller waiting this long in
+# silence and then answered is shown missed until the answer arrives.
+SETTLE_SECONDS = 120.0
+SETTLE_SOURCE = "settle"
 
 
-def _answered(events: Sequence[CallEvent], hangup: CallEvent | None) -> tuple[bool | None, str]:
-    """Whether the called side accepted the call, and a note when the evidence disagrees."""
-    evidence = any(e.event_type == "answer" for e in events) or any(
-        e.get("answer_stamp") or e.get("connected_user") or (e.number("duration") or 0) > 0
-        for e in events
-    )
-    if hangup is None:
-        return (True if evidence else None), ""
-    flag = hangup.flag("answered")
-    if flag is None:
-        return evidence, ""
-    if flag != evidence:
-        return flag, f"answered={hangup.get('answered')!r} but other fields say {evidence}"
-    return flag, ""
-
-
-def fold(
-    call_uuid: str, events: Sequence[CallEvent], mine: frozenset[str], source: str = "webhook"
-) -> tuple[Call, str]:
-    """The call these events describe, and a note if its `answered` evidence disagreed."""
-    ordered = _ordered(e for e in events if e.event_type in FOLDED_TYPES)
-    merged: dict[str, str] = {}
-    dialed: list[str] = []
-    for event in ordered:
-        for name, value in event.fields.items():
-            if value.strip():
-                merged[name] = value.strip()
-        user = event.get("dialed_user")
-        if user and user not in dialed:
-            dialed.append(user)
-    hangups = [e for e in ordered if e.event_type == "hangup"] or [
-        e for e in ordered if e.event_type == HISTORY_EVENT
-    ]
-    hangup = hangups[-1] if hangups else None
-    answered, disagreement = _answered(ordered, hangup)
-    merged_event = CallEvent(merged)
-
-    direction = merged.get("direction", "").lower()
-    caller = merged.get("caller_id_number", "") or merged.get("outbound_caller_id_number", "")
-    destination = merged.get("destination_number", "")
-    if direction == "outbound" or (direction == "internal" and caller in mine):
-        party, party_name = destination, merged.get("destination_name", "")
-    else:
-        party, party_name = caller, merged.get("caller_id_name", "")
-    rang_me = bool(mine.intersection(dialed)) or destination in mine
-    ended = hangup is not None
-    missed = ended and answered is False and direction != "outbound" and rang_me
-
-    def stamp(name: str) -> float | None:
-        moment = merged_event.time(name)
-        return moment.timestamp() if moment else None
-
-    call = Call(
-        call_uuid=call_uuid,
-        direction=direction,
-        caller=caller,
-        destination=destination,
-        dialed_users=tuple(dialed),
-        # Only who really picked up; some PBX versions copy dialed_user when nobody did.
-        connected_user=merged.get("connected_user", "") if answered else "",
-        queue=merged.get("queue", ""),
-        start_ts=stamp("start_stamp"),
-        answer_ts=stamp("answer_stamp"),
-        end_ts=stamp("end_stamp"),
-        duration=merged_event.number("duration"),
-        answered=answered,
-        ended=ended,
-        recording=bool(hangup and hangup.flag("recording_present")),
-        hangup_cause=merged.get("hangup_cause", ""),
-        party=party,
-        party_key=canonical_key(party) if party else "",
-        missed=missed,
-        source=source,
-        name=party_name,
-    )
-    return call, disagreement
+def settle_event(call_uuid: str) -> CallEvent:
+    """The marker that makes a call's outcome final. Its fields are the same wherever it is
+    made (this PC, the team's relay), so a second one is a duplicate."""
+    return CallEvent({"event_type": SETTLE_EVENT, "call_uuid": call_uuid})
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,13 +193,13 @@ class CallTracker:
         return Change(call=after, event=event, missed_changed=missed_changed)
 
     def _derive(self, conn: sqlite3.Connection, uuid: str) -> Call:
-        call, disagreement = fold(
-            uuid, self.store.events_for(conn, uuid), self.mine, self.store.first_source(conn, uuid)
-        )
+        events, last_received = self.store.events_for(conn, uuid)
+        call, disagreement = fold(uuid, events, self.mine, self.store.first_source(conn, uuid))
         if disagreement and uuid not in self._logged_disagreements:
             self._logged_disagreements.add(uuid)
-            log.warning("call %s: %s; following the answered field", uuid, disagreement)
-        self.store.put_call(conn, call)
+            log.warning("call %s: %s; following the evidence", uuid, disagreement)
+        pending_until = last_received + SETTLE_SECONDS if call.pending else None
+        self.store.put_call(conn, call, pending_until)
         return call
 
     def _apply_resolutions(self, conn: sqlite3.Connection, call: Call) -> bool:
@@ -282,7 +207,7 @@ class CallTracker:
         caller was already served (or dismissed) later is born resolved."""
         resolved = False
         if call.answered and call.party_key and call.start_ts is not None:
-            by = "callback" if call.direction == "outbound" else "answered"
+            by = "callback" if call.placed else "answered"
             resolved = (
                 self.store.resolve_earlier_missed(
                     conn, call.party_key, call.start_ts, by, call.call_uuid
@@ -312,6 +237,36 @@ class CallTracker:
     def _undismiss(self, party_key: str, at: float) -> None:
         with self.store.transaction() as conn:
             self.store.undismiss(conn, party_key, at)
+
+    async def settle_due(self, now: float | None = None) -> int:
+        """Settle the calls whose outcome the events cannot tell and of which nothing was
+        heard for SETTLE_SECONDS (see there); returns how many."""
+        due = self.store.pending_due(time.time() if now is None else now)
+        return await self._settle(due)
+
+    async def settle_history(self) -> int:
+        """Settle the undecided calls the PBX's history has: a completed catch-up has
+        every leg's record of them (the history lists a call only once it has ended)."""
+        return await self._settle(self.store.pending_with_history())
+
+    async def _settle(self, call_uuids: list[str]) -> int:
+        changes = await asyncio.gather(
+            *(self.ingest(settle_event(uuid), None, SETTLE_SOURCE) for uuid in call_uuids)
+        )
+        return sum(1 for change in changes if change is not None)
+
+    async def refold_if_needed(self) -> bool:
+        """Derive every call again if the store asks for it (after a change of the rules)."""
+        if self.store.meta("refold") is None:
+            return False
+        log.info("deriving the stored calls again with the current rules")
+        await self.recompute(self.mine)
+        await self.run_write(self._refolded)
+        return True
+
+    def _refolded(self) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM meta WHERE key = 'refold'")
 
     async def recompute(self, mine: frozenset[str]) -> None:
         """Re-derive every call after the user's extensions changed."""

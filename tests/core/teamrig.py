@@ -19,6 +19,7 @@ from bulutpop.core import Core
 from bulutpop.fakepbx import FakePbxState, start
 from bulutpop.relay import Agent, Relay
 from bulutpop.team import Invite, TeamLink, TeamStatus
+from bulutpop.tracker import SETTLE_SECONDS
 from tests.conftest import TEST_KEY, free_port
 
 
@@ -115,6 +116,11 @@ class TeamRig:
             await self.relay.stop()
             self.relay.core.close()
             self.relay = None
+
+    async def settle(self) -> None:
+        """Let the relay settle what it cannot decide yet, as it does after SETTLE_SECONDS
+        of silence (a queue call whose every leg heard of ended unanswered)."""
+        await self.core.tracker.settle_due(time.time() + SETTLE_SECONDS)
 
     async def post(self, *bodies: bytes) -> list[int]:
         statuses = []

@@ -134,7 +134,8 @@ def test_history_record_becomes_a_webhook_shaped_event() -> None:
     assert event.fields["duration"] == "3723"
     assert event.fields["answered"] == "false"
     assert event.time("start_stamp") == datetime(2026, 11, 20, 15, 0, tzinfo=PBX_TZ)
-    assert "return_uuid" not in event.fields and "answer_stamp" not in event.fields
+    # Empty values are left out, but an empty answer time is evidence of no answer.
+    assert "return_uuid" not in event.fields and event.fields["answer_stamp"] == ""
     labels = {"Gelen": "inbound", "Giden": "outbound", "Giden (API)": "outbound"}
     for label, direction in {**labels, "Giden (IVR)": "outbound"}.items():
         mapped = cdr_event({"call_uuid": "u", "direction": label})

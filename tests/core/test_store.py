@@ -3,6 +3,7 @@ covering missed-list index) give exactly what the plain LIKE / GROUP BY queries 
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 import time
@@ -259,8 +260,21 @@ def test_a_schema_2_store_migrates_and_finds_its_old_calls(tmp_path: Path) -> No
     for version, script in enumerate(MIGRATIONS[:2], 1):
         _run_migration(conn, script, version)
     calls = sample_calls(300)
-    for call in calls:
-        Store.put_call(conn, call)
+    columns = (
+        "call_uuid, direction, caller, destination, dialed_users, connected_user, queue,"
+        " start_ts, answer_ts, end_ts, duration, answered, ended, recording, hangup_cause,"
+        " party, party_key, missed, source, name"
+    )
+    for c in calls:  # the columns a schema 2 store has
+        conn.execute(
+            f"INSERT INTO calls ({columns}) VALUES ({', '.join('?' * 20)})",
+            (
+                c.call_uuid, c.direction, c.caller, c.destination, json.dumps(c.dialed_users),
+                c.connected_user, c.queue, c.start_ts, c.answer_ts, c.end_ts, c.duration,
+                c.answered, c.ended, c.recording, c.hangup_cause, c.party, c.party_key,
+                c.missed, c.source, c.name,
+            ),
+        )  # fmt: skip
     conn.close()
 
     store = Store(path)

@@ -184,6 +184,9 @@ async def test_a_shared_missed_call_is_claimed_and_resolved_for_the_whole_queue(
         event("q-1", dialed_user="1002", **queue_call),
         event("q-1", "hangup", dialed_user="1002", answered="false", **queue_call),
     )
+    # A queue call's unanswered ending may be one leg's: the relay settles it once nothing
+    # more is heard, and its settling reaches the members like any event.
+    await rig.settle()
     for pc in (ayse, mehmet):
         await until(lambda pc=pc: pc.core.store.open_missed_count() == 1, what="shared missed")
     party = ayse.core.store.missed_groups()[0].number

@@ -77,11 +77,26 @@ def test_missed_only_for_the_rung_user() -> None:
     assert call.missed is False
 
 
-def test_disagreeing_answered_flag_follows_the_field_and_is_reported() -> None:
+def test_an_answered_flag_against_its_evidence_follows_the_evidence_and_is_reported() -> None:
+    # An answer time and 211 s of talk cannot come from an unanswered call, whatever the flag.
     evs = events("01")
-    hangup = dict(evs[-1].fields, answered="f")
-    call, note = fold(evs[0].call_uuid, [*evs[:-1], CallEvent(hangup)], MINE)
-    assert call.answered is False and "answered" in note
+    hangup = CallEvent(dict(evs[-1].fields, answered="f"))
+    call, note = fold(evs[0].call_uuid, [evs[0], hangup], MINE)
+    assert call.answered is True and not call.missed and "answered='f'" in note
+    # And the other way round: no answer time, no talk: unanswered, so missed.
+    evs = events("02")
+    hangup = CallEvent(dict(evs[-1].fields, answered="t"))
+    call, note = fold(evs[0].call_uuid, [evs[0], hangup], MINE)
+    assert call.answered is False and call.missed and "answered='t'" in note
+
+
+def test_without_evidence_fields_the_answered_flag_decides() -> None:
+    bare = {"call_uuid": "u", "direction": "inbound", "destination_number": "1001"}
+    ringing = CallEvent({**bare, "event_type": "ringing", "dialed_user": "1001"})
+    for flag, missed in (("f", True), ("t", False)):
+        hangup = CallEvent({**bare, "event_type": "hangup", "answered": flag})
+        call, note = fold("u", [ringing, hangup], MINE)
+        assert (call.missed, note) == (missed, "")
 
 
 def test_still_ringing_is_not_missed() -> None:
