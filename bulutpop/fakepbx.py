@@ -23,7 +23,7 @@ import uuid
 import wave
 from array import array
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bulutpop.events import PBX_TZ, parse_stamp
+from bulutpop.events import EXTENSION, PBX_TZ, decode_fields, parse_stamp
 
 log = logging.getLogger(__name__)
 
@@ -430,6 +430,13 @@ def _paginated(name: str, items: list[dict[str, Any]], page: int, limit: int) ->
     )
 
 
+def _text_of(value: object) -> str:
+    """A history value as a query compares it: JSON booleans as `true`/`false`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
 def _cdr_time(state: FakePbxState, stamp: str) -> float:
     # Parsed once per record: a catch-up of 10,000 calls asks for 100 pages.
     if stamp not in state._stamps:
@@ -462,7 +469,7 @@ async def _cdrs(request: web.Request) -> web.StreamResponse:
         for cdr in state.cdrs
         if low <= _cdr_time(state, str(cdr.get("start_stamp", ""))) <= high
         and (not direction or str(cdr.get("direction", "")).startswith(direction))
-        and all(str(cdr.get(name, "")) == value for name, value in wanted.items())
+        and all(_text_of(cdr.get(name)) == value for name, value in wanted.items())
     ]
     selected.sort(key=lambda c: _cdr_time(state, str(c.get("start_stamp", ""))), reverse=True)
     return _paginated("cdrs", selected, *paging)
@@ -588,17 +595,31 @@ def _add_section4_routes(app: web.Application) -> None:
     app.router.add_get("/queues", _queues)
 
 
+_RESULTS = {"LOSE_RACE": "Diğer dahili cevapladı", "PICKED_OFF": "Çağrısı çekildi"}
+
+
+def _party(number: str, line: str) -> str:
+    """How the history writes a side with an extension and the company line beside it:
+    `902125550101 (1014)` for the line that rang 1014, `1014 (902129510292)` for 1014
+    calling out on that line."""
+    return f"{number} ({line})" if line else number
+
+
 def history_record(fields: Mapping[str, str], **extra: Any) -> dict[str, Any]:
-    """The PBX's history record of a call, from the fields of its webhook hangup event:
-    Turkish direction labels, `HH:MM:SS` durations, `+0300` times, null for no answer.
-    `extra` sets or overrides fields (caller_id_name, return_uuid, …)."""
+    """The PBX's history record of one leg of a call, from the fields of that leg's hangup
+    event, in the shapes the real history uses: Turkish direction and result labels, the
+    company line beside the extension (`DID (EXT)`, `EXT (DID)`), `+0300` times, the talk
+    time as `00:0:35`, `missed` as a JSON boolean, the queue wait as seconds or as
+    `00:00:10`, null for what is not known. `extra` sets or overrides fields
+    (caller_id_name, return_uuid, …)."""
 
     def stamp(name: str) -> str | None:
         value = fields.get(name, "").strip()
         return f"{value} +0300" if value else None
 
-    def clock(seconds: int) -> str:
-        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    def clock(seconds: int, pad: bool = True) -> str:
+        minutes = f"{seconds % 3600 // 60:02d}" if pad else str(seconds % 3600 // 60)
+        return f"{seconds // 3600:02d}:{minutes}:{seconds % 60:02d}"
 
     start, end = (
         parse_stamp(fields.get("start_stamp", "")),
@@ -606,23 +627,34 @@ def history_record(fields: Mapping[str, str], **extra: Any) -> dict[str, Any]:
     )
     total = int((end - start).total_seconds()) if start and end else 0
     talk = int(fields.get("duration") or 0)
-    answered = fields.get("answered", "").lower() in ("t", "true")
+    cause = fields.get("hangup_cause", "")
+    answered = fields.get("answered", "").lower() in ("t", "true") and cause not in _RESULTS
+    direction = fields.get("direction", "")
+    caller = fields.get("caller_id_number", "")
+    destination = fields.get("destination_number", "")
+    rung = fields.get("dialed_user", "")
+    if direction == "outbound":
+        caller = _party(caller, fields.get("outbound_caller_id_number", ""))
+    elif rung and rung != destination:
+        # The company line rang this extension; a queue dialled directly names the member.
+        destination = rung if EXTENSION.fullmatch(destination) else _party(destination, rung)
+    wait = int(fields.get("queue_wait_duration") or 0)
     record: dict[str, Any] = {
         "call_uuid": fields.get("call_uuid", ""),
         "start_stamp": stamp("start_stamp"),
         "answer_stamp": stamp("answer_stamp"),
         "end_stamp": stamp("end_stamp"),
-        "direction": _DIRECTION_LABELS.get(fields.get("direction", ""), ""),
-        "caller_id_number": fields.get("caller_id_number", ""),
+        "direction": _DIRECTION_LABELS.get(direction, ""),
+        "caller_id_number": caller,
         "caller_id_name": "",
-        "destination_number": fields.get("destination_number", ""),
+        "destination_number": destination,
         "destination_name": "",
         "duration": clock(total),
-        "talk_duration": clock(talk),
+        "talk_duration": clock(talk, pad=False),
         "queue": fields.get("queue") or None,
-        "queue_wait_seconds": int(fields.get("queue_wait_duration") or 0),
-        "result": "Cevaplandı" if answered else "Cevapsız",
-        "missed": "false" if answered else "true",
+        "queue_wait_seconds": clock(wait) if fields.get("queue") else wait,
+        "result": "Cevaplandı" if answered else _RESULTS.get(cause, "Cevapsız"),
+        "missed": not answered,
         "return_uuid": None,
         "recording_present": "true"
         if fields.get("recording_present") in ("t", "true")
@@ -631,3 +663,18 @@ def history_record(fields: Mapping[str, str], **extra: Any) -> dict[str, Any]:
     }
     record.update(extra)
     return record
+
+
+def history_records(bodies: Iterable[bytes]) -> list[dict[str, Any]]:
+    """The history of the calls these webhook bodies describe: one record per extension
+    rung (its answered leg's hangup if it had one, else its last), as the PBX keeps it."""
+    legs: dict[tuple[str, str], dict[str, str]] = {}
+    for body in bodies:
+        fields = decode_fields(body)
+        if fields.get("event_type") not in ("hangup", "user_hangup"):
+            continue
+        key = (fields.get("call_uuid", ""), fields.get("dialed_user", ""))
+        kept = legs.get(key)
+        if kept is None or kept.get("answered") not in ("t", "true"):
+            legs[key] = fields
+    return [history_record(fields) for fields in legs.values()]

@@ -31,7 +31,7 @@ The rules, each in one place below:
 * Parties written `DID (EXT)` / `EXT (DID)` (`events.party`): the extension decides whose
   call it is, and is the side's own number; the company line beside it is only shown.
 * Missed for the user: ended, unanswered, not placed by the user, and it rang one of
-  their extensions, or its destination or queue is one they watch.
+  their extensions, or its queue, destination or company line is one they watch.
 """
 
 from __future__ import annotations
@@ -196,8 +196,9 @@ def fold(
         other, other_name = destination, merged.get("destination_name", "")
     else:
         other, other_name = caller, merged.get("caller_id_name", "")
+    # A watched number is a queue, an extension or a company line (the DID of `DID (EXT)`).
     rang_me = bool(mine.intersection(dialed)) or bool(
-        mine.intersection((destination.number, queue))
+        mine.intersection((destination.number, destination.line, queue))
     )
     starts = [_stamp(e, "start_stamp") for e in ordered]
     if ended and final is not None:
