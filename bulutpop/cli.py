@@ -14,6 +14,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -368,16 +369,20 @@ async def _replay(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _fake_pbx(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
+    from bulutpop.demo import scenario_bodies
+    from bulutpop.fakepbx import DEMO_KEY, FakePbxState, history_records, start, tone_wav
 
     key = core.keys.get() or DEMO_KEY
     core.redactor.add(key)
     state = FakePbxState(key=key)
-    for path in bundled_scenarios():
-        for body in read_scenario(path):
-            event = CallEvent(decode_fields(body))
-            if event.flag("recording_present"):
-                state.recordings[event.call_uuid] = tone_wav(3.0)
+    # The sample calls as if they had just happened: their history (one record per leg),
+    # and a recording for those that have one.
+    bodies = [body for call in scenario_bodies(int(time.time())) for body in call]
+    state.cdrs = history_records(bodies)
+    for body in bodies:
+        event = CallEvent(decode_fields(body))
+        if event.flag("recording_present"):
+            state.recordings[event.call_uuid] = tone_wav(3.0)
     runner, base = await start(state, port=args.port)
     _out(f"fake PBX API at {base}  (BULUTPOP_API_URL={base})")
     try:

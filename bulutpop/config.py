@@ -229,6 +229,10 @@ SETTINGS: dict[str, Setting] = {
     "catchup_minutes": Setting(
         _whole(1, 1440), "minutes between catch-ups from the PBX's call history"
     ),
+    "settle_seconds": Setting(
+        _whole(1, 3600),
+        "seconds of silence after which a queue call whose every leg ended unanswered is missed",
+    ),
     # Team mode, on an agent's PC (filled in by `bulutpop team join INVITE`).
     "team_broker": Setting(
         lambda v: _broker_url(v, allow_empty=True), "team mode: the broker (mqtt[s]://host:port)"
@@ -276,6 +280,7 @@ class Config:
     popups_paused: bool = False
     history_days: int = 7
     catchup_minutes: int = 10
+    settle_seconds: int = 120
     team_broker: str = ""
     team_relay: str = ""
     team_agent: str = ""

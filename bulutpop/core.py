@@ -58,7 +58,7 @@ class Core:
             dirs=dirs,
             config=config,
             store=store,
-            tracker=CallTracker(store, config.my_extensions),
+            tracker=CallTracker(store, config.my_extensions, config.settle_seconds),
             keys=KeyStore(env),
             redactor=redactor,
             team_keys=KeyStore(env, secret=TEAM_SECRET),
@@ -153,6 +153,7 @@ class Core:
         config_mod.save(self.dirs, config)
         old = self.config
         self.config = replace(config)
+        self.tracker.settle_seconds = config.settle_seconds
         if old.my_extensions != config.my_extensions:
             await self.tracker.recompute(config.my_extensions)
 

@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from bulutpop.events import PBX_TZ, decode_fields, parse_stamp
-from bulutpop.fakepbx import DEMO_KEY, FakePbxState, tone_wav
+from bulutpop.fakepbx import DEMO_KEY, FakePbxState, history_records, tone_wav
 from bulutpop.fakepbx import start as start_fake_pbx
 from bulutpop.replay import bundled_scenarios, post_bodies, read_scenario
 
@@ -93,4 +93,6 @@ class DemoBackend:
                         except aiohttp.ClientError:
                             log.warning("demo: the receiver did not answer")
                         await asyncio.sleep(step)
+                    # The PBX's history has the call once it is over, one record per leg.
+                    self.state.cdrs.extend(history_records(bodies))
                     await asyncio.sleep(pause)

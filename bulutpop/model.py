@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from bulutpop.events import PBX_TZ
 
@@ -12,6 +12,17 @@ from bulutpop.events import PBX_TZ
 def iso(ts: float | None) -> str | None:
     """ISO 8601 with the PBX's offset, the zone the PBX itself speaks."""
     return None if ts is None else datetime.fromtimestamp(ts, PBX_TZ).isoformat()
+
+
+# A call as one user sees it (`Call.seen_by`).
+Outcome = Literal[
+    "ringing",  # ringing them now
+    "stopped",  # their leg stopped ringing; whether anyone answers is not known yet
+    "answered_by_me",
+    "answered_elsewhere",  # a colleague answered or picked it up
+    "missed",
+    "ended",  # over, unanswered, and not missed for them
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +82,14 @@ class Call:
         if mine.intersection(self.dialed_users):
             return bool(mine.intersection(self.ringing))
         return True
+
+    def seen_by(self, mine: frozenset[str]) -> Outcome:
+        """What this call is for the user with extensions `mine`."""
+        if self.answered:
+            return "answered_by_me" if self.connected_user in mine else "answered_elsewhere"
+        if self.ended:
+            return "missed" if self.missed else "ended"
+        return "ringing" if self.rings_now(mine) else "stopped"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -53,7 +53,7 @@ from bulutpop.broker import (
 )
 from bulutpop.config import Config
 from bulutpop.core import Core
-from bulutpop.events import CallEvent
+from bulutpop.events import CallEvent, party
 from bulutpop.pbxapi import (
     InvalidKey,
     NetworkError,
@@ -211,14 +211,14 @@ class Router:
             x for a in agents for x in (a.extension, *a.queues)
         )  # read by the relay, which keeps the tracker's `mine` in step
         extensions = {a.extension for a in agents}
+        # The parties as the call has them: `DID (EXT)` written by the history names EXT.
         fields = ("dialed_user", "connected_user", "caller_id_number", "destination_number")
-        concerned = {event.get(f) for f in fields} & extensions
-        queues = {event.get("queue"), event.get("destination_number")} - {""}
+        sides = {party(event.get(f)).number for f in fields}
+        queues = {event.get("queue"), party(event.get("destination_number")).number} - {""}
         call = change.call if change is not None else None
         if call is not None:
-            concerned.update(e for e in call.dialed_users if e in extensions)
-            if call.queue:
-                queues.add(call.queue)
+            sides.update((call.caller, call.destination, call.connected_user, *call.dialed_users))
+            queues.update(q for q in (call.queue, call.destination) if q)
             if call.party_key:
                 rows = conn.execute(
                     "SELECT DISTINCT queue FROM calls WHERE party_key = ? AND missed = 1"
@@ -226,7 +226,7 @@ class Router:
                     (call.party_key, call.call_uuid),
                 ).fetchall()
                 queues.update(row[0] for row in rows)
-        concerned |= _members(agents, queues)
+        concerned = (sides & extensions) | _members(agents, queues)
         if not concerned:
             return
         body = payload("event", fields=event.fields, received=time.time())

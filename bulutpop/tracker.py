@@ -29,10 +29,10 @@ T = TypeVar("T")
 __all__ = ["HISTORY_EVENT", "SETTLE_EVENT", "CallTracker", "Change", "fold"]
 
 # A call with several legs whose every ending heard of was unanswered may still be answered
-# by a colleague (fold.py). When nothing more about it is received for this long, it is
-# settled as it stands: missed for the extensions it rang. The history (catch-up) settles
-# such calls sooner, and corrects one settled too early: a queue caller waiting this long in
-# silence and then answered is shown missed until the answer arrives.
+# by a colleague (fold.py). When nothing more about it is received for this long (the
+# `settle_seconds` setting), it is settled as it stands: missed for the extensions it rang.
+# A completed catch-up settles such calls from the history; one settled too early (a queue
+# caller waiting this long in silence, then answered) shows missed until the answer comes.
 SETTLE_SECONDS = 120.0
 SETTLE_SOURCE = "settle"
 
@@ -79,9 +79,12 @@ def _settle(
 
 
 class CallTracker:
-    def __init__(self, store: Store, mine: frozenset[str]) -> None:
+    def __init__(
+        self, store: Store, mine: frozenset[str], settle_seconds: float = SETTLE_SECONDS
+    ) -> None:
         self.store = store
         self.mine = mine
+        self.settle_seconds = settle_seconds
         self._listeners: list[Listener] = []
         # One writer thread: SQLite wants one writer, and the event loop must never block
         # on a commit.
@@ -198,7 +201,7 @@ class CallTracker:
         if disagreement and uuid not in self._logged_disagreements:
             self._logged_disagreements.add(uuid)
             log.warning("call %s: %s; following the evidence", uuid, disagreement)
-        pending_until = last_received + SETTLE_SECONDS if call.pending else None
+        pending_until = last_received + self.settle_seconds if call.pending else None
         self.store.put_call(conn, call, pending_until)
         return call
 
@@ -240,7 +243,7 @@ class CallTracker:
 
     async def settle_due(self, now: float | None = None) -> int:
         """Settle the calls whose outcome the events cannot tell and of which nothing was
-        heard for SETTLE_SECONDS (see there); returns how many."""
+        heard for `settle_seconds` (see SETTLE_SECONDS); returns how many."""
         due = self.store.pending_due(time.time() if now is None else now)
         return await self._settle(due)
 

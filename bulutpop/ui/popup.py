@@ -82,7 +82,10 @@ _FLAGS = (
 
 
 class PopupState(Enum):
+    """`Call.seen_by`'s outcomes, each with its colour."""
+
     RINGING = "ringing"
+    STOPPED = "stopped"  # the user's leg stopped ringing; the call may still be answered
     ANSWERED_BY_ME = "answered_by_me"
     ANSWERED_ELSEWHERE = "answered_elsewhere"
     MISSED = "missed"
@@ -92,24 +95,17 @@ class PopupState(Enum):
 # The strip colours: the accent while ringing, then what happened.
 STATE_COLOURS: dict[PopupState, str] = {
     PopupState.RINGING: "#2563eb",
+    PopupState.STOPPED: "#9ca3af",
     PopupState.ANSWERED_BY_ME: "#16a34a",
     PopupState.ANSWERED_ELSEWHERE: "#9ca3af",
     PopupState.MISSED: "#dc2626",
     PopupState.ENDED: "#9ca3af",
 }
-_GREY_STATES = frozenset({PopupState.ANSWERED_ELSEWHERE, PopupState.ENDED})
+_GREY_STATES = frozenset({PopupState.ANSWERED_ELSEWHERE, PopupState.ENDED, PopupState.STOPPED})
 
 
 def popup_state(call: Call, mine: frozenset[str]) -> PopupState:
-    if call.answered:
-        return (
-            PopupState.ANSWERED_BY_ME
-            if call.connected_user in mine
-            else PopupState.ANSWERED_ELSEWHERE
-        )
-    if call.ended:
-        return PopupState.MISSED if call.missed else PopupState.ENDED
-    return PopupState.RINGING
+    return PopupState(call.seen_by(mine))
 
 
 def crm_url(template: str, call: Call) -> QUrl:
@@ -418,8 +414,12 @@ class CallPopup(_FloatingWindow):
             return self.tr("You answered")
         if state is PopupState.ANSWERED_ELSEWHERE:
             if call.connected_user:
-                return self.tr("%1 answered").replace("%1", call.connected_user)
-            return self.tr("Answered")
+                name = self.bridge.name_for(call.connected_user)
+                who = f"{name} ({call.connected_user})" if name else call.connected_user
+                return self.tr("%1 answered").replace("%1", who)
+            return self.tr("A colleague answered")
+        if state is PopupState.STOPPED:
+            return self.tr("No longer ringing here")
         if state is PopupState.MISSED:
             return self.tr("Missed")
         return self.tr("Ended")
@@ -627,7 +627,7 @@ class PopupManager(QObject):
             self._popped.pop(uuid, None)
 
     def _close_delay(self, call: Call, state: PopupState) -> int | None:
-        if state is PopupState.ANSWERED_ELSEWHERE or state is PopupState.ENDED:
+        if state in _GREY_STATES:
             return self.delays.answered_elsewhere
         if state is PopupState.MISSED:
             return self.delays.missed
@@ -637,15 +637,9 @@ class PopupManager(QObject):
 
     def _should_pop(self, call: Call) -> bool:
         config = self.bridge.config
-        mine = config.my_extensions
-        if config.popups_paused or call.state != "ringing" or call.call_uuid in self._popped:
+        if config.popups_paused or call.call_uuid in self._popped:
             return False
-        # Calls the user makes ring someone else, not them.
-        if call.direction == "outbound" or (call.direction == "internal" and call.caller in mine):
-            return False
-        return bool(mine.intersection(call.dialed_users)) or bool(
-            mine.intersection((call.destination, call.queue))
-        )
+        return call.rings_now(config.my_extensions)
 
     def _add(self, call: Call, state: PopupState) -> CallPopup | _Waiting:
         self._popped[call.call_uuid] = None

@@ -44,7 +44,7 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+282"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+278"/>
         <location line="+117"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
@@ -112,13 +112,18 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>%1 answered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Answered</source>
+        <source>A colleague answered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No longer ringing here</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -838,17 +843,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Test</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Ask the PBX whether it accepts this key</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Checking the keyring…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -878,17 +883,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Send test event</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Post the PBX&apos;s address check to this URL and see whether it arrives here</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+9"/>
         <source>Bottom right</source>
         <translation type="unfinished"></translation>
     </message>
@@ -933,38 +938,38 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
-        <location line="+833"/>
+        <location line="+54"/>
+        <location line="+840"/>
         <source>Register this app with the PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-831"/>
+        <location line="-837"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Check again</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+14"/>
         <source>The number people see when you call from bulutpop.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Catch up now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
         <source>minutes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1004,27 +1009,27 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
         <source>Add address book…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>A CSV file with a header row, or a vCard file (.vcf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Remove</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Sync PBX phonebook now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+35"/>
         <source>API key</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1104,7 +1109,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-254"/>
+        <location line="-258"/>
         <source>In team mode, call events come from the team server; no API key is needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1124,8 +1129,8 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
-        <location line="+1236"/>
+        <location line="+8"/>
+        <location line="+1242"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>

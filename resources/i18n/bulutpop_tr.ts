@@ -44,7 +44,7 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+282"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+278"/>
         <location line="+117"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
@@ -112,14 +112,19 @@
         <translation>Siz yanıtladınız</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>%1 answered</source>
         <translation>%1 yanıtladı</translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Answered</source>
-        <translation>Yanıtladı</translation>
+        <source>A colleague answered</source>
+        <translation>Bir çalışma arkadaşınız yanıtladı</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No longer ringing here</source>
+        <translation>Burada artık çalmıyor</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -842,17 +847,17 @@ Veri klasörü: %2</translation>
         <translation>Santralin web portalındaki anahtarı yapıştırın</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Test</source>
         <translation>Test et</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Ask the PBX whether it accepts this key</source>
         <translation>Santrale bu anahtarı kabul edip etmediğini sorun</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Checking the keyring…</source>
         <translation>Anahtar deposuna bakılıyor…</translation>
     </message>
@@ -882,17 +887,17 @@ Veri klasörü: %2</translation>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Send test event</source>
         <translation>Test bildirimi gönder</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Post the PBX&apos;s address check to this URL and see whether it arrives here</source>
         <translation>Santralin adres kontrolünü bu adrese gönderip buraya ulaşıp ulaşmadığını görün</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+9"/>
         <source>Bottom right</source>
         <translation>Sağ alt</translation>
     </message>
@@ -937,38 +942,38 @@ Veri klasörü: %2</translation>
         <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
     </message>
     <message>
-        <location line="+57"/>
-        <location line="+833"/>
+        <location line="+54"/>
+        <location line="+840"/>
         <source>Register this app with the PBX</source>
         <translation>Bu uygulamayı santrale kaydet</translation>
     </message>
     <message>
-        <location line="-831"/>
+        <location line="-837"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Check again</source>
         <translation>Yeniden kontrol et</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+14"/>
         <source>The number people see when you call from bulutpop.</source>
         <translation>bulutpop&apos;tan aradığınızda karşı tarafın gördüğü numara.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Catch up now</source>
         <translation>Şimdi eşitle</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
         <translation>Bu uygulamanın haberi olmayan aramaları santralin arama geçmişinden getir</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
         <source>minutes</source>
         <translation>dakika</translation>
     </message>
@@ -1008,27 +1013,27 @@ Veri klasörü: %2</translation>
         <translation>Güncelleme</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
         <source>Add address book…</source>
         <translation>Adres defteri ekle…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>A CSV file with a header row, or a vCard file (.vcf)</source>
         <translation>Başlık satırı olan bir CSV dosyası veya bir vCard dosyası (.vcf)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+3"/>
         <source>Remove</source>
         <translation>Kaldır</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Sync PBX phonebook now</source>
         <translation>Santral rehberini şimdi eşitle</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+35"/>
         <source>API key</source>
         <translation>API anahtarı</translation>
     </message>
@@ -1108,7 +1113,7 @@ Veri klasörü: %2</translation>
         <translation>Santralden gelen arama olayları</translation>
     </message>
     <message>
-        <location line="-254"/>
+        <location line="-258"/>
         <source>In team mode, call events come from the team server; no API key is needed.</source>
         <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
     </message>
@@ -1128,8 +1133,8 @@ Veri klasörü: %2</translation>
         <translation>Katıl</translation>
     </message>
     <message>
-        <location line="+10"/>
-        <location line="+1236"/>
+        <location line="+8"/>
+        <location line="+1242"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
