@@ -23,8 +23,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bulutpop.events import PBX_TZ
-from bulutpop.fakepbx import DEMO_KEY
+from bulutpop.calls.events import PBX_TZ
+from bulutpop.devtools.fakepbx import DEMO_KEY
 
 UNLIMITED = {"cdrs": (1_000_000, 60.0)}
 DAYS = 7
@@ -33,7 +33,7 @@ DAYS = 7
 def history(count: int) -> list[dict[str, Any]]:
     """`count` calls over the last six days: answered, missed and outbound ones, from a
     few thousand callers (so missed calls group and resolve as in real traffic)."""
-    from bulutpop.fakepbx import history_record
+    from bulutpop.devtools.fakepbx import history_record
 
     now = datetime.now(PBX_TZ)
     span = timedelta(days=6).total_seconds()
@@ -63,7 +63,7 @@ def history(count: int) -> list[dict[str, Any]]:
 
 
 async def serve(count: int) -> None:
-    from bulutpop.fakepbx import FakePbxState, start
+    from bulutpop.devtools.fakepbx import FakePbxState, start
 
     state = FakePbxState(key=DEMO_KEY)
     state.cdrs = history(count)
@@ -75,7 +75,7 @@ async def serve(count: int) -> None:
 
 
 async def fetch_only(base: str) -> dict[str, Any]:
-    from bulutpop.pbxapi import PbxClient
+    from bulutpop.pbx.client import PbxClient
 
     now = datetime.now(PBX_TZ)
     fetched = pages = 0
@@ -90,10 +90,10 @@ async def fetch_only(base: str) -> dict[str, Any]:
 
 
 async def catch_up(base: str, data: Path) -> dict[str, Any]:
-    from bulutpop.catchup import CatchUp
-    from bulutpop.pbxapi import PbxClient
-    from bulutpop.store import Store
-    from bulutpop.tracker import CallTracker
+    from bulutpop.calls.tracker import CallTracker
+    from bulutpop.pbx.catchup import CatchUp
+    from bulutpop.pbx.client import PbxClient
+    from bulutpop.storage.store import Store
 
     store = Store(data / "bench.sqlite3")
     tracker = CallTracker(store, frozenset({"1001"}))

@@ -47,9 +47,9 @@ os.environ.setdefault("QT_API", "pyside6")
 
 from common import load_average
 
-from bulutpop.core import Core
-from bulutpop.events import PBX_TZ, parse_body
-from bulutpop.fakepbx import DEMO_KEY
+from bulutpop.app.core import Core
+from bulutpop.calls.events import PBX_TZ, parse_body
+from bulutpop.devtools.fakepbx import DEMO_KEY
 
 TARGET_QUERY_MS = 20.0
 TARGET_WINDOW_MS = 300.0

@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 from common import free_port
 
-from bulutpop.replay import bundled_scenarios, read_scenario
+from bulutpop.devtools.replay import bundled_scenarios, read_scenario
 
 BODIES = [b for p in bundled_scenarios() for b in read_scenario(p) if b != b"{}"]
 
@@ -30,7 +30,7 @@ BODIES = [b for p in bundled_scenarios() for b in read_scenario(p) if b != b"{}"
 def baseline_server(port: int) -> subprocess.Popen[bytes]:
     code = f"""
 from aiohttp import web
-from bulutpop.events import parse_body
+from bulutpop.calls.events import parse_body
 async def handle(request):
     parse_body(await request.read())
     return web.Response(text="OK\\n")

@@ -33,7 +33,7 @@ from typing import Any
 
 from common import Heartbeat, free_port, load_average
 
-from bulutpop.fakepbx import DEMO_KEY
+from bulutpop.devtools.fakepbx import DEMO_KEY
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -44,7 +44,7 @@ MAX_RUNS = 5  # the PBX's (and the client's) limit on recording links per minute
 FAKE_PBX = """
 import asyncio, sys
 from pathlib import Path
-from bulutpop.fakepbx import FakePbxState, start
+from bulutpop.devtools.fakepbx import FakePbxState, start
 
 async def main():
     audio = Path(sys.argv[2]).read_bytes()
@@ -135,8 +135,8 @@ async def baseline(path: Path, runs: int) -> list[tuple[float, float]]:
 async def bulutpop_runs(
     home: Path, base_url: str, uuids: list[str], seconds: int
 ) -> tuple[list[tuple[float, float, float]], list[tuple[float, float, float]]]:
-    from bulutpop.core import Core
-    from bulutpop.events import parse_body
+    from bulutpop.app.core import Core
+    from bulutpop.calls.events import parse_body
     from bulutpop.ui.bridge import CoreBridge
     from bulutpop.ui.player import PlayerWindow
 
@@ -196,7 +196,7 @@ def main() -> None:
     if not 1 <= args.runs <= MAX_RUNS:
         raise SystemExit(f"--runs must be 1..{MAX_RUNS} (recording links per minute)")
 
-    from bulutpop.fakepbx import tone_wav
+    from bulutpop.devtools.fakepbx import tone_wav
 
     rate = 8000  # a phone recording: 8 kHz mono 16-bit, 16,000 bytes a second
     seconds = int(args.mb * 2**20 / (2 * rate))

@@ -52,8 +52,8 @@ import aiohttp
 from aiohttp import web
 from common import Heartbeat, load_average
 
-from bulutpop.events import PBX_TZ
-from bulutpop.fakepbx import DEMO_KEY
+from bulutpop.calls.events import PBX_TZ
+from bulutpop.devtools.fakepbx import DEMO_KEY
 
 TARGET_P99_MS = 50.0
 TARGET_BLOCK_MS = 50.0
@@ -172,7 +172,7 @@ async def baseline_phase(events: int, interval: float) -> Result:
     from PySide6.QtGui import QPaintEvent
     from PySide6.QtWidgets import QLabel
 
-    from bulutpop.events import parse_body
+    from bulutpop.calls.events import parse_body
 
     result = Result("baseline: aiohttp -> QLabel.setText")
     arrivals = Arrivals()
@@ -234,8 +234,8 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
     from PySide6.QtGui import QShowEvent
 
     import bulutpop.ui.popup as popup_mod
-    from bulutpop.core import Core
-    from bulutpop.receiver import Receiver
+    from bulutpop.app.core import Core
+    from bulutpop.pbx.receiver import Receiver
     from bulutpop.ui.app import DesktopApp
     from bulutpop.ui.i18n import Translations
 

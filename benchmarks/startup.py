@@ -30,7 +30,7 @@ from pathlib import Path
 
 from common import free_port, load_average
 
-from bulutpop.fakepbx import DEMO_KEY
+from bulutpop.devtools.fakepbx import DEMO_KEY
 
 TARGET_START_S = 1.0
 TARGET_EXTRA_MB = 40.0

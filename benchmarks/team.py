@@ -63,7 +63,7 @@ from urllib.parse import urlencode
 
 from common import free_port, load_average
 
-from bulutpop.events import PBX_TZ
+from bulutpop.calls.events import PBX_TZ
 
 QUEUE_SIZE = 10
 RING_MEMBERS = 3  # a queue call rings this many members at once
@@ -228,11 +228,11 @@ async def worker(spec: dict[str, Any]) -> None:
     received (plain) "R seq ext sent stored relayed arrived": relayed is the payload's
     `received` (the relay's routing, in its transaction; the baseline's publish), arrived
     when TeamLink handed it to the tracker (plain: on receipt)."""
-    from bulutpop.config import Config
-    from bulutpop.events import CallEvent
-    from bulutpop.store import Store
-    from bulutpop.team import Invite, TeamLink, TeamStatus
-    from bulutpop.tracker import CallTracker, Change
+    from bulutpop.calls.events import CallEvent
+    from bulutpop.calls.tracker import CallTracker, Change
+    from bulutpop.local.config import Config
+    from bulutpop.storage.store import Store
+    from bulutpop.team.link import Invite, TeamLink, TeamStatus
 
     out = sys.stdout
     root = Path(spec["root"])
@@ -297,7 +297,7 @@ async def worker(spec: dict[str, Any]) -> None:
     else:
         import aiomqtt
 
-        from bulutpop.broker import Address, ext_topic
+        from bulutpop.team.relay.broker import Address, ext_topic
 
         async def plain(ext: str, invite: Invite) -> None:
             address = Address.parse(invite.broker)
@@ -342,9 +342,9 @@ def baseline_server(spec: dict[str, Any]) -> None:
     import aiomqtt
     from aiohttp import web
 
-    from bulutpop.broker import RELAY_USER, ext_topic
-    from bulutpop.events import parse_body
-    from bulutpop.team import payload
+    from bulutpop.calls.events import parse_body
+    from bulutpop.team.link import payload
+    from bulutpop.team.relay.broker import RELAY_USER, ext_topic
 
     routes: dict[str, list[str]] = spec["routes"]
 
@@ -712,12 +712,12 @@ def report(result: Result) -> None:
 
 
 async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
-    from bulutpop import config as config_mod
-    from bulutpop.broker import Address
-    from bulutpop.config import Dirs
-    from bulutpop.core import Core
-    from bulutpop.fakepbx import DEMO_KEY
-    from bulutpop.relay import Agents, broker_files, invite_for
+    from bulutpop.app.core import Core
+    from bulutpop.devtools.fakepbx import DEMO_KEY
+    from bulutpop.local import config as config_mod
+    from bulutpop.local.config import Dirs
+    from bulutpop.team.relay.broker import Address
+    from bulutpop.team.relay.service import Agents, broker_files, invite_for
 
     env = {
         **os.environ,

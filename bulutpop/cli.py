@@ -20,20 +20,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bulutpop import __version__, phone
-from bulutpop.broker import BrokerError
-from bulutpop.catchup import CatchUp, CatchUpStatus
-from bulutpop.config import SETTINGS, ConfigError
-from bulutpop.core import Core, MissingSetup, setup_logging
-from bulutpop.events import CallEvent, decode_fields
-from bulutpop.keys import KeyStoreError
-from bulutpop.model import Call
-from bulutpop.pbxapi import CrmSettings, PbxError, register_webhook
-from bulutpop.phonebook import AddressBookError, PhoneBook
-from bulutpop.receiver import Receiver, ReceiverError
-from bulutpop.redact import Redactor
-from bulutpop.replay import bundled_scenarios, post_bodies, read_scenario
-from bulutpop.store import StoreError
+from bulutpop import __version__
+from bulutpop.app.core import Core, MissingSetup, setup_logging
+from bulutpop.calls import phone
+from bulutpop.calls.events import CallEvent, decode_fields
+from bulutpop.calls.model import Call
+from bulutpop.devtools.replay import bundled_scenarios, post_bodies, read_scenario
+from bulutpop.local.config import SETTINGS, ConfigError
+from bulutpop.local.keys import KeyStoreError
+from bulutpop.local.redact import Redactor
+from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
+from bulutpop.pbx.client import CrmSettings, PbxError, register_webhook
+from bulutpop.pbx.phonebook import AddressBookError, PhoneBook
+from bulutpop.pbx.receiver import Receiver, ReceiverError
+from bulutpop.storage.store import StoreError
+from bulutpop.team.relay.broker import BrokerError
 
 log = logging.getLogger("bulutpop")
 
@@ -85,7 +86,7 @@ async def _serve(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _serve_team(core: Core) -> int:
-    from bulutpop.team import TeamLink
+    from bulutpop.team.link import TeamLink
 
     link = TeamLink(
         core.tracker,
@@ -105,7 +106,7 @@ async def _serve_team(core: Core) -> int:
 
 
 async def _relay(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.relay import Relay
+    from bulutpop.team.relay.service import Relay
 
     if args.relay_command == "agent":
         return await _relay_agent(core, args)
@@ -121,7 +122,7 @@ async def _relay(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.relay import (
+    from bulutpop.team.relay.service import (
         Agents,
         broker_files,
         describe,
@@ -172,7 +173,7 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _team(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.team import Invite, InviteError, leave, whoami
+    from bulutpop.team.link import Invite, InviteError, leave, whoami
 
     if args.action == "join":
         text = args.invite
@@ -369,8 +370,8 @@ async def _replay(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _fake_pbx(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.demo import scenario_bodies
-    from bulutpop.fakepbx import DEMO_KEY, FakePbxState, history_records, start, tone_wav
+    from bulutpop.devtools.demo import scenario_bodies
+    from bulutpop.devtools.fakepbx import DEMO_KEY, FakePbxState, history_records, start, tone_wav
 
     key = core.keys.get() or DEMO_KEY
     core.redactor.add(key)

@@ -162,8 +162,8 @@ def data_files(root: Path = ROOT) -> list[tuple[str, str]]:
         ("resources/icons/*.svg", "resources/icons"),
         ("resources/sounds/*", "resources/sounds"),
         ("resources/i18n/*.qm", "resources/i18n"),
-        ("bulutpop/scenarios/*.form", "bulutpop/scenarios"),
-        ("bulutpop/scenarios/README.md", "bulutpop/scenarios"),
+        ("bulutpop/devtools/scenarios/*.form", "bulutpop/devtools/scenarios"),
+        ("bulutpop/devtools/scenarios/README.md", "bulutpop/devtools/scenarios"),
     ):
         pairs += [(str(path), dest) for path in sorted(root.glob(pattern)) if path.is_file()]
     return pairs

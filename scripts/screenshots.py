@@ -18,13 +18,13 @@ import qasync
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
-from bulutpop import team
-from bulutpop.core import Core
-from bulutpop.demo import scenario_bodies
-from bulutpop.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
-from bulutpop.receiver import Receiver
-from bulutpop.replay import post_bodies
-from bulutpop.team import Invite, TeamStatus
+from bulutpop.app.core import Core
+from bulutpop.devtools.demo import scenario_bodies
+from bulutpop.devtools.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
+from bulutpop.devtools.replay import post_bodies
+from bulutpop.pbx.receiver import Receiver
+from bulutpop.team import link as team
+from bulutpop.team.link import Invite, TeamStatus
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.i18n import Translations

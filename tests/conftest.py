@@ -12,8 +12,8 @@ from pathlib import Path
 import keyring
 import pytest
 
-from bulutpop.keys import MemoryKeyring
-from bulutpop.replay import bundled_scenarios, read_scenario
+from bulutpop.devtools.replay import bundled_scenarios, read_scenario
+from bulutpop.local.keys import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_API", "pyside6")
@@ -35,7 +35,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def scenario(name: str) -> list[bytes]:
-    """The bodies of a bundled scenario (bulutpop/scenarios, copied from the PBX fixtures)."""
+    """The bodies of a bundled scenario (bulutpop/devtools/scenarios, copied from the PBX fixtures)."""
     (path,) = [p for p in bundled_scenarios() if p.name.startswith(name)]
     return read_scenario(path)
 

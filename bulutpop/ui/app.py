@@ -22,15 +22,15 @@ from types import TracebackType
 import platformdirs
 
 from bulutpop import __version__
-from bulutpop.config import ConfigError, Dirs
-from bulutpop.core import Core, MissingSetup, setup_logging
-from bulutpop.demo import DemoBackend
-from bulutpop.keys import KeyStoreError
-from bulutpop.model import Call
-from bulutpop.pbxapi import PbxError
-from bulutpop.receiver import Receiver, ReceiverError
-from bulutpop.redact import Redactor
-from bulutpop.store import StoreError
+from bulutpop.app.core import Core, MissingSetup, setup_logging
+from bulutpop.calls.model import Call
+from bulutpop.devtools.demo import DemoBackend
+from bulutpop.local.config import ConfigError, Dirs
+from bulutpop.local.keys import KeyStoreError
+from bulutpop.local.redact import Redactor
+from bulutpop.pbx.client import PbxError
+from bulutpop.pbx.receiver import Receiver, ReceiverError
+from bulutpop.storage.store import StoreError
 
 os.environ.setdefault("QT_API", "pyside6")
 # QtMultimedia reports every optional library it could not load; agents don't need that.
@@ -242,7 +242,7 @@ class DesktopApp(QObject):
             if wanted is None:
                 self.bridge.set_team_status(None)
                 return
-            from bulutpop.team import TeamLink
+            from bulutpop.team.link import TeamLink
 
             loop = asyncio.get_running_loop()
             try:

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from bulutpop.catchup import CatchUp, CatchUpStatus
-from bulutpop.config import Config
-from bulutpop.core import Core
-from bulutpop.dialer import Dialer
-from bulutpop.phonebook import PhoneBook
-from bulutpop.recordings import RecordingCache
-from bulutpop.tracker import Change
+from bulutpop.app.core import Core
+from bulutpop.calls.tracker import Change
+from bulutpop.local.config import Config
+from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
+from bulutpop.pbx.dialer import Dialer
+from bulutpop.pbx.phonebook import PhoneBook
+from bulutpop.pbx.recordings import RecordingCache
 
-if TYPE_CHECKING:  # bulutpop.team loads the MQTT client: only in team mode, when used
-    from bulutpop.team import Claim, Invite, TeamStatus
+if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode, when used
+    from bulutpop.team.link import Claim, Invite, TeamStatus
 
 
 class CoreBridge(QObject):
@@ -139,14 +139,14 @@ class CoreBridge(QObject):
 
     def claims(self) -> dict[str, Claim]:
         """Callers a colleague (or this PC) is calling back now, by party key."""
-        from bulutpop.team import claims
+        from bulutpop.team.link import claims
 
         return claims(self.core.tracker, self.config.team_agent)
 
     async def claim(self, party_key: str) -> str:
         """Tell the team "I'm calling this caller back"; how colleagues see the claimer.
         Raises TeamError (status 409: a colleague already claimed them) or MissingSetup."""
-        from bulutpop.team import claim
+        from bulutpop.team.link import claim
 
         loop = asyncio.get_running_loop()
         secret = await loop.run_in_executor(None, self.core.team_secret)
@@ -163,7 +163,7 @@ class CoreBridge(QObject):
 
     async def leave_team(self) -> None:
         """Forget the team secret and leave team mode. Raises KeyStoreError or OSError."""
-        from bulutpop.team import leave
+        from bulutpop.team.link import leave
 
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self.core.team_keys.delete)

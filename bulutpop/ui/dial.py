@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import phone
-from bulutpop.core import MissingSetup
-from bulutpop.dialer import DialRefused
-from bulutpop.model import Call
-from bulutpop.pbxapi import PbxError
-from bulutpop.phone import NumberError, PhoneNumber
+from bulutpop.app.core import MissingSetup
+from bulutpop.calls import phone
+from bulutpop.calls.model import Call
+from bulutpop.calls.phone import NumberError, PhoneNumber
+from bulutpop.pbx.client import PbxError
+from bulutpop.pbx.dialer import DialRefused
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import ERROR_COLOR, SUCCESS_COLOR, describe_error, heading, muted

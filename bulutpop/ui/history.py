@@ -44,11 +44,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import phone
-from bulutpop.config import Config
-from bulutpop.model import Call
-from bulutpop.phone import NumberError
-from bulutpop.tracker import Change
+from bulutpop.calls import phone
+from bulutpop.calls.model import Call
+from bulutpop.calls.phone import NumberError
+from bulutpop.calls.tracker import Change
+from bulutpop.local.config import Config
 from bulutpop.ui import fmt
 from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge

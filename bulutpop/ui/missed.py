@@ -69,20 +69,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import phone
-from bulutpop.core import MissingSetup
-from bulutpop.dialer import DialRefused
-from bulutpop.model import MissedGroup
-from bulutpop.pbxapi import BadRequest, CredentialRefused, InvalidKey, PbxError, RateLimited
-from bulutpop.phone import NumberError
-from bulutpop.store import Store
+from bulutpop.app.core import MissingSetup
+from bulutpop.calls import phone
+from bulutpop.calls.model import MissedGroup
+from bulutpop.calls.phone import NumberError
+from bulutpop.pbx.client import BadRequest, CredentialRefused, InvalidKey, PbxError, RateLimited
+from bulutpop.pbx.dialer import DialRefused
+from bulutpop.storage.store import Store
 from bulutpop.ui import fmt
 from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.tasks import TaskSet
 
-if TYPE_CHECKING:  # bulutpop.team loads the MQTT client: only in team mode
-    from bulutpop.team import Claim
+if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode
+    from bulutpop.team.link import Claim
 
 log = logging.getLogger(__name__)
 
@@ -1035,7 +1035,7 @@ class MissedWindow(QWidget):
         (say, the team server no longer lists the call as open, or cannot be reached) does
         not stop the call, which says for itself whether it went through: (True, a note
         that the team was not told)."""
-        from bulutpop.team import TeamError
+        from bulutpop.team.link import TeamError
 
         self.status.show_progress(
             self.tr("Telling your team that you are calling %1 back…").replace("%1", group.display)

@@ -40,10 +40,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import phone
-from bulutpop.core import MissingSetup
-from bulutpop.model import Call
-from bulutpop.pbxapi import NotFound, PbxError, RateLimited
+from bulutpop.app.core import MissingSetup
+from bulutpop.calls import phone
+from bulutpop.calls.model import Call
+from bulutpop.pbx.client import NotFound, PbxError, RateLimited
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import set_tone

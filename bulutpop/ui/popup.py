@@ -51,10 +51,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import phone
-from bulutpop.config import Config
-from bulutpop.model import Call
-from bulutpop.tracker import Change
+from bulutpop.calls import phone
+from bulutpop.calls.model import Call
+from bulutpop.calls.tracker import Change
+from bulutpop.local.config import Config
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 

@@ -56,12 +56,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import autostart, phone
-from bulutpop.catchup import CatchUpStatus
-from bulutpop.config import Config, ConfigError
-from bulutpop.core import MissingSetup
-from bulutpop.keys import KeyStatus, KeyStoreError, validate_key
-from bulutpop.pbxapi import (
+from bulutpop.app.core import MissingSetup
+from bulutpop.calls import phone
+from bulutpop.local import autostart
+from bulutpop.local.config import Config, ConfigError
+from bulutpop.local.keys import KeyStatus, KeyStoreError, validate_key
+from bulutpop.pbx.catchup import CatchUpStatus
+from bulutpop.pbx.client import (
     CrmSettings,
     InvalidKey,
     NetworkError,
@@ -71,7 +72,7 @@ from bulutpop.pbxapi import (
     RateLimited,
     register_webhook,
 )
-from bulutpop.phonebook import PBX, VCARD, AddressBookError
+from bulutpop.pbx.phonebook import PBX, VCARD, AddressBookError
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import dialog_result, missing_setup
@@ -79,7 +80,7 @@ from bulutpop.ui.tasks import TaskSet
 from bulutpop.ui.tray import describe_team
 
 if TYPE_CHECKING:
-    from bulutpop.team import Invite, TeamStatus
+    from bulutpop.team.link import Invite, TeamStatus
 
 # A made-up call id: asking for its recording proves the key without placing a call.
 KEY_TEST_CALL = "bulutpop-key-test"
@@ -277,7 +278,7 @@ class SettingsDialog(QDialog):
     PBX tabs `load_pbx`, `register`, `catch_up_now`, `add_address_books`,
     `remove_address_book`, `sync_phonebook`, and `join_team`, `leave_team`) are public so
     tests can await them; the buttons start them through `tasks`. ``autostart_platform`` and
-    ``autostart_base`` choose where "start at login" is written (see `bulutpop.autostart`);
+    ``autostart_base`` choose where "start at login" is written (see `bulutpop.local.autostart`);
     ``confirm_register``, ``confirm_leave`` and ``choose_files`` replace the confirmation
     boxes and the file dialog.
     """
@@ -1672,7 +1673,7 @@ class SettingsDialog(QDialog):
         if not text.strip():
             self.invite_result.show_result("", "")
         else:
-            from bulutpop.team import Invite, InviteError
+            from bulutpop.team.link import Invite, InviteError
 
             try:
                 invite = Invite.parse(text)

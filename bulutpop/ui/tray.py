@@ -24,17 +24,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop import phone
-from bulutpop.catchup import CatchUpStatus
-from bulutpop.core import MissingSetup
-from bulutpop.pbxapi import BadRequest, PbxError
+from bulutpop.app.core import MissingSetup
+from bulutpop.calls import phone
+from bulutpop.pbx.catchup import CatchUpStatus
+from bulutpop.pbx.client import BadRequest, PbxError
 from bulutpop.ui import assets, fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import describe_error
 from bulutpop.ui.tasks import TaskSet
 
 if TYPE_CHECKING:
-    from bulutpop.team import TeamStatus
+    from bulutpop.team.link import TeamStatus
 
 log = logging.getLogger(__name__)
 

@@ -89,7 +89,7 @@ Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Comment: "Screen
 
 [Registry]
 ; Start at login: the same value the app's own "Start at login" setting writes
-; (bulutpop/autostart.py), so either place can switch it off.
+; (bulutpop/local/autostart.py), so either place can switch it off.
 Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "{#AppName}"; ValueData: """{app}\{#AppExe}"""; Tasks: autostart
 ; Removed at uninstall whichever place switched it on (ValueType none writes nothing).
 Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: none; ValueName: "{#AppName}"; Flags: uninsdeletevalue

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 
-from bulutpop.config import Config, Dirs
-from bulutpop.receiver import Receiver
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.local.config import Config, Dirs
+from bulutpop.pbx.receiver import Receiver
+from bulutpop.storage.store import Store
 
 TOKEN = "t" * 40
 

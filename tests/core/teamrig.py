@@ -13,13 +13,13 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bulutpop import config as config_mod
-from bulutpop.config import Config, Dirs
-from bulutpop.core import Core
-from bulutpop.fakepbx import FakePbxState, start
-from bulutpop.relay import Agent, Relay
-from bulutpop.team import Invite, TeamLink, TeamStatus
-from bulutpop.tracker import SETTLE_SECONDS
+from bulutpop.app.core import Core
+from bulutpop.calls.tracker import SETTLE_SECONDS
+from bulutpop.devtools.fakepbx import FakePbxState, start
+from bulutpop.local import config as config_mod
+from bulutpop.local.config import Config, Dirs
+from bulutpop.team.link import Invite, TeamLink, TeamStatus
+from bulutpop.team.relay.service import Agent, Relay
 from tests.conftest import TEST_KEY, free_port
 
 
@@ -137,7 +137,7 @@ class TeamRig:
     def add_agent(
         self, extension: str, queues: tuple[str, ...] = (), display: str = "", name: str = ""
     ) -> tuple[Agent, str]:
-        from bulutpop.relay import invite_for, reload_broker
+        from bulutpop.team.relay.service import invite_for, reload_broker
 
         assert self.relay is not None
         agent, secret = self.relay.agents.add(extension, name, queues, display)

@@ -12,12 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bulutpop.catchup import CatchUp, CatchUpStatus, cdr_event
-from bulutpop.events import PBX_TZ, CallEvent, parse_body
-from bulutpop.fakepbx import FakePbxState, history_record, start
-from bulutpop.pbxapi import BadRequest, InvalidKey, PbxClient, RateLimited
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker, fold
+from bulutpop.calls.events import PBX_TZ, CallEvent, parse_body
+from bulutpop.calls.tracker import CallTracker, fold
+from bulutpop.devtools.fakepbx import FakePbxState, history_record, start
+from bulutpop.pbx.catchup import CatchUp, CatchUpStatus, cdr_event
+from bulutpop.pbx.client import BadRequest, InvalidKey, PbxClient, RateLimited
+from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY, scenario
 from tests.core.test_cli_pbx import run as run_cli
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bulutpop.fakepbx import FakePbxState, start, tone_wav
+from bulutpop.devtools.fakepbx import FakePbxState, start, tone_wav
 from tests.conftest import TEST_KEY
 
 UUID = "6f1c2b1e-8a1d-4c57-9f0e-2d4b1c9e0a01"

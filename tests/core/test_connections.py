@@ -10,9 +10,9 @@ from contextlib import suppress
 import aiohttp
 import pytest
 
-from bulutpop.receiver import Receiver
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.pbx.receiver import Receiver
+from bulutpop.storage.store import Store
 from tests.conftest import scenario
 from tests.core.conftest import TOKEN
 

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bulutpop.core import Core, MissingSetup
-from bulutpop.dialer import Dialer, DialRefused
-from bulutpop.fakepbx import FakePbxState, start
+from bulutpop.app.core import Core, MissingSetup
+from bulutpop.devtools.fakepbx import FakePbxState, start
+from bulutpop.pbx.dialer import Dialer, DialRefused
 from tests.conftest import TEST_KEY
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bulutpop.events import PBX_TZ, parse_stamp
+from bulutpop.calls.events import PBX_TZ, parse_stamp
 
 FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z")
 

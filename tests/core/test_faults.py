@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bulutpop.config import Dirs
-from bulutpop.store import Store
+from bulutpop.local.config import Dirs
+from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY
 from tests.core.test_cli import free_port, post, run
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bulutpop.events import parse_body
-from bulutpop.receiver import Receiver
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.events import parse_body
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.pbx.receiver import Receiver
+from bulutpop.storage.store import Store
 
 TOKEN = "h" * 43
 

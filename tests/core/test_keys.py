@@ -16,7 +16,7 @@ import keyring.errors
 import pytest
 from keyring.backends import chainer, fail, null
 
-from bulutpop.keys import (
+from bulutpop.local.keys import (
     ENV_VAR,
     SERVICE,
     USERNAME,

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bulutpop.catchup import cdr_event
-from bulutpop.events import PBX_TZ, CallEvent, parse_body
-from bulutpop.fakepbx import history_records
-from bulutpop.model import Call
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker, fold, settle_event
+from bulutpop.calls.events import PBX_TZ, CallEvent, parse_body
+from bulutpop.calls.model import Call
+from bulutpop.calls.tracker import CallTracker, fold, settle_event
+from bulutpop.devtools.fakepbx import history_records
+from bulutpop.pbx.catchup import cdr_event
+from bulutpop.storage.store import Store
 from tests.conftest import scenario
 
 Kind = Literal["answered", "nobody", "pickup"]
@@ -354,7 +354,7 @@ def test_the_vendors_own_contradicting_sample_is_answered(
     event = cdr_event({k: _text(v) for k, v in sample.items()})
     assert event is not None and event.fields["queue_wait_duration"] == "10"
     tracker.mine = frozenset({"201"})
-    with caplog.at_level(logging.WARNING, logger="bulutpop.tracker"):
+    with caplog.at_level(logging.WARNING, logger="bulutpop.calls.tracker"):
         for _ in range(2):
             tracker.ingest_sync(event, None, "history")
             tracker.ingest_sync(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bulutpop.fakepbx import FakePbxState, start
-from bulutpop.pbxapi import (
+from bulutpop.devtools.fakepbx import FakePbxState, start
+from bulutpop.pbx.client import (
     BadRequest,
     CrmSettings,
     NotFound,

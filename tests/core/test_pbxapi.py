@@ -18,8 +18,9 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from bulutpop.fakepbx import FakePbxState, start, tone_wav
-from bulutpop.pbxapi import (
+from bulutpop.devtools.fakepbx import FakePbxState, start, tone_wav
+from bulutpop.local.redact import MASK
+from bulutpop.pbx.client import (
     BadRequest,
     DownloadError,
     InvalidKey,
@@ -29,7 +30,6 @@ from bulutpop.pbxapi import (
     PbxError,
     RateLimited,
 )
-from bulutpop.redact import MASK
 
 pytestmark = pytest.mark.asyncio
 

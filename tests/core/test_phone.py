@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulutpop.phone import NumberError, PhoneNumber, canonical_key, display, parse
+from bulutpop.calls.phone import NumberError, PhoneNumber, canonical_key, display, parse
 
 MOBILE = PhoneNumber(
     raw="",

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bulutpop.events import CallEvent
-from bulutpop.fakepbx import FakePbxState, start
-from bulutpop.pbxapi import InvalidKey, PbxClient, ServerError
-from bulutpop.phone import canonical_key
-from bulutpop.phonebook import AddressBookError, PhoneBook, read_csv
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.events import CallEvent
+from bulutpop.calls.phone import canonical_key
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.devtools.fakepbx import FakePbxState, start
+from bulutpop.pbx.client import InvalidKey, PbxClient, ServerError
+from bulutpop.pbx.phonebook import AddressBookError, PhoneBook, read_csv
+from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY
 from tests.core.test_catchup import events, feed
 

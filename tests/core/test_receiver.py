@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.storage.store import Store
 from tests.conftest import scenario
 from tests.core.conftest import TOKEN, Server
 
@@ -100,7 +100,7 @@ async def test_health_reports_counts_without_secrets(server: Server) -> None:
 async def test_allow_list_refuses_other_networks(tracker: CallTracker, store: Store) -> None:
     import aiohttp
 
-    from bulutpop.receiver import Receiver
+    from bulutpop.pbx.receiver import Receiver
 
     receiver = Receiver(tracker, TOKEN, "127.0.0.1", 0, allow_from=("10.0.0.0/8",))
     await receiver.start()
@@ -117,7 +117,7 @@ async def test_allow_list_refuses_other_networks(tracker: CallTracker, store: St
 async def test_port_in_use_names_the_port_and_the_setting(
     server: Server, tracker: CallTracker
 ) -> None:
-    from bulutpop.receiver import Receiver, ReceiverError
+    from bulutpop.pbx.receiver import Receiver, ReceiverError
 
     second = Receiver(tracker, TOKEN, "127.0.0.1", server.receiver.port)
     with pytest.raises(ReceiverError) as info:

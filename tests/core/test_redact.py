@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from bulutpop.redact import KEY_PATTERN, MASK, RedactingFilter, Redactor, install, redacting_handler
+from bulutpop.local.redact import (
+    KEY_PATTERN,
+    MASK,
+    RedactingFilter,
+    Redactor,
+    install,
+    redacting_handler,
+)
 
 KEY = "K12345678-1234-5678-4321-123456789012"
 

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulutpop.model import Call
-from bulutpop.phone import canonical_key
-from bulutpop.store import MIGRATIONS, SCHEMA_VERSION, Store, _run_migration
+from bulutpop.calls.model import Call
+from bulutpop.calls.phone import canonical_key
+from bulutpop.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, _run_migration
 
 NAMES = (
     "",

@@ -15,11 +15,17 @@ import aiomqtt
 import keyring
 import pytest
 
-from bulutpop.broker import TOPIC_ROOT, Address, BrokerFiles, ManagedBroker, ext_topic
-from bulutpop.fakepbx import tone_wav
-from bulutpop.pbxapi import BadRequest, CredentialRefused, NotFound, RateLimited
-from bulutpop.relay import RelayError, reload_broker
-from bulutpop.team import Claim, Invite, InviteError, TeamError, claim, claims, payload
+from bulutpop.devtools.fakepbx import tone_wav
+from bulutpop.pbx.client import BadRequest, CredentialRefused, NotFound, RateLimited
+from bulutpop.team.link import Claim, Invite, InviteError, TeamError, claim, claims, payload
+from bulutpop.team.relay.broker import (
+    TOPIC_ROOT,
+    Address,
+    BrokerFiles,
+    ManagedBroker,
+    ext_topic,
+)
+from bulutpop.team.relay.service import RelayError, reload_broker
 from tests.conftest import TEST_KEY
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bulutpop.team import Invite
+from bulutpop.team.link import Invite
 from tests.conftest import TEST_KEY
 from tests.core.teamrig import event
 from tests.core.test_cli import free_port, post, run
@@ -87,7 +87,7 @@ def test_an_invited_agent_receives_through_the_relay(
         "BULUTPOP_CONFIG_DIR": str(tmp_path / "pc-config"),
         "BULUTPOP_DATA_DIR": str(tmp_path / "pc-data"),
     }
-    memory = {"PYTHON_KEYRING_BACKEND": "bulutpop.keys.MemoryKeyring"}
+    memory = {"PYTHON_KEYRING_BACKEND": "bulutpop.local.keys.MemoryKeyring"}
     joined = run("team", "join", stdin=invite + "\n", env={**agent_env, **memory})
     assert joined.returncode == 0, joined.stderr
     # That keyring lived in that process only: later commands get the secret from the

@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from bulutpop.events import CallEvent, parse_body
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker, Change, fold
+from bulutpop.calls.events import CallEvent, parse_body
+from bulutpop.calls.tracker import CallTracker, Change, fold
+from bulutpop.storage.store import Store
 from tests.conftest import scenario
 
 MINE = frozenset({"1001"})

@@ -241,7 +241,7 @@ def test_start_at_login_is_optional_and_removed_on_uninstall(
     run = [e for e in _entries(iss["Registry"]) if e["Subkey"].endswith(r"CurrentVersion\Run")]
     written = [e for e in run if e.get("Tasks") == "autostart"]
     assert len(written) == 1
-    # The same value name the app's own setting uses (bulutpop/autostart.py).
+    # The same value name the app's own setting uses (bulutpop/local/autostart.py).
     assert written[0]["ValueName"] == "bulutpop"
     assert written[0]["ValueData"] == r'"{app}\bulutpop.exe"'
     assert any(e["ValueType"] == "none" and "uninsdeletevalue" in e["Flags"] for e in run)

@@ -18,10 +18,10 @@ from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication, QMenu, QTableView
 from pytestqt.qtbot import QtBot
 
-from bulutpop.core import Core
-from bulutpop.fakepbx import FakePbxState, start, tone_wav
-from bulutpop.receiver import Receiver
-from bulutpop.replay import post_bodies
+from bulutpop.app.core import Core
+from bulutpop.devtools.fakepbx import FakePbxState, start, tone_wav
+from bulutpop.devtools.replay import post_bodies
+from bulutpop.pbx.receiver import Receiver
 from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.settings import SettingsDialog

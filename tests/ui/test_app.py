@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from bulutpop.config import Dirs
+from bulutpop.local.config import Dirs
 from bulutpop.ui.handoff import InstanceServer, server_name
 from tests.conftest import TEST_KEY, free_port
 

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from bulutpop.fakepbx import FakePbxState
+from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui import dial as dial_module
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog

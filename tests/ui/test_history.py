@@ -9,10 +9,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from bulutpop.core import Core
-from bulutpop.events import PBX_TZ, CallEvent
-from bulutpop.fakepbx import FakePbxState
-from bulutpop.model import Call
+from bulutpop.app.core import Core
+from bulutpop.calls.events import PBX_TZ, CallEvent
+from bulutpop.calls.model import Call
+from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.history import PAGE_SIZE, Column, HistoryFilter, HistoryWindow
 from tests.conftest import scenario

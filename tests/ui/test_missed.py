@@ -9,11 +9,11 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from bulutpop.core import MissingSetup
-from bulutpop.dialer import DialRefused
-from bulutpop.fakepbx import FakePbxState
-from bulutpop.pbxapi import BadRequest, InvalidKey, NetworkError, RateLimited
-from bulutpop.phone import NumberError
+from bulutpop.app.core import MissingSetup
+from bulutpop.calls.phone import NumberError
+from bulutpop.devtools.fakepbx import FakePbxState
+from bulutpop.pbx.client import BadRequest, InvalidKey, NetworkError, RateLimited
+from bulutpop.pbx.dialer import DialRefused
 from bulutpop.ui import missed
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error

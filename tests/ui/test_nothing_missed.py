@@ -16,11 +16,11 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QTreeWidgetItem, QWidget
 from pytestqt.qtbot import QtBot
 
-from bulutpop.config import load
-from bulutpop.core import Core
-from bulutpop.events import PBX_TZ
-from bulutpop.fakepbx import FakePbxState, history_record
-from bulutpop.pbxapi import CrmSettings, InvalidKey
+from bulutpop.app.core import Core
+from bulutpop.calls.events import PBX_TZ
+from bulutpop.devtools.fakepbx import FakePbxState, history_record
+from bulutpop.local.config import load
+from bulutpop.pbx.client import CrmSettings, InvalidKey
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.history import Column as HistoryColumn

@@ -8,8 +8,8 @@ from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from bulutpop.fakepbx import FakePbxState
-from bulutpop.model import Call
+from bulutpop.calls.model import Call
+from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.player import FileChooser, PlayerWindow, ask_save_path

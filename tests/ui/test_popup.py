@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
-from bulutpop.fakepbx import FakePbxState
+from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.popup import (
     CARD_HEIGHT,

@@ -14,11 +14,11 @@ from keyring.backends import null
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QLabel
 
-from bulutpop import autostart
-from bulutpop.config import Config, load
-from bulutpop.core import Core
-from bulutpop.fakepbx import FakePbxState
-from bulutpop.keys import SERVICE, USERNAME, KeyStore
+from bulutpop.app.core import Core
+from bulutpop.devtools.fakepbx import FakePbxState
+from bulutpop.local import autostart
+from bulutpop.local.config import Config, load
+from bulutpop.local.keys import SERVICE, USERNAME, KeyStore
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.settings import SettingsDialog
 from tests.conftest import TEST_KEY

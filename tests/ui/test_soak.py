@@ -12,8 +12,8 @@ import os
 import aiohttp
 from pytestqt.qtbot import QtBot
 
-from bulutpop.core import Core
-from bulutpop.demo import scenario_bodies
+from bulutpop.app.core import Core
+from bulutpop.devtools.demo import scenario_bodies
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.i18n import Translations
 from tests.ui.conftest import Loop

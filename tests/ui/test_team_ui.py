@@ -17,12 +17,12 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from bulutpop import team
-from bulutpop.config import load
-from bulutpop.core import Core
-from bulutpop.keys import SERVICE, TEAM_SECRET, KeyStore
-from bulutpop.team import Invite, TeamError, TeamStatus
-from bulutpop.tracker import SETTLE_SECONDS
+from bulutpop.app.core import Core
+from bulutpop.calls.tracker import SETTLE_SECONDS
+from bulutpop.local.config import load
+from bulutpop.local.keys import SERVICE, TEAM_SECRET, KeyStore
+from bulutpop.team import link as team
+from bulutpop.team.link import Invite, TeamError, TeamStatus
 from bulutpop.ui import i18n
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge

@@ -14,8 +14,8 @@ from PySide6.QtCore import SIGNAL, QCoreApplication, QEvent, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from bulutpop.core import Core
-from bulutpop.fakepbx import FakePbxState
+from bulutpop.app.core import Core
+from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulutpop.events import CallEvent
-from bulutpop.model import Call, MissedGroup
-from bulutpop.phone import canonical_key, display
+from bulutpop.calls.events import CallEvent
+from bulutpop.calls.model import Call, MissedGroup
+from bulutpop.calls.phone import canonical_key, display
 
 log = logging.getLogger(__name__)
 

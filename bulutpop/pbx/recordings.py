@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from bulutpop.pbxapi import PbxClient
+from bulutpop.pbx.client import PbxClient
 
 DEFAULT_LIMIT = 500 * 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")

@@ -37,7 +37,22 @@ import aiomqtt
 from aiohttp import web
 
 from bulutpop import __version__
-from bulutpop.broker import (
+from bulutpop.app.core import Core
+from bulutpop.calls.events import CallEvent, party
+from bulutpop.calls.tracker import Change
+from bulutpop.local.config import Config
+from bulutpop.pbx.client import (
+    InvalidKey,
+    NetworkError,
+    NotFound,
+    PbxError,
+    RateLimited,
+    SlidingWindow,
+)
+from bulutpop.pbx.receiver import Receiver
+from bulutpop.storage.store import Store, changed
+from bulutpop.team.link import Invite, payload, session_client, subscriptions
+from bulutpop.team.relay.broker import (
     RELAY_USER,
     TEAM_TOPIC,
     TOPIC_ROOT,
@@ -51,21 +66,6 @@ from bulutpop.broker import (
     hash_password,
     reload,
 )
-from bulutpop.config import Config
-from bulutpop.core import Core
-from bulutpop.events import CallEvent, party
-from bulutpop.pbxapi import (
-    InvalidKey,
-    NetworkError,
-    NotFound,
-    PbxError,
-    RateLimited,
-    SlidingWindow,
-)
-from bulutpop.receiver import Receiver
-from bulutpop.store import Store, changed
-from bulutpop.team import Invite, payload, session_client, subscriptions
-from bulutpop.tracker import Change
 
 log = logging.getLogger(__name__)
 

@@ -39,10 +39,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from bulutpop.events import KNOWN_TYPES, CallEvent, party
-from bulutpop.model import Call
-from bulutpop.phone import canonical_key
-from bulutpop.text import fold as fold_text
+from bulutpop.calls.events import KNOWN_TYPES, CallEvent, party
+from bulutpop.calls.model import Call
+from bulutpop.calls.phone import canonical_key
+from bulutpop.calls.text import fold as fold_text
 
 # A call's record in the PBX's history (catchup.py), as an event: one per leg.
 HISTORY_EVENT = "cdr"

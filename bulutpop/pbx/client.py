@@ -32,7 +32,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from bulutpop import __version__
-from bulutpop.redact import Redactor
+from bulutpop.local.redact import Redactor
 
 log = logging.getLogger(__name__)
 

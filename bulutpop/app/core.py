@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from bulutpop import config as config_mod
-from bulutpop.config import Config, Dirs
-from bulutpop.keys import TEAM_SECRET, KeyStore
-from bulutpop.pbxapi import PbxClient
-from bulutpop.redact import Redactor, install
-from bulutpop.store import Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.local import config as config_mod
+from bulutpop.local.config import Config, Dirs
+from bulutpop.local.keys import TEAM_SECRET, KeyStore
+from bulutpop.local.redact import Redactor, install
+from bulutpop.pbx.client import PbxClient
+from bulutpop.storage.store import Store
 
 # What the user has yet to set: the PBX API key, their extension, or (team mode) this PC's
 # team secret.
@@ -97,7 +97,7 @@ class Core:
         relay, which places them for the agent with a key this PC never holds."""
         config = self.config
         if config.team_mode:
-            from bulutpop.team import credential
+            from bulutpop.team.link import credential
 
             secret = credential(config, self.team_secret())
             self.redactor.add(secret)
@@ -107,7 +107,7 @@ class Core:
     def _new_client(self, url: str, key: str) -> PbxClient:
         context = None
         if self.config.team_mode and self.config.team_ca:
-            from bulutpop.team import tls_context
+            from bulutpop.team.link import tls_context
 
             context = tls_context(self.config)
         return PbxClient(

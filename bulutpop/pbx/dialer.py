@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from bulutpop import phone
-from bulutpop.core import Core
-from bulutpop.phone import PhoneNumber
+from bulutpop.app.core import Core
+from bulutpop.calls import phone
+from bulutpop.calls.phone import PhoneNumber
 
 # A second request for the same number this soon after a successful one is a double click,
 # a repeated Enter or a tel: link opened twice, not an intention to call again.

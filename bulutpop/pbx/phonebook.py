@@ -29,10 +29,10 @@ from typing import Any
 
 import vobject  # type: ignore[import-untyped]
 
-from bulutpop.pbxapi import PbxClient, PbxError, RateLimited
-from bulutpop.phone import NumberError, canonical_key, parse
-from bulutpop.store import Contact, Store
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.phone import NumberError, canonical_key, parse
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.pbx.client import PbxClient, PbxError, RateLimited
+from bulutpop.storage.store import Contact, Store
 
 log = logging.getLogger(__name__)
 # vobject gives its logger a stderr handler of its own when imported before logging is set

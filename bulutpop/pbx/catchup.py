@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from bulutpop.events import CallEvent, party
-from bulutpop.pbxapi import InvalidKey, NetworkError, PbxClient, PbxError, RateLimited
-from bulutpop.tracker import HISTORY_EVENT, CallTracker
+from bulutpop.calls.events import CallEvent, party
+from bulutpop.calls.tracker import HISTORY_EVENT, CallTracker
+from bulutpop.pbx.client import InvalidKey, NetworkError, PbxClient, PbxError, RateLimited
 
 log = logging.getLogger(__name__)
 

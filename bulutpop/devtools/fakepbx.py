@@ -32,7 +32,7 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from bulutpop.events import EXTENSION, PBX_TZ, decode_fields, parse_stamp
+from bulutpop.calls.events import EXTENSION, PBX_TZ, decode_fields, parse_stamp
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bulutpop.events import CallEvent
-from bulutpop.fold import FOLDED_TYPES, HISTORY_EVENT, SETTLE_EVENT, fold
-from bulutpop.model import Call
-from bulutpop.store import Store
+from bulutpop.calls.events import CallEvent
+from bulutpop.calls.fold import FOLDED_TYPES, HISTORY_EVENT, SETTLE_EVENT, fold
+from bulutpop.calls.model import Call
+from bulutpop.storage.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

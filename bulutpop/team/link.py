@@ -26,10 +26,16 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from bulutpop.broker import SESSION_EXPIRY_DAYS, TEAM_TOPIC, Address, BrokerError, ext_topic
-from bulutpop.config import Config, ConfigError
-from bulutpop.events import CallEvent
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.events import CallEvent
+from bulutpop.calls.tracker import CallTracker
+from bulutpop.local.config import Config, ConfigError
+from bulutpop.team.relay.broker import (
+    SESSION_EXPIRY_DAYS,
+    TEAM_TOPIC,
+    Address,
+    BrokerError,
+    ext_topic,
+)
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from urllib.parse import quote
 import aiohttp
 from aiohttp import web
 
-from bulutpop.events import PBX_TZ, decode_fields, parse_stamp
-from bulutpop.fakepbx import DEMO_KEY, FakePbxState, history_records, tone_wav
-from bulutpop.fakepbx import start as start_fake_pbx
-from bulutpop.replay import bundled_scenarios, post_bodies, read_scenario
+from bulutpop.calls.events import PBX_TZ, decode_fields, parse_stamp
+from bulutpop.devtools.fakepbx import DEMO_KEY, FakePbxState, history_records, tone_wav
+from bulutpop.devtools.fakepbx import start as start_fake_pbx
+from bulutpop.devtools.replay import bundled_scenarios, post_bodies, read_scenario
 
 log = logging.getLogger(__name__)
 

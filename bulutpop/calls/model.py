@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from bulutpop.events import PBX_TZ
+from bulutpop.calls.events import PBX_TZ
 
 
 def iso(ts: float | None) -> str | None:

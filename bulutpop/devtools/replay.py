@@ -13,7 +13,7 @@ FORM = "application/x-www-form-urlencoded"
 
 def bundled_scenarios() -> list[Path]:
     """The scenario files shipped inside the package, in name order."""
-    folder = resources.files("bulutpop") / "scenarios"
+    folder = resources.files("bulutpop.devtools") / "scenarios"
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".form"))
 
 

@@ -23,8 +23,8 @@ from typing import cast
 from aiohttp import web
 
 from bulutpop import __version__
-from bulutpop.events import parse_body
-from bulutpop.tracker import CallTracker
+from bulutpop.calls.events import parse_body
+from bulutpop.calls.tracker import CallTracker
 
 log = logging.getLogger(__name__)
 

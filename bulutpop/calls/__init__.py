@@ -1,0 +1,1 @@
+"""Calls: the PBX's events, the call they describe (fold), the tracker that stores them, numbers."""

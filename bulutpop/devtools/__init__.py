@@ -1,0 +1,1 @@
+"""Development tools, not the product: a fake PBX, the demo, scenario replay."""

@@ -1,0 +1,1 @@
+"""This PC: the settings file, the keyring, start at login, and redaction of secrets in logs."""
