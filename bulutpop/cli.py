@@ -12,6 +12,7 @@ import contextlib
 import getpass
 import json
 import logging
+import math
 import signal
 import sys
 import time
@@ -21,28 +22,43 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bulutpop import __version__
-from bulutpop.app.core import Core, MissingSetup, setup_logging
+from bulutpop.app.core import Core, setup_logging
 from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent, decode_fields
 from bulutpop.calls.model import Call
 from bulutpop.devtools.replay import bundled_scenarios, post_bodies, read_scenario
-from bulutpop.local.config import SETTINGS, ConfigError
-from bulutpop.local.keys import KeyStoreError
+from bulutpop.errors import (
+    BrokerError,
+    BulutpopError,
+    CannotListen,
+    CredentialRefused,
+    DialRefused,
+    DownloadError,
+    InvalidInput,
+    KeyRefused,
+    KeyringUnavailable,
+    NetworkError,
+    NotFound,
+    PbxError,
+    PbxRefused,
+    RateLimited,
+    SetupMissing,
+    StorageError,
+)
+from bulutpop.local.config import SETTINGS
 from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
-from bulutpop.pbx.client import CrmSettings, PbxError, register_webhook
-from bulutpop.pbx.phonebook import AddressBookError, PhoneBook
-from bulutpop.pbx.receiver import Receiver, ReceiverError
-from bulutpop.storage.store import StoreError
-from bulutpop.team.relay.broker import BrokerError
+from bulutpop.pbx.client import CrmSettings, register_webhook
+from bulutpop.pbx.phonebook import PhoneBook
+from bulutpop.pbx.receiver import Receiver
 
 log = logging.getLogger("bulutpop")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-class UsageError(Exception):
-    """Invalid input from the user: exit code 2."""
+class UsageError(InvalidInput):
+    """The command was written wrongly: exit code 2, like every `InvalidInput`."""
 
 
 def _out(text: str = "", stream: TextIO | None = None) -> None:
@@ -125,7 +141,7 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
     from bulutpop.team.relay.service import (
         Agents,
         broker_files,
-        describe,
+        agent_lines,
         invite_for,
         open_session,
         reload_broker,
@@ -135,7 +151,7 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
     agents = Agents(core.store, files)
     if args.action == "list":
         listed = agents.all()
-        for line in describe(listed):
+        for line in agent_lines(listed):
             _out(line)
         if not listed:
             _out("No agents yet: bulutpop relay agent add EXTENSION", sys.stderr)
@@ -144,12 +160,15 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
         what = "EXTENSION" if args.action == "add" else "NAME"
         raise UsageError(f"usage: bulutpop relay agent {args.action} {what}")
     if args.action == "add":
-        try:
-            extension = SETTINGS["extension"].parse(args.target)
-            queues = SETTINGS["watch"].parse(args.queues or "")
-            name = SETTINGS["team_agent"].parse(args.name or "")
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from None
+        extension = SETTINGS["extension"].parse(args.target)
+        queues = SETTINGS["watch"].parse(args.queues or "")
+        name = SETTINGS["team_agent"].parse(args.name or "")
+        if any(a.name == (name or f"agent{extension}") for a in agents.all()):
+            taken = name or f"agent{extension}"
+            raise UsageError(
+                f"an agent named {taken!r} exists: remove it first "
+                f"(bulutpop relay agent remove {taken}) or choose --name"
+            )
         agent, secret = agents.add(extension, name, queues, args.display or "")
         core.redactor.add(secret)
         _out(invite_for(core.config, agent, secret).encode())
@@ -173,16 +192,13 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _team(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.team.link import Invite, InviteError, leave, whoami
+    from bulutpop.team.link import Invite, leave, whoami
 
     if args.action == "join":
         text = args.invite
         if not text:
             text = getpass.getpass("Invite: ") if sys.stdin.isatty() else sys.stdin.read()
-        try:
-            invite = Invite.parse(text)
-        except InviteError as exc:
-            raise UsageError(str(exc)) from None
+        invite = Invite.parse(text)
         core.redactor.add(invite.secret)
         if core.team_keys.status().source != "env":  # a kiosk's secret comes from there
             core.team_keys.set(invite.secret)
@@ -222,10 +238,7 @@ def _key(core: Core, args: argparse.Namespace) -> int:
             key = sys.stdin.readline()
         key = key.strip()
         core.redactor.add(key)
-        try:
-            core.keys.set(key)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        core.keys.set(key)
         _out("API key stored in the system keyring.")
     elif args.action == "delete":
         _out("API key deleted." if core.keys.delete() else "No API key was stored.")
@@ -237,8 +250,10 @@ def _key(core: Core, args: argparse.Namespace) -> int:
             "none": "not stored",
         }[status.source]
         _out(f"API key: {where}")
-        if status.warning:
-            _out(f"warning: {status.warning}", sys.stderr)
+        if status.problem is not None:
+            _out(f"warning: {describe(status.problem)[0]}", sys.stderr)
+        elif status.memory_only:
+            _out("warning: the API key is kept in memory only and is forgotten at exit", sys.stderr)
         if status.source == "none":
             return EXIT_FAILURE
     return EXIT_OK
@@ -260,20 +275,14 @@ def _config(core: Core, args: argparse.Namespace) -> int:
     else:
         if args.key is None or args.value is None:
             raise UsageError("usage: bulutpop config set KEY VALUE")
-        try:
-            updated = config.with_value(args.key, args.value)
-        except ConfigError as exc:
-            raise UsageError(str(exc)) from None
+        updated = config.with_value(args.key, args.value)
         asyncio.run(core.update_config(updated))
         _out(f"{args.key} = {updated.value_text(args.key)!r}")
     return EXIT_OK
 
 
 async def _dial(core: Core, args: argparse.Namespace) -> int:
-    try:
-        number = phone.parse(args.number)
-    except phone.NumberError as exc:
-        raise UsageError(str(exc)) from None
+    number = phone.parse(args.number)
     extension = core.extension()
     caller_id = args.caller_id or core.config.caller_id or None
     if caller_id:
@@ -420,10 +429,7 @@ async def _contacts(core: Core, args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.file:
         raise UsageError("usage: bulutpop contacts import FILE")
-    try:
-        result = await PhoneBook(core.tracker, core.client).import_file(Path(args.file))
-    except AddressBookError as exc:
-        raise UsageError(str(exc)) from None
+    result = await PhoneBook(core.tracker, core.client).import_file(Path(args.file))
     _out(f"{result.contacts} contacts with {result.numbers} numbers from {args.file}.")
     return EXIT_OK
 
@@ -608,28 +614,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(redactor, logging.DEBUG if args.verbose else logging.INFO)
     try:
         core = Core.open(redactor=redactor)
-    except (ConfigError, StoreError) as exc:
-        _out(f"bulutpop: {redactor.redact(str(exc))}", sys.stderr)
-        return EXIT_FAILURE
+    except BulutpopError as exc:
+        return _fail(exc, redactor, args.command)
     try:
         result = COMMANDS[args.command](core, args)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
         return int(result)
-    except UsageError as exc:
-        _out(f"bulutpop: {redactor.redact(str(exc))}", sys.stderr)
-        return EXIT_USAGE
-    except (
-        MissingSetup,
-        KeyStoreError,
-        PbxError,
-        ReceiverError,
-        StoreError,
-        BrokerError,
-        OSError,
-    ) as exc:
-        _out(f"bulutpop: {redactor.redact(_message(exc))}", sys.stderr)
-        return EXIT_FAILURE
+    except (BulutpopError, OSError) as exc:
+        return _fail(exc, redactor, args.command)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug: logged with its traceback, redacted like every line
@@ -640,6 +633,116 @@ def main(argv: Sequence[str] | None = None) -> int:
         core.close()
 
 
-def _message(exc: BaseException) -> str:
-    message = getattr(exc, "message", None)
-    return str(message) if message else str(exc) or type(exc).__name__
+def _fail(exc: BaseException, redactor: Redactor, command: str) -> int:
+    message, code = describe(exc, command)
+    _out(f"bulutpop: {redactor.redact(message)}", sys.stderr)
+    return code
+
+
+def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
+    """The command line's words for an error, and its exit code: 2 for input the user gave
+    (a number, a setting, an invite, the command itself), 1 for the rest. The error carries
+    what happened; the advice (which command to run) is the command line's own."""
+    if isinstance(exc, InvalidInput):
+        return str(exc), EXIT_USAGE
+    return _words(exc, command), EXIT_FAILURE
+
+
+def _words(exc: BaseException, command: str) -> str:
+    detail = f" ({exc.detail})" if isinstance(exc, PbxError) and exc.detail else ""
+    match exc:
+        case SetupMissing(what="api_key"):
+            return (
+                "no API key is stored: run `bulutpop key set` (the key is in the PBX web "
+                "portal, settings page) or set BULUTPOP_API_KEY"
+            )
+        case SetupMissing(what="extension"):
+            return (
+                "no extension is configured: run `bulutpop config set extension 1001` with "
+                "your own extension number"
+            )
+        case SetupMissing():
+            return (
+                "team mode is set up but this PC's team secret is missing: paste the invite "
+                "again (bulutpop team join INVITE)"
+            )
+        case KeyringUnavailable(problem="locked"):
+            return "the system keyring is locked: unlock it (log in to your desktop) and try again"
+        case KeyringUnavailable(problem="unavailable"):
+            return (
+                "no system keyring is available: install and start a Secret Service (e.g. "
+                f"gnome-keyring) or set {exc.env_var}"
+            )
+        case KeyringUnavailable(problem="insecure"):
+            return (
+                f"the keyring backend {exc.backend} would keep the {exc.secret} unencrypted, so "
+                "bulutpop will not store it there: use a real system keyring (Secret "
+                f"Service, macOS Keychain, Windows Credential Manager) or set {exc.env_var}"
+            )
+        case KeyringUnavailable():
+            return (
+                f"the system keyring failed ({exc.detail}): check that it runs and is "
+                f"unlocked, or set {exc.env_var}"
+            )
+        case CredentialRefused():
+            return (
+                "the team's relay refused this PC's team credential: ask the relay's "
+                "administrator for a new invite, then run `bulutpop team join`"
+            )
+        case KeyRefused():
+            return (
+                f"the PBX refused the API key{detail}: store the right one with "
+                "`bulutpop key set` (PBX web portal, settings page)"
+            )
+        case RateLimited():
+            limit = f" (the PBX allows {exc.limit})" if exc.limit else ""
+            return f"too many requests{limit}: try again in {math.ceil(exc.retry_after)} s"
+        case NotFound(what="call"):
+            return f"the PBX does not know this call{detail}"
+        case NotFound(what="recording_link"):
+            return "the recording link has expired or does not exist: ask for it again"
+        case NotFound():
+            return (
+                f"the PBX answered 'not found' (HTTP 404){detail}: check the API address "
+                "(bulutpop config get api_url)"
+            )
+        case PbxRefused():
+            refused = "the call" if command == "dial" else "the request"
+            return f"the PBX refused {refused}: {exc.detail or f'HTTP {exc.status}'}"
+        case NetworkError(uncertain=True) if command == "dial":
+            return (
+                f"no answer from the PBX ({exc.cause}); the call may or may not have been "
+                "placed: check your phone before dialling again"
+            )
+        case NetworkError() if command == "dial":
+            return f"could not reach the PBX; the call was not placed ({exc.cause})"
+        case NetworkError():
+            return f"no answer from the server ({exc.cause})"
+        case DownloadError():
+            return f"could not save the recording to {exc.path}: {exc.reason}"
+        case StorageError(problem="damaged"):
+            return (
+                f"cannot open the call store {exc.path} ({exc.detail}): if the file is "
+                "damaged, move it aside and start again; a new store will be created"
+            )
+        case StorageError(problem="newer"):
+            return f"{exc.path} was written by a newer bulutpop ({exc.detail}): update the app"
+        case StorageError():
+            return f"cannot create the call store {exc.path}: {exc.detail}"
+        case CannotListen(problem="in_use"):
+            return (
+                f"port {exc.port} on {exc.host} is already in use (is bulutpop already "
+                f"running?): choose another with `bulutpop config set {exc.setting} ...`"
+            )
+        case CannotListen():
+            return (
+                f"cannot listen on {exc.host}:{exc.port} ({exc.detail or exc.problem}): "
+                f"check `bulutpop config get {exc.setting}`"
+            )
+        case DialRefused(reason="busy"):
+            return f"not dialled: already calling {phone.display(exc.number)}"
+        case DialRefused():
+            return f"not dialled: {phone.display(exc.number)} was dialled a moment ago"
+        case OSError():
+            return exc.strerror or str(exc)
+    return str(exc) or type(exc).__name__

@@ -9,28 +9,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
 
 from bulutpop.calls.tracker import CallTracker
+from bulutpop.errors import SetupMissing
 from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
 from bulutpop.local.keys import TEAM_SECRET, KeyStore
 from bulutpop.local.redact import Redactor, install
 from bulutpop.pbx.client import PbxClient
 from bulutpop.storage.store import Store
-
-# What the user has yet to set: the PBX API key, their extension, or (team mode) this PC's
-# team secret.
-SetupItem = Literal["api_key", "extension", "team_secret"]
-
-
-class MissingSetup(Exception):
-    """Something the user must set first: `what` names it for a program, the message says
-    what is missing and how to set it from the command line."""
-
-    def __init__(self, what: SetupItem, message: str) -> None:
-        super().__init__(message)
-        self.what: SetupItem = what
 
 
 @dataclass
@@ -69,26 +56,18 @@ class Core:
         self.store.close()
 
     def api_key(self) -> str:
-        """The API key (registered with the redactor first); raises MissingSetup."""
+        """The API key (registered with the redactor first); raises SetupMissing."""
         key = self.keys.get()
         if not key:
-            raise MissingSetup(
-                "api_key",
-                "no API key is stored: run `bulutpop key set` (the key is in the PBX web "
-                "portal, settings page) or set BULUTPOP_API_KEY",
-            )
+            raise SetupMissing("api_key")
         self.redactor.add(key)
         return key
 
     def team_secret(self) -> str:
-        """This PC's team credential (team mode); raises MissingSetup."""
+        """This PC's team credential (team mode); raises SetupMissing."""
         secret = self.team_keys.get()
         if not secret:
-            raise MissingSetup(
-                "team_secret",
-                "team mode is set up but this PC's team secret is missing: paste the "
-                "invite again (bulutpop team join INVITE)",
-            )
+            raise SetupMissing("team_secret")
         self.redactor.add(secret)
         return secret
 
@@ -141,11 +120,7 @@ class Core:
 
     def extension(self) -> str:
         if not self.config.extension:
-            raise MissingSetup(
-                "extension",
-                "no extension is configured: run `bulutpop config set extension 1001` "
-                "with your own extension number",
-            )
+            raise SetupMissing("extension")
         return self.config.extension
 
     async def update_config(self, config: Config) -> None:

@@ -19,6 +19,8 @@ from urllib.parse import unquote
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from bulutpop.errors import NumberError
+
 __all__ = ["NumberError", "PhoneNumber", "canonical_key", "display", "parse"]
 
 Kind = Literal["extension", "service", "number"]
@@ -36,16 +38,6 @@ _URL_SCHEME = re.compile(r"(?i)(?:tel|callto):(?://)?")
 # What may appear in a written number. Letters are refused outright: phonenumbers would
 # otherwise read them as vanity digits (0800 FLOWERS) or an "ext." suffix.
 _NUMBER_CHARS = re.compile(r"\+?[0-9\s().\-/\u2010-\u2015]+")
-_ERROR_INPUT_MAX: Final = 40
-
-
-class NumberError(ValueError):
-    """The text is not a phone number; the message names it and fits in a status line."""
-
-    def __init__(self, text: str) -> None:
-        shown = text if len(text) <= _ERROR_INPUT_MAX else text[: _ERROR_INPUT_MAX - 1] + "…"
-        super().__init__(f"{shown!r} is not a phone number")
-        self.text = text
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,14 +19,12 @@ import sys
 from pathlib import Path
 from typing import Protocol
 
+from bulutpop.errors import AutostartError
+
 APP_NAME = "bulutpop"
 DESKTOP_FILE = "bulutpop.desktop"
 AGENT_LABEL = "com.bulutpop.agent"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
-
-
-class AutostartError(Exception):
-    """The login item could not be changed; the message says where and why."""
 
 
 class Registry(Protocol):

@@ -20,13 +20,11 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
+from bulutpop.errors import ConfigError
+
 APP_NAME = "bulutpop"
 DEFAULT_API_URL = "https://api.bulutsantralim.com"
 CONFIG_FILE = "config.toml"
-
-
-class ConfigError(ValueError):
-    """A setting the user wrote cannot be used; the message says which and why."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@
 * prefers ``BULUTPOP_API_KEY`` from the environment (for CI, kiosks and headless boxes),
   otherwise reads the keyring entry service ``"bulutpop"`` / username ``"api_key"``;
 * turns every keyring failure (locked collection, no backend, D-Bus gone, …) into one
-  `KeyStoreError` whose message tells the user what to do and never contains the key;
+  `KeyringUnavailable` whose message tells the user what to do and never contains the key;
 * treats ``None`` as "not stored" and guards ``delete_password``, which raises when the
   entry is absent;
 * refuses to store the key in a backend that would not protect it (plaintext files,
@@ -27,6 +27,7 @@ name so that ``keyrings.alt`` need not be importable.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Mapping
@@ -37,6 +38,8 @@ import keyring
 import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail, null
+
+from bulutpop.errors import InvalidInput, KeyringProblem, KeyringUnavailable
 
 SERVICE = "bulutpop"
 
@@ -62,39 +65,21 @@ KeySource = Literal["env", "keyring", "none"]
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 200
 
-_LOCKED = "The system keyring is locked: unlock it (log in to your desktop session) and try again"
-
-
-def _no_keyring(secret: Secret) -> str:
-    return (
-        "No system keyring is available: install and start a Secret Service "
-        f"(e.g. gnome-keyring) or set {secret.env_var}"
-    )
-
-
-def _use_real_keyring(secret: Secret) -> str:
-    return (
-        "use a real system keyring (Secret Service, macOS Keychain, Windows Credential "
-        f"Manager) or set {secret.env_var}"
-    )
-
-
-class KeyStoreError(Exception):
-    """The keyring could not be used; the message says what to do. Never contains the key."""
-
 
 @dataclass(frozen=True)
 class KeyStatus:
     """Where `KeyStore.get` finds the key and which keyring backend is in use.
 
     ``source`` is ``"env"``, ``"keyring"`` or ``"none"``; ``backend`` is a human name of the
-    keyring backend; ``warning`` is ``""`` or a sentence for the user (weak backend, keyring
-    locked or unavailable).
+    keyring backend; ``problem`` is why the keyring cannot keep the key (weak backend,
+    locked, missing, failing), None when it can; ``memory_only``: the backend keeps it only
+    until the app exits (the demo's, the tests').
     """
 
     source: KeySource
     backend: str
-    warning: str
+    problem: KeyringUnavailable | None = None
+    memory_only: bool = False
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -132,8 +117,8 @@ class MemoryKeyring(keyring.backend.KeyringBackend):
 @dataclass(frozen=True)
 class _Assessment:
     name: str
-    warning: str
-    can_store: bool
+    problem: KeyringUnavailable | None = None
+    memory_only: bool = False
 
 
 _FRIENDLY_NAMES = {
@@ -164,84 +149,58 @@ def _friendly_name(backend: keyring.backend.KeyringBackend) -> str:
     return str(backend.name)
 
 
+def _unavailable(
+    problem: KeyringProblem, secret: Secret, backend: str = "", detail: str = ""
+) -> KeyringUnavailable:
+    return KeyringUnavailable(problem, secret.what, secret.env_var, backend=backend, detail=detail)
+
+
 def _assess(backend: keyring.backend.KeyringBackend, secret: Secret = API_KEY) -> _Assessment:
-    """Name the backend, and say whether the secret may be stored in it and why not."""
+    """Name the backend, and say why the secret may not be stored in it."""
     name = _friendly_name(backend)
     cls = type(backend)
     if isinstance(backend, fail.Keyring):
-        return _Assessment(name, _no_keyring(secret), can_store=False)
-    if isinstance(backend, null.Keyring):
-        return _Assessment(
-            name,
-            f"The null keyring is selected (PYTHON_KEYRING_BACKEND?): it stores nothing; "
-            f"{_use_real_keyring(secret)}",
-            can_store=False,
-        )
+        return _Assessment(name, _unavailable("unavailable", secret, name))
+    if isinstance(backend, null.Keyring):  # PYTHON_KEYRING_BACKEND may select it: it keeps nothing
+        return _Assessment(name, _unavailable("unavailable", secret, name, "the null keyring"))
     if isinstance(backend, chainer.ChainerBackend):
         chained: list[keyring.backend.KeyringBackend] = list(backend.backends)
         if not chained:
-            return _Assessment("none", _no_keyring(secret), can_store=False)
+            return _Assessment("none", _unavailable("unavailable", secret))
         first = _assess(chained[0], secret)  # set_password writes to the first one
-        others = [a for a in (_assess(b, secret) for b in chained[1:]) if a.warning]
-        warning = first.warning or (others[0].warning if others else "")
         more = f" (+{len(chained) - 1} more)" if len(chained) > 1 else ""
-        return _Assessment(first.name + more, warning, first.can_store)
-    if "plaintext" in cls.__name__.lower():
-        return _Assessment(
-            name,
-            f"The keyring backend {name} stores secrets unencrypted in a file; "
-            f"bulutpop will not store the {secret.what} there: {_use_real_keyring(secret)}",
-            can_store=False,
-        )
-    if cls.__module__.startswith("keyrings.alt."):
-        return _Assessment(
-            name,
-            f"The keyring backend {name} is not a system keyring and may not protect "
-            f"secrets; bulutpop will not store the {secret.what} there: "
-            f"{_use_real_keyring(secret)}",
-            can_store=False,
-        )
-    if isinstance(backend, MemoryKeyring):
-        return _Assessment(
-            name,
-            f"The {secret.what} is kept in memory only and is forgotten at exit",
-            can_store=True,
-        )
-    return _Assessment(name, "", can_store=True)
+        return _Assessment(first.name + more, first.problem, first.memory_only)
+    # Plaintext files, or keyrings.alt (its own README: "may have security risks").
+    if "plaintext" in cls.__name__.lower() or cls.__module__.startswith("keyrings.alt."):
+        return _Assessment(name, _unavailable("insecure", secret, name))
+    return _Assessment(name, memory_only=isinstance(backend, MemoryKeyring))
 
 
-def _error_for(exc: BaseException, doing: str, secret: Secret = API_KEY) -> KeyStoreError:
-    """A user-facing error for a failed keyring call; uses only the exception's type."""
+def _error_for(exc: BaseException, doing: str, secret: Secret = API_KEY) -> KeyringUnavailable:
+    """The error for a failed keyring call; uses only the exception's type (its arguments
+    may hold the secret)."""
     if isinstance(exc, keyring.errors.KeyringLocked):
-        return KeyStoreError(_LOCKED)
+        return _unavailable("locked", secret)
     if isinstance(exc, keyring.errors.NoKeyringError):
-        return KeyStoreError(_no_keyring(secret))
-    if isinstance(exc, keyring.errors.InitError):
-        return KeyStoreError(
-            f"The system keyring could not be opened while {doing} ({type(exc).__name__}): "
-            "check that your keyring service is running and unlocked, then try again"
-        )
-    return KeyStoreError(
-        f"The system keyring failed while {doing} ({type(exc).__name__}): "
-        f"check that your keyring service is running and unlocked, or set {secret.env_var}"
-    )
+        return _unavailable("unavailable", secret)
+    return _unavailable("failed", secret, detail=f"{type(exc).__name__} while {doing}")
 
 
 def validate_key(key: str) -> str:
-    """Return the key without surrounding whitespace, or raise ValueError saying what's wrong.
+    """Return the key without surrounding whitespace, or raise InvalidInput saying what's wrong.
 
     The check is loose (the PBX is the judge); it catches empty pastes, pasted sentences and
     stray line breaks. Messages describe the problem, never the key itself.
     """
     key = key.strip()
     if not key:
-        raise ValueError("The API key is empty")
+        raise InvalidInput("The API key is empty")
     if any(ch.isspace() for ch in key):
-        raise ValueError("The API key must not contain spaces or line breaks")
+        raise InvalidInput("The API key must not contain spaces or line breaks")
     if not key.isprintable():
-        raise ValueError("The API key contains invisible control characters")
+        raise InvalidInput("The API key contains invisible control characters")
     if not MIN_KEY_LENGTH <= len(key) <= MAX_KEY_LENGTH:
-        raise ValueError(
+        raise InvalidInput(
             f"The API key should be {MIN_KEY_LENGTH} to {MAX_KEY_LENGTH} characters long, "
             f"this one has {len(key)}"
         )
@@ -253,6 +212,11 @@ class KeyStore:
 
     ``env`` defaults to ``os.environ``; ``backend`` defaults to the process-wide keyring
     (``keyring.get_keyring()``, looked up on every call so ``keyring.set_keyring`` applies).
+
+    Keyring calls block (a D-Bus round trip, an unlock prompt). An app with an event loop
+    reads the secret once, on a worker thread (`load`), then uses `cached`; `set` and
+    `delete` keep the cache in step, and `load` again picks up a change made elsewhere
+    (the command line). A command-line run just calls `get`.
     """
 
     def __init__(
@@ -265,6 +229,8 @@ class KeyStore:
         self._env: Mapping[str, str] = os.environ if env is None else env
         self._backend = backend
         self.secret = secret
+        self._loaded = False
+        self._value: str | None = None
 
     def _keyring(self) -> keyring.backend.KeyringBackend:
         if self._backend is not None:
@@ -290,26 +256,41 @@ class KeyStore:
     def get(self) -> str | None:
         """The key from ``BULUTPOP_API_KEY`` if set, else from the keyring; None if not stored.
 
-        Raises `KeyStoreError` when the keyring is locked, missing or failing.
+        Raises `KeyringUnavailable` when the keyring is locked, missing or failing.
         """
-        return self._env_key() or self._keyring_get()
+        value = self._env_key() or self._keyring_get()
+        self._loaded, self._value = True, value
+        return value
+
+    async def load(self) -> str | None:
+        """`get` on a worker thread: the loop (the UI) never waits for the keyring."""
+        return await asyncio.to_thread(self.get)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def cached(self) -> str | None:
+        """The secret as last read or written here; `get` when never read yet."""
+        return self._value if self._loaded else self.get()
 
     def set(self, key: str) -> None:
         """Store the key (surrounding whitespace removed) in the keyring.
 
-        Raises ValueError when the key is obviously malformed, `KeyStoreError` when the
-        backend would not protect it (plaintext, fail, null) or the keyring fails.
+        Raises InvalidInput when the key is obviously malformed, `KeyringUnavailable` when
+        the backend would not protect it (plaintext, fail, null) or the keyring fails.
         """
         key = validate_key(key) if self.secret == API_KEY else key.strip()
         backend = self._keyring()
         assessment = _assess(backend, self.secret)
-        if not assessment.can_store:
-            raise KeyStoreError(assessment.warning)
+        if assessment.problem is not None:
+            raise assessment.problem
         try:
             backend.set_password(SERVICE, self.secret.entry, key)
         except Exception as exc:
             # `from None`: the backend's exception was raised with the key in its arguments.
             raise _error_for(exc, f"storing the {self.secret.what}", self.secret) from None
+        self._loaded, self._value = True, self._env_key() or key
 
     def delete(self) -> bool:
         """Forget the key stored in the keyring; False if there was none.
@@ -327,6 +308,7 @@ class KeyStore:
             raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
         except Exception as exc:
             raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
+        self._loaded, self._value = True, self._env_key()
         return True
 
     def status(self) -> KeyStatus:
@@ -337,18 +319,22 @@ class KeyStore:
         """
         try:
             backend = self._keyring()
-        except KeyStoreError as exc:
-            return KeyStatus(
-                source="env" if self._env_key() else "none", backend="none", warning=str(exc)
-            )
+        except KeyringUnavailable as exc:
+            return KeyStatus("env" if self._env_key() else "none", "none", exc)
         assessment = _assess(backend, self.secret)
         if self._env_key() is not None:
-            # "Set BULUTPOP_API_KEY" would be no advice; a weak backend is still worth a word.
-            no_keyring = _no_keyring(self.secret)
-            warning = "" if assessment.warning == no_keyring else assessment.warning
-            return KeyStatus("env", assessment.name, warning)
+            # With the key in the environment, a missing keyring is no problem.
+            problem = assessment.problem
+            if problem is not None and problem.problem == "unavailable":
+                problem = None
+            return KeyStatus("env", assessment.name, problem, assessment.memory_only)
         try:
             stored = self._keyring_get() is not None
-        except KeyStoreError as exc:
-            return KeyStatus("none", assessment.name, str(exc))
-        return KeyStatus("keyring" if stored else "none", assessment.name, assessment.warning)
+        except KeyringUnavailable as exc:
+            return KeyStatus("none", assessment.name, exc)
+        return KeyStatus(
+            "keyring" if stored else "none",
+            assessment.name,
+            assessment.problem,
+            assessment.memory_only,
+        )

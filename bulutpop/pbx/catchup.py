@@ -22,11 +22,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
 
 from bulutpop.calls.events import CallEvent, party
 from bulutpop.calls.tracker import HISTORY_EVENT, CallTracker
-from bulutpop.pbx.client import InvalidKey, NetworkError, PbxClient, PbxError, RateLimited
+from bulutpop.errors import KeyRefused, PbxError, RateLimited
+from bulutpop.pbx.client import PbxClient
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,6 @@ WINDOW = 30 * DAY
 OVERLAP = 2 * 3600.0
 PAGE_SIZE = 100
 BACKOFF_START = 30.0
-
-ErrorKind = Literal["", "invalid_key", "rate_limited", "network", "failed"]
 
 
 # --- history record -> event ---------------------------------------------------------------
@@ -135,8 +133,7 @@ class CatchUpStatus:
     last_run: float | None = None  # when the last complete catch-up finished
     last_recovered: int = 0
     last_fetched: int = 0
-    error: str = ""  # why the last attempt failed, safe to show ("" when it did not)
-    error_kind: ErrorKind = ""
+    error: BaseException | None = None  # why the last attempt failed
     next_run: float | None = None  # set by run_forever; None: waiting for a new API key
     progress: tuple[int, int] | None = None  # (page, pages) while running
 
@@ -237,15 +234,14 @@ class CatchUp:
                 client = self._api()
                 result = await self._run(client)
             except Exception as exc:
-                if isinstance(exc, InvalidKey):
+                if isinstance(exc, KeyRefused):
                     self._rejected = client
                 self._set(
                     replace(
                         self._status,
                         running=False,
                         progress=None,
-                        error=_message(exc),
-                        error_kind=_kind(exc),
+                        error=exc,
                     )
                 )
                 raise
@@ -254,8 +250,7 @@ class CatchUp:
                     self._status,
                     running=False,
                     progress=None,
-                    error="",
-                    error_kind="",
+                    error=None,
                     last_run=self._saved.last_run,
                     last_recovered=result.recovered,
                     last_fetched=result.fetched,
@@ -276,7 +271,7 @@ class CatchUp:
                 self._logged = ""
             except Exception as exc:
                 failures += 1
-                if isinstance(exc, InvalidKey):
+                if isinstance(exc, KeyRefused):
                     delay = None
                 elif isinstance(exc, RateLimited):
                     delay = max(exc.retry_after, 1.0)
@@ -305,7 +300,7 @@ class CatchUp:
             return False
 
     def _log_failure(self, exc: Exception) -> None:
-        message = _message(exc)
+        message = str(exc) or type(exc).__name__
         if message == self._logged:
             return  # said once; the status keeps showing it
         self._logged = message
@@ -388,18 +383,3 @@ class CatchUp:
 
 def _moment(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-def _message(exc: BaseException) -> str:
-    message = getattr(exc, "message", None)
-    return str(message) if message else str(exc) or type(exc).__name__
-
-
-def _kind(exc: BaseException) -> ErrorKind:
-    if isinstance(exc, InvalidKey):
-        return "invalid_key"
-    if isinstance(exc, RateLimited):
-        return "rate_limited"
-    if isinstance(exc, NetworkError):
-        return "network"
-    return "failed"

@@ -1,7 +1,8 @@
 """Client for the Bulutsantralim HTTP API (PBX-API.md §1, §3, §4).
 
-Every failure is a `PbxError` subclass whose text is safe to log or show: the PBX echoes the
-API key in error bodies, so bodies pass through a `Redactor` before they reach a message.
+Every failure is a `bulutpop.errors.PbxError` carrying what happened as data; the PBX's own
+reply goes in `detail` through a `Redactor` first, because the PBX echoes the API key in its
+error bodies.
 The key travels only in query parameters / form fields handed to aiohttp, never in a URL
 string we build, log or put in an exception.
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import re
 import ssl
@@ -32,6 +32,17 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 
 from bulutpop import __version__
+from bulutpop.errors import (
+    CredentialRefused,
+    DownloadError,
+    KeyRefused,
+    NetworkError,
+    NotFound,
+    PbxError,
+    PbxFailed,
+    PbxRefused,
+    RateLimited,
+)
 from bulutpop.local.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -57,75 +68,6 @@ _INVALID_KEY = re.compile(
 )
 _NO_SUCH_CALL = re.compile(r"cannot\s+find\s+call", re.IGNORECASE)
 _CALL_ID = re.compile(r"[\w-]{1,200}")
-
-
-# --- errors -------------------------------------------------------------------------------
-
-
-class PbxError(Exception):
-    """A failed PBX request. `message` is for the user; `detail` is the PBX's (redacted)
-    reply, if any; `status` is the HTTP status, if one was received."""
-
-    def __init__(self, message: str, *, detail: str = "", status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.detail = detail
-        self.status = status
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class InvalidKey(PbxError):
-    """The PBX rejected the API key."""
-
-
-class CredentialRefused(InvalidKey):
-    """The team relay refused this PC's team credential (team mode: no API key here)."""
-
-
-class NotFound(PbxError):
-    """The call (or recording link) does not exist."""
-
-
-class RateLimited(PbxError):
-    """Too many requests; try again after `retry_after` seconds."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float,
-        detail: str = "",
-        status: int | None = None,
-    ) -> None:
-        super().__init__(message, detail=detail, status=status)
-        self.retry_after = retry_after
-
-
-class BadRequest(PbxError):
-    """The PBX refused the request; `detail` says why (e.g. `extension 1005 not found`)."""
-
-
-class ServerError(PbxError):
-    """The PBX failed (5xx) or replied with something unusable."""
-
-
-class NetworkError(PbxError):
-    """No usable reply: connection failed, dropped or timed out.
-
-    `uncertain` is True when the request may have reached the PBX (timeout, dropped
-    connection) and False when it surely did not (the connection was never made).
-    """
-
-    def __init__(self, message: str, *, cause: str, uncertain: bool) -> None:
-        super().__init__(message)
-        self.cause = cause
-        self.uncertain = uncertain
-
-
-class DownloadError(PbxError):
-    """The recording could not be written to disk."""
 
 
 # --- client-side rate limit ---------------------------------------------------------------
@@ -285,7 +227,7 @@ class PbxClient:
         text = self._redactor.redact(" ".join(text.split()))
         return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
 
-    def _network_error(self, exc: BaseException, what: str) -> NetworkError:
+    def _network_error(self, exc: BaseException) -> NetworkError:
         # Without a connection nothing was sent; anything later may have reached the PBX.
         not_sent = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
         uncertain = not isinstance(exc, not_sent)
@@ -304,56 +246,28 @@ class PbxClient:
             cause = "the server closed the connection"
         else:
             cause = str(exc) or type(exc).__name__
-        cause = self._clean(cause)
-        return NetworkError(f"{what}: {cause}", cause=cause, uncertain=uncertain)
+        return NetworkError(self._clean(cause), uncertain=uncertain)
 
     def _http_error(
         self, status: int, body: str, headers: Mapping[str, str], *, rate_estimate: float | None
     ) -> PbxError:
         detail = self._clean(body)
-        shown = f" ({detail})" if detail else ""
         if self._relay and status == 401:
-            return CredentialRefused(
-                "The team server refused this PC's team credential; paste a new invite "
-                "from your relay's administrator.",
-                detail=detail,
-                status=status,
-            )
+            return CredentialRefused(detail=detail, status=status)
         if status == 401 or (status in (400, 403) and _INVALID_KEY.search(body)):
-            return InvalidKey(f"The PBX rejected the API key{shown}.", detail=detail, status=status)
+            return KeyRefused(detail=detail, status=status)
         if _NO_SUCH_CALL.search(body) and status in (400, 404):
-            return NotFound(
-                f"The PBX does not know this call{shown}.", detail=detail, status=status
-            )
+            return NotFound("call", detail=detail, status=status)
         if status == 404:  # a bare 404 usually means a wrong API address
-            return NotFound(
-                f"The PBX answered 'not found' (HTTP 404){shown}; check the API address.",
-                detail=detail,
-                status=status,
-            )
+            return NotFound("address", detail=detail, status=status)
         if status == 429:
             retry = _retry_after(headers) or rate_estimate or DEFAULT_RETRY_AFTER
-            return RateLimited(
-                f"The PBX is limiting requests; try again in {math.ceil(retry)} s.",
-                retry_after=retry,
-                detail=detail,
-                status=status,
-            )
+            return RateLimited(retry, detail=detail, status=status)
         if 400 <= status < 500:
-            return BadRequest(
-                detail or f"The PBX refused the request (HTTP {status}).",
-                detail=detail,
-                status=status,
-            )
+            return PbxRefused(detail=detail, status=status)
         if status >= 500:
-            return ServerError(
-                f"The PBX failed (HTTP {status}){shown}.", detail=detail, status=status
-            )
-        return ServerError(
-            f"Unexpected reply from the PBX (HTTP {status}); check the API address.",
-            detail=detail,
-            status=status,
-        )
+            return PbxFailed(f"HTTP {status}", detail=detail, status=status)
+        return PbxFailed(f"unexpected HTTP {status}", detail=detail, status=status)
 
     # --- transport ---
 
@@ -376,7 +290,6 @@ class PbxClient:
         else:
             data = {**(data or {}), "key": self._key}
         url = self._base_url + path
-        what = f"{method} {path} failed"
         log.debug("PBX request %s %s", method, path)  # never the URL with its query
         try:
             async with self._get_session().request(
@@ -391,10 +304,8 @@ class PbxClient:
                 body = await response.text(errors="replace")
                 status = response.status
                 headers = response.headers
-        except TimeoutError as exc:
-            raise self._network_error(exc, what) from None
-        except aiohttp.ClientError as exc:
-            raise self._network_error(exc, what) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise self._network_error(exc) from None
         log.debug("PBX reply %s %s: HTTP %s", method, path, status)
         if 200 <= status < 300:
             return body
@@ -433,24 +344,10 @@ class PbxClient:
         params.update({k: v for k, v in optional.items() if v is not None})
         if manual_answer:
             params["manual_answer"] = "true"
-        try:
-            body = await self._request("GET", "/originate", params=params)
-        except NetworkError as exc:
-            if not exc.uncertain:
-                raise NetworkError(
-                    f"Could not reach the PBX; the call was not placed ({exc.cause}).",
-                    cause=exc.cause,
-                    uncertain=False,
-                ) from None
-            raise NetworkError(
-                f"No answer from the PBX ({exc.cause}); the call may or may not have been "
-                "placed. Check your phone before dialling again.",
-                cause=exc.cause,
-                uncertain=True,
-            ) from None
+        body = await self._request("GET", "/originate", params=params)
         call_uuid = body.strip()
         if not call_uuid:
-            raise ServerError("The PBX accepted the call but returned no call id.")
+            raise PbxFailed("it accepted the call but returned no call id")
         return call_uuid
 
     async def recording_url(self, call_uuid: str, *, wait: bool = False) -> str:
@@ -471,11 +368,7 @@ class PbxClient:
             limiter = self._recording_limiter
             while (delay := limiter.wait_time()) > 0:
                 if not wait:
-                    raise RateLimited(
-                        f"Recording links are limited to {limiter.describe()}; "
-                        f"try again in {math.ceil(delay)} s.",
-                        retry_after=delay,
-                    )
+                    raise RateLimited(delay, limit=limiter.describe())
                 log.info("recording link rate limit: waiting %.1f s", delay)
                 await self._sleep(delay)
             limiter.take()
@@ -491,9 +384,7 @@ class PbxClient:
                 raise
             url = urljoin(self._base_url + "/", body.strip())  # tolerate a relative link
             if not body.strip() or urlsplit(url).scheme not in ("http", "https"):
-                raise ServerError(
-                    "The PBX returned no usable recording link.", detail=self._clean(body)
-                )
+                raise PbxFailed("no usable recording link", detail=self._clean(body))
             self._url_cache[call_uuid] = (url, self._clock() + RECORDING_URL_TTL)
             return url
 
@@ -522,7 +413,6 @@ class PbxClient:
         the start and after every chunk.
         """
         dest = Path(dest)
-        shown = self._clean(urlsplit(url).netloc) or "the PBX"
         try:
             fd, tmp_name = tempfile.mkstemp(
                 prefix=f".{dest.name}.", suffix=".part", dir=dest.parent
@@ -541,11 +431,7 @@ class PbxClient:
                     if response.status != 200:
                         body = await response.text(errors="replace")
                         if response.status == 404:
-                            raise NotFound(
-                                "The recording link has expired or does not exist.",
-                                detail=self._clean(body),
-                                status=404,
-                            )
+                            raise NotFound("recording_link", detail=self._clean(body), status=404)
                         raise self._http_error(
                             response.status, body, response.headers, rate_estimate=None
                         )
@@ -560,8 +446,7 @@ class PbxClient:
                             progress(written, total)
                 if total is not None and written != total:
                     raise NetworkError(
-                        f"Download from {shown} stopped after {written} of {total} bytes.",
-                        cause="incomplete",
+                        f"the download stopped after {written} of {total} bytes",
                         uncertain=True,
                     )
                 await asyncio.to_thread(_fsync_close, fh)
@@ -571,10 +456,8 @@ class PbxClient:
             finished = True
         except PbxError:
             raise
-        except TimeoutError as exc:
-            raise self._network_error(exc, f"Download from {shown} failed") from None
-        except aiohttp.ClientError as exc:  # before OSError: ClientOSError is both
-            raise self._network_error(exc, f"Download from {shown} failed") from None
+        except (TimeoutError, aiohttp.ClientError) as exc:  # before OSError: ClientOSError is both
+            raise self._network_error(exc) from None
         except OSError as exc:
             raise self._disk_error(dest, exc) from None
         finally:
@@ -587,8 +470,7 @@ class PbxClient:
         return written
 
     def _disk_error(self, dest: Path, exc: OSError) -> DownloadError:
-        reason = exc.strerror or type(exc).__name__
-        return DownloadError(self._clean(f"Could not save the recording to {dest}: {reason}."))
+        return DownloadError(str(dest), self._clean(exc.strerror or type(exc).__name__))
 
     # --- history, phonebook and PBX settings (PBX-API.md §4) ---
 
@@ -606,11 +488,7 @@ class PbxClient:
         limiter = self._limiters[name]
         while (delay := limiter.wait_time()) > 0:
             if not wait:
-                raise RateLimited(
-                    f"{path} is limited to {limiter.describe()}; "
-                    f"try again in {math.ceil(delay)} s.",
-                    retry_after=delay,
-                )
+                raise RateLimited(delay, limit=limiter.describe())
             log.info("%s rate limit: waiting %.1f s", path, delay)
             await self._sleep(delay)
         limiter.take()
@@ -624,14 +502,12 @@ class PbxClient:
         try:
             return json.loads(body)
         except ValueError:
-            raise ServerError(
-                f"The PBX sent an unreadable reply to {path}.", detail=self._clean(body)
-            ) from None
+            raise PbxFailed(f"an unreadable reply to {path}", detail=self._clean(body)) from None
 
     def _page(self, body: str, path: str, name: str, page: int, limit: int) -> Page:
         data = self._json(body, path)
         if not isinstance(data, dict) or not isinstance(data.get(name), list):
-            raise ServerError(f"The PBX sent no {name} list from {path}.")
+            raise PbxFailed(f"no {name} list from {path}")
         items = tuple(_texts(item) for item in data[name] if isinstance(item, dict))
         paging = data.get("pagination")
         paging = paging if isinstance(paging, dict) else {}
@@ -686,7 +562,7 @@ class PbxClient:
         body = await self._limited("cdrs", "GET", f"/cdrs/{call_uuid}", wait=wait)
         data = self._json(body, "/cdrs")
         if not isinstance(data, dict) or not isinstance(data.get("cdr"), dict):
-            raise ServerError("The PBX sent no call record.")
+            raise PbxFailed("no call record")
         flow = data.get("call_flow")
         legs = (
             tuple(_texts(leg) for leg in flow if isinstance(leg, dict))
@@ -708,7 +584,7 @@ class PbxClient:
         """The outbound numbers an originate may present as `caller_id`."""
         data = self._json(await self._request("GET", "/caller_ids"), "/caller_ids")
         if not isinstance(data, list):
-            raise ServerError("The PBX sent no list of caller ids.")
+            raise PbxFailed("no list of caller ids")
         return [str(n).strip() for n in data if isinstance(n, str | int) and str(n).strip()]
 
     async def dnd(self, extension: str, on: bool) -> str:
@@ -733,7 +609,7 @@ class PbxClient:
         )
         data = self._json(body, "/user_statuses")
         if not isinstance(data, list):
-            raise ServerError("The PBX sent no list of user statuses.")
+            raise PbxFailed("no list of user statuses")
         return [
             UserStatus(str(item.get("user", "")), str(item.get("status", "")))
             for item in data
@@ -744,7 +620,7 @@ class PbxClient:
         """Where the PBX posts call events, and which ones."""
         data = self._json(await self._request("GET", "/crm_integrations"), "/crm_integrations")
         if not isinstance(data, dict):
-            raise ServerError("The PBX sent no CRM integration settings.")
+            raise PbxFailed("no CRM integration settings")
         fields = _texts(data)
         return CrmSettings(
             notification_url=fields.get("notification_url", "").strip(),
@@ -777,7 +653,7 @@ class PbxClient:
         body = await self._limited("queues", "GET", "/queues", wait=wait)
         data = self._json(body, "/queues")
         if not isinstance(data, list):
-            raise ServerError("The PBX sent no list of queues.")
+            raise PbxFailed("no list of queues")
         return {
             str(item["number"]).strip(): str(item.get("name") or "").strip()
             for item in data

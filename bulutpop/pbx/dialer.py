@@ -6,30 +6,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from bulutpop.app.core import Core
 from bulutpop.calls import phone
 from bulutpop.calls.phone import PhoneNumber
+from bulutpop.errors import DialRefused
 
 # A second request for the same number this soon after a successful one is a double click,
 # a repeated Enter or a tel: link opened twice, not an intention to call again.
 REPEAT_GUARD_SECONDS = 5.0
-
-
-class DialRefused(Exception):
-    """Not dialled, on purpose. `reason` says why for a program: "busy" (a call to `number`
-    is being placed) or "repeat" (`number` was dialled a moment ago); the message says it in
-    English, for the command line. `number` is the number's matching key."""
-
-    def __init__(self, reason: Literal["busy", "repeat"], number: str) -> None:
-        shown = phone.display(number)
-        message = (
-            f"already calling {shown}" if reason == "busy" else f"{shown} was dialled a moment ago"
-        )
-        super().__init__(message)
-        self.reason = reason
-        self.number = number
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +36,7 @@ class Dialer:
         return self._in_flight is not None
 
     async def dial(self, text: str) -> Dialled:
-        """Originate to the user's extension. Raises NumberError, MissingSetup, DialRefused
+        """Originate to the user's extension. Raises NumberError, SetupMissing, DialRefused
         or a PbxError; never retries."""
         number = phone.parse(text)
         extension = self._core.extension()

@@ -29,9 +29,10 @@ from typing import Any
 
 import vobject  # type: ignore[import-untyped]
 
-from bulutpop.calls.phone import NumberError, canonical_key, parse
+from bulutpop.calls.phone import canonical_key, parse
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.pbx.client import PbxClient, PbxError, RateLimited
+from bulutpop.errors import AddressBookError, NumberError, PbxError, RateLimited
+from bulutpop.pbx.client import PbxClient
 from bulutpop.storage.store import Contact, Store
 
 log = logging.getLogger(__name__)
@@ -49,10 +50,6 @@ BACKOFF_START = 300.0
 MAX_FILE = 50 * 1024 * 1024  # larger than any address book a PC exports
 
 _VCARD_SUFFIXES = (".vcf", ".vcard")
-
-
-class AddressBookError(Exception):
-    """A file cannot be read as an address book; the message says why."""
 
 
 # --- reading address books -----------------------------------------------------------------
@@ -264,7 +261,7 @@ class ImportResult:
 class PhoneBookStatus:
     last_sync: float | None = None  # when the PBX's phonebook was last synced
     contacts: int = 0  # contacts it had then
-    error: str = ""  # why the last sync failed, safe to show
+    error: BaseException | None = None  # why the last sync failed
 
 
 NamesListener = Callable[[], None]
@@ -334,7 +331,7 @@ class PhoneBook:
                     break
                 page, pages = page + 1, reply.total_pages
         except PbxError as exc:
-            self._status = replace(self._status, error=exc.message)
+            self._status = replace(self._status, error=exc)
             raise
         await self._tracker.run_write(self._replace, PBX, "", contacts)
         self._status = PhoneBookStatus(last_sync=time.time(), contacts=len(contacts))
@@ -399,9 +396,8 @@ class PhoneBook:
                     delay = max(exc.retry_after, 1.0)
                 else:
                     delay = min(interval, BACKOFF_START * 2 ** (failures - 1))
-                message = getattr(exc, "message", "") or str(exc)
-                self._status = replace(self._status, error=message)
-                log.warning("phonebook sync failed: %s", message)
+                self._status = replace(self._status, error=exc)
+                log.warning("phonebook sync failed: %s", exc)
             await asyncio.sleep(delay)
 
     def _replace(self, source: str, origin: str, contacts: Sequence[Contact]) -> int:

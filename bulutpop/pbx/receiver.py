@@ -18,13 +18,14 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, cast
 
 from aiohttp import web
 
 from bulutpop import __version__
 from bulutpop.calls.events import parse_body
 from bulutpop.calls.tracker import CallTracker
+from bulutpop.errors import CannotListen
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,19 @@ MAX_CONNECTIONS = 256
 SOURCE = "webhook"
 
 
-class ReceiverError(Exception):
-    """The receiver cannot start; the message says what to change."""
+def listen_error(
+    what: Literal["receiver", "relay_api", "broker"],
+    host: str,
+    port: int,
+    exc: OSError,
+    setting: str,
+) -> CannotListen:
+    """Why a server of ours could not listen, from the socket's error."""
+    if exc.errno == errno.EADDRINUSE:
+        return CannotListen(what, host, port, "in_use", setting)
+    if exc.errno == errno.EACCES:
+        return CannotListen(what, host, port, "not_allowed", setting, exc.strerror or "")
+    return CannotListen(what, host, port, "bad_address", setting, str(exc))
 
 
 @dataclass
@@ -333,17 +345,7 @@ class Receiver:
             )
         except OSError as exc:
             await runner.cleanup()
-            if exc.errno == errno.EADDRINUSE:
-                raise ReceiverError(
-                    f"port {self.port} on {self.host} is already in use (is bulutpop already "
-                    "running?). Choose another with: bulutpop config set listen_port PORT"
-                ) from None
-            if exc.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
-                raise ReceiverError(
-                    f"cannot listen on {self.host}:{self.port} ({exc.strerror}). Check "
-                    "listen_host and listen_port: bulutpop config set listen_host 127.0.0.1"
-                ) from None
-            raise ReceiverError(f"cannot listen on {self.host}:{self.port}: {exc}") from None
+            raise listen_error("receiver", self.host, self.port, exc, "listen_port") from None
         self._runner, self._server, self._guard = runner, server, guard
         if self.port == 0:
             self.port = int(server.sockets[0].getsockname()[1])

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulutpop.errors import StorageError
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
@@ -219,10 +220,6 @@ _MATCHING = "SELECT rowid FROM calls_search WHERE calls_search MATCH ?"
 CHECKPOINT_SECONDS = 1.0
 
 
-class StoreError(Exception):
-    """The store file cannot be opened or written; the message says what to do."""
-
-
 def changed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Run a write and return how many rows it changed.
 
@@ -252,12 +249,9 @@ class Store:
             self._migrate()
             self._read = _connect(path)
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open the call store {path}: {exc}. If the file is damaged, move it "
-                "aside and start again; a new store will be created."
-            ) from None
+            raise StorageError(str(path), "damaged", str(exc)) from None
         except OSError as exc:
-            raise StoreError(f"cannot create the call store {path}: {exc.strerror}") from None
+            raise StorageError(str(path), "unwritable", exc.strerror or str(exc)) from None
         self._read_lock = threading.Lock()
         # Checkpoints copy the WAL into the database and fsync it: done by the commit that
         # crosses the threshold, they stalled that commit (and the 200 of every event
@@ -296,9 +290,7 @@ class Store:
     def _migrate(self) -> None:
         (version,) = self._write.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer bulutpop (schema {version}); update the app"
-            )
+            raise StorageError(str(self.path), "newer", f"schema {version}")
         for number in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
                 _run_migration(conn, MIGRATIONS[number], number + 1)

@@ -28,14 +28,9 @@ from paho.mqtt.properties import Properties
 
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.local.config import Config, ConfigError
-from bulutpop.team.relay.broker import (
-    SESSION_EXPIRY_DAYS,
-    TEAM_TOPIC,
-    Address,
-    BrokerError,
-    ext_topic,
-)
+from bulutpop.errors import ConfigError, InviteError, TeamError
+from bulutpop.local.config import Config
+from bulutpop.team.relay.broker import SESSION_EXPIRY_DAYS, TEAM_TOPIC, Address, ext_topic
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +45,6 @@ _REFUSED = {134, 135}
 def payload(kind: str, **data: Any) -> bytes:
     """A message for agents: JSON with a version and a kind ("event", "claim")."""
     return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
-
-
-class TeamError(BrokerError):
-    """The relay or broker cannot be used from this PC; the message says why."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class InviteError(ValueError):
-    """The pasted text is not a usable invite; the message says what to do."""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bulutpop.errors import AutostartError
 from bulutpop.local import autostart
-from bulutpop.local.autostart import AutostartError
 
 COMMAND = ["/opt/bulut pop/bin/python", "-m", "bulutpop"]
 

@@ -15,8 +15,9 @@ import pytest
 from bulutpop.calls.events import PBX_TZ, CallEvent, parse_body
 from bulutpop.calls.tracker import CallTracker, fold
 from bulutpop.devtools.fakepbx import FakePbxState, history_record, start
+from bulutpop.errors import KeyRefused, NetworkError, PbxRefused, RateLimited
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus, cdr_event
-from bulutpop.pbx.client import BadRequest, InvalidKey, PbxClient, RateLimited
+from bulutpop.pbx.client import PbxClient
 from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY, scenario
 from tests.core.test_cli_pbx import run as run_cli
@@ -177,7 +178,7 @@ async def test_calls_only_in_the_history_are_stored_once_as_missed(
     (group,) = store.missed_groups()
     assert (group.number, group.count, group.last_call_uuid) == ("+905321234567", 1, MISSED_UUID)
     status = service.status
-    assert status.last_run == NOW and status.last_recovered == 0 and status.error == ""
+    assert status.last_run == NOW and status.last_recovered == 0 and status.error is None
 
 
 async def test_a_call_seen_by_webhook_and_history_is_one_call(
@@ -231,7 +232,8 @@ async def test_429_mid_catch_up_resumes_later_without_losing_the_page(
     service = catchup(tracker, client)
     with pytest.raises(RateLimited):
         await service.run_once()
-    assert service.status.error_kind == "rate_limited" and "30 s" in service.status.error
+    error = service.status.error
+    assert isinstance(error, RateLimited) and error.retry_after == 30
     assert store.count_calls() == 100
 
     # A restart in between: the progress is in the store, not in the object.
@@ -308,10 +310,10 @@ async def test_invalid_key_is_reported_without_the_key(pbx: Pbx, tracker: CallTr
     wrong = "K99999999-9999-9999-9999-999999999999"
     async with pbx.client(wrong) as bad:
         service = catchup(tracker, bad)
-        with pytest.raises(InvalidKey):
+        with pytest.raises(KeyRefused):
             await service.run_once()
-    assert service.status.error_kind == "invalid_key"
-    assert wrong not in service.status.error and "API key" in service.status.error
+    assert isinstance(service.status.error, KeyRefused)
+    assert wrong not in str(service.status.error) and wrong not in service.status.error.detail
 
 
 async def wait_for(service: CatchUp, condition: Any, timeout: float = 10) -> CatchUpStatus:
@@ -341,12 +343,12 @@ async def test_run_forever_backs_off_on_failure_and_runs_when_triggered(
         task = asyncio.create_task(service.run_forever(600))
         try:
             failed = await wait_for(service, lambda s: s.next_run is not None)
-            assert failed.error_kind == "network" and "cannot connect" in failed.error
+            assert isinstance(failed.error, NetworkError) and "cannot connect" in failed.error.cause
             assert failed.next_run == NOW + 30  # backoff, not the full interval
             current[0] = client
             service.trigger()
             ok = await wait_for(service, lambda s: s.last_run is not None and not s.running)
-            assert ok.error == "" and ok.last_recovered == 1
+            assert ok.error is None and ok.last_recovered == 1
             assert store.call(MISSED_UUID) is not None
         finally:
             task.cancel()
@@ -362,7 +364,7 @@ async def test_a_refused_key_waits_for_another(
         service = CatchUp(tracker, lambda: current[0], clock=lambda: NOW)
         task = asyncio.create_task(service.run_forever(0.05))
         try:
-            stopped = await wait_for(service, lambda s: s.error_kind == "invalid_key")
+            stopped = await wait_for(service, lambda s: isinstance(s.error, KeyRefused))
             await asyncio.sleep(0.3)  # several intervals: the same key is not tried again
             assert len(pbx.state.received["cdrs"]) == 1 and stopped.next_run is None
             current[0] = client  # the user stored a new key
@@ -391,7 +393,7 @@ async def test_fake_cdrs_enforces_window_limit_and_rate(pbx: Pbx, client: PbxCli
             datetime(2026, 10, 1, tzinfo=PBX_TZ), datetime(2026, 11, 2, tzinfo=PBX_TZ)
         )
     low, high = datetime(2026, 11, 1, tzinfo=PBX_TZ), datetime(2026, 11, 2, tzinfo=PBX_TZ)
-    with pytest.raises(BadRequest):
+    with pytest.raises(PbxRefused):
         await client.cdrs(low, high, page=0)
     pbx.clock.now += 61  # the requests above leave the fake's window
     pbx.state.api_limits["cdrs"] = (2, 60.0)

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bulutpop.app.core import Core, MissingSetup
+from bulutpop.app.core import Core
+from bulutpop.cli import describe
 from bulutpop.devtools.fakepbx import FakePbxState, start
-from bulutpop.pbx.dialer import Dialer, DialRefused
+from bulutpop.errors import DialRefused, SetupMissing
+from bulutpop.pbx.dialer import Dialer
 from tests.conftest import TEST_KEY
 
 
@@ -38,7 +40,7 @@ async def test_a_second_dial_while_one_is_placed_is_refused_as_busy(core: Core) 
     assert not isinstance(first, BaseException)
     assert isinstance(second, DialRefused)
     assert (second.reason, second.number) == ("busy", "+905321234567")
-    assert str(second) == "already calling 0532 123 45 67"
+    assert describe(second)[0] == "not dialled: already calling 0532 123 45 67"
 
 
 async def test_the_same_number_again_at_once_is_refused_as_a_repeat(core: Core) -> None:
@@ -47,7 +49,7 @@ async def test_the_same_number_again_at_once_is_refused_as_a_repeat(core: Core) 
     with pytest.raises(DialRefused) as refused:
         await dialer.dial("+90 532 123 45 67")
     assert (refused.value.reason, refused.value.number) == ("repeat", "+905321234567")
-    assert str(refused.value) == "0532 123 45 67 was dialled a moment ago"
+    assert describe(refused.value)[0] == "not dialled: 0532 123 45 67 was dialled a moment ago"
 
 
 def test_missing_setup_names_what_is_missing() -> None:
@@ -58,9 +60,9 @@ def test_missing_setup_names_what_is_missing() -> None:
             (core.extension, "extension", "no extension is configured: run `bulutpop config"),
             (core.team_secret, "team_secret", "team mode is set up but this PC's team secret"),
         ):
-            with pytest.raises(MissingSetup) as missing:
+            with pytest.raises(SetupMissing) as missing:
                 ask()
             assert missing.value.what == what
-            assert str(missing.value).startswith(start_of_message)
+            assert describe(missing.value)[0].startswith(start_of_message)
     finally:
         core.close()

@@ -8,6 +8,7 @@ gnome-keyring (see ENVIRONMENT.md, "keyring").
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 
 import keyring
@@ -16,15 +17,9 @@ import keyring.errors
 import pytest
 from keyring.backends import chainer, fail, null
 
-from bulutpop.local.keys import (
-    ENV_VAR,
-    SERVICE,
-    USERNAME,
-    KeyStatus,
-    KeyStore,
-    KeyStoreError,
-    MemoryKeyring,
-)
+from bulutpop.cli import describe
+from bulutpop.errors import InvalidInput, KeyringUnavailable
+from bulutpop.local.keys import ENV_VAR, SERVICE, USERNAME, KeyStatus, KeyStore, MemoryKeyring
 
 KEY = "K1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"  # the PBX key shape; never in a message
 
@@ -149,7 +144,7 @@ def test_set_strips_surrounding_whitespace(memory: MemoryKeyring) -> None:
 def test_set_rejects_malformed_keys_without_echoing_them(
     memory: MemoryKeyring, bad: str, words: str
 ) -> None:
-    with pytest.raises(ValueError, match=words) as info:
+    with pytest.raises(InvalidInput, match=words) as info:
         KeyStore(env={}).set(bad)
     if bad.strip():
         assert bad.strip() not in str(info.value)
@@ -181,7 +176,7 @@ def test_status_reports_source_and_backend(memory: MemoryKeyring) -> None:
     before = store.status()
     assert before.source == "none"
     assert before.backend == "in memory (forgotten at exit)"
-    assert "memory" in before.warning
+    assert before.memory_only and before.problem is None
     store.set(KEY)
     assert store.status().source == "keyring"
 
@@ -189,24 +184,26 @@ def test_status_reports_source_and_backend(memory: MemoryKeyring) -> None:
 def test_locked_keyring_gives_helpful_error_without_key(select_keyring: SelectKeyring) -> None:
     select_keyring(LockedKeyring())
     store = KeyStore(env={})
-    with pytest.raises(KeyStoreError, match="locked: unlock it") as info:
+    with pytest.raises(KeyringUnavailable) as info:
         store.get()
+    assert info.value.problem == "locked"
+    assert "locked: unlock it" in describe(info.value)[0]
     assert KEY not in str(info.value)
     assert isinstance(info.value.__cause__, keyring.errors.KeyringLocked)
 
-    with pytest.raises(KeyStoreError, match="locked") as info:
+    with pytest.raises(KeyringUnavailable, match="locked") as info:
         store.set(KEY)
     # The backend's exception carries the key in its message: it must not be chained.
     assert KEY not in str(info.value)
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
 
-    with pytest.raises(KeyStoreError, match="locked"):
+    with pytest.raises(KeyringUnavailable, match="locked"):
         store.delete()
 
     status = store.status()  # never raises
     assert status.source == "none"
-    assert "locked" in status.warning
+    assert status.problem is not None and status.problem.problem == "locked"
 
 
 def test_locked_keyring_does_not_matter_when_env_is_set(select_keyring: SelectKeyring) -> None:
@@ -217,36 +214,40 @@ def test_locked_keyring_does_not_matter_when_env_is_set(select_keyring: SelectKe
 def test_foreign_backend_exceptions_become_keystore_errors(select_keyring: SelectKeyring) -> None:
     select_keyring(BrokenBusKeyring())
     store = KeyStore(env={})
-    with pytest.raises(KeyStoreError, match="ConnectionResetError"):
+    with pytest.raises(KeyringUnavailable, match="ConnectionResetError"):
         store.get()
-    with pytest.raises(KeyStoreError) as info:
+    with pytest.raises(KeyringUnavailable) as info:
         store.set(KEY)
     assert KEY not in str(info.value)
-    assert "ConnectionResetError" in store.status().warning
+    problem = store.status().problem
+    assert problem is not None and "ConnectionResetError" in problem.detail
 
 
 def test_no_keyring_at_all(select_keyring: SelectKeyring) -> None:
     select_keyring(fail.Keyring())
     store = KeyStore(env={})
-    with pytest.raises(KeyStoreError, match=f"No system keyring is available.*{ENV_VAR}"):
+    with pytest.raises(KeyringUnavailable) as info:
         store.get()
-    with pytest.raises(KeyStoreError, match="No system keyring"):
+    assert info.value.problem == "unavailable"
+    assert re.search(f"no system keyring is available.*{ENV_VAR}", describe(info.value)[0])
+    with pytest.raises(KeyringUnavailable, match="no system keyring"):
         store.set(KEY)
     status = store.status()
     assert (status.source, status.backend) == ("none", "none")
-    assert "gnome-keyring" in status.warning
+    assert status.problem is not None and "gnome-keyring" in describe(status.problem)[0]
     # With the variable set there is nothing to warn about.
-    assert KeyStore(env={ENV_VAR: KEY}).status() == KeyStatus("env", "none", "")
+    assert KeyStore(env={ENV_VAR: KEY}).status() == KeyStatus("env", "none")
 
 
 def test_null_keyring_is_refused(select_keyring: SelectKeyring) -> None:
     select_keyring(null.Keyring())
     store = KeyStore(env={})
-    with pytest.raises(KeyStoreError, match="stores nothing"):
+    with pytest.raises(KeyringUnavailable, match="no system keyring") as info:
         store.set(KEY)
+    assert info.value.detail == "the null keyring"
     assert store.get() is None
     assert store.delete() is False
-    assert "stores nothing" in store.status().warning
+    assert store.status().problem is not None
 
 
 @pytest.mark.parametrize("backend_class", [PlaintextKeyring, AltEncryptedKeyring])
@@ -257,13 +258,15 @@ def test_plaintext_and_keyrings_alt_backends_are_refused(
     backend = backend_class()
     select_keyring(backend)
     store = KeyStore(env={})
-    with pytest.raises(KeyStoreError, match=f"will not store the API key there.*{ENV_VAR}") as info:
+    with pytest.raises(KeyringUnavailable) as info:
         store.set(KEY)
+    assert info.value.problem == "insecure"
+    assert re.search(f"will not store it there.*{ENV_VAR}", describe(info.value)[0])
     assert KEY not in str(info.value)
     assert backend.get_password(SERVICE, USERNAME) is None
     status = store.status()
     assert status.backend == f"{backend_class.__name__} (keyrings.alt)"
-    assert status.warning
+    assert status.problem is not None
     # A key someone stored there earlier is still readable (and the warning says why it's weak).
     backend.set_password(SERVICE, USERNAME, KEY)
     assert store.get() == KEY
@@ -272,13 +275,14 @@ def test_plaintext_and_keyrings_alt_backends_are_refused(
 
 def test_plaintext_warning_names_the_problem(select_keyring: SelectKeyring) -> None:
     select_keyring(PlaintextKeyring())
-    assert "unencrypted" in KeyStore(env={}).status().warning
+    problem = KeyStore(env={}).status().problem
+    assert problem is not None and "unencrypted" in describe(problem)[0]
 
 
 def test_chainer_without_backends_is_no_keyring(select_keyring: SelectKeyring) -> None:
     select_keyring(EmptyChainer())
     store = KeyStore(env={})
-    with pytest.raises(KeyStoreError, match="No system keyring"):
+    with pytest.raises(KeyringUnavailable, match="no system keyring"):
         store.set(KEY)
     assert store.status().backend == "none"
 
@@ -293,7 +297,7 @@ def test_chainer_writes_to_first_backend_and_warns_about_weak_ones() -> None:
     assert status.source == "keyring"
 
     refusing = KeyStore(env={}, backend=make_chainer(PlaintextKeyring(), MemoryKeyring()))
-    with pytest.raises(KeyStoreError, match="unencrypted"):
+    with pytest.raises(KeyringUnavailable, match="plain text"):
         refusing.set(KEY)
 
 
@@ -308,7 +312,7 @@ def test_delete_failure_is_reported(select_keyring: SelectKeyring) -> None:
     backend = UndeletableKeyring()
     backend.set_password(SERVICE, USERNAME, KEY)
     select_keyring(backend)
-    with pytest.raises(KeyStoreError, match="deleting"):
+    with pytest.raises(KeyringUnavailable, match="deleting"):
         KeyStore(env={}).delete()
 
 
@@ -338,7 +342,7 @@ def test_memory_keyring_behaves_like_a_real_backend() -> None:
 def test_real_secret_service_roundtrip() -> None:
     store = KeyStore(env={}, backend=keyring.core.load_env())
     assert store.status().backend == "Secret Service"
-    assert store.status().warning == ""
+    assert store.status().problem is None
     store.delete()
     try:
         store.set(KEY)

@@ -12,15 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from bulutpop.devtools.fakepbx import FakePbxState, start
-from bulutpop.pbx.client import (
-    BadRequest,
-    CrmSettings,
-    NotFound,
-    PbxClient,
-    RateLimited,
-    ServerError,
-    register_webhook,
-)
+from bulutpop.errors import NotFound, PbxFailed, PbxRefused, RateLimited
+from bulutpop.pbx.client import CrmSettings, PbxClient, register_webhook
 from tests.conftest import TEST_KEY
 from tests.core.conftest import Server
 
@@ -105,7 +98,7 @@ async def test_register_after_confirmation_sends_the_right_fields(
 
 async def test_the_pbx_refuses_a_url_that_does_not_answer(pbx: Pbx, client: PbxClient) -> None:
     unreachable = "http://127.0.0.1:9/events/x"
-    with pytest.raises(BadRequest, match="did not answer"):
+    with pytest.raises(PbxRefused, match="did not answer"):
         await client.set_crm_integrations(unreachable)
     assert pbx.state.crm["notification_url"] == OTHER_TOOL
 
@@ -126,7 +119,7 @@ async def test_dnd_and_user_statuses(pbx: Pbx, client: PbxClient) -> None:
         await client.user_statuses()
     assert 0 < info.value.retry_after <= 60
     assert len(pbx.state.received["user_statuses"]) == 2
-    with pytest.raises(BadRequest, match="extension 1009 not found"):
+    with pytest.raises(PbxRefused, match="extension 1009 not found"):
         await client.dnd("1009", True)
     with pytest.raises(ValueError):
         await client.dnd("../originate", True)
@@ -147,10 +140,10 @@ async def test_caller_ids_queues_and_one_record(pbx: Pbx, client: PbxClient) -> 
 
 async def test_unreadable_replies_are_server_errors(pbx: Pbx, client: PbxClient) -> None:
     pbx.state.fail(200, "<html>maintenance</html>")
-    with pytest.raises(ServerError, match="unreadable"):
+    with pytest.raises(PbxFailed, match="unreadable"):
         await client.caller_ids()
     pbx.state.fail(200, '{"unexpected": true}')
-    with pytest.raises(ServerError):
+    with pytest.raises(PbxFailed):
         await client.contacts()
 
 

@@ -18,18 +18,19 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from bulutpop.cli import describe
 from bulutpop.devtools.fakepbx import FakePbxState, start, tone_wav
-from bulutpop.local.redact import MASK
-from bulutpop.pbx.client import (
-    BadRequest,
+from bulutpop.errors import (
     DownloadError,
-    InvalidKey,
+    KeyRefused,
     NetworkError,
     NotFound,
-    PbxClient,
     PbxError,
+    PbxRefused,
     RateLimited,
 )
+from bulutpop.local.redact import MASK
+from bulutpop.pbx.client import PbxClient
 
 pytestmark = pytest.mark.asyncio
 
@@ -84,8 +85,8 @@ def assert_no_key(exc: BaseException, *keys: str) -> None:
         assert key not in str(exc)
         assert key not in repr(exc)
         if isinstance(exc, PbxError):
-            assert key not in exc.message
             assert key not in exc.detail
+            assert key not in describe(exc)[0]
 
 
 # --- originate ----------------------------------------------------------------------------
@@ -111,7 +112,7 @@ async def test_originate_sends_params_and_returns_uuid(pbx: Pbx, client: PbxClie
 @pytest.mark.parametrize("wrong", [WRONG_KEY, "not-a-key-shaped-secret"])
 async def test_invalid_key_error_never_shows_the_key(pbx: Pbx, wrong: str) -> None:
     async with pbx.client(wrong) as c:
-        with pytest.raises(InvalidKey) as info:
+        with pytest.raises(KeyRefused) as info:
             await c.originate("1001", "908505320000")
     assert info.value.status == 400
     assert_no_key(info.value, wrong, KEY)
@@ -119,13 +120,14 @@ async def test_invalid_key_error_never_shows_the_key(pbx: Pbx, wrong: str) -> No
 
 
 async def test_unknown_extension(client: PbxClient) -> None:
-    with pytest.raises(BadRequest) as info:
+    with pytest.raises(PbxRefused) as info:
         await client.originate("1005", "908505320000")
-    assert info.value.message == "extension 1005 not found"
+    assert info.value.detail == "extension 1005 not found"
+    assert describe(info.value, "dial")[0] == "the PBX refused the call: extension 1005 not found"
 
 
 async def test_invalid_destination(client: PbxClient) -> None:
-    with pytest.raises(BadRequest, match="invalid destination: 1234"):
+    with pytest.raises(PbxRefused, match="invalid destination: 1234"):
         await client.originate("1001", "1234")
 
 
@@ -142,7 +144,7 @@ async def test_originate_timeout_is_never_retried(pbx: Pbx) -> None:
         with pytest.raises(NetworkError) as info:
             await c.originate("1001", "908505320000")
     assert info.value.uncertain
-    assert "may or may not have been placed" in info.value.message
+    assert "may or may not have been placed" in describe(info.value, "dial")[0]
     assert len(pbx.state.originates) == 1
     assert_no_key(info.value)
 
@@ -155,7 +157,7 @@ async def test_connection_refused() -> None:
         with pytest.raises(NetworkError) as info:
             await c.originate("1001", "908505320000")
     assert not info.value.uncertain
-    assert "not placed" in info.value.message
+    assert "the call was not placed" in describe(info.value, "dial")[0]
     assert_no_key(info.value)
 
 
@@ -299,7 +301,7 @@ async def test_disk_error_leaves_no_partial_file(client: PbxClient, tmp_path: Pa
     dest.mkdir()  # the final rename cannot replace a directory
     with pytest.raises(DownloadError) as info:
         await client.download(url, dest)
-    assert "Could not save" in info.value.message
+    assert info.value.path == str(dest) and "could not save" in describe(info.value)[0]
     assert dest.is_dir()
     assert os.listdir(tmp_path) == ["taken"]
 
@@ -381,7 +383,7 @@ async def test_logs_never_contain_the_key(
         url = await c.recording_url(CALL)
         await c.download(url, tmp_path / "x.wav")
     async with pbx.client(WRONG_KEY) as c:
-        with pytest.raises(InvalidKey):
+        with pytest.raises(KeyRefused):
             await c.originate("1001", "908505320000")
     assert "/originate" in caplog.text  # the access log and our debug lines did run
     assert KEY not in caplog.text

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulutpop.calls.phone import NumberError, PhoneNumber, canonical_key, display, parse
+from bulutpop.calls.phone import PhoneNumber, canonical_key, display, parse
+from bulutpop.errors import InvalidInput, NumberError
 
 MOBILE = PhoneNumber(
     raw="",
@@ -144,7 +145,7 @@ def test_same_person_same_key() -> None:
 def test_parse_rejects(text: str) -> None:
     with pytest.raises(NumberError) as info:
         parse(text)
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, InvalidInput)
     assert text[:20] in str(info.value)
 
 

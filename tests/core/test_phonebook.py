@@ -14,8 +14,9 @@ from bulutpop.calls.events import CallEvent
 from bulutpop.calls.phone import canonical_key
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.devtools.fakepbx import FakePbxState, start
-from bulutpop.pbx.client import InvalidKey, PbxClient, ServerError
-from bulutpop.pbx.phonebook import AddressBookError, PhoneBook, read_csv
+from bulutpop.errors import AddressBookError, KeyRefused, PbxFailed
+from bulutpop.pbx.client import PbxClient
+from bulutpop.pbx.phonebook import PhoneBook, read_csv
 from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY
 from tests.core.test_catchup import events, feed
@@ -93,10 +94,10 @@ async def test_a_failed_page_keeps_the_previous_phonebook(
     await book.sync_pbx()
     state.fail_request("contacts", 4, 500, "backend down")  # page 2 of the second sync
     state.contacts = [entry(n, phone=f"0533{n:07d}") for n in range(1, 151)]
-    with pytest.raises(ServerError):
+    with pytest.raises(PbxFailed):
         await book.sync_pbx()
     assert store.name_for(canonical_key("05320000001")) == ("Kişi1", "")
-    assert "backend down" in book.status.error
+    assert isinstance(book.status.error, PbxFailed) and "backend down" in book.status.error.detail
 
 
 async def test_invalid_key_answers_401_and_is_not_shown(
@@ -104,7 +105,7 @@ async def test_invalid_key_answers_401_and_is_not_shown(
 ) -> None:
     wrong = "K99999999-9999-9999-9999-999999999999"
     async with PbxClient(pbx[1], wrong) as bad:
-        with pytest.raises(InvalidKey) as info:
+        with pytest.raises(KeyRefused) as info:
             await PhoneBook(tracker, lambda: bad).sync_pbx()
     assert info.value.status == 401 and wrong not in str(info.value) + info.value.detail
 

@@ -117,10 +117,14 @@ async def test_allow_list_refuses_other_networks(tracker: CallTracker, store: St
 async def test_port_in_use_names_the_port_and_the_setting(
     server: Server, tracker: CallTracker
 ) -> None:
-    from bulutpop.pbx.receiver import Receiver, ReceiverError
+    from bulutpop.cli import describe
+    from bulutpop.errors import CannotListen
+    from bulutpop.pbx.receiver import Receiver
 
     second = Receiver(tracker, TOKEN, "127.0.0.1", server.receiver.port)
-    with pytest.raises(ReceiverError) as info:
+    with pytest.raises(CannotListen) as info:
         await second.start()
-    message = str(info.value)
+    exc = info.value
+    assert (exc.port, exc.problem, exc.setting) == (server.receiver.port, "in_use", "listen_port")
+    message = describe(exc)[0]
     assert str(server.receiver.port) in message and "listen_port" in message

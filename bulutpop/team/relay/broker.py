@@ -29,10 +29,13 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from bulutpop.errors import BrokerError, CannotListen
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,6 @@ RELAY_USER = "bulutpop-relay"
 MAX_QUEUED_MESSAGES = 1_000_000
 SESSION_EXPIRY_DAYS = 60
 _PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own choice for its $7$ hashes
-
-
-class BrokerError(Exception):
-    """The broker cannot be set up or reached; the message says what to do."""
 
 
 def ext_topic(extension: str) -> str:
@@ -166,6 +165,8 @@ class BrokerFiles:
             "log_dest stderr",
             "log_type error",
             "log_type warning",
+            # Says when it runs (`ManagedBroker.start` waits for that line); no per-client lines.
+            "log_type information",
             f"listener {listen.port} {listen.host}",
             # A listener option: written before any `listener`, it would open a second,
             # default listener on port 1883.
@@ -201,33 +202,32 @@ def reload(pid_file: Path) -> None:
         ) from None
 
 
-async def wait_listening(address: Address, timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
+def _port_taken(address: Address) -> bool:
+    """Whether something already listens on the broker's port (a system Mosquitto, another
+    relay): then a broker we start would exit at once, and a client would reach that one."""
+    with socket.socket(socket.AF_INET6 if ":" in address.host else socket.AF_INET) as probe:
+        if os.name != "nt":  # as Mosquitto binds: a port left in TIME_WAIT is free
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            _, writer = await asyncio.open_connection(address.host, address.port)
-        except OSError:
-            if loop.time() > deadline:
-                raise BrokerError(
-                    f"the broker did not start listening on {address.host}:{address.port}"
-                ) from None
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
-        return
+            probe.bind((address.host, address.port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
 
 
 class ManagedBroker:
-    """A Mosquitto process the relay starts with `BrokerFiles.write_config`, and stops."""
+    """A Mosquitto process the relay starts with `BrokerFiles.write_config`, and stops.
+
+    `start` returns only once this process says it is running (its own "running" line on
+    its log, which comes after its listeners are open); a port that answers is no proof,
+    since another broker may hold it."""
 
     def __init__(self, conf: Path, listen: Address, executable: str = "mosquitto") -> None:
         self.conf = conf
         self.listen = listen
         self.executable = executable
         self.process: asyncio.subprocess.Process | None = None
+        self._log_task: asyncio.Task[None] | None = None
 
     async def start(self, timeout: float = 10.0) -> None:
         found = shutil.which(self.executable) or shutil.which(
@@ -235,45 +235,68 @@ class ManagedBroker:
         )
         if found is None:
             raise BrokerError(
-                "Mosquitto is not installed: install it (Debian/Ubuntu: apt install "
-                "mosquitto) or point the relay at a running broker with "
-                "`bulutpop config set broker_managed false`"
+                "Mosquitto is not installed (Debian/Ubuntu: apt install mosquitto); or run "
+                "the relay with a broker of its own (broker_managed false)"
             )
+        host, port = self.listen.host, self.listen.port
+        if _port_taken(self.listen):
+            raise CannotListen("broker", host, port, "in_use", "broker_url")
         self.process = await asyncio.create_subprocess_exec(
-            found, "-c", str(self.conf), stdin=asyncio.subprocess.DEVNULL
+            found,
+            "-c",
+            str(self.conf),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
         )
-        listening = asyncio.ensure_future(wait_listening(self.listen, timeout))
-        exited = asyncio.ensure_future(self.process.wait())
-        await asyncio.wait({listening, exited}, return_when=asyncio.FIRST_COMPLETED)
-        exited.cancel()
+        running = asyncio.get_running_loop().create_future()
+        self._log_task = asyncio.create_task(self._read_log(self.process, running))
         try:
-            if not listening.done():  # it exited first: the port is taken or the config bad
-                listening.cancel()
-                raise BrokerError("exited")
-            listening.result()
-        except BrokerError:
+            async with asyncio.timeout(timeout):
+                last_error = await running
+        except TimeoutError:
+            last_error = "did not say it was running"
+        if last_error is not None:
             await self.stop()
-            raise BrokerError(
-                f"Mosquitto did not start listening on port {self.listen.port} (is the port "
-                "in use? see the broker's messages above, or choose another with "
-                "`bulutpop config set broker_url mqtt://127.0.0.1:PORT`)"
-            ) from None
-        log.info("broker listening on %s:%s", self.listen.host, self.listen.port)
+            if "address already in use" in last_error.lower():
+                raise CannotListen("broker", host, port, "in_use", "broker_url")
+            raise BrokerError(f"Mosquitto did not start: {last_error}")
+        log.info("broker listening on %s:%s", host, port)
+
+    @staticmethod
+    async def _read_log(
+        process: asyncio.subprocess.Process, running: asyncio.Future[str | None]
+    ) -> None:
+        """Pass Mosquitto's log on to ours, and settle `running`: None once it runs, or its
+        last error line if it exits first."""
+        assert process.stderr is not None
+        last_error = "it exited"
+        async for raw in process.stderr:
+            # "1796192399: mosquitto version 2.0.11 running": drop the time stamp.
+            line = raw.decode("utf-8", "replace").strip().partition(": ")[2]
+            if line.startswith("Error"):
+                last_error = line
+                log.error("mosquitto: %s", line)
+            elif line.startswith("Warning"):
+                log.warning("mosquitto: %s", line)
+            else:
+                log.debug("mosquitto: %s", line)
+            said_running = line.startswith("mosquitto version") and line.endswith(" running")
+            if said_running and not running.done():
+                running.set_result(None)
+        if not running.done():
+            running.set_result(last_error)
 
     async def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.returncode is not None:
-            return
-        try:
-            process.terminate()  # SIGTERM: Mosquitto saves its queued messages first
-        except ProcessLookupError:
-            return
-        try:
-            await asyncio.wait_for(process.wait(), 10)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
-def port_in_use(exc: OSError) -> bool:
-    return exc.errno == errno.EADDRINUSE
+        log_task, self._log_task = self._log_task, None
+        if process is not None and process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()  # SIGTERM: Mosquitto saves its queued messages first
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if log_task is not None:
+            await log_task  # ends with the process's log

@@ -40,16 +40,18 @@ from bulutpop import __version__
 from bulutpop.app.core import Core
 from bulutpop.calls.events import CallEvent, party
 from bulutpop.calls.tracker import Change
-from bulutpop.local.config import Config
-from bulutpop.pbx.client import (
-    InvalidKey,
+from bulutpop.errors import (
+    InvalidInput,
+    KeyRefused,
     NetworkError,
     NotFound,
     PbxError,
     RateLimited,
-    SlidingWindow,
+    TeamError,
 )
-from bulutpop.pbx.receiver import Receiver
+from bulutpop.local.config import Config
+from bulutpop.pbx.client import SlidingWindow
+from bulutpop.pbx.receiver import Receiver, listen_error
 from bulutpop.storage.store import Store, changed
 from bulutpop.team.link import Invite, payload, session_client, subscriptions
 from bulutpop.team.relay.broker import (
@@ -57,7 +59,6 @@ from bulutpop.team.relay.broker import (
     TEAM_TOPIC,
     TOPIC_ROOT,
     Address,
-    BrokerError,
     BrokerFiles,
     BrokerUser,
     ManagedBroker,
@@ -74,14 +75,7 @@ CLAIM_SECONDS = 15 * 60  # an "I'm calling back" holds this long unless the call
 ORIGINATE_LIMIT = (3, 1.0)  # the PBX's reported originate limit, for all agents together
 LINK_SECONDS = 50 * 60  # a recording link from the relay lives as long as the PBX's
 _BATCH = 100
-_CREDENTIAL_REFUSED = (
-    "unknown or removed team credential: paste a new invite from your relay's administrator "
-    "(bulutpop relay agent add)"
-)
-
-
-class RelayError(BrokerError):
-    """The relay cannot do what was asked; the message says what to do."""
+_CREDENTIAL_REFUSED = "unknown or removed team credential"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +123,7 @@ class Agents:
         """A new agent and its secret (shown once, in the invite; only a hash is kept)."""
         agent = Agent(name or f"agent{extension}", extension, tuple(queues), display.strip())
         if agent.name == RELAY_USER:
-            raise RelayError(f"{RELAY_USER!r} is the relay's own broker user; choose another name")
+            raise InvalidInput(f"{RELAY_USER!r} is the relay's own broker user")
         secret = secrets.token_urlsafe(24)
         try:
             with self.store.transaction() as conn:
@@ -146,10 +140,7 @@ class Agents:
                     ),
                 )
         except sqlite3.IntegrityError:
-            raise RelayError(
-                f"an agent named {agent.name!r} exists: remove it first "
-                f"(bulutpop relay agent remove {agent.name}) or choose --name"
-            ) from None
+            raise InvalidInput(f"an agent named {agent.name!r} exists") from None
         self.write_broker_files()
         return agent, secret
 
@@ -438,7 +429,7 @@ class RelayApi:
                 text=text,
                 headers={"Retry-After": str(max(1, round(exc.retry_after)))},
             )
-        if isinstance(exc, InvalidKey):
+        if isinstance(exc, KeyRefused):
             return web.Response(
                 status=502, text="the relay's API key was refused by the PBX; tell its admin"
             )
@@ -670,7 +661,7 @@ async def open_session(config: Config, agent: Agent, secret: str) -> None:
             return
         except aiomqtt.MqttError as exc:
             if asyncio.get_running_loop().time() > deadline:
-                raise RelayError(
+                raise TeamError(
                     f"could not open {agent.name}'s session on the broker ({exc}); events "
                     "for them wait from their PC's first connection on"
                 ) from None
@@ -738,10 +729,8 @@ class Relay:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise RelayError(
-                f"the relay's API cannot listen on port {self.api_port} ({exc.strerror}); "
-                "choose another with: bulutpop config set relay_port PORT"
-            ) from None
+            host = self.core.config.relay_host
+            raise listen_error("relay_api", host, self.api_port, exc, "relay_port") from None
         self._api_runner = runner
         if self.api_port == 0:
             self.api_port = int(runner.addresses[0][1])
@@ -768,7 +757,7 @@ class Relay:
             await self.broker.stop()
 
 
-def describe(agents: Sequence[Agent]) -> list[str]:
+def agent_lines(agents: Sequence[Agent]) -> list[str]:
     return [
         f"{a.name:<16} ext {a.extension:<6} queues {' '.join(a.queues) or '-':<12} {a.display}"
         for a in agents
