@@ -114,7 +114,6 @@ async def catch_up(base: str, data: Path) -> dict[str, Any]:
             "second_run_pages": second.pages,
         }
     finally:
-        tracker.close()
         store.close()
 
 

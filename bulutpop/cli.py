@@ -13,6 +13,7 @@ import getpass
 import json
 import logging
 import math
+import shutil
 import signal
 import sys
 import time
@@ -23,6 +24,7 @@ from typing import Any, TextIO
 
 from bulutpop import __version__
 from bulutpop.app.core import Core, setup_logging
+from bulutpop.app.runtime import Runtime, ServiceState
 from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent, decode_fields
 from bulutpop.calls.model import Call
@@ -50,7 +52,6 @@ from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
 from bulutpop.pbx.phonebook import PhoneBook
-from bulutpop.pbx.receiver import Receiver
 
 log = logging.getLogger("bulutpop")
 
@@ -79,69 +80,64 @@ async def _until_signalled() -> None:
 
 
 async def _serve(core: Core, args: argparse.Namespace) -> int:
+    """The receiver (or, in team mode, the link to the relay), the catch-up, the phonebook
+    sync and the settling of calls: the tray app's background, without its windows."""
     config = core.config
-    if config.team_mode:
-        return await _serve_team(core)
-    receiver = Receiver(
-        core.tracker,
-        config.token,
-        args.host or config.listen_host,
-        config.listen_port if args.port is None else args.port,
-        config.allow_from,
-    )
-    await receiver.start()
-    log.info("receiving events; paste this URL in the PBX settings: see `bulutpop webhook-url`")
-    if not config.extension:
-        log.warning("no extension configured: missed calls cannot be told apart")
-    try:
-        await _until_signalled()
-    finally:
-        log.info("stopping")
-        await receiver.stop()
-    return EXIT_OK
-
-
-async def _serve_team(core: Core) -> int:
-    from bulutpop.team.link import TeamLink
-
-    link = TeamLink(
-        core.tracker,
-        core.config,
-        core.team_secret(),
-        lambda status: log.info("team: %s %s", status.state, status.detail),
-    )
-    task = asyncio.create_task(link.run())
-    log.info("team mode: receiving events for %s through the relay", core.config.extension)
-    try:
-        await _until_signalled()
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    return EXIT_OK
+    listen = None
+    if args.host or args.port is not None:
+        port = config.listen_port if args.port is None else args.port
+        listen = (args.host or config.listen_host, port)
+    return await _run(Runtime(core, listen=listen), core)
 
 
 async def _relay(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.team.relay.service import Relay
-
     if args.relay_command == "agent":
         return await _relay_agent(core, args)
-    relay = Relay(core)
-    await relay.start()
-    log.info("relay running; add agents with: bulutpop relay agent add EXTENSION")
+    return await _run(Runtime(core, "relay"), core)
+
+
+async def _run(runtime: Runtime, core: Core) -> int:
+    """Run until SIGINT/SIGTERM; a service the mode cannot do without failing to start
+    ends the command (exit 1, saying why)."""
+    runtime.subscribe(_log_state)
+    await runtime.start()
     try:
+        problem = runtime.problem()
+        if problem is not None and problem.error is not None:
+            raise problem.error
+        if runtime.mode == "team":
+            log.info("team mode: receiving events for %s through the relay", core.config.extension)
+        elif runtime.mode == "relay":
+            log.info("relay running; add agents with: bulutpop relay agent add EXTENSION")
+        else:
+            log.info("receiving events; the URL to paste in the PBX: `bulutpop webhook-url`")
+            if not core.config.extension:
+                log.warning("no extension configured: missed calls cannot be told apart")
         await _until_signalled()
     finally:
         log.info("stopping")
-        await relay.stop()
+        await runtime.stop()
     return EXIT_OK
+
+
+def _log_state(state: ServiceState) -> None:
+    """The services' changes, as the command line's log lines."""
+    if state.state == "stopped":
+        return
+    text = f"{state.name}: {state.state}"
+    if state.detail:
+        text += f" ({state.detail})"
+    if state.error is not None:
+        text += f": {describe(state.error)[0]}"
+    level = logging.WARNING if state.state == "failed" else logging.INFO
+    log.log(level, "%s", text)
 
 
 async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
     from bulutpop.team.relay.service import (
         Agents,
-        broker_files,
         agent_lines,
+        broker_files,
         invite_for,
         open_session,
         reload_broker,
@@ -358,11 +354,13 @@ async def _recording(core: Core, args: argparse.Namespace) -> int:
                 text = f"{done // 1024} KiB"
             print(f"\r{text}", end="", file=sys.stderr, flush=True)
 
+    # The app's own cache: a recording played or saved within its lifetime is copied from
+    # there, with no new link asked of the PBX (5 a minute).
     async with core.client() as client:
-        url = await client.recording_url(args.call_uuid, wait=True)
-        size = await client.download(url, dest, progress=progress)
+        cached = await core.recordings.fetch(client, args.call_uuid, progress, wait=True)
     if show:
         print(file=sys.stderr)
+    size = await asyncio.to_thread(lambda: shutil.copyfile(cached, dest).stat().st_size)
     _out(f"Saved {size} bytes to {dest}", sys.stderr)
     return EXIT_OK
 

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import logging.handlers
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.errors import SetupMissing
+from bulutpop.errors import KeyringUnavailable, SetupMissing
 from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
 from bulutpop.local.keys import TEAM_SECRET, KeyStore
 from bulutpop.local.redact import Redactor, install
 from bulutpop.pbx.client import PbxClient
+from bulutpop.pbx.recordings import RecordingCache
 from bulutpop.storage.store import Store
+
+ConfigListener = Callable[[Config, Config], None]
 
 
 @dataclass
@@ -29,6 +34,9 @@ class Core:
     keys: KeyStore
     redactor: Redactor
     team_keys: KeyStore = field(default_factory=lambda: KeyStore(secret=TEAM_SECRET))
+    # Settings the environment overrides for this run; they are never written to the file.
+    overrides: frozenset[str] = frozenset()
+    _config_listeners: list[ConfigListener] = field(default_factory=list, repr=False)
     _api: PbxClient | None = field(default=None, repr=False)
     _api_for: tuple[str, str] | None = field(default=None, repr=False)
     _stale: list[PbxClient] = field(default_factory=list, repr=False)
@@ -49,15 +57,21 @@ class Core:
             keys=KeyStore(env),
             redactor=redactor,
             team_keys=KeyStore(env, secret=TEAM_SECRET),
+            overrides=config_mod.overridden(env),
         )
 
+    @functools.cached_property
+    def recordings(self) -> RecordingCache:
+        """Recordings fetched once, for the app and the command line alike."""
+        return RecordingCache(self.dirs.cache / "recordings")
+
     def close(self) -> None:
-        self.tracker.close()
         self.store.close()
 
     def api_key(self) -> str:
-        """The API key (registered with the redactor first); raises SetupMissing."""
-        key = self.keys.get()
+        """The API key (registered with the redactor first); raises SetupMissing or
+        KeyringUnavailable. Read from the keyring only until `load_secrets` has run."""
+        key = self.keys.cached()
         if not key:
             raise SetupMissing("api_key")
         self.redactor.add(key)
@@ -65,7 +79,7 @@ class Core:
 
     def team_secret(self) -> str:
         """This PC's team credential (team mode); raises SetupMissing."""
-        secret = self.team_keys.get()
+        secret = self.team_keys.cached()
         if not secret:
             raise SetupMissing("team_secret")
         self.redactor.add(secret)
@@ -123,14 +137,29 @@ class Core:
             raise SetupMissing("extension")
         return self.config.extension
 
+    async def load_secrets(self) -> None:
+        """Read the API key and the team secret on a worker thread, so that nothing on the
+        loop (the UI thread, in the tray app) waits for the keyring afterwards. A keyring
+        failure is kept, and raised by `api_key`/`team_secret` until the next load."""
+        for store in (self.keys, self.team_keys):
+            with contextlib.suppress(KeyringUnavailable):
+                await store.load()
+
+    def subscribe_config(self, listener: ConfigListener) -> Callable[[], None]:
+        """Call `listener(old, new)` after every saved change of the settings."""
+        self._config_listeners.append(listener)
+        return lambda: self._config_listeners.remove(listener)
+
     async def update_config(self, config: Config) -> None:
         """Save new settings; calls are re-derived when the user's extensions changed."""
-        config_mod.save(self.dirs, config)
+        config_mod.save(self.dirs, config, self.overrides)
         old = self.config
         self.config = replace(config)
         self.tracker.settle_seconds = config.settle_seconds
         if old.my_extensions != config.my_extensions:
             await self.tracker.recompute(config.my_extensions)
+        for listener in list(self._config_listeners):
+            listener(old, self.config)
 
 
 def setup_logging(

@@ -14,7 +14,6 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -86,17 +85,11 @@ class CallTracker:
         self.mine = mine
         self.settle_seconds = settle_seconds
         self._listeners: list[Listener] = []
-        # One writer thread: SQLite wants one writer, and the event loop must never block
-        # on a commit.
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulutpop-store")
         self._logged_disagreements: set[str] = set()
         self._pending: list[_Pending] = []
         self._pending_lock = threading.Lock()
         self._flush_scheduled = False
         self.on_stored: StoredHook | None = None
-
-    def close(self) -> None:
-        self._writer.shutdown(wait=True)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -110,7 +103,7 @@ class CallTracker:
                 log.exception("a call listener failed")
 
     async def _write(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        return await self.store.write(fn, *args)
 
     async def ingest(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
         """Store the event durably, then notify. None when it was a duplicate.
@@ -125,7 +118,7 @@ class CallTracker:
             schedule = not self._flush_scheduled
             self._flush_scheduled = True
         if schedule:
-            self._writer.submit(self._flush, loop)
+            self.store.submit(self._flush, loop)
         change = await future
         if change is not None:
             self._notify(change)
@@ -169,6 +162,9 @@ class CallTracker:
 
     def ingest_sync(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
         """The transaction behind `ingest` (no notification), for callers without a loop."""
+        return self.store.run(self._ingest_tx, event, raw, source)
+
+    def _ingest_tx(self, event: CallEvent, raw: bytes | None, source: str) -> Change | None:
         with self.store.transaction() as conn:
             return self._ingest_in(conn, event, raw, source)
 

@@ -11,7 +11,7 @@ import ipaddress
 import os
 import secrets
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -374,14 +374,20 @@ def load(dirs: Dirs, env: dict[str, str] | None = None) -> Config:
                 raise ConfigError(f"{path}: {exc}") from None
     if not config.token:
         config = replace(config, token=new_token())
-        save(dirs, config)
+        save(dirs, config, overridden(env))
     if env.get("BULUTPOP_API_URL"):
         config = config.with_value("api_url", env["BULUTPOP_API_URL"])
     return config
 
 
-def save(dirs: Dirs, config: Config) -> None:
-    """Write atomically, keeping keys this version does not know, readable only by the user."""
+def overridden(env: Mapping[str, str]) -> frozenset[str]:
+    """Settings the environment sets for this run only (and that are never saved)."""
+    return frozenset({"api_url"} if env.get("BULUTPOP_API_URL") else ())
+
+
+def save(dirs: Dirs, config: Config, keep: Collection[str] = ()) -> None:
+    """Write atomically, keeping keys this version does not know, readable only by the user.
+    The settings in `keep` (those the environment overrides) keep the file's own value."""
     path = dirs.config_file
     path.parent.mkdir(parents=True, exist_ok=True)
     existing: dict[str, Any] = {}
@@ -390,10 +396,7 @@ def save(dirs: Dirs, config: Config) -> None:
             existing = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             existing = {}
-    data = config.to_toml()
-    if os.environ.get("BULUTPOP_API_URL"):
-        # The environment's API URL overrides the file for this run only.
-        del data["api_url"]
+    data = {k: v for k, v in config.to_toml().items() if k not in keep}
     existing.update(data)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(tomli_w.dumps(existing), encoding="utf-8")

@@ -231,6 +231,7 @@ class KeyStore:
         self.secret = secret
         self._loaded = False
         self._value: str | None = None
+        self._error: KeyringUnavailable | None = None  # why the last `load` failed
 
     def _keyring(self) -> keyring.backend.KeyringBackend:
         if self._backend is not None:
@@ -259,20 +260,30 @@ class KeyStore:
         Raises `KeyringUnavailable` when the keyring is locked, missing or failing.
         """
         value = self._env_key() or self._keyring_get()
-        self._loaded, self._value = True, value
+        self._loaded, self._value, self._error = True, value, None
         return value
 
     async def load(self) -> str | None:
-        """`get` on a worker thread: the loop (the UI) never waits for the keyring."""
-        return await asyncio.to_thread(self.get)
+        """`get` on a worker thread: the loop (the UI) never waits for the keyring. A
+        failure is kept too, and raised again by `cached`."""
+        try:
+            return await asyncio.to_thread(self.get)
+        except KeyringUnavailable as exc:
+            self._loaded, self._value, self._error = True, None, exc
+            raise
 
     @property
     def loaded(self) -> bool:
         return self._loaded
 
     def cached(self) -> str | None:
-        """The secret as last read or written here; `get` when never read yet."""
-        return self._value if self._loaded else self.get()
+        """The secret as last read or written here (raising what the last read raised);
+        `get` when never read yet."""
+        if not self._loaded:
+            return self.get()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
     def set(self, key: str) -> None:
         """Store the key (surrounding whitespace removed) in the keyring.
@@ -290,7 +301,7 @@ class KeyStore:
         except Exception as exc:
             # `from None`: the backend's exception was raised with the key in its arguments.
             raise _error_for(exc, f"storing the {self.secret.what}", self.secret) from None
-        self._loaded, self._value = True, self._env_key() or key
+        self._loaded, self._value, self._error = True, self._env_key() or key, None
 
     def delete(self) -> bool:
         """Forget the key stored in the keyring; False if there was none.
@@ -308,7 +319,7 @@ class KeyStore:
             raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
         except Exception as exc:
             raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
-        self._loaded, self._value = True, self._env_key()
+        self._loaded, self._value, self._error = True, self._env_key(), None
         return True
 
     def status(self) -> KeyStatus:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from bulutpop.calls.events import CallEvent, party
 from bulutpop.calls.tracker import HISTORY_EVENT, CallTracker
-from bulutpop.errors import KeyRefused, PbxError, RateLimited
+from bulutpop.errors import KeyRefused, PbxError, RateLimited, SetupMissing
 from bulutpop.pbx.client import PbxClient
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ class CatchUp:
         self._tracker = tracker
         self._store = tracker.store
         self._api = api
-        self._history_days = history_days
+        self.history_days = history_days
         self._page_size = page_size
         self._clock = clock
         self._saved = _Saved.load(self._store.meta(META_KEY))
@@ -271,7 +271,7 @@ class CatchUp:
                 self._logged = ""
             except Exception as exc:
                 failures += 1
-                if isinstance(exc, KeyRefused):
+                if isinstance(exc, (KeyRefused, SetupMissing)):
                     delay = None
                 elif isinstance(exc, RateLimited):
                     delay = max(exc.retry_after, 1.0)
@@ -318,7 +318,7 @@ class CatchUp:
             start = (
                 saved.cursor - OVERLAP
                 if saved.cursor is not None
-                else now - self._history_days * DAY
+                else now - self.history_days * DAY
             )
             saved.window = (start, min(start + WINDOW, now))
             saved.page, saved.recovered, saved.fetched = 1, 0, 0

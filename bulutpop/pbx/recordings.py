@@ -45,15 +45,18 @@ class RecordingCache:
         client: PbxClient,
         call_uuid: str,
         progress: Callable[[int, int | None], None] | None = None,
+        *,
+        wait: bool = False,
     ) -> Path:
         """The recording's file, downloading it when not cached. PbxError subclasses
-        (RateLimited with retry_after, NotFound, DownloadError…) reach the caller."""
+        (RateLimited with retry_after, NotFound, DownloadError…) reach the caller; with
+        `wait`, the link's rate limit is waited out instead."""
         found = self.cached(call_uuid)
         if found is not None:
             return found
         self.folder.mkdir(parents=True, exist_ok=True)
         part = self.folder / (self._stem(call_uuid) + ".part")
-        url = await client.recording_url(call_uuid)
+        url = await client.recording_url(call_uuid, wait=wait)
         await client.download(url, part, progress=progress)
         with part.open("rb") as fh:
             final = part.with_suffix(_suffix(fh.read(12)))

@@ -3,30 +3,33 @@ derived from them.
 
 Raw events are the source of truth; the `calls` table is a projection the tracker keeps
 up to date in the same transaction, so a crash can never leave one without the other.
-Writes come from one thread at a time (the tracker's writer); reads may come from any
-thread on their own connection.
+One thread writes (the store's writer thread, enforced by `Store.transaction`); reads may
+come from any thread, each on its own connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
 import string
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from bulutpop.errors import StorageError
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
+from bulutpop.errors import StorageError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Each entry moves the schema one version up; never edit a released one, append.
 MIGRATIONS: tuple[str, ...] = (
@@ -241,18 +244,32 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 class Store:
+    """The store. One thread writes: the store's own writer thread, the only one on which
+    `transaction()` opens; everyone else hands it their write (`write` from the event loop,
+    `run` from code without one), so writes never interleave and the loop never waits for
+    a commit. Readers use a connection of their own per thread (`read`): a query of the UI
+    never queues behind a slow query of a worker thread."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._writer = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="bulutpop-store", initializer=self._mark_writer
+        )
+        self._writer_ident: int | None = None
+        self._readers: list[tuple[sqlite3.Connection, threading.Lock]] = []
+        self._readers_lock = threading.Lock()
+        self._local = threading.local()
+        self._closed = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._write = _connect(path)
-            self._migrate()
-            self._read = _connect(path)
+            self.run(self._migrate)
         except sqlite3.DatabaseError as exc:
+            self._writer.shutdown()
             raise StorageError(str(path), "damaged", str(exc)) from None
         except OSError as exc:
+            self._writer.shutdown()
             raise StorageError(str(path), "unwritable", exc.strerror or str(exc)) from None
-        self._read_lock = threading.Lock()
         # Checkpoints copy the WAL into the database and fsync it: done by the commit that
         # crosses the threshold, they stalled that commit (and the 200 of every event
         # waiting on it) for up to ~200 ms. A thread of their own does them instead, in
@@ -263,6 +280,9 @@ class Store:
             target=self._checkpoint_loop, name="bulutpop-checkpoint", daemon=True
         )
         self._checkpointer.start()
+
+    def _mark_writer(self) -> None:
+        self._writer_ident = threading.get_ident()
 
     def _checkpoint_loop(self) -> None:
         conn = _connect(self.path)
@@ -278,10 +298,14 @@ class Store:
     def close(self) -> None:
         self._stopping.set()
         self._checkpointer.join()
+        self._writer.shutdown(wait=True)  # what was handed to the writer is committed
         # A window may still be querying from a worker thread: closing a connection under a
         # running statement crashes SQLite, so wait for it (later queries raise instead).
-        with self._read_lock:
-            self._read.close()
+        with self._readers_lock:
+            self._closed = True
+            for conn, lock in self._readers:
+                with lock:
+                    conn.close()
         # The last checkpoint, so the database file is whole without its WAL.
         with suppress(sqlite3.Error):
             self._write.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -295,9 +319,18 @@ class Store:
             with self.transaction() as conn:
                 _run_migration(conn, MIGRATIONS[number], number + 1)
 
+    # -- the writer -------------------------------------------------------------------------
+
+    @property
+    def on_writer(self) -> bool:
+        return threading.get_ident() == self._writer_ident
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One committed write transaction on the writer connection."""
+        """One committed write transaction on the writer connection; on the writer thread
+        only (`write`, `run`, `submit` get there)."""
+        if not self.on_writer:
+            raise RuntimeError("the store is written on its writer thread: use write or run")
         conn = self._write
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -307,10 +340,43 @@ class Store:
             raise
         conn.execute("COMMIT")
 
+    async def write(self, fn: Callable[..., T], *args: object) -> T:
+        """Run `fn(*args)` on the writer thread; the loop goes on meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    def run(self, fn: Callable[..., T], *args: object) -> T:
+        """Run `fn(*args)` on the writer thread and wait for it (code without a loop: the
+        command line, start-up); on the writer thread itself, just call it."""
+        if self.on_writer:
+            return fn(*args)
+        return self._writer.submit(fn, *args).result()
+
+    def submit(self, fn: Callable[..., object], *args: object) -> None:
+        """Queue `fn(*args)` for the writer thread without waiting (the tracker's group
+        commit answers its callers itself)."""
+        self._writer.submit(fn, *args)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _reader(self) -> tuple[sqlite3.Connection, threading.Lock]:
+        reader: tuple[sqlite3.Connection, threading.Lock] | None = getattr(
+            self._local, "reader", None
+        )
+        if reader is None:
+            with self._readers_lock:
+                if self._closed:
+                    raise sqlite3.ProgrammingError("the store is closed")
+                reader = (_connect(self.path), threading.Lock())
+                self._readers.append(reader)
+            self._local.reader = reader
+        return reader
+
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """A query on the read connection (any thread; never waits for the writer)."""
-        with self._read_lock:
-            cursor = self._read.execute(sql, params)
+        """A query on this thread's read connection (any thread; never waits for the
+        writer, nor for another thread's query)."""
+        conn, lock = self._reader()
+        with lock:  # held only against `close`
+            cursor = conn.execute(sql, params)
             cursor.row_factory = sqlite3.Row
             return cursor.fetchall()
 
@@ -475,6 +541,7 @@ class Store:
         )
 
     def add_rejected(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
+        """Keep a body that could not be used (on the writer thread: see `run`)."""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO rejected (received_ts, source, reason, content_type, raw)"
@@ -483,6 +550,7 @@ class Store:
             )
 
     def set_meta(self, key: str, value: str) -> None:
+        """(On the writer thread: see `run`.)"""
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?)"

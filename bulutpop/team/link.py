@@ -30,6 +30,7 @@ from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import ConfigError, InviteError, TeamError
 from bulutpop.local.config import Config
+from bulutpop.storage.team import ClaimRow, TeamTables
 from bulutpop.team.relay.broker import SESSION_EXPIRY_DAYS, TEAM_TOPIC, Address, ext_topic
 
 log = logging.getLogger(__name__)
@@ -202,26 +203,15 @@ def claims(tracker: CallTracker, me: str = "", now: float | None = None) -> dict
     """Callers someone on the team is calling back now, by party key; `me` is this PC's
     agent name."""
     now = time.time() if now is None else now
-    rows = tracker.store.read(
-        "SELECT party_key, display, agent FROM claims WHERE at_ts > ?", (now - CLAIM_SECONDS,)
+    rows = TeamTables(tracker.store).claims_since(now - CLAIM_SECONDS)
+    return {row.party_key: Claim(row.display, bool(me) and row.agent == me) for row in rows}
+
+
+def claim_message(data: dict[str, Any]) -> ClaimRow:
+    """A claim as the relay sends it (a "claim" message)."""
+    return ClaimRow(
+        str(data["party_key"]), str(data["agent"]), str(data["display"]), float(data["at"])
     )
-    return {row[0]: Claim(row[1], bool(me) and row[2] == me) for row in rows}
-
-
-def _claim(tracker: CallTracker, data: dict[str, Any]) -> None:
-    with tracker.store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO claims (party_key, agent, display, at_ts) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (party_key) DO UPDATE SET agent = excluded.agent,"
-            " display = excluded.display, at_ts = excluded.at_ts"
-            " WHERE excluded.at_ts >= claims.at_ts",
-            (
-                str(data["party_key"]),
-                str(data["agent"]),
-                str(data["display"]),
-                float(data["at"]),
-            ),
-        )
 
 
 def session_client(
@@ -328,7 +318,8 @@ class TeamLink:
                 await self.tracker.ingest(event, raw, SOURCE)
                 self.received += 1
             elif kind == "claim":
-                await self.tracker.run_write(_claim, self.tracker, data, missed=True)
+                tables = TeamTables(self.tracker.store)
+                await self.tracker.run_write(tables.put_claim, claim_message(data), missed=True)
             else:
                 raise ValueError(f"unknown kind {kind!r}")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

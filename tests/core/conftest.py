@@ -22,10 +22,8 @@ def store(isolated: object) -> Iterator[Store]:
 
 
 @pytest.fixture
-def tracker(store: Store) -> Iterator[CallTracker]:
-    t = CallTracker(store, frozenset({"1001"}))
-    yield t
-    t.close()
+def tracker(store: Store) -> CallTracker:
+    return CallTracker(store, frozenset({"1001"}))
 
 
 @dataclass

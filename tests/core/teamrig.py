@@ -14,10 +14,12 @@ import aiohttp
 from aiohttp import web
 
 from bulutpop.app.core import Core
+from bulutpop.app.runtime import Runtime
 from bulutpop.calls.tracker import SETTLE_SECONDS
 from bulutpop.devtools.fakepbx import FakePbxState, start
 from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
+from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import Invite, TeamLink, TeamStatus
 from bulutpop.team.relay.service import Agent, Relay
 from tests.conftest import TEST_KEY, free_port
@@ -89,33 +91,45 @@ class TeamRig:
     pbx: FakePbxState
     pbx_url: str
     env: dict[str, str]
-    relay: Relay | None = None
+    runtime: Runtime | None = None  # `bulutpop relay`'s
     pcs: list[AgentPc] = field(default_factory=list)
     _pbx_runner: web.AppRunner | None = None
 
     @property
+    def relay(self) -> Relay | None:
+        return self.runtime.relay if self.runtime is not None else None
+
+    @property
     def core(self) -> Core:
-        assert self.relay is not None
-        return self.relay.core
+        assert self.runtime is not None
+        return self.runtime.core
 
     @property
     def webhook(self) -> str:
-        assert self.relay is not None
-        port = self.relay.receiver.port
+        assert self.runtime is not None and self.runtime.receiver is not None
+        port = self.runtime.receiver.port
         return f"http://127.0.0.1:{port}{self.core.config.webhook_path()}"
 
     async def start_relay(self) -> Relay:
+        """What `bulutpop relay` runs; raises what it cannot start."""
         core = Core.open(self.env)
-        relay = Relay(core)
-        await relay.start()
-        self.relay = relay
-        return relay
+        runtime = Runtime(core, "relay")
+        await runtime.start()
+        problem = runtime.problem()
+        if problem is not None:
+            await runtime.stop()
+            core.close()
+            assert problem.error is not None
+            raise problem.error
+        self.runtime = runtime
+        assert runtime.relay is not None
+        return runtime.relay
 
     async def stop_relay(self) -> None:
-        if self.relay is not None:
-            await self.relay.stop()
-            self.relay.core.close()
-            self.relay = None
+        if self.runtime is not None:
+            await self.runtime.stop()
+            self.runtime.core.close()
+            self.runtime = None
 
     async def settle(self) -> None:
         """Let the relay settle what it cannot decide yet, as it does after SETTLE_SECONDS
@@ -165,7 +179,7 @@ class TeamRig:
 
     async def outbox_empty(self, timeout: float = 10.0) -> None:
         await until(
-            lambda: not self.core.store.read("SELECT 1 FROM outbox WHERE acked_ts IS NULL"),
+            TeamTables(self.core.store).outbox_empty,
             timeout,
             "the relay's outbox to drain",
         )

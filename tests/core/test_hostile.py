@@ -62,7 +62,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     yield Running(receiver.port, store)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
-    tracker.close()
     store.close()
 
 

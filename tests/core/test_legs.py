@@ -189,7 +189,6 @@ def trackers() -> Iterator[dict[str, CallTracker]]:
         }
         yield made
         for tracker in made.values():
-            tracker.close()
             tracker.store.close()
 
 

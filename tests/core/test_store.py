@@ -77,9 +77,12 @@ def sample_calls(count: int, seed: int = 3) -> list[Call]:
 
 
 def fill(store: Store, calls: Sequence[Call]) -> None:
-    with store.transaction() as conn:
-        for call in calls:
-            store.put_call(conn, call)
+    def write() -> None:
+        with store.transaction() as conn:
+            for call in calls:
+                store.put_call(conn, call)
+
+    store.run(write)
 
 
 @pytest.fixture(scope="module")
@@ -88,13 +91,17 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = Store(tmp_path_factory.mktemp("search") / "store.sqlite3")
     calls = sample_calls(4000)
     fill(store, calls)
+
     # Some resolved episodes, so the missed list has resolved groups as well as open ones.
-    with store.transaction() as conn:
-        for call in calls[::97]:
-            if call.start_ts is not None:
-                store.resolve_earlier_missed(
-                    conn, call.party_key, call.start_ts, "answered", call.call_uuid
-                )
+    def resolve() -> None:
+        with store.transaction() as conn:
+            for call in calls[::97]:
+                if call.start_ts is not None:
+                    store.resolve_earlier_missed(
+                        conn, call.party_key, call.start_ts, "answered", call.call_uuid
+                    )
+
+    store.run(resolve)
     yield store
     store.close()
 

@@ -27,9 +27,8 @@ import sqlite3
 import ssl
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -51,8 +50,9 @@ from bulutpop.errors import (
 )
 from bulutpop.local.config import Config
 from bulutpop.pbx.client import SlidingWindow
-from bulutpop.pbx.receiver import Receiver, listen_error
-from bulutpop.storage.store import Store, changed
+from bulutpop.pbx.receiver import listen_error
+from bulutpop.storage.store import Store
+from bulutpop.storage.team import AgentRow, ClaimRow, TeamTables
 from bulutpop.team.link import Invite, payload, session_client, subscriptions
 from bulutpop.team.relay.broker import (
     RELAY_USER,
@@ -95,15 +95,8 @@ class Agent:
         return (ext_topic(self.extension), TEAM_TOPIC)
 
 
-def _agent(row: sqlite3.Row | tuple[Any, ...]) -> Agent:
-    return Agent(row[0], row[1], tuple(q for q in row[2].split() if q), row[3])
-
-
-def agents_in(conn: sqlite3.Connection) -> list[Agent]:
-    rows = conn.execute(
-        "SELECT name, extension, queues, display FROM agents ORDER BY name"
-    ).fetchall()
-    return [_agent(row) for row in rows]
+def _agent(row: AgentRow) -> Agent:
+    return Agent(row.name, row.extension, row.queues, row.display)
 
 
 class Agents:
@@ -111,11 +104,12 @@ class Agents:
 
     def __init__(self, store: Store, files: BrokerFiles) -> None:
         self.store = store
+        self.tables = TeamTables(store)
         self.files = files
+        self._relay_password: str | None = None
 
     def all(self) -> list[Agent]:
-        rows = self.store.read("SELECT name, extension, queues, display FROM agents ORDER BY name")
-        return [_agent(row) for row in rows]
+        return [_agent(row) for row in self.tables.agents()]
 
     def add(
         self, extension: str, name: str = "", queues: Sequence[str] = (), display: str = ""
@@ -125,28 +119,15 @@ class Agents:
         if agent.name == RELAY_USER:
             raise InvalidInput(f"{RELAY_USER!r} is the relay's own broker user")
         secret = secrets.token_urlsafe(24)
-        try:
-            with self.store.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO agents (name, extension, queues, display, secret_hash,"
-                    " created_ts) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        agent.name,
-                        agent.extension,
-                        " ".join(agent.queues),
-                        agent.display,
-                        hash_password(secret),
-                        time.time(),
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            raise InvalidInput(f"an agent named {agent.name!r} exists") from None
+        row = AgentRow(agent.name, agent.extension, agent.queues, agent.display, "")
+        row = replace(row, secret_hash=hash_password(secret))
+        if not self.store.run(self.tables.add_agent, row):
+            raise InvalidInput(f"an agent named {agent.name!r} exists")
         self.write_broker_files()
         return agent, secret
 
     def remove(self, name: str) -> bool:
-        with self.store.transaction() as conn:
-            removed = changed(conn, "DELETE FROM agents WHERE name = ?", (name,)) > 0
+        removed = self.store.run(self.tables.remove_agent, name)
         if removed:
             self.write_broker_files()
         return removed
@@ -154,31 +135,37 @@ class Agents:
     def verify(self, credential: str) -> Agent | None:
         """The agent whose `name:secret` this is, or None."""
         name, _, secret = credential.partition(":")
-        rows = self.store.read(
-            "SELECT name, extension, queues, display, secret_hash FROM agents WHERE name = ?",
-            (name,),
-        )
-        if not rows or not secret or not check_password(secret, rows[0][4]):
+        row = self.tables.agent(name)
+        if row is None or not secret or not check_password(secret, row.secret_hash):
             return None
-        return _agent(rows[0])
+        return _agent(row)
 
     def relay_password(self) -> str:
         """The relay's own broker password, made on first use, kept in its store."""
-        password = self.store.meta("relay_broker_password")
-        if password is None:
-            password = secrets.token_urlsafe(24)
-            self.store.set_meta("relay_broker_password", password)
-        return password
+        if self._relay_password is None:
+            self._relay_password = secret_in(self.store, "relay_broker_password", 24)
+        return self._relay_password
 
     def write_broker_files(self) -> None:
-        rows = self.store.read("SELECT name, extension, queues, display, secret_hash FROM agents")
         users = [
             BrokerUser(
                 RELAY_USER, hash_password(self.relay_password()), readwrite=(f"{TOPIC_ROOT}/#",)
             )
         ]
-        users += [BrokerUser(row[0], row[4], read=_agent(row).topics) for row in rows]
+        users += [
+            BrokerUser(row.name, row.secret_hash, read=_agent(row).topics)
+            for row in self.tables.agents()
+        ]
         self.files.write_users(users)
+
+
+def secret_in(store: Store, name: str, size: int) -> str:
+    """A secret of the relay's own, made on first use and kept in its store."""
+    value = store.meta(name)
+    if value is None:
+        value = secrets.token_urlsafe(size)
+        store.run(store.set_meta, name, value)
+    return value
 
 
 def _members(agents: Iterable[Agent], queues: set[str]) -> set[str]:
@@ -197,7 +184,7 @@ class Router:
         self.mine: frozenset[str] = frozenset()
 
     def __call__(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
-        agents = agents_in(conn)
+        agents = [_agent(row) for row in TeamTables.agents_in(conn)]
         self.mine = frozenset(
             x for a in agents for x in (a.extension, *a.queues)
         )  # read by the relay, which keeps the tracker's `mine` in step
@@ -211,49 +198,28 @@ class Router:
             sides.update((call.caller, call.destination, call.connected_user, *call.dialed_users))
             queues.update(q for q in (call.queue, call.destination) if q)
             if call.party_key:
-                rows = conn.execute(
-                    "SELECT DISTINCT queue FROM calls WHERE party_key = ? AND missed = 1"
-                    " AND queue <> '' AND (resolved_ts IS NULL OR resolved_call = ?)",
-                    (call.party_key, call.call_uuid),
-                ).fetchall()
-                queues.update(row[0] for row in rows)
+                queues |= TeamTables.missed_queues_in(conn, call.party_key, call.call_uuid)
         concerned = (sides & extensions) | _members(agents, queues)
         if not concerned:
             return
         body = payload("event", fields=event.fields, received=time.time())
-        conn.executemany(
-            "INSERT INTO outbox (topic, payload) VALUES (?, ?)",
-            [(ext_topic(ext), body) for ext in sorted(concerned)],
-        )
+        TeamTables.queue_in(conn, [(ext_topic(ext), body) for ext in sorted(concerned)])
 
 
 def claim_in(conn: sqlite3.Connection, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
     """Record `agent`'s claim on a caller's shared missed calls and queue it for the members.
     Returns ("ok", label) or ("none" | "taken", text for the agent)."""
-    rows = conn.execute(
-        "SELECT DISTINCT queue FROM calls WHERE party_key = ? AND missed = 1"
-        " AND resolved_ts IS NULL AND queue <> ''",
-        (party_key,),
-    ).fetchall()
-    queues = {row[0] for row in rows}
+    queues = TeamTables.missed_queues_in(conn, party_key)
     if not queues:
         return "none", "no open shared missed call from this number"
-    held = conn.execute(
-        "SELECT agent, display FROM claims WHERE party_key = ? AND at_ts > ?",
-        (party_key, now - CLAIM_SECONDS),
-    ).fetchone()
-    if held is not None and held[0] != agent.name:
-        return "taken", f"{held[1]} is already calling back"
-    conn.execute(
-        "INSERT OR REPLACE INTO claims (party_key, agent, display, at_ts) VALUES (?, ?, ?, ?)",
-        (party_key, agent.name, agent.label, now),
-    )
+    held = TeamTables.claim_held_in(conn, party_key, now - CLAIM_SECONDS)
+    if held is not None and held.agent != agent.name:
+        return "taken", f"{held.display} is already calling back"
+    TeamTables.put_claim_in(conn, ClaimRow(party_key, agent.name, agent.label, now))
     body = payload("claim", party_key=party_key, agent=agent.name, display=agent.label, at=now)
-    members = _members(agents_in(conn), queues) | {agent.extension}
-    conn.executemany(
-        "INSERT INTO outbox (topic, payload) VALUES (?, ?)",
-        [(ext_topic(ext), body) for ext in sorted(members)],
-    )
+    agents = [_agent(row) for row in TeamTables.agents_in(conn)]
+    members = _members(agents, queues) | {agent.extension}
+    TeamTables.queue_in(conn, [(ext_topic(ext), body) for ext in sorted(members)])
     return "ok", agent.label
 
 
@@ -268,14 +234,6 @@ class BrokerLink:
     username: str
     password: str
     tls: ssl.SSLContext | None = None
-
-
-def _ack(store: Store, seqs: Sequence[int], now: float) -> None:
-    with store.transaction() as conn:
-        conn.executemany(
-            "UPDATE outbox SET acked_ts = ? WHERE seq = ?", [(now, seq) for seq in seqs]
-        )
-        conn.execute("DELETE FROM outbox WHERE acked_ts < ?", (now - REPUBLISH_SECONDS,))
 
 
 def _marked(task: asyncio.Task[None]) -> None:
@@ -293,6 +251,7 @@ class Publisher:
         self.connected = False
         self._wake = asyncio.Event()
         self._unsubscribe = core.tracker.subscribe(lambda _change: self._wake.set())
+        self.tables = TeamTables(core.store)
 
     def wake(self) -> None:
         self._wake.set()
@@ -326,10 +285,7 @@ class Publisher:
             delay = min(delay * 2, 30.0)
 
     async def _republish(self, client: aiomqtt.Client) -> None:
-        rows = self.core.store.read(
-            "SELECT topic, payload FROM outbox WHERE acked_ts >= ? ORDER BY seq",
-            (time.time() - REPUBLISH_SECONDS,),
-        )
+        rows = self.tables.acked_since(time.time() - REPUBLISH_SECONDS)
         for start in range(0, len(rows), _BATCH):
             batch = rows[start : start + _BATCH]
             await asyncio.gather(*(client.publish(r[0], r[1], qos=1) for r in batch))
@@ -341,11 +297,7 @@ class Publisher:
         marking: set[asyncio.Task[None]] = set()
         while True:
             self._wake.clear()
-            rows = self.core.store.read(
-                "SELECT seq, topic, payload FROM outbox WHERE acked_ts IS NULL AND seq > ?"
-                " ORDER BY seq LIMIT ?",
-                (sent, _BATCH),
-            )
+            rows = self.tables.unsent(sent, _BATCH)
             if not rows:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
@@ -363,7 +315,7 @@ class Publisher:
             if acked:
                 sent = acked[-1]
                 task = asyncio.create_task(
-                    self.core.tracker.run_write(_ack, self.core.store, acked, time.time())
+                    self.core.store.write(self.tables.ack, acked, time.time(), REPUBLISH_SECONDS)
                 )
                 marking.add(task)
                 task.add_done_callback(_marked)
@@ -388,6 +340,7 @@ class RelayApi:
         self.public_url = public_url.rstrip("/")
         self._originate = SlidingWindow(*ORIGINATE_LIMIT, time.monotonic)
         self._downloads: aiohttp.ClientSession | None = None
+        self.link_secret = ""  # signs recording links; set by `Relay.start`
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024)
@@ -476,10 +429,9 @@ class RelayApi:
         return agent.extension in sides or bool(call.queue and call.queue in agent.queues)
 
     def _signature(self, agent: str, call_uuid: str, expires: int) -> str:
-        secret = self.agents.store.meta("relay_link_secret")
-        if secret is None:
-            secret = secrets.token_urlsafe(32)
-            self.agents.store.set_meta("relay_link_secret", secret)
+        if not self.link_secret:
+            raise RuntimeError("the relay's API signs links only once it has started")
+        secret = self.link_secret
         message = f"{agent}\n{call_uuid}\n{expires}".encode()
         return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -580,7 +532,7 @@ class RelayApi:
         return web.json_response({"claimed_by": text})
 
     def _claim_in(self, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
-        with self.core.store.transaction() as conn:
+        with self.core.store.transaction() as conn:  # on the writer: run_write
             return claim_in(conn, agent, party_key, now)
 
     async def _whoami(self, request: web.Request) -> web.Response:
@@ -669,7 +621,9 @@ async def open_session(config: Config, agent: Agent, secret: str) -> None:
 
 
 class Relay:
-    """Everything `bulutpop relay` runs: receiver, broker (when managed), publisher, API."""
+    """The relay's own parts: the broker (when managed), the publisher of the outbox and the
+    agents' API. The runtime runs it in relay mode beside the webhook receiver, the catch-up
+    and the phonebook sync, whose events it routes to the agents (`Router`)."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -677,19 +631,14 @@ class Relay:
         self.agents = Agents(core.store, self.files)
         self.router = Router()
         config = core.config
-        self.receiver = Receiver(
-            core.tracker, config.token, config.listen_host, config.listen_port, config.allow_from
-        )
         address = Address.parse(config.broker_url)
         self.broker: ManagedBroker | None = None
         if config.broker_managed:
             listen = Address(config.relay_host, address.port, address.tls)
             conf = self.files.write_config(listen, config.tls_cert, config.tls_key)
             self.broker = ManagedBroker(conf, address)
-        self.publisher = Publisher(
-            core,
-            BrokerLink(address, RELAY_USER, self.agents.relay_password(), client_tls(config)),
-        )
+        self._address = address
+        self.publisher: Publisher | None = None
         self.api = RelayApi(core, self.agents, public_urls(config)[1])
         self._api_runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -698,7 +647,14 @@ class Relay:
     async def start(self) -> None:
         core = self.core
         core.api()  # the API key is needed for agents' calls: say so now, not at first dial
+        # The store is written on its own thread; made once, these secrets are kept there.
+        password = await asyncio.to_thread(self.agents.relay_password)
+        self.api.link_secret = await asyncio.to_thread(
+            secret_in, core.store, "relay_link_secret", 32
+        )
         self.agents.write_broker_files()
+        link = BrokerLink(self._address, RELAY_USER, password, client_tls(core.config))
+        self.publisher = Publisher(core, link)
         core.tracker.mine = frozenset(
             x for a in self.agents.all() for x in (a.extension, *a.queues)
         )
@@ -734,7 +690,7 @@ class Relay:
         self._api_runner = runner
         if self.api_port == 0:
             self.api_port = int(runner.addresses[0][1])
-        await self.receiver.start()
+        assert self.publisher is not None
         self._tasks.append(asyncio.create_task(self.publisher.run(), name="relay-publisher"))
 
     def _on_stored(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
@@ -743,16 +699,17 @@ class Relay:
         self.core.tracker.mine = self.router.mine
 
     async def stop(self) -> None:
+        if self.core.tracker.on_stored == self._on_stored:
+            self.core.tracker.on_stored = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.publisher.close()
-        await self.receiver.stop()
+        if self.publisher is not None:
+            self.publisher.close()
         if self._api_runner is not None:
             await self._api_runner.cleanup()
-        await self.core.aclose()
         if self.broker is not None:
             await self.broker.stop()
 

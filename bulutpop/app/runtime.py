@@ -1,0 +1,399 @@
+"""The runtime: one object that runs the background services of every mode.
+
+`bulutpop serve`, `bulutpop relay` and the tray app each open a `Core` and run one
+`Runtime` over it; the front end only starts it, stops it and shows what it reports. The
+services, by mode:
+
+* solo  — this PC's webhook receiver; the catch-up from the PBX's history and the phonebook
+  sync, once the API key (and the extension) are set;
+* team  — the link to the team's broker (the relay does the rest, with the key);
+* relay — the office's relay: the webhook receiver, the relay itself (broker, publisher,
+  agents' API), the catch-up and the phonebook sync for the whole office.
+
+Every mode also settles the calls whose outcome the events alone cannot tell (calls.fold)
+and, after an upgrade, derives the stored calls again with the current rules.
+
+The mode follows the settings: joining or leaving a team (a saved change of the settings)
+swaps the services while running. Each service's state is plain data (`ServiceState`);
+`subscribe` tells a listener of every change, on the loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from bulutpop.app.core import Core
+from bulutpop.errors import BulutpopError, CredentialRefused, KeyRefused, SetupMissing
+from bulutpop.local.config import Config
+from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
+from bulutpop.pbx.phonebook import PhoneBook
+from bulutpop.pbx.receiver import Receiver
+
+if TYPE_CHECKING:  # team mode loads the MQTT client only when it is used
+    from bulutpop.team.link import TeamLink, TeamStatus
+    from bulutpop.team.relay.service import Relay
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["solo", "team", "relay"]
+State = Literal["starting", "running", "waiting", "failed", "stopped"]
+
+PHONEBOOK_INTERVAL = 86400.0  # the PBX's phonebook changes rarely: once a day, and on demand
+# How often undecided calls are looked at; each settles `settle_seconds` after its last news.
+SETTLE_CHECK_SECONDS = 15.0
+
+# The services whose failure leaves the mode without its events (the command line exits).
+ESSENTIAL = frozenset({"receiver", "relay", "team"})
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    """One service as the front ends show it. `error` says why it failed or waits (the
+    front end puts it in words); `detail` is what it runs on ("127.0.0.1:8787")."""
+
+    name: str
+    state: State
+    since: float
+    error: BaseException | None = None
+    detail: str = ""
+    last_run: float | None = None
+    next_run: float | None = None
+
+
+StateListener = Callable[[ServiceState], None]
+Ready = asyncio.Future[None]  # a service resolves it once it runs (or has failed to start)
+Work = Callable[[Ready], Coroutine[Any, Any, None]]
+
+
+@dataclass(slots=True)
+class _Running:
+    name: str
+    key: Hashable  # what it was started for: a change restarts it
+    task: asyncio.Task[None]
+    ready: Ready
+
+
+def mode_of(config: Config) -> Mode:
+    return "team" if config.team_mode else "solo"
+
+
+class Runtime:
+    def __init__(
+        self,
+        core: Core,
+        mode: Mode | None = None,
+        *,
+        listen: tuple[str, int] | None = None,
+    ) -> None:
+        """`mode` None follows the settings (solo or team); "relay" is the relay's own.
+        `listen` overrides the receiver's address (`bulutpop serve --host/--port`)."""
+        self.core = core
+        self._fixed_mode = mode
+        self._listen = listen
+        self.catchup = CatchUp(core.tracker, core.api, history_days=core.config.history_days)
+        self.phonebook = PhoneBook(core.tracker, core.api)
+        self.receiver: Receiver | None = None
+        self.relay: Relay | None = None
+        self.link: TeamLink | None = None
+        # Bumped by a new invite: the same settings with a new secret start the link again.
+        self.team_generation = 0
+        self.states: dict[str, ServiceState] = {}
+        self._listeners: list[StateListener] = []
+        self._services: dict[str, _Running] = {}
+        self._syncs: set[asyncio.Task[None]] = set()
+        self._sync_lock = asyncio.Lock()
+        self._started = False
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # -- what the front ends use -------------------------------------------------------------
+
+    @property
+    def mode(self) -> Mode:
+        return self._fixed_mode or mode_of(self.core.config)
+
+    def subscribe(self, listener: StateListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def problem(self) -> ServiceState | None:
+        """The first essential service that failed, if any (for the command line)."""
+        for name in sorted(ESSENTIAL):
+            state = self.states.get(name)
+            if state is not None and state.state == "failed":
+                return state
+        return None
+
+    def running(self, name: str) -> bool:
+        service = self._services.get(name)
+        return service is not None and not service.task.done()
+
+    async def start(self) -> None:
+        """Read the secrets (off the loop), then start what the mode runs. Never raises for
+        a service that fails: its state says why (see `problem`)."""
+        self._started = True
+        self._unsubscribe.append(self.core.subscribe_config(self._config_changed))
+        self._unsubscribe.append(self.catchup.subscribe(self._catchup_changed))
+        await self.core.load_secrets()
+        self._start("upgrade", None, self._upgrade)
+        await self.sync()
+
+    async def stop(self) -> None:
+        self._started = False
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        for task in list(self._syncs):
+            task.cancel()
+        async with self._sync_lock:
+            for name in list(self._services):
+                await self._stop(name)
+        await self.core.aclose()
+
+    async def sync(self) -> None:
+        """Run what the mode and the settings ask for now: start what is missing, restart
+        what a changed setting concerns, stop what the mode no longer runs. Returns once
+        the essential services (receiver, relay, team link) have started or failed."""
+        async with self._sync_lock:
+            if not self._started:
+                return
+            wanted = await self._wanted()
+            for name in [n for n in self._services if n not in wanted and n != "upgrade"]:
+                await self._stop(name)
+            started = []
+            for name, (key, make) in wanted.items():
+                service = self._services.get(name)
+                if service is not None and service.key == key and not service.task.done():
+                    continue
+                if service is not None:
+                    await self._stop(name)
+                started.append(self._start(name, key, make))
+            await asyncio.gather(*(s.ready for s in started if s.name in ESSENTIAL))
+
+    async def key_changed(self) -> None:
+        """The API key was stored or deleted here: the PBX services follow."""
+        await self.sync()
+        self.trigger_catchup()
+
+    def trigger_catchup(self) -> None:
+        """Catch up now (the user asked, the receiver was away, the key changed)."""
+        self.catchup.trigger()
+
+    async def rejoined(self) -> None:
+        """A new invite was stored (the same settings may now hold a new secret)."""
+        self.team_generation += 1
+        await self.core.load_secrets()
+        await self.sync()
+
+    # -- which services ----------------------------------------------------------------------
+
+    async def _wanted(self) -> dict[str, tuple[Hashable, Work]]:
+        config = self.core.config
+        mode = self.mode
+        wanted: dict[str, tuple[Hashable, Work]] = {"settle": (None, self._settle)}
+        if mode == "team":
+            key = (
+                config.team_broker,
+                config.team_relay,
+                config.team_agent,
+                config.team_ca,
+                config.extension,
+                self.team_generation,
+            )
+            wanted["team"] = (key, self._team)
+            return wanted
+        host, port = self._listen or (config.listen_host, config.listen_port)
+        wanted["receiver"] = ((host, port, config.token, config.allow_from), self._receive)
+        if mode == "relay":
+            wanted["relay"] = (None, self._relay)
+        missing = await self._pbx_missing()
+        if missing is not None:
+            for name in ("catchup", "phonebook"):
+                self._set(name, "waiting", error=missing)
+            return wanted
+        wanted["catchup"] = (config.catchup_minutes, self._catch_up)
+        wanted["phonebook"] = (None, self._phonebook)
+        return wanted
+
+    async def _pbx_missing(self) -> BulutpopError | None:
+        """What keeps the catch-up and the phonebook from asking the PBX: no API key, or
+        (on an agent's own PC) no extension to tell their calls by."""
+        try:
+            key = self.core.keys.cached()
+        except BulutpopError as exc:
+            return exc
+        if not key:
+            return SetupMissing("api_key")
+        if self.mode == "solo" and not self.core.config.extension:
+            return SetupMissing("extension")
+        return None
+
+    def _config_changed(self, old: Config, new: Config) -> None:
+        self.catchup.history_days = new.history_days
+        if self._started:
+            task = asyncio.create_task(self.sync(), name="runtime-sync")
+            self._syncs.add(task)
+            task.add_done_callback(self._syncs.discard)
+
+    def _catchup_changed(self, status: CatchUpStatus) -> None:
+        if status.running:
+            self._set("catchup", "running")
+            return
+        error = status.error
+        if isinstance(error, (KeyRefused, SetupMissing)):
+            self._set("catchup", "waiting", error=error, last_run=status.last_run)
+        else:
+            state: State = "failed" if error is not None else "running"
+            self._set(
+                "catchup", state, error=error, last_run=status.last_run, next_run=status.next_run
+            )
+
+    # -- the services ------------------------------------------------------------------------
+
+    async def _receive(self, ready: Ready) -> None:
+        config = self.core.config
+        host, port = self._listen or (config.listen_host, config.listen_port)
+        receiver = Receiver(self.core.tracker, config.token, host, port, config.allow_from)
+        self._set("receiver", "starting")
+        try:
+            await receiver.start()
+        except BulutpopError as exc:
+            self._set("receiver", "failed", error=exc)
+            return
+        self.receiver = receiver
+        self._set("receiver", "running", detail=f"{receiver.host}:{receiver.port}")
+        ready.set_result(None)
+        if self.running("catchup"):
+            self.catchup.trigger()  # events sent while it was away are only in the history
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.receiver = None
+            await receiver.stop()
+
+    async def _relay(self, ready: Ready) -> None:
+        from bulutpop.team.relay.service import Relay
+
+        self._set("relay", "starting")
+        try:
+            relay = Relay(self.core)
+            await relay.start()
+        except BulutpopError as exc:
+            self._set("relay", "failed", error=exc)
+            return
+        self.relay = relay
+        self._set("relay", "running", detail=f"agents' API on port {relay.api_port}")
+        ready.set_result(None)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.relay = None
+            await relay.stop()
+
+    async def _team(self, ready: Ready) -> None:
+        from bulutpop.team.link import TeamLink
+
+        self._set("team", "starting")
+        try:
+            secret = self.core.team_secret()
+        except BulutpopError as exc:
+            self._set("team", "failed", error=exc)
+            return
+        link = TeamLink(self.core.tracker, self.core.config, secret, self._team_changed)
+        self.link = link
+        self._team_changed(link.status)
+        ready.set_result(None)  # connecting is the link's own business: it retries
+        try:
+            await link.run()
+        finally:
+            self.link = None
+
+    def _team_changed(self, status: TeamStatus) -> None:
+        if status.state == "connected":
+            self._set("team", "running", detail=self.core.config.team_broker)
+        elif status.state == "refused":
+            self._set("team", "failed", error=CredentialRefused(detail=status.detail))
+        elif status.state == "reconnecting":
+            self._set("team", "waiting", detail=status.detail)
+        else:
+            self._set("team", "starting")
+
+    async def _catch_up(self, ready: Ready) -> None:
+        await self.catchup.run_forever(self.core.config.catchup_minutes * 60.0)
+
+    async def _phonebook(self, ready: Ready) -> None:
+        self._set("phonebook", "running")
+        await self.phonebook.run_forever(PHONEBOOK_INTERVAL)
+
+    async def _settle(self, ready: Ready) -> None:
+        self._set("settle", "running")
+        while True:
+            try:
+                await self.core.tracker.settle_due()
+            except Exception:  # the store failed: tried again at the next round
+                log.exception("could not settle undecided calls")
+            # A call settles `settle_seconds` after its last news, give or take this.
+            pause = min(SETTLE_CHECK_SECONDS, self.core.config.settle_seconds / 2)
+            await asyncio.sleep(max(pause, 0.5))
+
+    async def _upgrade(self, ready: Ready) -> None:
+        if await self.core.tracker.refold_if_needed():
+            log.info("the stored calls are derived with the current rules")
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def _start(self, name: str, key: Hashable, make: Work) -> _Running:
+        ready: Ready = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._guarded(name, make, ready), name=f"runtime-{name}")
+        service = self._services[name] = _Running(name, key, task, ready)
+        return service
+
+    async def _guarded(self, name: str, make: Work, ready: Ready) -> None:
+        try:
+            await make(ready)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug: this service stops, the others go on
+            log.exception("the %s service failed", name)
+            self._set(name, "failed", error=exc)
+        finally:
+            if not ready.done():  # it ended (failed) before it was ready
+                ready.set_result(None)
+
+    async def _stop(self, name: str) -> None:
+        service = self._services.pop(name, None)
+        if service is None:
+            return
+        service.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await service.task
+        self._set(name, "stopped")
+
+    def _set(
+        self,
+        name: str,
+        state: State,
+        *,
+        error: BaseException | None = None,
+        detail: str = "",
+        last_run: float | None = None,
+        next_run: float | None = None,
+    ) -> None:
+        old = self.states.get(name)
+        since = old.since if old is not None and old.state == state else time.time()
+        new = ServiceState(name, state, since, error, detail, last_run, next_run)
+        if old is not None and replace(old, since=since) == new:
+            return
+        self.states[name] = new
+        if state == "failed" and error is not None:
+            log.warning("%s: %s", name, error)
+        for listener in list(self._listeners):
+            try:
+                listener(new)
+            except Exception:
+                log.exception("a runtime listener failed")
