@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import io
 import json
 import logging
 import math
@@ -598,8 +599,17 @@ def _gui(argv: Sequence[str], demo: bool) -> int:
     return int(run(list(argv), demo=demo))
 
 
+def _tolerant_streams() -> None:
+    """A character the console cannot show (cp1254 or cp857 on a Turkish Windows when the
+    output is piped: "←", "→") is replaced instead of ending the command."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_streams()
     if not argv or argv[0].lower().startswith(("tel:", "callto:")):
         return _gui(argv, demo=False)
     parser = _parser()

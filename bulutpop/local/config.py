@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import platformdirs
 import tomli_w
 
+from bulutpop.calls.text import fold
 from bulutpop.errors import ConfigError
 
 APP_NAME = "bulutpop"
@@ -143,10 +144,10 @@ def _networks(value: str | list[str]) -> tuple[str, ...]:
 def _bool(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on", "evet"):
+    folded = fold(value)  # "HAYIR" is "hayır", not "hayir", whatever the PC's locale
+    if folded in ("1", "true", "yes", "on", "evet"):
         return True
-    if lowered in ("0", "false", "no", "off", "hayır", ""):
+    if folded in ("0", "false", "no", "off", "hayir", ""):
         return False
     raise ConfigError(f"{value!r} is not true or false")
 
