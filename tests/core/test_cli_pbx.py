@@ -88,3 +88,16 @@ async def test_recording_of_an_unknown_call_exits_1(pbx: tuple[FakePbxState, str
     _, api = pbx
     code, _, err = await run("recording", "no-such-call", api=api)
     assert code == 1 and "no-such-call" in err
+
+
+async def test_a_second_download_asks_the_pbx_for_no_new_link(
+    pbx: tuple[FakePbxState, str], tmp_path: Path
+) -> None:
+    # Links are limited to 5 a minute: the app's recording cache serves the command too.
+    state, api = pbx
+    for name in ("one.wav", "two.wav"):
+        code, _, err = await run("recording", UUID, "-o", str(tmp_path / name), api=api)
+        assert code == 0, err
+        assert (tmp_path / name).read_bytes() == tone_wav(1.0)
+    assert state.recording_requests == 1
+

@@ -169,3 +169,21 @@ async def test_the_relay_catches_up_for_the_office_and_routes_what_it_recovers(
         assert queue_call.connected_user == "1002" and not queue_call.missed
     finally:
         await rig.close()
+
+
+async def test_an_api_address_given_to_the_core_is_never_saved(tmp_path: Path) -> None:
+    # The demo opens its core with the fake PBX's address in the environment it passes.
+    env = {
+        "BULUTPOP_CONFIG_DIR": str(tmp_path / "config"),
+        "BULUTPOP_DATA_DIR": str(tmp_path / "data"),
+        "BULUTPOP_API_URL": "http://127.0.0.1:9",
+    }
+    core = Core.open(env)
+    try:
+        assert core.config.api_url == "http://127.0.0.1:9"
+        await core.update_config(core.config.with_value("extension", "1001"))
+        saved = (tmp_path / "config" / "config.toml").read_text(encoding="utf-8")
+        assert "127.0.0.1:9" not in saved and 'extension = "1001"' in saved
+        assert core.config.api_url == "http://127.0.0.1:9"  # still, for this run
+    finally:
+        core.close()
