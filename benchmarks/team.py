@@ -232,7 +232,8 @@ async def worker(spec: dict[str, Any]) -> None:
     from bulutpop.calls.tracker import CallTracker, Change
     from bulutpop.local.config import Config
     from bulutpop.storage.store import Store
-    from bulutpop.team.link import Invite, TeamLink, TeamStatus
+    from bulutpop.team.link import TeamLink, TeamStatus
+    from bulutpop.team.protocol import Invite
 
     out = sys.stdout
     root = Path(spec["root"])
@@ -297,7 +298,7 @@ async def worker(spec: dict[str, Any]) -> None:
     else:
         import aiomqtt
 
-        from bulutpop.team.relay.broker import Address, ext_topic
+        from bulutpop.team.protocol import Address, ext_topic
 
         async def plain(ext: str, invite: Invite) -> None:
             address = Address.parse(invite.broker)
@@ -343,8 +344,8 @@ def baseline_server(spec: dict[str, Any]) -> None:
     from aiohttp import web
 
     from bulutpop.calls.events import parse_body
-    from bulutpop.team.link import payload
-    from bulutpop.team.relay.broker import RELAY_USER, ext_topic
+    from bulutpop.team.protocol import ext_topic, payload
+    from bulutpop.team.relay.broker import RELAY_USER
 
     routes: dict[str, list[str]] = spec["routes"]
 
@@ -716,7 +717,7 @@ async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
     from bulutpop.devtools.fakepbx import DEMO_KEY
     from bulutpop.local import config as config_mod
     from bulutpop.local.config import Dirs
-    from bulutpop.team.relay.broker import Address
+    from bulutpop.team.protocol import Address
     from bulutpop.team.relay.service import Agents, broker_files, invite_for
 
     env = {

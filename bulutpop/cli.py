@@ -189,7 +189,8 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _team(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.team.link import Invite, leave, whoami
+    from bulutpop.team.link import whoami
+    from bulutpop.team.protocol import Invite, leave
 
     if args.action == "join":
         text = args.invite

@@ -24,7 +24,8 @@ from bulutpop.devtools.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
 from bulutpop.devtools.replay import post_bodies
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.team import link as team
-from bulutpop.team.link import Invite, TeamStatus
+from bulutpop.team.link import TeamStatus
+from bulutpop.team.protocol import Invite
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.i18n import Translations

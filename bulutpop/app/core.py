@@ -90,7 +90,7 @@ class Core:
         relay, which places them for the agent with a key this PC never holds."""
         config = self.config
         if config.team_mode:
-            from bulutpop.team.link import credential
+            from bulutpop.team.protocol import credential
 
             secret = credential(config, self.team_secret())
             self.redactor.add(secret)

@@ -1,4 +1,4 @@
-"""Team mode on an agent's PC: the invite, and the link to the team's broker.
+"""Team mode on an agent's PC: the link to the team's broker, and the relay's team API.
 
 With an invite joined, events come from the relay through the broker instead of a webhook
 of this PC's own: `TeamLink` keeps a persistent MQTT session (what arrived while the PC was
@@ -11,14 +11,12 @@ broker only once it is stored. Dial and recordings go through the relay's API
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import json
 import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
@@ -28,110 +26,27 @@ from paho.mqtt.properties import Properties
 
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.errors import ConfigError, InviteError, TeamError
+from bulutpop.errors import TeamError
 from bulutpop.local.config import Config
 from bulutpop.storage.team import ClaimRow, TeamTables
-from bulutpop.team.relay.broker import SESSION_EXPIRY_DAYS, TEAM_TOPIC, Address, ext_topic
+from bulutpop.team.protocol import (
+    CLAIM_SECONDS,
+    SESSION_EXPIRY_DAYS,
+    Address,
+    credential,
+    subscriptions,
+)
 
 log = logging.getLogger(__name__)
 
-INVITE_PREFIX = "bulutpop-team:"
-PAYLOAD_VERSION = 1
 SOURCE = "team"
-CLAIM_SECONDS = 15 * 60  # as long as the relay holds a claim
 # MQTT v5 reason codes for a refused login: retrying soon will not help.
 _REFUSED = {134, 135}
-
-
-def payload(kind: str, **data: Any) -> bytes:
-    """A message for agents: JSON with a version and a kind ("event", "claim")."""
-    return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
-
-
-@dataclass(frozen=True)
-class Invite:
-    """What an agent's PC needs to join the team, as one line to paste."""
-
-    broker: str
-    relay: str
-    agent: str
-    secret: str = field(repr=False)
-    extension: str
-    queues: tuple[str, ...] = ()
-    ca: str = ""  # PEM of the certificate to trust, when the relay's isn't publicly signed
-
-    def encode(self) -> str:
-        data = {
-            "broker": self.broker,
-            "relay": self.relay,
-            "agent": self.agent,
-            "secret": self.secret,
-            "extension": self.extension,
-            "queues": list(self.queues),
-            "ca": self.ca,
-        }
-        packed = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
-        return INVITE_PREFIX + packed.decode()
-
-    @classmethod
-    def parse(cls, text: str) -> Invite:
-        # Mail clients and chat apps wrap long lines: whitespace is never part of an invite.
-        text = "".join(text.split())
-        if not text.startswith(INVITE_PREFIX):
-            raise InviteError(
-                f"this is not a team invite (it starts with {INVITE_PREFIX!r}); ask the "
-                "relay's administrator for one: bulutpop relay agent add EXTENSION"
-            )
-        packed = text[len(INVITE_PREFIX) :]
-        try:
-            data = json.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
-            invite = cls(
-                broker=str(data["broker"]),
-                relay=str(data["relay"]),
-                agent=str(data["agent"]),
-                secret=str(data["secret"]),
-                extension=str(data["extension"]),
-                queues=tuple(str(q) for q in data.get("queues", ())),
-                ca=str(data.get("ca", "")),
-            )
-        except (binascii.Error, ValueError, KeyError, TypeError):
-            raise InviteError(
-                "the invite is incomplete or damaged: copy the whole line again"
-            ) from None
-        try:
-            invite.apply(Config())
-        except ConfigError as exc:
-            raise InviteError(f"the invite holds an unusable value: {exc}") from None
-        if not invite.secret:
-            raise InviteError("the invite has no secret: copy the whole line again")
-        return invite
-
-    def apply(self, config: Config) -> Config:
-        """`config` in team mode with this invite (the secret goes to the keyring)."""
-        for key, value in (
-            ("team_broker", self.broker),
-            ("team_relay", self.relay),
-            ("team_agent", self.agent),
-            ("team_queues", list(self.queues)),
-            ("team_ca", self.ca),
-            ("extension", self.extension),
-        ):
-            config = config.with_value(key, value)
-        return config
-
-
-def leave(config: Config) -> Config:
-    return replace(config, team_broker="", team_relay="", team_agent="", team_queues=(), team_ca="")
 
 
 def tls_context(config: Config) -> ssl.SSLContext:
     """Trust the invite's certificate when it has one, else the system's authorities."""
     return ssl.create_default_context(cadata=config.team_ca or None)
-
-
-def credential(config: Config, secret: str) -> str:
-    """What the relay's API takes in place of the API key."""
-    return f"{config.team_agent}:{secret}"
 
 
 async def _ask_relay(
@@ -234,10 +149,6 @@ def session_client(
         keepalive=30,
         timeout=10,
     )
-
-
-def subscriptions(extension: str) -> list[tuple[str, int]]:
-    return [(ext_topic(extension), 1), (TEAM_TOPIC, 1)]
 
 
 class TeamLink:

@@ -20,7 +20,8 @@ from bulutpop.devtools.fakepbx import FakePbxState, start
 from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
 from bulutpop.storage.team import TeamTables
-from bulutpop.team.link import Invite, TeamLink, TeamStatus
+from bulutpop.team.link import TeamLink, TeamStatus
+from bulutpop.team.protocol import Invite
 from bulutpop.team.relay.service import Agent, Relay
 from tests.conftest import TEST_KEY, free_port
 

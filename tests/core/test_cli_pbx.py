@@ -100,4 +100,3 @@ async def test_a_second_download_asks_the_pbx_for_no_new_link(
         assert code == 0, err
         assert (tmp_path / name).read_bytes() == tone_wav(1.0)
     assert state.recording_requests == 1
-

@@ -20,7 +20,7 @@ from bulutpop.devtools.demo import scenario_bodies
 from bulutpop.devtools.fakepbx import FakePbxState, history_records, start
 from bulutpop.errors import SetupMissing
 from bulutpop.local.keys import MemoryKeyring
-from bulutpop.team.link import Invite, leave
+from bulutpop.team.protocol import Invite, leave
 from tests.conftest import TEST_KEY, free_port
 from tests.core.teamrig import TeamRig, make_rig, until
 

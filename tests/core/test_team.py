@@ -26,14 +26,9 @@ from bulutpop.errors import (
     RateLimited,
     TeamError,
 )
-from bulutpop.team.link import Claim, Invite, claim, claims, payload
-from bulutpop.team.relay.broker import (
-    TOPIC_ROOT,
-    Address,
-    BrokerFiles,
-    ManagedBroker,
-    ext_topic,
-)
+from bulutpop.team.link import Claim, claim, claims
+from bulutpop.team.protocol import TOPIC_ROOT, Address, Invite, ext_topic, payload
+from bulutpop.team.relay.broker import BrokerFiles, ManagedBroker
 from bulutpop.team.relay.service import reload_broker
 from tests.conftest import TEST_KEY
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until

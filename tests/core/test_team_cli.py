@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bulutpop.team.link import Invite
+from bulutpop.team.protocol import Invite
 from tests.conftest import TEST_KEY
 from tests.core.teamrig import event
 from tests.core.test_cli import free_port, post, run

@@ -33,24 +33,16 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bulutpop.errors import BrokerError, CannotListen
+from bulutpop.team.protocol import SESSION_EXPIRY_DAYS, Address
 
 log = logging.getLogger(__name__)
 
-TOPIC_ROOT = "bulutpop"
-TEAM_TOPIC = f"{TOPIC_ROOT}/team"
 RELAY_USER = "bulutpop-relay"
 # An agent offline for a long holiday still gets every event (see module docstring).
 MAX_QUEUED_MESSAGES = 1_000_000
-SESSION_EXPIRY_DAYS = 60
 _PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own choice for its $7$ hashes
-
-
-def ext_topic(extension: str) -> str:
-    """The topic an extension's events are published to."""
-    return f"{TOPIC_ROOT}/ext/{extension}"
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -80,19 +72,6 @@ class BrokerUser:
     password_hash: str
     read: tuple[str, ...] = ()
     readwrite: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Address:
-    host: str
-    port: int
-    tls: bool
-
-    @classmethod
-    def parse(cls, url: str) -> Address:
-        parts = urlsplit(url)
-        tls = parts.scheme == "mqtts"
-        return cls(parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -53,17 +53,22 @@ from bulutpop.pbx.client import SlidingWindow
 from bulutpop.pbx.receiver import listen_error
 from bulutpop.storage.store import Store
 from bulutpop.storage.team import AgentRow, ClaimRow, TeamTables
-from bulutpop.team.link import Invite, payload, session_client, subscriptions
-from bulutpop.team.relay.broker import (
-    RELAY_USER,
+from bulutpop.team.link import session_client
+from bulutpop.team.protocol import (
     TEAM_TOPIC,
     TOPIC_ROOT,
     Address,
+    Invite,
+    ext_topic,
+    payload,
+    subscriptions,
+)
+from bulutpop.team.relay.broker import (
+    RELAY_USER,
     BrokerFiles,
     BrokerUser,
     ManagedBroker,
     check_password,
-    ext_topic,
     hash_password,
     reload,
 )

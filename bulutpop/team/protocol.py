@@ -1,0 +1,131 @@
+"""Team mode's protocol, the part both sides share: the broker's topics and address, the
+messages the relay sends agents, the invite, and the credential an agent's PC presents to
+the relay's API. Nothing here speaks MQTT or HTTP (`link` is the agent's side, `relay/`
+the office's)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from bulutpop.errors import ConfigError, InviteError
+from bulutpop.local.config import Config
+
+INVITE_PREFIX = "bulutpop-team:"
+PAYLOAD_VERSION = 1
+CLAIM_SECONDS = 15 * 60  # as long as the relay holds a claim
+TOPIC_ROOT = "bulutpop"
+TEAM_TOPIC = f"{TOPIC_ROOT}/team"
+SESSION_EXPIRY_DAYS = 60
+
+
+def payload(kind: str, **data: Any) -> bytes:
+    """A message for agents: JSON with a version and a kind ("event", "claim")."""
+    return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Invite:
+    """What an agent's PC needs to join the team, as one line to paste."""
+
+    broker: str
+    relay: str
+    agent: str
+    secret: str = field(repr=False)
+    extension: str
+    queues: tuple[str, ...] = ()
+    ca: str = ""  # PEM of the certificate to trust, when the relay's isn't publicly signed
+
+    def encode(self) -> str:
+        data = {
+            "broker": self.broker,
+            "relay": self.relay,
+            "agent": self.agent,
+            "secret": self.secret,
+            "extension": self.extension,
+            "queues": list(self.queues),
+            "ca": self.ca,
+        }
+        packed = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+        return INVITE_PREFIX + packed.decode()
+
+    @classmethod
+    def parse(cls, text: str) -> Invite:
+        # Mail clients and chat apps wrap long lines: whitespace is never part of an invite.
+        text = "".join(text.split())
+        if not text.startswith(INVITE_PREFIX):
+            raise InviteError(
+                f"this is not a team invite (it starts with {INVITE_PREFIX!r}); ask the "
+                "relay's administrator for one: bulutpop relay agent add EXTENSION"
+            )
+        packed = text[len(INVITE_PREFIX) :]
+        try:
+            data = json.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
+            invite = cls(
+                broker=str(data["broker"]),
+                relay=str(data["relay"]),
+                agent=str(data["agent"]),
+                secret=str(data["secret"]),
+                extension=str(data["extension"]),
+                queues=tuple(str(q) for q in data.get("queues", ())),
+                ca=str(data.get("ca", "")),
+            )
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise InviteError(
+                "the invite is incomplete or damaged: copy the whole line again"
+            ) from None
+        try:
+            invite.apply(Config())
+        except ConfigError as exc:
+            raise InviteError(f"the invite holds an unusable value: {exc}") from None
+        if not invite.secret:
+            raise InviteError("the invite has no secret: copy the whole line again")
+        return invite
+
+    def apply(self, config: Config) -> Config:
+        """`config` in team mode with this invite (the secret goes to the keyring)."""
+        for key, value in (
+            ("team_broker", self.broker),
+            ("team_relay", self.relay),
+            ("team_agent", self.agent),
+            ("team_queues", list(self.queues)),
+            ("team_ca", self.ca),
+            ("extension", self.extension),
+        ):
+            config = config.with_value(key, value)
+        return config
+
+
+def leave(config: Config) -> Config:
+    return replace(config, team_broker="", team_relay="", team_agent="", team_queues=(), team_ca="")
+
+
+def credential(config: Config, secret: str) -> str:
+    """What the relay's API takes in place of the API key."""
+    return f"{config.team_agent}:{secret}"
+
+
+def subscriptions(extension: str) -> list[tuple[str, int]]:
+    return [(ext_topic(extension), 1), (TEAM_TOPIC, 1)]
+
+
+def ext_topic(extension: str) -> str:
+    """The topic an extension's events are published to."""
+    return f"{TOPIC_ROOT}/ext/{extension}"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    host: str
+    port: int
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str) -> Address:
+        parts = urlsplit(url)
+        tls = parts.scheme == "mqtts"
+        return cls(parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls)
