@@ -38,6 +38,7 @@ from bulutpop.errors import (
     DialRefused,
     DownloadError,
     InvalidInput,
+    InviteError,
     KeyRefused,
     KeyringUnavailable,
     NetworkError,
@@ -53,6 +54,7 @@ from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
 from bulutpop.pbx.phonebook import PhoneBook
+from bulutpop.team.protocol import INVITE_PREFIX
 
 log = logging.getLogger("bulutpop")
 
@@ -652,6 +654,12 @@ def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
     """The command line's words for an error, and its exit code: 2 for input the user gave
     (a number, a setting, an invite, the command itself), 1 for the rest. The error carries
     what happened; the advice (which command to run) is the command line's own."""
+    if isinstance(exc, InviteError) and exc.problem == "foreign":
+        return (
+            f"this is not a team invite (one starts with {INVITE_PREFIX!r}): ask the relay's "
+            "administrator for one (bulutpop relay agent add EXTENSION)",
+            EXIT_USAGE,
+        )
     if isinstance(exc, InvalidInput):
         return str(exc), EXIT_USAGE
     return _words(exc, command), EXIT_FAILURE

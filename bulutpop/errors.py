@@ -50,7 +50,20 @@ class NumberError(InvalidInput):
 
 
 class InviteError(InvalidInput):
-    """The pasted text is not a usable team invite."""
+    """The pasted text is not a usable team invite: not one at all ("foreign"), cut short
+    or garbled ("damaged"), or holding a value this version cannot use ("unusable")."""
+
+    def __init__(
+        self, problem: Literal["foreign", "damaged", "unusable"], detail: str = ""
+    ) -> None:
+        words = {
+            "foreign": "this is not a team invite",
+            "damaged": "the invite is incomplete or damaged: copy the whole line again",
+            "unusable": f"the invite holds an unusable value: {detail}",
+        }[problem]
+        super().__init__(words)
+        self.problem = problem
+        self.detail = detail
 
 
 class AddressBookError(InvalidInput):

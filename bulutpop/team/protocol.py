@@ -58,10 +58,7 @@ class Invite:
         # Mail clients and chat apps wrap long lines: whitespace is never part of an invite.
         text = "".join(text.split())
         if not text.startswith(INVITE_PREFIX):
-            raise InviteError(
-                f"this is not a team invite (it starts with {INVITE_PREFIX!r}); ask the "
-                "relay's administrator for one: bulutpop relay agent add EXTENSION"
-            )
+            raise InviteError("foreign")
         packed = text[len(INVITE_PREFIX) :]
         try:
             data = json.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
@@ -75,15 +72,13 @@ class Invite:
                 ca=str(data.get("ca", "")),
             )
         except (binascii.Error, ValueError, KeyError, TypeError):
-            raise InviteError(
-                "the invite is incomplete or damaged: copy the whole line again"
-            ) from None
+            raise InviteError("damaged") from None
         try:
             invite.apply(Config())
         except ConfigError as exc:
-            raise InviteError(f"the invite holds an unusable value: {exc}") from None
+            raise InviteError("unusable", str(exc)) from None
         if not invite.secret:
-            raise InviteError("the invite has no secret: copy the whole line again")
+            raise InviteError("damaged")
         return invite
 
     def apply(self, config: Config) -> Config:
