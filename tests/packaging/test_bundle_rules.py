@@ -121,7 +121,10 @@ def test_data_files_are_what_the_app_reads(bundling: ModuleType, tmp_path: Path)
     assert ("resources/sounds/ring.wav", "resources/sounds") in pairs
     assert ("resources/icons/bulutpop.svg", "resources/icons") in pairs
     assert ("resources/icons/tray-missed.svg", "resources/icons") in pairs
-    assert ("bulutpop/devtools/scenarios/01-inbound-answered.form", "bulutpop/devtools/scenarios") in pairs
+    assert (
+        "bulutpop/devtools/scenarios/01-inbound-answered.form",
+        "bulutpop/devtools/scenarios",
+    ) in pairs
     assert not any(src.endswith(".py") for src, _ in pairs)  # the icon/sound generators
 
     # Translations are picked up once they exist.
