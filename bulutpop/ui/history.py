@@ -49,9 +49,10 @@ from bulutpop.calls.model import Call
 from bulutpop.calls.phone import NumberError
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
-from bulutpop.ui import fmt
-from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.actions import RowActions, copy_number, list_view, selected_row
+from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.missed import (
     MISSED_COLOR,
     NameAsker,
@@ -64,7 +65,6 @@ from bulutpop.ui.missed import (
     place_call,
     queue_width,
 )
-from bulutpop.ui.tasks import TaskSet
 
 PAGE_SIZE = 200
 SEARCH_DELAY_MS = 150

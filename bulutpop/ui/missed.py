@@ -8,7 +8,7 @@ agents do not ring the same customer.
 Also home to what every list window shares: `describe_error` (core exceptions in plain
 words), `StatusLine` (the message line under a list), `place_call`, and `edit_local_name`
 with the dialog helpers it uses (`dialog_result`, `ask_name`). The table and its row actions
-are in `bulutpop.ui.actions`.
+are in `bulutpop.ui.common.actions`.
 """
 
 from __future__ import annotations
@@ -76,10 +76,10 @@ from bulutpop.calls.phone import NumberError
 from bulutpop.pbx.client import BadRequest, CredentialRefused, InvalidKey, PbxError, RateLimited
 from bulutpop.pbx.dialer import DialRefused
 from bulutpop.storage.store import Store
-from bulutpop.ui import fmt
-from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.tasks import TaskSet
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.actions import RowActions, copy_number, list_view, selected_row
+from bulutpop.ui.common.tasks import TaskSet
 
 if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode
     from bulutpop.team.link import Claim

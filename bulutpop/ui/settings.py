@@ -73,10 +73,10 @@ from bulutpop.pbx.client import (
     register_webhook,
 )
 from bulutpop.pbx.phonebook import PBX, VCARD, AddressBookError
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.missed import dialog_result, missing_setup
-from bulutpop.ui.tasks import TaskSet
 from bulutpop.ui.tray import describe_team
 
 if TYPE_CHECKING:

@@ -18,8 +18,9 @@ from PySide6.QtCore import QCoreApplication, QLocale, QRect, Qt, QTranslator
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from bulutpop.ui import assets, fmt, i18n
+from bulutpop.ui import assets, i18n
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.missed import Column, MissedWindow, describe_error
 from bulutpop.ui.settings import SettingsDialog

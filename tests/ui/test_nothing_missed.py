@@ -21,8 +21,8 @@ from bulutpop.calls.events import PBX_TZ
 from bulutpop.devtools.fakepbx import FakePbxState, history_record
 from bulutpop.local.config import load
 from bulutpop.pbx.client import CrmSettings, InvalidKey
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
 from bulutpop.ui.history import Column as HistoryColumn
 from bulutpop.ui.history import HistoryWindow
 from bulutpop.ui.missed import Column, MissedWindow, NameAsker

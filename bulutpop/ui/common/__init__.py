@@ -1,0 +1,1 @@
+"""What the Qt shell's windows share: list actions, formatting, background tasks."""
