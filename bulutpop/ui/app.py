@@ -44,10 +44,11 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
-from bulutpop.ui.missed import MissedWindow, describe_error
+from bulutpop.ui.missed import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)

@@ -51,19 +51,24 @@ from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
-from bulutpop.ui.common.actions import RowActions, copy_number, list_view, selected_row
+from bulutpop.ui.common.actions import (
+    RowActions,
+    copy_number,
+    edit_local_name,
+    list_view,
+    place_call,
+    queue_width,
+    selected_row,
+)
 from bulutpop.ui.common.tasks import TaskSet
-from bulutpop.ui.missed import (
+from bulutpop.ui.common.widgets import (
     MISSED_COLOR,
     NameAsker,
     StatusLine,
     ask_name,
-    edit_local_name,
     heading,
     hint,
     muted,
-    place_call,
-    queue_width,
 )
 
 PAGE_SIZE = 200

@@ -75,8 +75,9 @@ from bulutpop.pbx.client import (
 from bulutpop.pbx.phonebook import PBX, VCARD, AddressBookError
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import missing_setup
 from bulutpop.ui.common.tasks import TaskSet
-from bulutpop.ui.missed import dialog_result, missing_setup
+from bulutpop.ui.common.widgets import dialog_result
 from bulutpop.ui.tray import describe_team
 
 if TYPE_CHECKING:

@@ -31,8 +31,8 @@ from bulutpop.pbx.client import BadRequest, PbxError
 from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
-from bulutpop.ui.missed import describe_error
 
 if TYPE_CHECKING:
     from bulutpop.team.link import TeamStatus

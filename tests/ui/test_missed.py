@@ -16,7 +16,8 @@ from bulutpop.pbx.client import BadRequest, InvalidKey, NetworkError, RateLimite
 from bulutpop.pbx.dialer import DialRefused
 from bulutpop.ui import missed
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.missed import Action, Column, MissedWindow
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook, menu_texts
 
