@@ -28,7 +28,7 @@ from bulutpop.team.link import Invite, TeamStatus
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.i18n import Translations
-from bulutpop.ui.missed import MissedWindow
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.player import PlayerWindow
 from bulutpop.ui.popup import PopupManager
 from bulutpop.ui.settings import SettingsDialog

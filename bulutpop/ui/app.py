@@ -48,7 +48,7 @@ from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
-from bulutpop.ui.missed import MissedWindow
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
@@ -400,7 +400,7 @@ class DesktopApp(QObject):
         self._window("missed", lambda: MissedWindow(self.bridge))
 
     def show_history(self) -> None:
-        from bulutpop.ui.history import HistoryWindow
+        from bulutpop.ui.history.window import HistoryWindow
 
         def make() -> QWidget:
             window = HistoryWindow(self.bridge)

@@ -24,9 +24,10 @@ from bulutpop.pbx.client import CrmSettings, InvalidKey
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.widgets import NameAsker
-from bulutpop.ui.history import Column as HistoryColumn
-from bulutpop.ui.history import HistoryWindow
-from bulutpop.ui.missed import Column, MissedWindow
+from bulutpop.ui.history.model import Column as HistoryColumn
+from bulutpop.ui.history.window import HistoryWindow
+from bulutpop.ui.missed.model import Column
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.settings import SettingsDialog
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell

@@ -26,7 +26,8 @@ from bulutpop.team.link import Invite, TeamError, TeamStatus
 from bulutpop.ui import i18n
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import Column, MissedWindow
+from bulutpop.ui.missed.model import Column
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
