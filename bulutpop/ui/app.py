@@ -435,7 +435,7 @@ class DesktopApp(QObject):
 
     def show_settings(self, first_run: bool) -> None:
         """One settings window at a time: an open one is brought to the front."""
-        from bulutpop.ui.settings import SettingsDialog
+        from bulutpop.ui.settings.dialog import SettingsDialog
 
         dialog = self._visible("settings")
         if dialog is None:

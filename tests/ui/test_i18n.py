@@ -25,7 +25,7 @@ from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook, make_shell
 

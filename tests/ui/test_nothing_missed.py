@@ -28,7 +28,7 @@ from bulutpop.ui.history.model import Column as HistoryColumn
 from bulutpop.ui.history.window import HistoryWindow
 from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 

@@ -20,7 +20,7 @@ from bulutpop.local import autostart
 from bulutpop.local.config import Config, load
 from bulutpop.local.keys import SERVICE, USERNAME, KeyStore
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import TEST_KEY
 from tests.ui.conftest import Loop, MakeDialog, Webhook
 

@@ -22,7 +22,7 @@ from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.history.window import HistoryWindow
 from bulutpop.ui.i18n import Translations
 from bulutpop.ui.missed.window import MissedWindow
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.ui.conftest import Loop
 
 ROUNDS = 20

@@ -25,7 +25,7 @@ import errno
 import math
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from PySide6.QtCore import Qt
@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLayout,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -78,6 +77,17 @@ from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import missing_setup
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import dialog_result
+from bulutpop.ui.settings.shared import (
+    Field,
+    Notice,
+    SaveFailed,
+    Status,
+    Tone,
+    address,
+    form_layout,
+    make_page,
+    text_label,
+)
 from bulutpop.ui.tray import describe_team
 
 if TYPE_CHECKING:
@@ -90,8 +100,6 @@ TEST_EVENT_TIMEOUT = 10.0
 # The fields that make up the notification URL.
 _ADDRESS_FIELDS = ("listen_host", "listen_port", "public_url")
 
-Tone = Literal["", "busy", "ok", "warning", "error"]
-
 # Asked before the PBX's notification URL is replaced: (the PBX's settings now, the URL
 # that would replace them) -> go ahead?
 RegisterConfirm = Callable[[CrmSettings, str], Awaitable[bool]]
@@ -99,12 +107,6 @@ RegisterConfirm = Callable[[CrmSettings, str], Awaitable[bool]]
 FileChooser = Callable[[], Awaitable[list[Path]]]
 # Asked before leaving the team -> go ahead?
 LeaveConfirm = Callable[[], Awaitable[bool]]
-
-_TONE_ICONS = {
-    "ok": QStyle.StandardPixmap.SP_DialogApplyButton,
-    "warning": QStyle.StandardPixmap.SP_MessageBoxWarning,
-    "error": QStyle.StandardPixmap.SP_MessageBoxCritical,
-}
 
 # Message colours for light and dark palettes (the darker reds are unreadable on grey).
 _LIGHT = {"error": "#c62828", "ok": "#2e7d32", "warning": "#9a6700"}
@@ -131,145 +133,6 @@ QFrame[role="steps"] {
 }
 QFrame#wizardHeader { background: palette(base); border-bottom: 1px solid palette(mid); }
 """
-
-
-def _label(text: str = "", role: str = "", *, small: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if role:
-        label.setProperty("role", role)
-    if small:
-        font = QFont(label.font())
-        font.setPointSizeF(font.pointSizeF() * 0.92)
-        label.setFont(font)
-    return label
-
-
-def _restyle(widget: QWidget) -> None:
-    # Dynamic properties only take effect in a stylesheet after a re-polish.
-    widget.style().unpolish(widget)
-    widget.style().polish(widget)
-
-
-class _Field(QWidget):
-    """One input row with its hint and its error underneath (each hidden while empty)."""
-
-    def __init__(self, *widgets: QWidget, hint: str = "", stretch: bool = True) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(3)
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        for widget in widgets:
-            row.addWidget(widget)
-        if not stretch:
-            row.addStretch(1)
-        layout.addLayout(row)
-        self.error = _label("", "error", small=True)
-        self.error.hide()
-        layout.addWidget(self.error)
-        self.hint = _label(hint, "hint", small=True)
-        self.hint.setVisible(bool(hint))
-        layout.addWidget(self.hint)
-
-    def set_hint(self, text: str) -> None:
-        self.hint.setText(text)
-        self.hint.setVisible(bool(text))
-
-    def set_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(bool(text))
-
-
-class _Status(QWidget):
-    """The outcome of a check ("Key accepted by the PBX"), with an icon for its tone."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        self.icon = QLabel()
-        self.icon.setFixedSize(16, 16)
-        self.text = _label()
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.text, 1)
-        self.show_result("", "")
-
-    def show_result(self, tone: Tone, text: str) -> None:
-        self.text.setText(text)
-        self.text.setProperty("tone", tone)
-        _restyle(self.text)
-        pixmap = _TONE_ICONS.get(tone)
-        if pixmap is None:
-            self.icon.clear()
-        else:
-            self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(16, 16))
-        self.icon.setVisible(pixmap is not None)
-        self.setVisible(bool(text))
-
-
-class _Notice(QFrame):
-    """A tinted box for advice the user should not miss (e.g. a local-only webhook URL)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setProperty("role", "notice")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 8, 10, 8)
-        layout.setSpacing(8)
-        icon = QLabel()
-        icon.setPixmap(
-            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(16, 16)
-        )
-        layout.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
-        self.text = _label(small=True)
-        layout.addWidget(self.text, 1)
-
-    def set_text(self, text: str) -> None:
-        self.text.setText(text)
-        self.setVisible(bool(text))
-
-
-def _form() -> QFormLayout:
-    form = QFormLayout()
-    form.setContentsMargins(0, 0, 0, 0)
-    form.setHorizontalSpacing(14)
-    form.setVerticalSpacing(12)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-    return form
-
-
-def _page(*items: QWidget | QLayout) -> QWidget:
-    page = QWidget()
-    layout = QVBoxLayout(page)
-    layout.setContentsMargins(18, 16, 18, 16)
-    layout.setSpacing(14)
-    for item in items:
-        if isinstance(item, QLayout):
-            layout.addLayout(item)
-        else:
-            layout.addWidget(item)
-    layout.addStretch(1)
-    return page
-
-
-def _address(config: Config) -> str:
-    """Where the PBX posts, without the secret path: what the user needs to recognise."""
-    return config.webhook_url().removesuffix(config.webhook_path())
-
-
-class _SaveFailed(Exception):
-    def __init__(self, summary: str, field: str = "", detail: str = "") -> None:
-        super().__init__(summary)
-        self.summary = summary
-        self.field = field
-        self.detail = detail
 
 
 class SettingsDialog(QDialog):
@@ -326,7 +189,7 @@ class SettingsDialog(QDialog):
         self.setStyleSheet(_STYLE % (_DARK if dark else _LIGHT))
         self.setWindowTitle(self.tr("bulutpop setup") if first_run else self.tr("Settings"))
 
-        self._fields: dict[str, _Field] = {}
+        self._fields: dict[str, Field] = {}
         self._inputs: dict[str, Callable[[], str]] = {}
         self._make_fields()
 
@@ -369,8 +232,8 @@ class SettingsDialog(QDialog):
         self._inputs[key] = lambda: "true" if box.isChecked() else "false"
         return box
 
-    def _field(self, key: str, *widgets: QWidget, hint: str = "", stretch: bool = True) -> _Field:
-        field = _Field(*widgets, hint=hint, stretch=stretch)
+    def _field(self, key: str, *widgets: QWidget, hint: str = "", stretch: bool = True) -> Field:
+        field = Field(*widgets, hint=hint, stretch=stretch)
         self._fields[key] = field
         return field
 
@@ -389,8 +252,8 @@ class SettingsDialog(QDialog):
             tip=self.tr("Ask the PBX whether it accepts this key"),
         )
         self._field("api_key", self.key_edit, self.test_key_button)
-        self.key_state = _label(self.tr("Checking the keyring…"), small=True)
-        self.key_hint = _label(
+        self.key_state = text_label(self.tr("Checking the keyring…"), small=True)
+        self.key_hint = text_label(
             self.tr(
                 "You find it in the Bulutsantralim web portal, on the settings page. Treat it "
                 "like a password: it can place calls and play recordings for the whole PBX."
@@ -398,9 +261,9 @@ class SettingsDialog(QDialog):
             "hint",
             small=True,
         )
-        self.key_warning = _Notice()
+        self.key_warning = Notice()
         self.key_warning.set_text("")
-        self.key_result = _Status()
+        self.key_result = Status()
         # A verdict about a key that is no longer in the field would mislead.
         self.key_edit.textChanged.connect(lambda: self.key_result.show_result("", ""))
 
@@ -442,14 +305,14 @@ class SettingsDialog(QDialog):
         self.copy_button = QPushButton(self.tr("Copy"))
         self.copy_button.clicked.connect(self.copy_webhook_url)
         self._field("webhook_url", self.webhook_url_edit, self.copy_button)
-        self.webhook_notice = _Notice()
+        self.webhook_notice = Notice()
         self.test_event_button = self._task_button(
             self.tr("Send test event"),
             self.send_test_event,
             "settings-test-event",
             tip=self.tr("Post the PBX's address check to this URL and see whether it arrives here"),
         )
-        self.event_result = _Status()
+        self.event_result = Status()
         for edit in (self.host_edit, self.port_edit, self.public_url_edit):
             edit.textChanged.connect(lambda: self.event_result.show_result("", ""))
 
@@ -493,7 +356,7 @@ class SettingsDialog(QDialog):
         self.autostart_check.setChecked(self.first_run or self._autostart_enabled())
         self._field("autostart", self.autostart_check)
 
-        self.form_error = _Status()
+        self.form_error = Status()
         self._make_team_fields()
         if not self.first_run:
             self._make_pbx_fields()
@@ -501,7 +364,7 @@ class SettingsDialog(QDialog):
 
     def _team_notice(self) -> QLabel:
         """The line that says why a part is hidden in team mode (one per place)."""
-        label = _label(
+        label = text_label(
             self.tr("In team mode, call events come from the team server; no API key is needed."),
             "hint",
         )
@@ -509,7 +372,7 @@ class SettingsDialog(QDialog):
         return label
 
     def _make_team_fields(self) -> None:
-        self.team_intro = _label(
+        self.team_intro = text_label(
             self.tr(
                 "If your office shares its PBX through a team server, paste the invite your "
                 "administrator gave you. Calls then reach this PC through the team server, and "
@@ -523,23 +386,23 @@ class SettingsDialog(QDialog):
         self.invite_edit.setTabChangesFocus(True)
         self.invite_edit.setFixedHeight(4 * self.invite_edit.fontMetrics().height() + 14)
         self.invite_edit.textChanged.connect(self._check_invite)
-        self.invite_result = _Status()
+        self.invite_result = Status()
         self.join_button = self._task_button(self.tr("Join"), self.join_team, "settings-join-team")
         self.join_button.setEnabled(False)
-        self.team_agent_label = _label()
-        self.team_extension_label = _label()
-        self.team_relay_label = _label()
+        self.team_agent_label = text_label()
+        self.team_extension_label = text_label()
+        self.team_relay_label = text_label()
         self.team_relay_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.team_link_state = _Status()
+        self.team_link_state = Status()
         self.leave_button = self._task_button(
             self.tr("Leave the team"), self.leave_team, "settings-leave-team"
         )
-        self.team_result = _Status()
+        self.team_result = Status()
 
     def _make_pbx_fields(self) -> None:
-        self.crm_state = _Status()
+        self.crm_state = Status()
         self.crm_state.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.crm_events = _label()
+        self.crm_events = text_label()
         self.register_button = self._task_button(
             self.tr("Register this app with the PBX"),
             self.register,
@@ -549,8 +412,8 @@ class SettingsDialog(QDialog):
         self.crm_check_button = self._task_button(
             self.tr("Check again"), self.load_crm, "settings-crm"
         )
-        self.register_hint = _label("", "hint", small=True)
-        self.register_result = _Status()
+        self.register_hint = text_label("", "hint", small=True)
+        self.register_result = Status()
 
         self.caller_id_combo = QComboBox()
         self.caller_id_combo.setMinimumWidth(220)
@@ -565,7 +428,7 @@ class SettingsDialog(QDialog):
             stretch=False,
         )
 
-        self.catchup_state = _Status()
+        self.catchup_state = Status()
         self.catchup_button = self._task_button(
             self.tr("Catch up now"),
             self.catch_up_now,
@@ -576,7 +439,7 @@ class SettingsDialog(QDialog):
         self._field(
             "catchup_minutes",
             self.catchup_minutes_edit,
-            _label(self.tr("minutes")),
+            text_label(self.tr("minutes")),
             hint=self.tr("Calls the app missed while it was closed or unreachable come back."),
             stretch=False,
         )
@@ -584,7 +447,7 @@ class SettingsDialog(QDialog):
         self._field(
             "history_days",
             self.history_days_edit,
-            _label(self.tr("days back")),
+            text_label(self.tr("days back")),
             hint=self.tr("How far back the very first catch-up goes."),
             stretch=False,
         )
@@ -617,7 +480,7 @@ class SettingsDialog(QDialog):
         self.sync_button = self._task_button(
             self.tr("Sync PBX phonebook now"), self.sync_phonebook, "settings-sync"
         )
-        self.books_result = _Status()
+        self.books_result = Status()
         self._show_books()
 
     def _task_button(
@@ -647,7 +510,7 @@ class SettingsDialog(QDialog):
         return block
 
     def _account_form(self) -> QFormLayout:
-        form = _form()
+        form = form_layout()
         form.addRow(self._team_notice())
         self._key_rows.append((form, form.rowCount()))
         form.addRow(self.tr("API key"), self._key_block())
@@ -656,7 +519,7 @@ class SettingsDialog(QDialog):
         return form
 
     def _receiver_form(self) -> QWidget:
-        form = _form()
+        form = form_layout()
         form.addRow(self.tr("Listen on address"), self._fields["listen_host"])
         form.addRow(self.tr("Port"), self._fields["listen_port"])
         form.addRow(self.tr("Public URL"), self._fields["public_url"])
@@ -668,7 +531,7 @@ class SettingsDialog(QDialog):
     def _notifications_page(self) -> QWidget:
         webhook = self._webhook_block()
         self._key_widgets.append(webhook)
-        return _page(self._team_notice(), self._receiver_form(), webhook)
+        return make_page(self._team_notice(), self._receiver_form(), webhook)
 
     def _team_join_block(self) -> QWidget:
         """The invite field, its verdict and the Join button."""
@@ -676,7 +539,7 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(block)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        self.invite_title = _label(self.tr("Join a team"), "section")
+        self.invite_title = text_label(self.tr("Join a team"), "section")
         layout.addWidget(self.invite_title)
         layout.addWidget(self.invite_edit)
         row = QHBoxLayout()
@@ -688,8 +551,8 @@ class SettingsDialog(QDialog):
 
     def _team_page(self) -> QWidget:
         self.team_info = QWidget()
-        form = _form()
-        form.addRow(_label(self.tr("Your team"), "section"))
+        form = form_layout()
+        form.addRow(text_label(self.tr("Your team"), "section"))
         form.addRow(self.tr("Agent"), self.team_agent_label)
         form.addRow(self.tr("Extension"), self.team_extension_label)
         form.addRow(self.tr("Team server"), self.team_relay_label)
@@ -699,14 +562,14 @@ class SettingsDialog(QDialog):
         leave.addStretch(1)
         form.addRow(leave)
         self.team_info.setLayout(form)
-        return _page(self.team_intro, self.team_info, self._team_join_block(), self.team_result)
+        return make_page(self.team_intro, self.team_info, self._team_join_block(), self.team_result)
 
     def _webhook_block(self) -> QWidget:
         block = QWidget()
         layout = QVBoxLayout(block)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        title = _label(self.tr("Notification URL for the PBX"), "section")
+        title = text_label(self.tr("Notification URL for the PBX"), "section")
         layout.addWidget(title)
         layout.addWidget(self._fields["webhook_url"])
         layout.addWidget(self.webhook_notice)
@@ -727,7 +590,7 @@ class SettingsDialog(QDialog):
                 "keeps a single notification URL: saving replaces any URL set for another tool."
             ),
         ):
-            steps_layout.addWidget(_label(line, small=True))
+            steps_layout.addWidget(text_label(line, small=True))
         # The last line is advice, not a step.
         steps_layout.insertSpacing(steps_layout.count() - 1, 6)
         layout.addWidget(steps)
@@ -741,10 +604,10 @@ class SettingsDialog(QDialog):
 
     def _pbx_page(self) -> QWidget:
         # One form for the three sections, so their fields line up.
-        form = _form()
+        form = form_layout()
 
         def section(title: str, first: bool = False) -> None:
-            label = _label(title, "section")
+            label = text_label(title, "section")
             label.setContentsMargins(0, 0 if first else 10, 0, 0)
             form.addRow(label)
 
@@ -776,10 +639,10 @@ class SettingsDialog(QDialog):
         form.addRow(self.tr("Catch up every"), self._fields["catchup_minutes"])
         form.addRow(self.tr("First catch-up"), self._fields["history_days"])
         self._key_rows += [(form, row) for row in range(first, form.rowCount())]
-        return _page(form)
+        return make_page(form)
 
     def _books_page(self) -> QWidget:
-        intro = _label(
+        intro = text_label(
             self.tr(
                 "Callers' names come from the PBX's phonebook and from address books you "
                 "add: a CSV file with a header row, or a vCard file. A name you edit in the "
@@ -793,16 +656,16 @@ class SettingsDialog(QDialog):
         buttons.addWidget(self.remove_book_button)
         buttons.addStretch(1)
         buttons.addWidget(self.sync_button)
-        page = _page(intro, self.books, buttons, self.books_result)
+        page = make_page(intro, self.books, buttons, self.books_result)
         layout = page.layout()
         assert isinstance(layout, QVBoxLayout)
-        # The list takes the height; the trailing stretch _page adds is not wanted here.
+        # The list takes the height; the trailing stretch page adds is not wanted here.
         layout.setStretchFactor(self.books, 1)
         layout.takeAt(layout.count() - 1)
         return page
 
     def _popup_form(self) -> QFormLayout:
-        form = _form()
+        form = form_layout()
         form.addRow(self.tr("Pop-up corner"), self._fields["popup_corner"])
         form.addRow(self.tr("Sound"), self._fields["ring_sound"])
         form.addRow(self.tr("CRM link"), self._fields["crm_url"])
@@ -814,9 +677,9 @@ class SettingsDialog(QDialog):
 
     def _build_tabs(self) -> None:
         self.tabs = QTabWidget()
-        self.tabs.addTab(_page(self._account_form()), self.tr("Account"))
+        self.tabs.addTab(make_page(self._account_form()), self.tr("Account"))
         self.tabs.addTab(self._notifications_page(), self.tr("Notifications"))
-        self.tabs.addTab(_page(self._popup_form()), self.tr("Preferences"))
+        self.tabs.addTab(make_page(self._popup_form()), self.tr("Preferences"))
         self.pbx_tab = self._pbx_page()
         self.tabs.addTab(self.pbx_tab, self.tr("PBX"))
         self.books_tab = self._books_page()
@@ -841,12 +704,12 @@ class SettingsDialog(QDialog):
         self.resize(640, 600)
 
     def _build_wizard(self) -> None:
-        self.step_label = _label("", "step", small=True)
-        self.title_label = _label("", "title")
+        self.step_label = text_label("", "step", small=True)
+        self.title_label = text_label("", "title")
         title_font = QFont(self.title_label.font())
         title_font.setPointSizeF(title_font.pointSizeF() * 1.35)
         self.title_label.setFont(title_font)
-        self.subtitle_label = _label()
+        self.subtitle_label = text_label()
         header = QFrame()
         header.setObjectName("wizardHeader")
         header_layout = QVBoxLayout(header)
@@ -856,7 +719,7 @@ class SettingsDialog(QDialog):
         header_layout.addWidget(self.title_label)
         header_layout.addWidget(self.subtitle_label)
 
-        self.summary = _Status()
+        self.summary = Status()
         self.pages = QStackedWidget()
         # An agent whose office runs a team server has an invite, not an API key.
         self.team_toggle = QPushButton(self.tr("I have a team invite"))
@@ -870,10 +733,14 @@ class SettingsDialog(QDialog):
         toggle_row.addWidget(self.team_toggle)
         toggle_row.addStretch(1)
         self.team_info = QWidget()  # not shown in the wizard
-        self.pages.addWidget(_page(self._account_form(), toggle_row, team_block, self.team_result))
+        self.pages.addWidget(
+            make_page(self._account_form(), toggle_row, team_block, self.team_result)
+        )
         self.pages.addWidget(self._notifications_page())
         self.pages.addWidget(
-            _page(self.summary, _label(self.tr("Preferences"), "section"), self._popup_form())
+            make_page(
+                self.summary, text_label(self.tr("Preferences"), "section"), self._popup_form()
+            )
         )
         self._page_texts = [
             (
@@ -987,7 +854,7 @@ class SettingsDialog(QDialog):
             )
         else:
             text = self.tr("Extension %1 · the PBX sends calls to %2").replace(
-                "%2", _address(config)
+                "%2", address(config)
             )
         self.summary.show_result("ok", text.replace("%1", config.extension))
 
@@ -1179,7 +1046,7 @@ class SettingsDialog(QDialog):
 
     async def _post_probe(self, config: Config) -> tuple[Tone, str]:
         url = config.webhook_url()
-        where = _address(config)
+        where = address(config)
         timeout = aiohttp.ClientTimeout(total=TEST_EVENT_TIMEOUT)
         try:
             async with (
@@ -1830,7 +1697,7 @@ class SettingsDialog(QDialog):
         self._set_busy(True)
         try:
             await self._store()
-        except _SaveFailed as failed:
+        except SaveFailed as failed:
             problem = failed
         else:
             return True
@@ -1848,7 +1715,7 @@ class SettingsDialog(QDialog):
             try:
                 await loop.run_in_executor(None, self._keys.set, typed)
             except (ValueError, KeyStoreError) as exc:
-                raise _SaveFailed(
+                raise SaveFailed(
                     self.tr("The API key was not saved."), "api_key", str(exc)
                 ) from None
             self.key_edit.clear()
@@ -1857,12 +1724,12 @@ class SettingsDialog(QDialog):
         # pop-ups) while the keyring was busy.
         config, errors = self._parse()
         if errors:
-            raise _SaveFailed(self.tr("Fix the highlighted fields first."))
+            raise SaveFailed(self.tr("Fix the highlighted fields first."))
         if config != self._bridge.config:
             try:
                 await self._bridge.save_config(config)
             except OSError as exc:
-                raise _SaveFailed(
+                raise SaveFailed(
                     self.tr("Could not save the settings: %1").replace(
                         "%1", exc.strerror or str(exc)
                     )
@@ -1872,7 +1739,7 @@ class SettingsDialog(QDialog):
             try:
                 self._set_autostart(wanted)
             except autostart.AutostartError as exc:
-                raise _SaveFailed(
+                raise SaveFailed(
                     self.tr("Settings saved, but starting at login could not be changed."),
                     "autostart",
                     str(exc),
