@@ -199,7 +199,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
 
 
 def queries(core: Core) -> list[tuple[str, Callable[[], object]]]:
-    from bulutpop.ui.history import HistoryFilter
+    from bulutpop.ui.history.model import HistoryFilter
 
     store = core.store
     party = store.calls(limit=1)[0].party_key if store.count_calls() else "+905321234567"
@@ -289,8 +289,8 @@ async def typing(window: Any, loop: asyncio.AbstractEventLoop) -> list[tuple[str
 
 async def measure(home: Path, label: str) -> dict[str, Any]:
     from bulutpop.ui.bridge import CoreBridge
-    from bulutpop.ui.history import HistoryWindow
-    from bulutpop.ui.missed import MissedWindow
+    from bulutpop.ui.history.window import HistoryWindow
+    from bulutpop.ui.missed.window import MissedWindow
 
     loop = asyncio.get_running_loop()
     core = Core.open(env_for(home))

@@ -29,10 +29,10 @@ from bulutpop.team.protocol import Invite
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
 from bulutpop.ui.i18n import Translations
-from bulutpop.ui.missed import MissedWindow
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.player import PlayerWindow
 from bulutpop.ui.popup import PopupManager
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 MARGIN = 12

@@ -44,10 +44,11 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
-from bulutpop.ui.missed import MissedWindow, describe_error
-from bulutpop.ui.tasks import TaskSet
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
@@ -399,7 +400,7 @@ class DesktopApp(QObject):
         self._window("missed", lambda: MissedWindow(self.bridge))
 
     def show_history(self) -> None:
-        from bulutpop.ui.history import HistoryWindow
+        from bulutpop.ui.history.window import HistoryWindow
 
         def make() -> QWidget:
             window = HistoryWindow(self.bridge)
@@ -434,7 +435,7 @@ class DesktopApp(QObject):
 
     def show_settings(self, first_run: bool) -> None:
         """One settings window at a time: an open one is brought to the front."""
-        from bulutpop.ui.settings import SettingsDialog
+        from bulutpop.ui.settings.dialog import SettingsDialog
 
         dialog = self._visible("settings")
         if dialog is None:

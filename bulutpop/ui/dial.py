@@ -38,10 +38,11 @@ from bulutpop.calls.model import Call
 from bulutpop.calls.phone import NumberError, PhoneNumber
 from bulutpop.pbx.client import PbxError
 from bulutpop.pbx.dialer import DialRefused
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import ERROR_COLOR, SUCCESS_COLOR, describe_error, heading, muted
-from bulutpop.ui.tasks import TaskSet
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.common.widgets import ERROR_COLOR, SUCCESS_COLOR, heading, muted
 
 RECENT_LIMIT = 12
 # History rows read to find RECENT_LIMIT distinct numbers; a busy line repeats callers.

@@ -44,11 +44,12 @@ from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
 from bulutpop.pbx.client import NotFound, PbxError, RateLimited
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.common.widgets import heading
 from bulutpop.ui.dial import set_tone
-from bulutpop.ui.missed import describe_error, heading
-from bulutpop.ui.tasks import TaskSet
 
 # (parent, suggested path) -> chosen path, or "" when the user cancelled.
 FileChooser = Callable[[QWidget, str], str]

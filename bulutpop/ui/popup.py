@@ -55,8 +55,8 @@ from bulutpop.calls import phone
 from bulutpop.calls.model import Call
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
 
 # Sizes in logical pixels: Qt scales them on HiDPI screens.
 CARD_WIDTH = 360

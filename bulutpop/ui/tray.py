@@ -28,10 +28,11 @@ from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
 from bulutpop.pbx.catchup import CatchUpStatus
 from bulutpop.pbx.client import BadRequest, PbxError
-from bulutpop.ui import assets, fmt
+from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import describe_error
-from bulutpop.ui.tasks import TaskSet
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.common.tasks import TaskSet
 
 if TYPE_CHECKING:
     from bulutpop.team.link import TeamStatus

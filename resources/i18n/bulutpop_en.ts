@@ -2,9 +2,132 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en_US" sourcelanguage="en">
 <context>
+    <name>AccountTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/account_tab.py" line="+48"/>
+        <source>Paste the key from the PBX web portal</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Test</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Ask the PBX whether it accepts this key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checking the keyring…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>You find it in the Bulutsantralim web portal, on the settings page. Treat it like a password: it can place calls and play recordings for the whole PBX.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The extension of your own phone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>API key</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Also pop up for</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Enter your extension, e.g. 1001.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Paste your API key to continue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Type a new key to replace it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The new key will be saved in %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>•••• stored in %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>•••• from the BULUTPOP_API_KEY environment variable, which takes precedence over a key saved here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No API key stored yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Asking the PBX…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Type the API key first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The PBX refused this key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX is busy. Try again in %1 s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach the PBX: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Key accepted by the PBX.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The API key was not saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+704"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+213"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -39,6 +162,135 @@
         <location line="+1"/>
         <source>Copy %1 to the clipboard</source>
         <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AddressBooksTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+49"/>
+        <source>Address book</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Type</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Contacts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Add address book…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A CSV file with a header row, or a vCard file (.vcf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Remove</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sync PBX phonebook now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Sync failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not synced yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>PBX phonebook</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>Add address books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Address books (*.csv *.vcf *.vcard)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Reading %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%1: %n contact(s)</source>
+        <translation>
+            <numerusform>%1: %n contact</numerusform>
+            <numerusform>%1: %n contacts</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Added %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not added: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Removed %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Asking the PBX…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The PBX phonebook was not synced: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>The PBX phonebook has %n contact(s).</source>
+        <translation>
+            <numerusform>The PBX phonebook has %n contact.</numerusform>
+            <numerusform>The PBX phonebook has %n contacts.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -171,7 +423,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+159"/>
+        <location filename="../../bulutpop/ui/app.py" line="+160"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -213,7 +465,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+113"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+114"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -291,7 +543,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history.py" line="+285"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+236"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -399,7 +651,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location line="+20"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+64"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
@@ -524,7 +776,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-338"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+154"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -539,13 +791,13 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-142"/>
-        <location line="+143"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+51"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
@@ -593,7 +845,7 @@ Data folder: %2</source>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location line="+290"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
@@ -690,6 +942,149 @@ Data folder: %2</source>
     </message>
 </context>
 <context>
+    <name>NotificationsTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+45"/>
+        <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Copy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Send test event</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Post the PBX&apos;s address check to this URL and see whether it arrives here</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>The address of your tunnel or router that forwards to port %1 of this PC. Leave empty if the PBX can reach this PC directly.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>This address works on this PC only, and the PBX is on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a forwarded port) so that the PBX can reach bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Copied. Paste it into the PBX&apos;s web portal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Fix the highlighted fields first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Sending…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>The name in %1 cannot be resolved: check the address.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 presented a certificate this PC does not trust.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Nothing is listening at %1 (connection refused). If you changed the address or port, save first; if it is a tunnel, check that it is running.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Could not connect to %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No answer from %1 within %2 s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach %1: %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Reached this app through %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 redirects to %2: the PBX does not follow redirects, use the final address.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The URL reaches a server, but not this app — check the path.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 answered HTTP %2: a tunnel or proxy is there, but it cannot reach this app. Check that it forwards to port %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%1 answered HTTP %2 instead of 200.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Listen on address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Port</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Public URL</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Notification URL for the PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>2. Open Settings, then the CRM integration section.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>3. Paste the URL above as the notification URL, turn on the ringing, answered and hangup events, and save.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The PBX checks the URL when you save, so bulutpop must be running. The PBX keeps a single notification URL: saving replaces any URL set for another tool.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>OverflowBar</name>
     <message>
         <location filename="../../bulutpop/ui/popup.py" line="+53"/>
@@ -703,9 +1098,272 @@ Data folder: %2</source>
     </message>
 </context>
 <context>
+    <name>PbxTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/pbx_tab.py" line="+61"/>
+        <location line="+229"/>
+        <source>Register this app with the PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-226"/>
+        <source>Have the PBX send ringing, answered and hangup events to this app</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Check again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The number people see when you call from bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Catch up now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>minutes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Calls the app missed while it was closed or unreachable come back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>days back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How far back the very first catch-up goes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Call events from the PBX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Events sent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Calling</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Present my number as</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catch-up from the call history</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Catch up every</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First catch-up</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <location line="+87"/>
+        <source>Asking the PBX…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-78"/>
+        <source>Could not read the PBX&apos;s settings: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Ringing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Answered</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Hangup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1: on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>%1: off</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is this app&apos;s URL.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>This is this app&apos;s URL, but not every event is sent: register again to turn them all on.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Another URL is registered: %1 (a colleague&apos;s setup or a CRM).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No URL is registered: the PBX announces calls to nobody.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>You changed the address on the Notifications tab: press OK to save it, then register it here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No public URL is set, so this app&apos;s URL works on this PC only and a PBX on the internet cannot reach it. Set one on the Notifications tab first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Not registered: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Registered: the PBX now sends its call events to this app.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Already registered: nothing needed changing.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Nothing was changed on the PBX.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Replace the PBX&apos;s notification URL?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The PBX sends its call events to one URL only. Registering this app replaces
+
+%1
+
+with this app&apos;s URL:
+
+%2
+
+If the current URL belongs to a colleague&apos;s setup or a CRM, it will no longer receive calls.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Send the PBX&apos;s call events to this app?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The PBX will send ringing, answered and hangup events to this app&apos;s URL:
+
+%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Replace and register</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Register</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The PBX&apos;s numbers could not be listed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>My extension&apos;s default</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 (not offered by the PBX)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Last catch-up %1 · %n call(s) recovered</source>
+        <translation>
+            <numerusform>Last catch-up %1 · %n call recovered</numerusform>
+            <numerusform>Last catch-up %1 · %n calls recovered</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Catching up…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catching up… page %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The last catch-up failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Next try at %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No catch-up has run yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+62"/>
+        <location filename="../../bulutpop/ui/player.py" line="+63"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -826,74 +1484,9 @@ Data folder: %2</source>
     </message>
 </context>
 <context>
-    <name>SettingsDialog</name>
+    <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings.py" line="+325"/>
-        <source>bulutpop setup</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Settings</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+56"/>
-        <source>Paste the key from the PBX web portal</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Test</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Ask the PBX whether it accepts this key</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Checking the keyring…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>You find it in the Bulutsantralim web portal, on the settings page. Treat it like a password: it can place calls and play recordings for the whole PBX.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>The extension of your own phone.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Copy</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Send test event</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Post the PBX&apos;s address check to this URL and see whether it arrives here</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+38"/>
         <source>Bottom right</source>
         <translation type="unfinished"></translation>
     </message>
@@ -938,251 +1531,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+54"/>
-        <location line="+840"/>
-        <source>Register this app with the PBX</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-837"/>
-        <source>Have the PBX send ringing, answered and hangup events to this app</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Check again</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+14"/>
-        <source>The number people see when you call from bulutpop.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Catch up now</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>minutes</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Calls the app missed while it was closed or unreachable come back.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>days back</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>How far back the very first catch-up goes.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Address book</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Type</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Contacts</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Updated</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Add address book…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>A CSV file with a header row, or a vCard file (.vcf)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Remove</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Sync PBX phonebook now</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+35"/>
-        <source>API key</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Your extension</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Also pop up for</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Listen on address</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Port</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Public URL</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+47"/>
-        <source>Notification URL for the PBX</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>2. Open Settings, then the CRM integration section.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>3. Paste the URL above as the notification URL, turn on the ringing, answered and hangup events, and save.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>The PBX checks the URL when you save, so bulutpop must be running. The PBX keeps a single notification URL: saving replaces any URL set for another tool.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+39"/>
-        <source>Events sent</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Present my number as</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Catch up every</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>First catch-up</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-14"/>
-        <source>Call events from the PBX</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-258"/>
-        <source>In team mode, call events come from the team server; no API key is needed.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location line="+9"/>
-        <source>If your office shares its PBX through a team server, paste the invite your administrator gave you. Calls then reach this PC through the team server, and dialling and recordings go through it too: no API key or notification URL is needed here.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Paste the invite (bulutpop-team:…)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Join</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <location line="+1242"/>
-        <location line="+10"/>
-        <source>Leave the team</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-1108"/>
-        <location line="+961"/>
-        <source>Join a team</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-948"/>
-        <source>Your team</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Agent</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Extension</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Team server</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Connection</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+74"/>
-        <source>Calling</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Catch-up from the call history</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+22"/>
         <source>Pop-up corner</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1207,7 +1556,25 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+12"/>
+        <source>Settings saved, but starting at login could not be changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/dialog.py" line="+105"/>
+        <source>bulutpop setup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+41"/>
         <source>Account</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1218,33 +1585,27 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+57"/>
+        <location line="+46"/>
         <source>Preferences</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-55"/>
-        <location line="+682"/>
+        <location line="-45"/>
         <source>PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-680"/>
+        <location line="+1"/>
         <source>Address books</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+37"/>
-        <source>I have a team invite</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+18"/>
+        <location line="+50"/>
         <source>Connect to your PBX</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1285,7 +1646,7 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+49"/>
+        <location line="+41"/>
         <source>Next</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1310,483 +1671,29 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
-        <source>Enter your extension, e.g. 1001.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>Paste your API key to continue.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+52"/>
-        <source>The address of your tunnel or router that forwards to port %1 of this PC. Leave empty if the PBX can reach this PC directly.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>This address works on this PC only, and the PBX is on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a forwarded port) so that the PBX can reach bulutpop.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Type a new key to replace it</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>The new key will be saved in %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>•••• stored in %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>•••• from the BULUTPOP_API_KEY environment variable, which takes precedence over a key saved here</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>No API key stored yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <location line="+150"/>
-        <location line="+89"/>
-        <location line="+250"/>
-        <source>Asking the PBX…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-469"/>
-        <source>Type the API key first.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>The PBX refused this key.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+111"/>
-        <source>The PBX is busy. Try again in %1 s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-107"/>
-        <location line="+111"/>
-        <source>Could not reach the PBX: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-106"/>
-        <source>Key accepted by the PBX.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Copied. Paste it into the PBX&apos;s web portal.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <location line="+659"/>
-        <location line="+33"/>
+        <location line="+100"/>
+        <location line="+23"/>
         <source>Fix the highlighted fields first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-688"/>
-        <source>Sending…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+26"/>
-        <source>The name in %1 cannot be resolved: check the address.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>%1 presented a certificate this PC does not trust.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
         <location line="+6"/>
-        <source>Nothing is listening at %1 (connection refused). If you changed the address or port, save first; if it is a tunnel, check that it is running.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Could not connect to %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>No answer from %1 within %2 s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Could not reach %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Reached this app through %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>%1 redirects to %2: the PBX does not follow redirects, use the final address.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>The URL reaches a server, but not this app — check the path.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>%1 answered HTTP %2: a tunnel or proxy is there, but it cannot reach this app. Check that it forwards to port %3.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>%1 answered HTTP %2 instead of 200.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <source>Setup needed: %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>The PBX refused the API key.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <source>Could not read the PBX&apos;s settings: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>Ringing</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Answered</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Hangup</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>%1: on</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>%1: off</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>This is this app&apos;s URL.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>This is this app&apos;s URL, but not every event is sent: register again to turn them all on.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Another URL is registered: %1 (a colleague&apos;s setup or a CRM).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>No URL is registered: the PBX announces calls to nobody.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>You changed the address on the Notifications tab: press OK to save it, then register it here.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>No public URL is set, so this app&apos;s URL works on this PC only and a PBX on the internet cannot reach it. Set one on the Notifications tab first.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+23"/>
-        <source>Not registered: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Registered: the PBX now sends its call events to this app.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Already registered: nothing needed changing.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Nothing was changed on the PBX.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Replace the PBX&apos;s notification URL?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>The PBX sends its call events to one URL only. Registering this app replaces
-
-%1
-
-with this app&apos;s URL:
-
-%2
-
-If the current URL belongs to a colleague&apos;s setup or a CRM, it will no longer receive calls.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>Send the PBX&apos;s call events to this app?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>The PBX will send ringing, answered and hangup events to this app&apos;s URL:
-
-%1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Replace and register</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Register</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+18"/>
-        <source>The PBX&apos;s numbers could not be listed: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+12"/>
-        <source>My extension&apos;s default</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>%1 (not offered by the PBX)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <location line="+9"/>
-        <source>Last catch-up %1 · %n call(s) recovered</source>
-        <translation>
-            <numerusform>Last catch-up %1 · %n call recovered</numerusform>
-            <numerusform>Last catch-up %1 · %n calls recovered</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Catching up…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Catching up… page %1 of %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>The last catch-up failed: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Next try at %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>No catch-up has run yet.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>Sync failed</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Not synced yet</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>PBX phonebook</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+42"/>
-        <source>Add address books</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Address books (*.csv *.vcf *.vcard)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>All files (*)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <source>Reading %1…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <location line="+8"/>
-        <source>%1: %n contact(s)</source>
-        <translation>
-            <numerusform>%1: %n contact</numerusform>
-            <numerusform>%1: %n contacts</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Added %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Not added: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>Removed %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>The PBX phonebook was not synced: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <location line="+4"/>
-        <source>The PBX phonebook has %n contact(s).</source>
-        <translation>
-            <numerusform>The PBX phonebook has %n contact.</numerusform>
-            <numerusform>The PBX phonebook has %n contacts.</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+21"/>
-        <source>Replace with a new invite</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+21"/>
-        <source>Not connected</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>This invite cannot be used: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Invite for agent %1, extension %2, team server %3.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+26"/>
-        <source>Joining…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Not joined: the team secret was not saved. %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+14"/>
-        <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Could not leave the team: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Leave the team?</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Calls will no longer reach this PC through the team server, and this PC&apos;s team credential is deleted. To join again you need a new invite.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+69"/>
-        <source>The API key was not saved.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-129"/>
-        <location line="+36"/>
-        <location line="+107"/>
         <source>Could not save the settings: %1</source>
         <translation type="unfinished"></translation>
     </message>
+</context>
+<context>
+    <name>SettingsTab</name>
     <message>
-        <location line="+10"/>
-        <source>Settings saved, but starting at login could not be changed.</source>
+        <location filename="../../bulutpop/ui/settings/shared.py" line="+313"/>
+        <source>In team mode, call events come from the team server; no API key is needed.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+167"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+168"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1911,8 +1818,130 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-951"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+67"/>
         <source>Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TeamTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/team_tab.py" line="+64"/>
+        <source>Paste the invite (bulutpop-team:…)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Join</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>I have a team invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>If your office shares its PBX through a team server, paste the invite your administrator gave you. Calls then reach this PC through the team server, and dialling and recordings go through it too: no API key or notification URL is needed here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+163"/>
+        <location line="+10"/>
+        <source>Leave the team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-169"/>
+        <source>Your team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Agent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Team server</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+13"/>
+        <source>Join a team</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Replace with a new invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Not connected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>This invite cannot be used: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Invite for agent %1, extension %2, team server %3.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Joining…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Not joined: the team secret was not saved. %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+34"/>
+        <source>Could not save the settings: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-24"/>
+        <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Could not leave the team: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Leave the team?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls will no longer reach this PC through the team server, and this PC&apos;s team credential is deleted. To join again you need a new invite.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1929,7 +1958,7 @@ Details are in the log file.</source>
 <context>
     <name>ask_name</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+114"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+91"/>
         <source>Edit name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1943,7 +1972,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>copy_number</name>
     <message>
-        <location filename="../../bulutpop/ui/actions.py" line="+104"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+67"/>
         <source>Copied %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1951,7 +1980,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-184"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+45"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2023,7 +2052,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>edit_name</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+206"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+44"/>
         <source>%1 is now shown as “%2”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2036,7 +2065,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>fmt</name>
     <message>
-        <location filename="../../bulutpop/ui/fmt.py" line="+35"/>
+        <location filename="../../bulutpop/ui/common/fmt.py" line="+35"/>
         <source>just now</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2054,7 +2083,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>missing_setup</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-196"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+13"/>
         <source>no API key is stored</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2070,9 +2099,32 @@ Leave empty to use the address books.</source>
     </message>
 </context>
 <context>
+    <name>pbx_error</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/shared.py" line="-137"/>
+        <source>Setup needed: %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The PBX refused the API key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX is busy. Try again in %1 s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach the PBX: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>place_call</name>
     <message>
-        <location line="+112"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-39"/>
         <source>Calling %1… your phone will ring.</source>
         <translation type="unfinished"></translation>
     </message>

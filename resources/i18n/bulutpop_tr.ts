@@ -2,9 +2,132 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="tr_TR" sourcelanguage="en">
 <context>
+    <name>AccountTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/account_tab.py" line="+48"/>
+        <source>Paste the key from the PBX web portal</source>
+        <translation>Santralin web portalındaki anahtarı yapıştırın</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Test</source>
+        <translation>Test et</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Ask the PBX whether it accepts this key</source>
+        <translation>Santrale bu anahtarı kabul edip etmediğini sorun</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checking the keyring…</source>
+        <translation>Anahtar deposuna bakılıyor…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>You find it in the Bulutsantralim web portal, on the settings page. Treat it like a password: it can place calls and play recordings for the whole PBX.</source>
+        <translation>Bulutsantralim web portalında, ayarlar sayfasında bulunur. Bir parola gibi saklayın: bu anahtarla tüm santral adına arama yapılabilir ve ses kayıtları dinlenebilir.</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The extension of your own phone.</source>
+        <translation>Kendi telefonunuzun dahili numarası.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
+        <translation>İsteğe bağlı. Aramaları burada da gösterilecek kuyruklar veya diğer dahililer; aralarına boşluk koyun.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>API key</source>
+        <translation>API anahtarı</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your extension</source>
+        <translation>Dahiliniz</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Also pop up for</source>
+        <translation>Şunlar için de göster</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Enter your extension, e.g. 1001.</source>
+        <translation>Dahilinizi girin, örneğin 1001.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Paste your API key to continue.</source>
+        <translation>Devam etmek için API anahtarınızı yapıştırın.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Type a new key to replace it</source>
+        <translation>Değiştirmek için yeni anahtarı yazın</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The new key will be saved in %1</source>
+        <translation>Yeni anahtarın kaydedileceği yer: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>•••• stored in %1</source>
+        <translation>•••• kayıtlı: %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>•••• from the BULUTPOP_API_KEY environment variable, which takes precedence over a key saved here</source>
+        <translation>•••• BULUTPOP_API_KEY ortam değişkeninden; burada kaydedilen anahtardan önce bu kullanılır</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No API key stored yet</source>
+        <translation>Henüz kayıtlı API anahtarı yok</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Asking the PBX…</source>
+        <translation>Santrale soruluyor…</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Type the API key first.</source>
+        <translation>Önce API anahtarını yazın.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The PBX refused this key.</source>
+        <translation>Santral bu anahtarı kabul etmedi.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX is busy. Try again in %1 s.</source>
+        <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach the PBX: %1</source>
+        <translation>Santrale ulaşılamadı: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Key accepted by the PBX.</source>
+        <translation>Santral anahtarı kabul etti.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>The API key was not saved.</source>
+        <translation>API anahtarı kaydedilmedi.</translation>
+    </message>
+</context>
+<context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+704"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+213"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -39,6 +162,133 @@
         <location line="+1"/>
         <source>Copy %1 to the clipboard</source>
         <translation>%1 numarasını panoya kopyala</translation>
+    </message>
+</context>
+<context>
+    <name>AddressBooksTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+49"/>
+        <source>Address book</source>
+        <translation>Adres defteri</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Type</source>
+        <translation>Tür</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Contacts</source>
+        <translation>Kişi</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Updated</source>
+        <translation>Güncelleme</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Add address book…</source>
+        <translation>Adres defteri ekle…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A CSV file with a header row, or a vCard file (.vcf)</source>
+        <translation>Başlık satırı olan bir CSV dosyası veya bir vCard dosyası (.vcf)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Remove</source>
+        <translation>Kaldır</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sync PBX phonebook now</source>
+        <translation>Santral rehberini şimdi eşitle</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
+        <translation>Arayanların adları santralin rehberinden ve eklediğiniz adres defterlerinden gelir: başlık satırı olan bir CSV dosyası veya bir vCard dosyası. Cevapsız çağrılarda ya da arama geçmişinde düzenlediğiniz ad ikisinden de önce gelir.</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Sync failed</source>
+        <translation>Eşitleme başarısız</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not synced yet</source>
+        <translation>Henüz eşitlenmedi</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>PBX phonebook</source>
+        <translation>Santral rehberi</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>PBX</source>
+        <translation>Santral</translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>Add address books</source>
+        <translation>Adres defteri ekle</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Address books (*.csv *.vcf *.vcard)</source>
+        <translation>Adres defterleri (*.csv *.vcf *.vcard)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>All files (*)</source>
+        <translation>Tüm dosyalar (*)</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Reading %1…</source>
+        <translation>%1 okunuyor…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%1: %n contact(s)</source>
+        <translation>
+            <numerusform>%1: %n kişi</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Added %1.</source>
+        <translation>Eklendi: %1.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Not added: %1</source>
+        <translation>Eklenmedi: %1</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Removed %1.</source>
+        <translation>Kaldırıldı: %1.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Asking the PBX…</source>
+        <translation>Santrale soruluyor…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The PBX phonebook was not synced: %1</source>
+        <translation>Santral rehberi eşitlenmedi: %1</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>The PBX phonebook has %n contact(s).</source>
+        <translation>
+            <numerusform>Santral rehberinde %n kişi var.</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -171,7 +421,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+159"/>
+        <location filename="../../bulutpop/ui/app.py" line="+160"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -217,7 +467,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+113"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+114"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
@@ -295,7 +545,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history.py" line="+285"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+236"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -403,7 +653,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location line="+20"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+64"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
@@ -528,7 +778,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-338"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+154"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -543,13 +793,13 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location line="-142"/>
-        <location line="+143"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+51"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
@@ -597,7 +847,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location line="+290"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
@@ -694,190 +944,9 @@ Veri klasörü: %2</translation>
     </message>
 </context>
 <context>
-    <name>OverflowBar</name>
+    <name>NotificationsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+53"/>
-        <source>Close all</source>
-        <translation>Tümünü kapat</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>+%1 more</source>
-        <translation>+%1 daha</translation>
-    </message>
-</context>
-<context>
-    <name>PlayerWindow</name>
-    <message>
-        <location filename="../../bulutpop/ui/player.py" line="+62"/>
-        <source>Save recording</source>
-        <translation>Ses kaydını kaydet</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Recording (*%1)</source>
-        <translation>Ses kaydı (*%1)</translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>Recording</source>
-        <translation>Ses kaydı</translation>
-    </message>
-    <message>
-        <location line="+58"/>
-        <source>%1×</source>
-        <translation>%1×</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Playback speed</source>
-        <translation>Oynatma hızı</translation>
-    </message>
-    <message>
-        <location line="+14"/>
-        <source>Volume</source>
-        <translation>Ses düzeyi</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Save as…</source>
-        <translation>Kaydet…</translation>
-    </message>
-    <message>
-        <location line="+59"/>
-        <source>Downloading…</source>
-        <translation>İndiriliyor…</translation>
-    </message>
-    <message>
-        <location line="+32"/>
-        <source>Downloading… %1%</source>
-        <translation>İndiriliyor… %%1</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Downloading… %1 KB</source>
-        <translation>İndiriliyor… %1 KB</translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>Incoming call</source>
-        <translation>Gelen arama</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Outgoing call</source>
-        <translation>Giden arama</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Internal call</source>
-        <translation>Dahili arama</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Call</source>
-        <translation>Arama</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Recording — %1</source>
-        <translation>Ses kaydı — %1</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Available in %1 s</source>
-        <translation>%1 sn sonra hazır</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Available now: press Play</source>
-        <translation>Hazır: Dinle&apos;ye basın</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>This recording is not available (it may have expired).</source>
-        <translation>Bu ses kaydına ulaşılamıyor (süresi dolmuş olabilir).</translation>
-    </message>
-    <message>
-        <location line="+25"/>
-        <source>Try again</source>
-        <translation>Tekrar dene</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Pause (Space)</source>
-        <translation>Duraklat (Boşluk)</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Play (Space)</source>
-        <translation>Dinle (Boşluk)</translation>
-    </message>
-    <message>
-        <location line="+23"/>
-        <source>This recording cannot be played: %1</source>
-        <translation>Bu ses kaydı oynatılamıyor: %1</translation>
-    </message>
-    <message>
-        <location line="+33"/>
-        <source>Could not save the recording: %1</source>
-        <translation>Ses kaydı kaydedilemedi: %1</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Saved as %1</source>
-        <translation>Kaydedildi: %1</translation>
-    </message>
-</context>
-<context>
-    <name>SettingsDialog</name>
-    <message>
-        <location filename="../../bulutpop/ui/settings.py" line="+325"/>
-        <source>bulutpop setup</source>
-        <translation>bulutpop kurulumu</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Settings</source>
-        <translation>Ayarlar</translation>
-    </message>
-    <message>
-        <location line="+56"/>
-        <source>Paste the key from the PBX web portal</source>
-        <translation>Santralin web portalındaki anahtarı yapıştırın</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Test</source>
-        <translation>Test et</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Ask the PBX whether it accepts this key</source>
-        <translation>Santrale bu anahtarı kabul edip etmediğini sorun</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Checking the keyring…</source>
-        <translation>Anahtar deposuna bakılıyor…</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>You find it in the Bulutsantralim web portal, on the settings page. Treat it like a password: it can place calls and play recordings for the whole PBX.</source>
-        <translation>Bulutsantralim web portalında, ayarlar sayfasında bulunur. Bir parola gibi saklayın: bu anahtarla tüm santral adına arama yapılabilir ve ses kayıtları dinlenebilir.</translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>The extension of your own phone.</source>
-        <translation>Kendi telefonunuzun dahili numarası.</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
-        <translation>İsteğe bağlı. Aramaları burada da gösterilecek kuyruklar veya diğer dahililer; aralarına boşluk koyun.</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+45"/>
         <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
         <translation>127.0.0.1 yalnızca bu bilgisayardan gelen bağlantıları kabul eder (tünelle kullanın); 0.0.0.0 ağınızdan gelenleri de kabul eder.</translation>
     </message>
@@ -897,434 +966,7 @@ Veri klasörü: %2</translation>
         <translation>Santralin adres kontrolünü bu adrese gönderip buraya ulaşıp ulaşmadığını görün</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>Bottom right</source>
-        <translation>Sağ alt</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Bottom left</source>
-        <translation>Sol alt</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Top right</source>
-        <translation>Sağ üst</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Top left</source>
-        <translation>Sol üst</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Play a sound when a call rings</source>
-        <translation>Arama gelince ses çal</translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>Optional: adds an “Open in CRM” button to the pop-up. {number} is the number as dialled in Türkiye (05321234567), {e164} the international form (+905321234567), {call_uuid} the PBX&apos;s id of the call.</source>
-        <translation>İsteğe bağlı: açılır pencereye “CRM&apos;de aç” düğmesi ekler. {number} numaranın Türkiye&apos;de arandığı biçimi (05321234567), {e164} uluslararası biçimi (+905321234567), {call_uuid} ise santralin arama kimliğidir.</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>System language</source>
-        <translation>Sistem dili</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Takes effect the next time bulutpop starts.</source>
-        <translation>bulutpop bir sonraki açılışında geçerli olur.</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Start bulutpop when I log in</source>
-        <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
-    </message>
-    <message>
-        <location line="+54"/>
-        <location line="+840"/>
-        <source>Register this app with the PBX</source>
-        <translation>Bu uygulamayı santrale kaydet</translation>
-    </message>
-    <message>
-        <location line="-837"/>
-        <source>Have the PBX send ringing, answered and hangup events to this app</source>
-        <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Check again</source>
-        <translation>Yeniden kontrol et</translation>
-    </message>
-    <message>
-        <location line="+14"/>
-        <source>The number people see when you call from bulutpop.</source>
-        <translation>bulutpop&apos;tan aradığınızda karşı tarafın gördüğü numara.</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Catch up now</source>
-        <translation>Şimdi eşitle</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
-        <translation>Bu uygulamanın haberi olmayan aramaları santralin arama geçmişinden getir</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>minutes</source>
-        <translation>dakika</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Calls the app missed while it was closed or unreachable come back.</source>
-        <translation>Uygulama kapalıyken veya ulaşılamazken kaçırdığı aramalar geri gelir.</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>days back</source>
-        <translation>gün geriye</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>How far back the very first catch-up goes.</source>
-        <translation>İlk eşitlemenin ne kadar geriye gideceği.</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Address book</source>
-        <translation>Adres defteri</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Type</source>
-        <translation>Tür</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Contacts</source>
-        <translation>Kişi</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Updated</source>
-        <translation>Güncelleme</translation>
-    </message>
-    <message>
-        <location line="+13"/>
-        <source>Add address book…</source>
-        <translation>Adres defteri ekle…</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>A CSV file with a header row, or a vCard file (.vcf)</source>
-        <translation>Başlık satırı olan bir CSV dosyası veya bir vCard dosyası (.vcf)</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Remove</source>
-        <translation>Kaldır</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>Sync PBX phonebook now</source>
-        <translation>Santral rehberini şimdi eşitle</translation>
-    </message>
-    <message>
-        <location line="+35"/>
-        <source>API key</source>
-        <translation>API anahtarı</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Your extension</source>
-        <translation>Dahiliniz</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Also pop up for</source>
-        <translation>Şunlar için de göster</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Listen on address</source>
-        <translation>Dinleme adresi</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Port</source>
-        <translation>Port</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Public URL</source>
-        <translation>Genel adres (URL)</translation>
-    </message>
-    <message>
-        <location line="+47"/>
-        <source>Notification URL for the PBX</source>
-        <translation>Santral için bildirim adresi</translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
-        <translation>1. Bulutsantralim web portalına yönetici olarak giriş yapın.</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>2. Open Settings, then the CRM integration section.</source>
-        <translation>2. Ayarlar&apos;ı, ardından CRM Entegrasyonu bölümünü açın.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>3. Paste the URL above as the notification URL, turn on the ringing, answered and hangup events, and save.</source>
-        <translation>3. Yukarıdaki adresi Bildirim Adresi (URL) alanına yapıştırın; çalma, yanıtlama ve kapatma olaylarını açıp kaydedin.</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>The PBX checks the URL when you save, so bulutpop must be running. The PBX keeps a single notification URL: saving replaces any URL set for another tool.</source>
-        <translation>Santral, kaydettiğinizde adresi kontrol eder; bu yüzden bulutpop açık olmalıdır. Santral tek bir bildirim adresi tutar: kaydettiğinizde başka bir araç için girilmiş adresin yerini alır.</translation>
-    </message>
-    <message>
-        <location line="+39"/>
-        <source>Events sent</source>
-        <translation>Gönderilen olaylar</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Present my number as</source>
-        <translation>Görünen numaram</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Catch up every</source>
-        <translation>Eşitleme aralığı</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>First catch-up</source>
-        <translation>İlk eşitleme</translation>
-    </message>
-    <message>
-        <location line="-14"/>
-        <source>Call events from the PBX</source>
-        <translation>Santralden gelen arama olayları</translation>
-    </message>
-    <message>
-        <location line="-258"/>
-        <source>In team mode, call events come from the team server; no API key is needed.</source>
-        <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>If your office shares its PBX through a team server, paste the invite your administrator gave you. Calls then reach this PC through the team server, and dialling and recordings go through it too: no API key or notification URL is needed here.</source>
-        <translation>Ofisiniz santralini bir ekip sunucusu üzerinden paylaşıyorsa, yöneticinizin verdiği daveti buraya yapıştırın. Aramalar bu bilgisayara ekip sunucusu üzerinden gelir; arama başlatma ve ses kayıtları da onun üzerinden yapılır: burada API anahtarı ya da bildirim adresi gerekmez.</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <source>Paste the invite (bulutpop-team:…)</source>
-        <translation>Daveti yapıştırın (bulutpop-team:…)</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Join</source>
-        <translation>Katıl</translation>
-    </message>
-    <message>
-        <location line="+8"/>
-        <location line="+1242"/>
-        <location line="+10"/>
-        <source>Leave the team</source>
-        <translation>Ekipten ayrıl</translation>
-    </message>
-    <message>
-        <location line="-1108"/>
-        <location line="+961"/>
-        <source>Join a team</source>
-        <translation>Bir ekibe katıl</translation>
-    </message>
-    <message>
-        <location line="-948"/>
-        <source>Your team</source>
-        <translation>Ekibiniz</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Agent</source>
-        <translation>Temsilci</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Extension</source>
-        <translation>Dahili</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Team server</source>
-        <translation>Ekip sunucusu</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Connection</source>
-        <translation>Bağlantı</translation>
-    </message>
-    <message>
-        <location line="+74"/>
-        <source>Calling</source>
-        <translation>Arama yapma</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Catch-up from the call history</source>
-        <translation>Arama geçmişinden eşitleme</translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>Callers&apos; names come from the PBX&apos;s phonebook and from address books you add: a CSV file with a header row, or a vCard file. A name you edit in the missed calls or the history wins over both.</source>
-        <translation>Arayanların adları santralin rehberinden ve eklediğiniz adres defterlerinden gelir: başlık satırı olan bir CSV dosyası veya bir vCard dosyası. Cevapsız çağrılarda ya da arama geçmişinde düzenlediğiniz ad ikisinden de önce gelir.</translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Pop-up corner</source>
-        <translation>Açılır pencere köşesi</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Sound</source>
-        <translation>Ses</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>CRM link</source>
-        <translation>CRM bağlantısı</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Language</source>
-        <translation>Dil</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Startup</source>
-        <translation>Başlangıç</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Account</source>
-        <translation>Hesap</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Notifications</source>
-        <translation>Bildirimler</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <location line="+57"/>
-        <source>Preferences</source>
-        <translation>Tercihler</translation>
-    </message>
-    <message>
-        <location line="-55"/>
-        <location line="+682"/>
-        <source>PBX</source>
-        <translation>Santral</translation>
-    </message>
-    <message>
-        <location line="-680"/>
-        <source>Address books</source>
-        <translation>Adres defterleri</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Team</source>
-        <translation>Ekip</translation>
-    </message>
-    <message>
-        <location line="+37"/>
-        <source>I have a team invite</source>
-        <translation>Ekip davetim var</translation>
-    </message>
-    <message>
-        <location line="+18"/>
-        <source>Connect to your PBX</source>
-        <translation>Santralinize bağlanın</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>bulutpop places calls and fetches recordings with your PBX&apos;s API key, and uses your extension to tell which calls are yours.</source>
-        <translation>bulutpop, santralinizin API anahtarıyla arama yapar ve ses kayıtlarını indirir; hangi aramaların size ait olduğunu dahilinizden anlar.</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Receive call notifications</source>
-        <translation>Arama bildirimlerini alın</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>The PBX announces every call by sending it to a web address on this PC. Choose how the PBX reaches it, then enter that address in the PBX&apos;s web portal.</source>
-        <translation>Santral her aramayı bu bilgisayardaki bir web adresine göndererek bildirir. Santralin bu adrese nasıl ulaşacağını seçin, ardından adresi santralin web portalına girin.</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>You&apos;re all set</source>
-        <translation>Her şey hazır</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>bulutpop waits in the system tray. When a call rings for you, a small window shows who is calling; missed calls collect behind the tray icon.</source>
-        <translation>bulutpop sistem tepsisinde bekler. Size bir arama geldiğinde küçük bir pencere kimin aradığını gösterir; cevapsız çağrılar tepsi simgesinde birikir.</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Cancel</source>
-        <translation>İptal</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Back</source>
-        <translation>Geri</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+49"/>
-        <source>Next</source>
-        <translation>İleri</translation>
-    </message>
-    <message>
-        <location line="-6"/>
-        <source>Step %1 of %2</source>
-        <translation>Adım %1 / %2</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Finish</source>
-        <translation>Bitir</translation>
-    </message>
-    <message>
-        <location line="+29"/>
-        <source>Extension %1 · calls come from the team server %2</source>
-        <translation>Dahili %1 · aramalar %2 ekip sunucusundan gelir</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Extension %1 · the PBX sends calls to %2</source>
-        <translation>Dahili %1 · santral aramaları şu adrese gönderir: %2</translation>
-    </message>
-    <message>
-        <location line="+19"/>
-        <source>Enter your extension, e.g. 1001.</source>
-        <translation>Dahilinizi girin, örneğin 1001.</translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>Paste your API key to continue.</source>
-        <translation>Devam etmek için API anahtarınızı yapıştırın.</translation>
-    </message>
-    <message>
-        <location line="+52"/>
+        <location line="+23"/>
         <source>The address of your tunnel or router that forwards to port %1 of this PC. Leave empty if the PBX can reach this PC directly.</source>
         <translation>Bu bilgisayarın %1 portuna yönlendiren tünelin veya modemin adresi. Santral bu bilgisayara doğrudan ulaşabiliyorsa boş bırakın.</translation>
     </message>
@@ -1334,79 +976,17 @@ Veri klasörü: %2</translation>
         <translation>Bu adres yalnızca bu bilgisayarda geçerli, santral ise internette. Santralin bulutpop&apos;a ulaşabilmesi için bir genel adres girin (Cloudflare Tunnel veya ngrok gibi bir tünel ya da yönlendirilmiş bir port).</translation>
     </message>
     <message>
-        <location line="+13"/>
-        <source>Type a new key to replace it</source>
-        <translation>Değiştirmek için yeni anahtarı yazın</translation>
-    </message>
-    <message>
-        <location line="+10"/>
-        <source>The new key will be saved in %1</source>
-        <translation>Yeni anahtarın kaydedileceği yer: %1</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>•••• stored in %1</source>
-        <translation>•••• kayıtlı: %1</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>•••• from the BULUTPOP_API_KEY environment variable, which takes precedence over a key saved here</source>
-        <translation>•••• BULUTPOP_API_KEY ortam değişkeninden; burada kaydedilen anahtardan önce bu kullanılır</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>No API key stored yet</source>
-        <translation>Henüz kayıtlı API anahtarı yok</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <location line="+150"/>
-        <location line="+89"/>
-        <location line="+250"/>
-        <source>Asking the PBX…</source>
-        <translation>Santrale soruluyor…</translation>
-    </message>
-    <message>
-        <location line="-469"/>
-        <source>Type the API key first.</source>
-        <translation>Önce API anahtarını yazın.</translation>
-    </message>
-    <message>
         <location line="+8"/>
-        <source>The PBX refused this key.</source>
-        <translation>Santral bu anahtarı kabul etmedi.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <location line="+111"/>
-        <source>The PBX is busy. Try again in %1 s.</source>
-        <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
-    </message>
-    <message>
-        <location line="-107"/>
-        <location line="+111"/>
-        <source>Could not reach the PBX: %1</source>
-        <translation>Santrale ulaşılamadı: %1</translation>
-    </message>
-    <message>
-        <location line="-106"/>
-        <source>Key accepted by the PBX.</source>
-        <translation>Santral anahtarı kabul etti.</translation>
-    </message>
-    <message>
-        <location line="+6"/>
         <source>Copied. Paste it into the PBX&apos;s web portal.</source>
         <translation>Kopyalandı. Santralin web portalına yapıştırın.</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <location line="+659"/>
-        <location line="+33"/>
+        <location line="+8"/>
         <source>Fix the highlighted fields first.</source>
         <translation>Önce işaretli alanları düzeltin.</translation>
     </message>
     <message>
-        <location line="-688"/>
+        <location line="+4"/>
         <source>Sending…</source>
         <translation>Gönderiliyor…</translation>
     </message>
@@ -1466,22 +1046,160 @@ Veri klasörü: %2</translation>
         <translation>%1, 200 yerine HTTP %2 ile yanıt verdi.</translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>Setup needed: %1.</source>
-        <translation>Kurulum gerekli: %1.</translation>
+        <location line="+6"/>
+        <source>Listen on address</source>
+        <translation>Dinleme adresi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Port</source>
+        <translation>Port</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Public URL</source>
+        <translation>Genel adres (URL)</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Notification URL for the PBX</source>
+        <translation>Santral için bildirim adresi</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
+        <translation>1. Bulutsantralim web portalına yönetici olarak giriş yapın.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>2. Open Settings, then the CRM integration section.</source>
+        <translation>2. Ayarlar&apos;ı, ardından CRM Entegrasyonu bölümünü açın.</translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>The PBX refused the API key.</source>
-        <translation>Santral API anahtarını kabul etmedi.</translation>
+        <source>3. Paste the URL above as the notification URL, turn on the ringing, answered and hangup events, and save.</source>
+        <translation>3. Yukarıdaki adresi Bildirim Adresi (URL) alanına yapıştırın; çalma, yanıtlama ve kapatma olaylarını açıp kaydedin.</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+4"/>
+        <source>The PBX checks the URL when you save, so bulutpop must be running. The PBX keeps a single notification URL: saving replaces any URL set for another tool.</source>
+        <translation>Santral, kaydettiğinizde adresi kontrol eder; bu yüzden bulutpop açık olmalıdır. Santral tek bir bildirim adresi tutar: kaydettiğinizde başka bir araç için girilmiş adresin yerini alır.</translation>
+    </message>
+</context>
+<context>
+    <name>OverflowBar</name>
+    <message>
+        <location filename="../../bulutpop/ui/popup.py" line="+53"/>
+        <source>Close all</source>
+        <translation>Tümünü kapat</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>+%1 more</source>
+        <translation>+%1 daha</translation>
+    </message>
+</context>
+<context>
+    <name>PbxTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/pbx_tab.py" line="+61"/>
+        <location line="+229"/>
+        <source>Register this app with the PBX</source>
+        <translation>Bu uygulamayı santrale kaydet</translation>
+    </message>
+    <message>
+        <location line="-226"/>
+        <source>Have the PBX send ringing, answered and hangup events to this app</source>
+        <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Check again</source>
+        <translation>Yeniden kontrol et</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The number people see when you call from bulutpop.</source>
+        <translation>bulutpop&apos;tan aradığınızda karşı tarafın gördüğü numara.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Catch up now</source>
+        <translation>Şimdi eşitle</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Fetch the calls this app has not heard of from the PBX&apos;s call history</source>
+        <translation>Bu uygulamanın haberi olmayan aramaları santralin arama geçmişinden getir</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>minutes</source>
+        <translation>dakika</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Calls the app missed while it was closed or unreachable come back.</source>
+        <translation>Uygulama kapalıyken veya ulaşılamazken kaçırdığı aramalar geri gelir.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>days back</source>
+        <translation>gün geriye</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>How far back the very first catch-up goes.</source>
+        <translation>İlk eşitlemenin ne kadar geriye gideceği.</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Call events from the PBX</source>
+        <translation>Santralden gelen arama olayları</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Events sent</source>
+        <translation>Gönderilen olaylar</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Calling</source>
+        <translation>Arama yapma</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Present my number as</source>
+        <translation>Görünen numaram</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Catch-up from the call history</source>
+        <translation>Arama geçmişinden eşitleme</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Catch up every</source>
+        <translation>Eşitleme aralığı</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>First catch-up</source>
+        <translation>İlk eşitleme</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <location line="+87"/>
+        <source>Asking the PBX…</source>
+        <translation>Santrale soruluyor…</translation>
+    </message>
+    <message>
+        <location line="-78"/>
         <source>Could not read the PBX&apos;s settings: %1</source>
         <translation>Santralin ayarları okunamadı: %1</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+14"/>
         <source>Ringing</source>
         <translation>Çalma</translation>
     </message>
@@ -1611,7 +1329,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Santralin numaraları listelenemedi: %1</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
         <source>My extension&apos;s default</source>
         <translation>Dahilimin varsayılanı</translation>
     </message>
@@ -1652,152 +1370,341 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <source>No catch-up has run yet.</source>
         <translation>Henüz eşitleme yapılmadı.</translation>
     </message>
+</context>
+<context>
+    <name>PlayerWindow</name>
     <message>
-        <location line="+25"/>
-        <source>Sync failed</source>
-        <translation>Eşitleme başarısız</translation>
+        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <source>Save recording</source>
+        <translation>Ses kaydını kaydet</translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>Not synced yet</source>
-        <translation>Henüz eşitlenmedi</translation>
+        <source>Recording (*%1)</source>
+        <translation>Ses kaydı (*%1)</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>PBX phonebook</source>
-        <translation>Santral rehberi</translation>
+        <location line="+25"/>
+        <source>Recording</source>
+        <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+42"/>
-        <source>Add address books</source>
-        <translation>Adres defteri ekle</translation>
+        <location line="+58"/>
+        <source>%1×</source>
+        <translation>%1×</translation>
     </message>
     <message>
         <location line="+3"/>
-        <source>Address books (*.csv *.vcf *.vcard)</source>
-        <translation>Adres defterleri (*.csv *.vcf *.vcard)</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>All files (*)</source>
-        <translation>Tüm dosyalar (*)</translation>
-    </message>
-    <message>
-        <location line="+20"/>
-        <source>Reading %1…</source>
-        <translation>%1 okunuyor…</translation>
-    </message>
-    <message numerus="yes">
-        <location line="+8"/>
-        <source>%1: %n contact(s)</source>
-        <translation>
-            <numerusform>%1: %n kişi</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Added %1.</source>
-        <translation>Eklendi: %1.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Not added: %1</source>
-        <translation>Eklenmedi: %1</translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>Removed %1.</source>
-        <translation>Kaldırıldı: %1.</translation>
-    </message>
-    <message>
-        <location line="+16"/>
-        <source>The PBX phonebook was not synced: %1</source>
-        <translation>Santral rehberi eşitlenmedi: %1</translation>
-    </message>
-    <message numerus="yes">
-        <location line="+4"/>
-        <source>The PBX phonebook has %n contact(s).</source>
-        <translation>
-            <numerusform>Santral rehberinde %n kişi var.</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+21"/>
-        <source>Replace with a new invite</source>
-        <translation>Yeni bir davetle değiştir</translation>
-    </message>
-    <message>
-        <location line="+21"/>
-        <source>Not connected</source>
-        <translation>Bağlı değil</translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>This invite cannot be used: %1</source>
-        <translation>Bu davet kullanılamıyor: %1</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>Invite for agent %1, extension %2, team server %3.</source>
-        <translation>Temsilci %1, dahili %2, ekip sunucusu %3 için davet.</translation>
-    </message>
-    <message>
-        <location line="+26"/>
-        <source>Joining…</source>
-        <translation>Katılınıyor…</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Not joined: the team secret was not saved. %1</source>
-        <translation>Katılınamadı: ekip parolası kaydedilemedi. %1</translation>
+        <source>Playback speed</source>
+        <translation>Oynatma hızı</translation>
     </message>
     <message>
         <location line="+14"/>
-        <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
-        <translation>Ekibe %1 olarak katıldınız (dahili %2). Aramalar artık ekip sunucusundan geliyor.</translation>
-    </message>
-    <message>
-        <location line="+22"/>
-        <source>Could not leave the team: %1</source>
-        <translation>Ekipten ayrılınamadı: %1</translation>
-    </message>
-    <message>
-        <location line="+9"/>
-        <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
-        <translation>Ekipten ayrıldınız. Arama alabilmesi için bu bilgisayarın yeniden kendi API anahtarına ve bildirim adresine ihtiyacı var.</translation>
-    </message>
-    <message>
-        <location line="+15"/>
-        <source>Leave the team?</source>
-        <translation>Ekipten ayrılınsın mı?</translation>
+        <source>Volume</source>
+        <translation>Ses düzeyi</translation>
     </message>
     <message>
         <location line="+3"/>
-        <source>Calls will no longer reach this PC through the team server, and this PC&apos;s team credential is deleted. To join again you need a new invite.</source>
-        <translation>Aramalar artık bu bilgisayara ekip sunucusu üzerinden gelmez ve bu bilgisayarın ekip kimliği silinir. Yeniden katılmak için yeni bir davet gerekir.</translation>
+        <source>Save as…</source>
+        <translation>Kaydet…</translation>
     </message>
     <message>
-        <location line="+69"/>
-        <source>The API key was not saved.</source>
-        <translation>API anahtarı kaydedilmedi.</translation>
+        <location line="+59"/>
+        <source>Downloading…</source>
+        <translation>İndiriliyor…</translation>
     </message>
     <message>
-        <location line="-129"/>
-        <location line="+36"/>
-        <location line="+107"/>
-        <source>Could not save the settings: %1</source>
-        <translation>Ayarlar kaydedilemedi: %1</translation>
+        <location line="+32"/>
+        <source>Downloading… %1%</source>
+        <translation>İndiriliyor… %%1</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+3"/>
+        <source>Downloading… %1 KB</source>
+        <translation>İndiriliyor… %1 KB</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Incoming call</source>
+        <translation>Gelen arama</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Outgoing call</source>
+        <translation>Giden arama</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Internal call</source>
+        <translation>Dahili arama</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Call</source>
+        <translation>Arama</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Recording — %1</source>
+        <translation>Ses kaydı — %1</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Available in %1 s</source>
+        <translation>%1 sn sonra hazır</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Available now: press Play</source>
+        <translation>Hazır: Dinle&apos;ye basın</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>This recording is not available (it may have expired).</source>
+        <translation>Bu ses kaydına ulaşılamıyor (süresi dolmuş olabilir).</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Try again</source>
+        <translation>Tekrar dene</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pause (Space)</source>
+        <translation>Duraklat (Boşluk)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Play (Space)</source>
+        <translation>Dinle (Boşluk)</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>This recording cannot be played: %1</source>
+        <translation>Bu ses kaydı oynatılamıyor: %1</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Could not save the recording: %1</source>
+        <translation>Ses kaydı kaydedilemedi: %1</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Saved as %1</source>
+        <translation>Kaydedildi: %1</translation>
+    </message>
+</context>
+<context>
+    <name>PreferencesTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+38"/>
+        <source>Bottom right</source>
+        <translation>Sağ alt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Bottom left</source>
+        <translation>Sol alt</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top right</source>
+        <translation>Sağ üst</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top left</source>
+        <translation>Sol üst</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Play a sound when a call rings</source>
+        <translation>Arama gelince ses çal</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Optional: adds an “Open in CRM” button to the pop-up. {number} is the number as dialled in Türkiye (05321234567), {e164} the international form (+905321234567), {call_uuid} the PBX&apos;s id of the call.</source>
+        <translation>İsteğe bağlı: açılır pencereye “CRM&apos;de aç” düğmesi ekler. {number} numaranın Türkiye&apos;de arandığı biçimi (05321234567), {e164} uluslararası biçimi (+905321234567), {call_uuid} ise santralin arama kimliğidir.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>System language</source>
+        <translation>Sistem dili</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Takes effect the next time bulutpop starts.</source>
+        <translation>bulutpop bir sonraki açılışında geçerli olur.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Start bulutpop when I log in</source>
+        <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Pop-up corner</source>
+        <translation>Açılır pencere köşesi</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Sound</source>
+        <translation>Ses</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CRM link</source>
+        <translation>CRM bağlantısı</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Language</source>
+        <translation>Dil</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Startup</source>
+        <translation>Başlangıç</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Settings saved, but starting at login could not be changed.</source>
         <translation>Ayarlar kaydedildi, ancak oturum açılışında başlatma değiştirilemedi.</translation>
     </message>
 </context>
 <context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/dialog.py" line="+105"/>
+        <source>bulutpop setup</source>
+        <translation>bulutpop kurulumu</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Settings</source>
+        <translation>Ayarlar</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Account</source>
+        <translation>Hesap</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Notifications</source>
+        <translation>Bildirimler</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+46"/>
+        <source>Preferences</source>
+        <translation>Tercihler</translation>
+    </message>
+    <message>
+        <location line="-45"/>
+        <source>PBX</source>
+        <translation>Santral</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Address books</source>
+        <translation>Adres defterleri</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Team</source>
+        <translation>Ekip</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>Connect to your PBX</source>
+        <translation>Santralinize bağlanın</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>bulutpop places calls and fetches recordings with your PBX&apos;s API key, and uses your extension to tell which calls are yours.</source>
+        <translation>bulutpop, santralinizin API anahtarıyla arama yapar ve ses kayıtlarını indirir; hangi aramaların size ait olduğunu dahilinizden anlar.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Receive call notifications</source>
+        <translation>Arama bildirimlerini alın</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX announces every call by sending it to a web address on this PC. Choose how the PBX reaches it, then enter that address in the PBX&apos;s web portal.</source>
+        <translation>Santral her aramayı bu bilgisayardaki bir web adresine göndererek bildirir. Santralin bu adrese nasıl ulaşacağını seçin, ardından adresi santralin web portalına girin.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>You&apos;re all set</source>
+        <translation>Her şey hazır</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>bulutpop waits in the system tray. When a call rings for you, a small window shows who is calling; missed calls collect behind the tray icon.</source>
+        <translation>bulutpop sistem tepsisinde bekler. Size bir arama geldiğinde küçük bir pencere kimin aradığını gösterir; cevapsız çağrılar tepsi simgesinde birikir.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Cancel</source>
+        <translation>İptal</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Back</source>
+        <translation>Geri</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+41"/>
+        <source>Next</source>
+        <translation>İleri</translation>
+    </message>
+    <message>
+        <location line="-6"/>
+        <source>Step %1 of %2</source>
+        <translation>Adım %1 / %2</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Finish</source>
+        <translation>Bitir</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Extension %1 · calls come from the team server %2</source>
+        <translation>Dahili %1 · aramalar %2 ekip sunucusundan gelir</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Extension %1 · the PBX sends calls to %2</source>
+        <translation>Dahili %1 · santral aramaları şu adrese gönderir: %2</translation>
+    </message>
+    <message>
+        <location line="+100"/>
+        <location line="+23"/>
+        <source>Fix the highlighted fields first.</source>
+        <translation>Önce işaretli alanları düzeltin.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Could not save the settings: %1</source>
+        <translation>Ayarlar kaydedilemedi: %1</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/shared.py" line="+313"/>
+        <source>In team mode, call events come from the team server; no API key is needed.</source>
+        <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
+    </message>
+</context>
+<context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+167"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+168"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
@@ -1920,9 +1827,131 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-951"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+67"/>
         <source>Undo</source>
         <translation>Geri al</translation>
+    </message>
+</context>
+<context>
+    <name>TeamTab</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/team_tab.py" line="+64"/>
+        <source>Paste the invite (bulutpop-team:…)</source>
+        <translation>Daveti yapıştırın (bulutpop-team:…)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Join</source>
+        <translation>Katıl</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>I have a team invite</source>
+        <translation>Ekip davetim var</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>If your office shares its PBX through a team server, paste the invite your administrator gave you. Calls then reach this PC through the team server, and dialling and recordings go through it too: no API key or notification URL is needed here.</source>
+        <translation>Ofisiniz santralini bir ekip sunucusu üzerinden paylaşıyorsa, yöneticinizin verdiği daveti buraya yapıştırın. Aramalar bu bilgisayara ekip sunucusu üzerinden gelir; arama başlatma ve ses kayıtları da onun üzerinden yapılır: burada API anahtarı ya da bildirim adresi gerekmez.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+163"/>
+        <location line="+10"/>
+        <source>Leave the team</source>
+        <translation>Ekipten ayrıl</translation>
+    </message>
+    <message>
+        <location line="-169"/>
+        <source>Your team</source>
+        <translation>Ekibiniz</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Agent</source>
+        <translation>Temsilci</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Extension</source>
+        <translation>Dahili</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Team server</source>
+        <translation>Ekip sunucusu</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connection</source>
+        <translation>Bağlantı</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <location line="+13"/>
+        <source>Join a team</source>
+        <translation>Bir ekibe katıl</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Replace with a new invite</source>
+        <translation>Yeni bir davetle değiştir</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Not connected</source>
+        <translation>Bağlı değil</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>This invite cannot be used: %1</source>
+        <translation>Bu davet kullanılamıyor: %1</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Invite for agent %1, extension %2, team server %3.</source>
+        <translation>Temsilci %1, dahili %2, ekip sunucusu %3 için davet.</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Joining…</source>
+        <translation>Katılınıyor…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Not joined: the team secret was not saved. %1</source>
+        <translation>Katılınamadı: ekip parolası kaydedilemedi. %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+34"/>
+        <source>Could not save the settings: %1</source>
+        <translation>Ayarlar kaydedilemedi: %1</translation>
+    </message>
+    <message>
+        <location line="-24"/>
+        <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
+        <translation>Ekibe %1 olarak katıldınız (dahili %2). Aramalar artık ekip sunucusundan geliyor.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Could not leave the team: %1</source>
+        <translation>Ekipten ayrılınamadı: %1</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
+        <translation>Ekipten ayrıldınız. Arama alabilmesi için bu bilgisayarın yeniden kendi API anahtarına ve bildirim adresine ihtiyacı var.</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Leave the team?</source>
+        <translation>Ekipten ayrılınsın mı?</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Calls will no longer reach this PC through the team server, and this PC&apos;s team credential is deleted. To join again you need a new invite.</source>
+        <translation>Aramalar artık bu bilgisayara ekip sunucusu üzerinden gelmez ve bu bilgisayarın ekip kimliği silinir. Yeniden katılmak için yeni bir davet gerekir.</translation>
     </message>
 </context>
 <context>
@@ -1940,7 +1969,7 @@ Ayrıntılar günlük dosyasında.</translation>
 <context>
     <name>ask_name</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+114"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+91"/>
         <source>Edit name</source>
         <translation>Adı düzenle</translation>
     </message>
@@ -1955,7 +1984,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>copy_number</name>
     <message>
-        <location filename="../../bulutpop/ui/actions.py" line="+104"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+67"/>
         <source>Copied %1.</source>
         <translation>%1 kopyalandı.</translation>
     </message>
@@ -1963,7 +1992,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-184"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+45"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation>API anahtarı reddedildi: Ayarlar&apos;dan kontrol edin.</translation>
     </message>
@@ -2035,7 +2064,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>edit_name</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="+206"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+44"/>
         <source>%1 is now shown as “%2”.</source>
         <translation>%1 artık “%2” olarak görünüyor.</translation>
     </message>
@@ -2048,7 +2077,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>fmt</name>
     <message>
-        <location filename="../../bulutpop/ui/fmt.py" line="+35"/>
+        <location filename="../../bulutpop/ui/common/fmt.py" line="+35"/>
         <source>just now</source>
         <translation>az önce</translation>
     </message>
@@ -2066,7 +2095,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>missing_setup</name>
     <message>
-        <location filename="../../bulutpop/ui/missed.py" line="-196"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+13"/>
         <source>no API key is stored</source>
         <translation>kayıtlı API anahtarı yok</translation>
     </message>
@@ -2082,9 +2111,32 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
 </context>
 <context>
+    <name>pbx_error</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/shared.py" line="-137"/>
+        <source>Setup needed: %1.</source>
+        <translation>Kurulum gerekli: %1.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The PBX refused the API key.</source>
+        <translation>Santral API anahtarını kabul etmedi.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The PBX is busy. Try again in %1 s.</source>
+        <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach the PBX: %1</source>
+        <translation>Santrale ulaşılamadı: %1</translation>
+    </message>
+</context>
+<context>
     <name>place_call</name>
     <message>
-        <location line="+112"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-39"/>
         <source>Calling %1… your phone will ring.</source>
         <translation>%1 aranıyor… telefonunuz çalacak.</translation>
     </message>

@@ -24,7 +24,7 @@ from bulutpop.devtools.replay import post_bodies
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 from bulutpop.ui.tray import Shell, ShellActions
 from tests.conftest import TEST_KEY
 

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
 
-from bulutpop.ui import fmt
+from bulutpop.ui.common import fmt
 
 NOW = datetime(2026, 11, 27, 15, 0)
 

@@ -14,7 +14,8 @@ from bulutpop.calls.events import PBX_TZ, CallEvent
 from bulutpop.calls.model import Call
 from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.history import PAGE_SIZE, Column, HistoryFilter, HistoryWindow
+from bulutpop.ui.history.model import PAGE_SIZE, Column, HistoryFilter
+from bulutpop.ui.history.window import HistoryWindow
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook, menu_texts
 

@@ -18,11 +18,14 @@ from PySide6.QtCore import QCoreApplication, QLocale, QRect, Qt, QTranslator
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from bulutpop.ui import assets, fmt, i18n
+from bulutpop.ui import assets, i18n
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.dial import DialDialog
-from bulutpop.ui.missed import Column, MissedWindow, describe_error
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.missed.model import Column
+from bulutpop.ui.missed.window import MissedWindow
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook, make_shell
 

@@ -14,9 +14,11 @@ from bulutpop.calls.phone import NumberError
 from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.pbx.client import BadRequest, InvalidKey, NetworkError, RateLimited
 from bulutpop.pbx.dialer import DialRefused
-from bulutpop.ui import missed
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import Action, Column, MissedWindow, describe_error
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.missed import model as missed_model
+from bulutpop.ui.missed.model import Column
+from bulutpop.ui.missed.window import Action, MissedWindow
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook, menu_texts
 
@@ -324,7 +326,7 @@ def test_keys_and_menu_act_on_the_selected_caller(
 def test_more_callers_than_the_list_holds_are_mentioned(
     window: MissedWindow, webhook: Webhook, qloop: Loop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(missed, "LIST_LIMIT", 2)
+    monkeypatch.setattr(missed_model, "LIST_LIMIT", 2)
     bodies = [
         line.replace(b"05321234567", f"0532123450{n}".encode()).replace(
             b"call_uuid=", f"call_uuid=many{n}-".encode()
@@ -338,7 +340,7 @@ def test_more_callers_than_the_list_holds_are_mentioned(
     assert window.more.text() == (
         "The 2 most recent of 3 callers are listed; find the others in the history."
     )
-    monkeypatch.setattr(missed, "LIST_LIMIT", 1000)
+    monkeypatch.setattr(missed_model, "LIST_LIMIT", 1000)
     window.model.refresh()
     qloop.run(window.model.settled())
     assert not window.more.isVisibleTo(window)

@@ -21,12 +21,14 @@ from bulutpop.calls.events import PBX_TZ
 from bulutpop.devtools.fakepbx import FakePbxState, history_record
 from bulutpop.local.config import load
 from bulutpop.pbx.client import CrmSettings, InvalidKey
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.history import Column as HistoryColumn
-from bulutpop.ui.history import HistoryWindow
-from bulutpop.ui.missed import Column, MissedWindow, NameAsker
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.widgets import NameAsker
+from bulutpop.ui.history.model import Column as HistoryColumn
+from bulutpop.ui.history.window import HistoryWindow
+from bulutpop.ui.missed.model import Column
+from bulutpop.ui.missed.window import MissedWindow
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 
@@ -89,7 +91,10 @@ def caller(window: MissedWindow, row: int = 0) -> tuple[str, str]:
 
 def books(dialog: SettingsDialog) -> list[QTreeWidgetItem]:
     """The rows of the address book list: (name, type, contacts, updated)."""
-    rows = [dialog.books.topLevelItem(i) for i in range(dialog.books.topLevelItemCount())]
+    rows = [
+        dialog.books_tab.books.topLevelItem(i)
+        for i in range(dialog.books_tab.books.topLevelItemCount())
+    ]
     return [row for row in rows if row is not None]
 
 
@@ -118,10 +123,10 @@ def test_the_pbx_url_is_shown_and_declining_the_confirmation_sends_nothing(
     dialog = make_dialog(confirm_register=decline)
     dialog.tabs.setCurrentWidget(dialog.pbx_tab)  # the tab asks the PBX when first shown
     qloop.run(dialog.tasks.drain())
-    assert f"Another URL is registered: {OTHER_URL}" in dialog.crm_state.text.text()
-    assert dialog.crm_events.text() == "Ringing: on · Answered: on · Hangup: off"
+    assert f"Another URL is registered: {OTHER_URL}" in dialog.pbx_tab.crm_state.text.text()
+    assert dialog.pbx_tab.crm_events.text() == "Ringing: on · Answered: on · Hangup: off"
 
-    assert qloop.run(dialog.register()) == "Nothing was changed on the PBX."
+    assert qloop.run(dialog.pbx_tab.register()) == "Nothing was changed on the PBX."
     [(current, url)] = asked
     assert current.notification_url == OTHER_URL
     assert url == bridge.config.webhook_url()
@@ -147,10 +152,10 @@ def test_registering_after_confirmation_points_the_pbx_at_this_app(
         return True
 
     dialog = make_dialog(confirm_register=confirm)
-    qloop.run(dialog.load_pbx())
-    assert dialog.register_button.isEnabled()
+    qloop.run(dialog.pbx_tab.load_pbx())
+    assert dialog.pbx_tab.register_button.isEnabled()
 
-    text = qloop.run(dialog.register())
+    text = qloop.run(dialog.pbx_tab.register())
     assert text == "Registered: the PBX now sends its call events to this app."
     assert confirmed == [webhook.url]
     assert fake_pbx.crm == {
@@ -159,8 +164,8 @@ def test_registering_after_confirmation_points_the_pbx_at_this_app(
         "answered": "on",
         "hangup": "on",
     }
-    assert dialog.crm_state.text.text() == "This is this app's URL."
-    assert not dialog.register_button.isEnabled()
+    assert dialog.pbx_tab.crm_state.text.text() == "This is this app's URL."
+    assert not dialog.pbx_tab.register_button.isEnabled()
 
 
 def test_the_confirmation_names_the_url_it_replaces_and_defaults_to_cancel(
@@ -170,7 +175,9 @@ def test_the_confirmation_names_the_url_it_replaces_and_defaults_to_cancel(
     current = CrmSettings(OTHER_URL, ringing=True, answered=True, hangup=True)
 
     async def answer() -> bool:
-        asking = asyncio.ensure_future(dialog._ask_register(current, "https://pop.example.com/x"))
+        asking = asyncio.ensure_future(
+            dialog.pbx_tab._ask_register(current, "https://pop.example.com/x")
+        )
         await asyncio.sleep(0)  # the box opens on the task's first step
         box = dialog.findChild(QMessageBox)
         assert box is not None and box.isVisible()
@@ -188,9 +195,9 @@ def test_a_refused_key_is_explained_on_the_pbx_tab(
 ) -> None:
     fake_pbx.fail(401, "Gecersiz anahtar")
     dialog = make_dialog()
-    qloop.run(dialog.load_crm())
-    assert "The PBX refused the API key." in dialog.crm_state.text.text()
-    assert not dialog.register_button.isEnabled()
+    qloop.run(dialog.pbx_tab.load_crm())
+    assert "The PBX refused the API key." in dialog.pbx_tab.crm_state.text.text()
+    assert not dialog.pbx_tab.register_button.isEnabled()
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -285,7 +292,7 @@ def test_an_address_book_file_names_callers_until_it_is_removed(
 
     webhook.post(*scenario("02"))
     dialog = make_dialog(choose_files=choose)
-    text = qloop.run(dialog.add_address_books())
+    text = qloop.run(dialog.books_tab.add_address_books())
     assert "rehber.csv: 1 contact" in text
     assert "notes.csv: no phone number column" in text
     rows = books(dialog)
@@ -296,12 +303,12 @@ def test_an_address_book_file_names_callers_until_it_is_removed(
     settle(missed, qloop)
     assert caller(missed) == ("Mehmet Demir", "0532 123 45 67 · Demir Ltd")
 
-    assert not dialog.remove_book_button.isEnabled()
+    assert not dialog.books_tab.remove_book_button.isEnabled()
     rows[0].setSelected(True)  # the PBX's phonebook is synced, not removed
-    assert not dialog.remove_book_button.isEnabled()
-    dialog.books.clearSelection()
+    assert not dialog.books_tab.remove_book_button.isEnabled()
+    dialog.books_tab.books.clearSelection()
     rows[1].setSelected(True)
-    assert qloop.run(dialog.remove_address_book()) == "Removed rehber.csv."
+    assert qloop.run(dialog.books_tab.remove_address_book()) == "Removed rehber.csv."
     settle(missed, qloop)
     assert caller(missed) == ("0532 123 45 67", "")
     assert len(books(dialog)) == 1
@@ -312,13 +319,13 @@ def test_syncing_the_pbx_phonebook_from_settings_counts_it(
 ) -> None:
     fake_pbx.contacts = [AYSE]
     dialog = make_dialog()
-    has_one = plural("SettingsDialog", "The PBX phonebook has %n contact(s).", 1)
-    assert qloop.run(dialog.sync_phonebook()) == has_one
+    has_one = plural("AddressBooksTab", "The PBX phonebook has %n contact(s).", 1)
+    assert qloop.run(dialog.books_tab.sync_phonebook()) == has_one
     pbx = books(dialog)[0]
     assert (pbx.text(0), pbx.text(2)) == ("PBX phonebook", "1")
 
     fake_pbx.fail(401, "Gecersiz anahtar")
-    text = qloop.run(dialog.sync_phonebook())
+    text = qloop.run(dialog.books_tab.sync_phonebook())
     assert text == "The PBX phonebook was not synced: The PBX refused the API key."
 
 
@@ -374,17 +381,17 @@ def test_catch_up_now_in_settings_shows_what_it_recovered(
     make_dialog: MakeDialog, qloop: Loop, fake_pbx: FakePbxState, core: Core, bridge: CoreBridge
 ) -> None:
     dialog = make_dialog()
-    assert dialog.catchup_state.text.text() == "No catch-up has run yet."
+    assert dialog.pbx_tab.catchup_state.text.text() == "No catch-up has run yet."
     fake_pbx.cdrs = [missed_record("h-1", "05321234567"), missed_record("h-2", "02121234567")]
-    text = qloop.run(dialog.catch_up_now())
-    last = plural("SettingsDialog", "Last catch-up %1 · %n call(s) recovered", 2)
+    text = qloop.run(dialog.pbx_tab.catch_up_now())
+    last = plural("PbxTab", "Last catch-up %1 · %n call(s) recovered", 2)
     assert text == last.replace("%1", fmt.when(bridge.catchup_status.last_run))
     assert core.store.open_missed_count() == 2
 
-    dialog.catchup_minutes_edit.setText("0")
+    dialog.pbx_tab.catchup_minutes_edit.setText("0")
     assert "outside 1..1440" in dialog.error_text("catchup_minutes")
-    dialog.catchup_minutes_edit.setText("5")
-    dialog.history_days_edit.setText("30")
+    dialog.pbx_tab.catchup_minutes_edit.setText("5")
+    dialog.pbx_tab.history_days_edit.setText("30")
     assert qloop.run(dialog.save()) is True
     assert (load(core.dirs).catchup_minutes, load(core.dirs).history_days) == (5, 30)
 
@@ -426,8 +433,8 @@ def test_the_caller_number_is_chosen_from_the_pbx_and_used_when_dialling(
 ) -> None:
     fake_pbx.caller_ids = ["908505320000", "902125550000"]
     dialog = make_dialog()
-    qloop.run(dialog.load_pbx())
-    combo = dialog.caller_id_combo
+    qloop.run(dialog.pbx_tab.load_pbx())
+    combo = dialog.pbx_tab.caller_id_combo
     assert [combo.itemText(i) for i in range(combo.count())] == [
         "My extension's default",
         "0850 532 0000",

@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from bulutpop.calls.model import Call
 from bulutpop.devtools.fakepbx import FakePbxState
-from bulutpop.ui import fmt
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
 from bulutpop.ui.player import FileChooser, PlayerWindow, ask_save_path
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook

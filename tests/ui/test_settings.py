@@ -20,7 +20,7 @@ from bulutpop.local import autostart
 from bulutpop.local.config import Config, load
 from bulutpop.local.keys import SERVICE, USERNAME, KeyStore
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import TEST_KEY
 from tests.ui.conftest import Loop, MakeDialog, Webhook
 
@@ -57,14 +57,14 @@ def test_invalid_port_is_shown_and_not_saved(
     make_dialog: MakeDialog, qloop: Loop, core: Core
 ) -> None:
     dialog = make_dialog()
-    dialog.port_edit.setText("99999")
+    dialog.notifications_tab.port_edit.setText("99999")
 
     assert "outside 0..65535" in dialog.error_text("listen_port")
     assert not dialog.ok_button.isEnabled()
     assert qloop.run(dialog.save()) is False
     assert load(core.dirs).listen_port == 8787
 
-    dialog.port_edit.setText("9000")
+    dialog.notifications_tab.port_edit.setText("9000")
     assert dialog.error_text("listen_port") == ""
     assert dialog.ok_button.isEnabled()
 
@@ -75,15 +75,19 @@ def test_valid_values_are_saved_to_the_config_file(
     announced: list[Config] = []
     bridge.configChanged.connect(announced.append)
     dialog = make_dialog()
-    dialog.extension_edit.setText(" 1002 ")
-    dialog.watch_edit.setText("200, 1005")
-    dialog.host_edit.setText("0.0.0.0")
-    dialog.port_edit.setText("9000")
-    dialog.public_url_edit.setText("https://pop.example.com/")
-    dialog.corner_combo.setCurrentIndex(dialog.corner_combo.findData("top-left"))
-    dialog.ring_check.setChecked(False)
-    dialog.crm_edit.setText("https://crm.example.com/find?tel={e164}")
-    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("tr"))
+    dialog.account_tab.extension_edit.setText(" 1002 ")
+    dialog.account_tab.watch_edit.setText("200, 1005")
+    dialog.notifications_tab.host_edit.setText("0.0.0.0")
+    dialog.notifications_tab.port_edit.setText("9000")
+    dialog.notifications_tab.public_url_edit.setText("https://pop.example.com/")
+    dialog.preferences_tab.corner_combo.setCurrentIndex(
+        dialog.preferences_tab.corner_combo.findData("top-left")
+    )
+    dialog.preferences_tab.ring_check.setChecked(False)
+    dialog.preferences_tab.crm_edit.setText("https://crm.example.com/find?tel={e164}")
+    dialog.preferences_tab.language_combo.setCurrentIndex(
+        dialog.preferences_tab.language_combo.findData("tr")
+    )
 
     assert qloop.run(dialog.save()) is True
 
@@ -102,7 +106,7 @@ def test_valid_values_are_saved_to_the_config_file(
 
 def test_missing_extension_blocks_ok(make_dialog: MakeDialog, qloop: Loop) -> None:
     dialog = make_dialog()
-    dialog.extension_edit.setText("")
+    dialog.account_tab.extension_edit.setText("")
     assert dialog.error_text("extension")
     assert not dialog.ok_button.isEnabled()
     assert qloop.run(dialog.save()) is False
@@ -110,14 +114,14 @@ def test_missing_extension_blocks_ok(make_dialog: MakeDialog, qloop: Loop) -> No
 
 def test_crm_template_is_checked_by_the_config_parser(make_dialog: MakeDialog) -> None:
     dialog = make_dialog()
-    dialog.crm_edit.setText("crm.example.com/{number}")
+    dialog.preferences_tab.crm_edit.setText("crm.example.com/{number}")
     assert "http(s) URL" in dialog.error_text("crm_url")
     assert not dialog.ok_button.isEnabled()
 
 
 def test_ok_saves_and_closes(make_dialog: MakeDialog, qloop: Loop, core: Core) -> None:
     dialog = make_dialog()
-    dialog.watch_edit.setText("200")
+    dialog.account_tab.watch_edit.setText("200")
     dialog.ok_button.click()
     qloop.run(dialog.tasks.drain())
     assert dialog.result() == QDialog.DialogCode.Accepted
@@ -132,30 +136,30 @@ def test_typed_key_goes_to_the_keyring_and_never_to_the_config_file(
     make_dialog: MakeDialog, qloop: Loop, core: Core
 ) -> None:
     dialog = make_dialog()
-    assert dialog.key_edit.text() == ""
-    assert "No API key stored yet" in dialog.key_state.text()
+    assert dialog.account_tab.key_edit.text() == ""
+    assert "No API key stored yet" in dialog.account_tab.key_state.text()
 
-    dialog.key_edit.setText(NEW_KEY)
+    dialog.account_tab.key_edit.setText(NEW_KEY)
     assert qloop.run(dialog.save()) is True
 
     assert keyring.get_password(SERVICE, USERNAME) == NEW_KEY
     assert NEW_KEY not in core.dirs.config_file.read_text(encoding="utf-8")
-    assert dialog.key_edit.text() == ""  # never left in (or pre-filled into) the field
-    assert dialog.key_state.text().startswith("•••• stored in")
+    assert dialog.account_tab.key_edit.text() == ""  # never left in (or pre-filled into) the field
+    assert dialog.account_tab.key_state.text().startswith("•••• stored in")
 
 
 @pytest.mark.usefixtures("no_env_key")
 def test_stored_key_is_never_prefilled(make_dialog: MakeDialog, qloop: Loop) -> None:
     keyring.set_password(SERVICE, USERNAME, NEW_KEY)
     dialog = make_dialog()
-    assert dialog.key_edit.text() == ""
+    assert dialog.account_tab.key_edit.text() == ""
     assert NEW_KEY not in shown_text(dialog)
-    assert "stored in" in dialog.key_state.text()
+    assert "stored in" in dialog.account_tab.key_state.text()
 
 
 def test_malformed_key_is_refused_before_saving(make_dialog: MakeDialog, qloop: Loop) -> None:
     dialog = make_dialog()
-    dialog.key_edit.setText("two words")
+    dialog.account_tab.key_edit.setText("two words")
     assert "spaces" in dialog.error_text("api_key")
     assert not dialog.ok_button.isEnabled()
     assert qloop.run(dialog.save()) is False
@@ -167,10 +171,10 @@ def test_keyring_that_cannot_keep_the_key_is_explained(
 ) -> None:
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     dialog = make_dialog()
-    assert "null keyring" in dialog.key_warning.text.text()  # KeyStatus.warning
+    assert "null keyring" in dialog.account_tab.key_warning.text.text()  # KeyStatus.warning
 
-    dialog.key_edit.setText(NEW_KEY)
-    dialog.watch_edit.setText("200")
+    dialog.account_tab.key_edit.setText(NEW_KEY)
+    dialog.account_tab.watch_edit.setText("200")
     assert qloop.run(dialog.save()) is False
     assert "stores nothing" in dialog.error_text("api_key")
     assert "not saved" in dialog.form_error.text.text()
@@ -179,16 +183,16 @@ def test_keyring_that_cannot_keep_the_key_is_explained(
 
 def test_key_test_accepts_the_pbx_key(make_dialog: MakeDialog, qloop: Loop) -> None:
     dialog = make_dialog()
-    dialog.key_edit.setText(TEST_KEY)
-    assert qloop.run(dialog.test_key()) == "Key accepted by the PBX."
-    assert dialog.key_result.text.text() == "Key accepted by the PBX."
+    dialog.account_tab.key_edit.setText(TEST_KEY)
+    assert qloop.run(dialog.account_tab.test_key()) == "Key accepted by the PBX."
+    assert dialog.account_tab.key_result.text.text() == "Key accepted by the PBX."
 
 
 def test_key_test_uses_the_stored_key_when_none_is_typed(
     make_dialog: MakeDialog, qloop: Loop
 ) -> None:
     dialog = make_dialog()  # the core fixture provides TEST_KEY
-    assert qloop.run(dialog.test_key()) == "Key accepted by the PBX."
+    assert qloop.run(dialog.account_tab.test_key()) == "Key accepted by the PBX."
 
 
 def test_wrong_key_is_refused_and_never_shown(
@@ -196,11 +200,11 @@ def test_wrong_key_is_refused_and_never_shown(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     dialog = make_dialog()
-    dialog.key_edit.setText(WRONG_KEY)
-    assert qloop.run(dialog.test_key()) == "The PBX refused this key."
+    dialog.account_tab.key_edit.setText(WRONG_KEY)
+    assert qloop.run(dialog.account_tab.test_key()) == "The PBX refused this key."
     assert WRONG_KEY not in shown_text(dialog)
     assert WRONG_KEY not in caplog.text
-    assert dialog.test_key_button.isEnabled()
+    assert dialog.account_tab.test_key_button.isEnabled()
 
 
 def test_key_test_when_the_pbx_limits_requests(
@@ -208,7 +212,7 @@ def test_key_test_when_the_pbx_limits_requests(
 ) -> None:
     fake_pbx.fail(429, "Rate limit exceeded", {"Retry-After": "42"})
     dialog = make_dialog()
-    assert "Try again in 42 s" in qloop.run(dialog.test_key())
+    assert "Try again in 42 s" in qloop.run(dialog.account_tab.test_key())
 
 
 def test_key_test_when_the_pbx_is_unreachable(
@@ -216,7 +220,7 @@ def test_key_test_when_the_pbx_is_unreachable(
 ) -> None:
     dialog = make_dialog()
     core.config = core.config.with_value("api_url", f"http://127.0.0.1:{closed_port()}")
-    assert "cannot connect to 127.0.0.1" in qloop.run(dialog.test_key())
+    assert "cannot connect to 127.0.0.1" in qloop.run(dialog.account_tab.test_key())
 
 
 # --- the notification URL ------------------------------------------------------------------
@@ -224,19 +228,21 @@ def test_key_test_when_the_pbx_is_unreachable(
 
 def test_webhook_url_shown_is_the_config_one(make_dialog: MakeDialog, bridge: CoreBridge) -> None:
     dialog = make_dialog()
-    assert dialog.webhook_url_edit.text() == bridge.config.webhook_url()
-    assert dialog.webhook_notice.text.text()  # local-only URL: the PBX cannot reach it
+    assert dialog.notifications_tab.webhook_url_edit.text() == bridge.config.webhook_url()
+    assert (
+        dialog.notifications_tab.webhook_notice.text.text()
+    )  # local-only URL: the PBX cannot reach it
 
-    dialog.public_url_edit.setText("https://pop.example.com")
+    dialog.notifications_tab.public_url_edit.setText("https://pop.example.com")
     expected = bridge.config.with_value("public_url", "https://pop.example.com").webhook_url()
-    assert dialog.webhook_url_edit.text() == expected
-    assert dialog.webhook_notice.isHidden()
+    assert dialog.notifications_tab.webhook_url_edit.text() == expected
+    assert dialog.notifications_tab.webhook_notice.isHidden()
 
 
 def test_copy_puts_the_webhook_url_on_the_clipboard(make_dialog: MakeDialog) -> None:
     dialog = make_dialog()
-    dialog.copy_button.click()
-    assert QGuiApplication.clipboard().text() == dialog.webhook_url_edit.text()
+    dialog.notifications_tab.copy_button.click()
+    assert QGuiApplication.clipboard().text() == dialog.notifications_tab.webhook_url_edit.text()
 
 
 def test_test_event_reaches_the_receiver(
@@ -244,8 +250,10 @@ def test_test_event_reaches_the_receiver(
 ) -> None:
     base = webhook.url.split("/events/")[0]
     dialog = make_dialog()
-    dialog.public_url_edit.setText(base)
-    assert qloop.run(dialog.send_test_event()) == f"Reached this app through {base}."
+    dialog.notifications_tab.public_url_edit.setText(base)
+    assert (
+        qloop.run(dialog.notifications_tab.send_test_event()) == f"Reached this app through {base}."
+    )
 
 
 def test_test_event_at_another_server_points_at_the_path(
@@ -253,16 +261,16 @@ def test_test_event_at_another_server_points_at_the_path(
 ) -> None:
     assert fake_pbx.base_url
     dialog = make_dialog()
-    dialog.public_url_edit.setText(fake_pbx.base_url)
-    result = qloop.run(dialog.send_test_event())
+    dialog.notifications_tab.public_url_edit.setText(fake_pbx.base_url)
+    result = qloop.run(dialog.notifications_tab.send_test_event())
     assert result == "The URL reaches a server, but not this app — check the path."
 
 
 def test_test_event_with_nothing_listening(make_dialog: MakeDialog, qloop: Loop) -> None:
     dialog = make_dialog()
-    dialog.public_url_edit.setText(f"http://127.0.0.1:{closed_port()}")
-    assert "connection refused" in qloop.run(dialog.send_test_event())
-    assert dialog.test_event_button.isEnabled()
+    dialog.notifications_tab.public_url_edit.setText(f"http://127.0.0.1:{closed_port()}")
+    assert "connection refused" in qloop.run(dialog.notifications_tab.send_test_event())
+    assert dialog.notifications_tab.test_event_button.isEnabled()
 
 
 # --- start at login ------------------------------------------------------------------------
@@ -272,15 +280,15 @@ def test_start_at_login_checkbox_writes_and_removes_the_entry(
     make_dialog: MakeDialog, qloop: Loop, login_dir: Path
 ) -> None:
     dialog = make_dialog()
-    assert not dialog.autostart_check.isChecked()
+    assert not dialog.preferences_tab.autostart_check.isChecked()
 
-    dialog.autostart_check.setChecked(True)
+    dialog.preferences_tab.autostart_check.setChecked(True)
     assert qloop.run(dialog.save()) is True
     assert autostart.is_enabled(platform="linux", base=login_dir)
 
     dialog = make_dialog()
-    assert dialog.autostart_check.isChecked()
-    dialog.autostart_check.setChecked(False)
+    assert dialog.preferences_tab.autostart_check.isChecked()
+    dialog.preferences_tab.autostart_check.setChecked(False)
     assert qloop.run(dialog.save()) is True
     assert not autostart.is_enabled(platform="linux", base=login_dir)
 
@@ -304,14 +312,14 @@ def test_first_run_wizard_walks_through_three_pages(
     assert dialog.error_text("extension")
     assert dialog.error_text("api_key")
 
-    dialog.key_edit.setText(NEW_KEY)
-    dialog.extension_edit.setText("1003")
+    dialog.account_tab.key_edit.setText(NEW_KEY)
+    dialog.account_tab.extension_edit.setText("1003")
     assert dialog.next() is True
     assert dialog.page == 1
     assert dialog.title_label.text() == "Receive call notifications"
     page = dialog.pages.currentWidget()
-    assert page is not None and page.isAncestorOf(dialog.webhook_url_edit)
-    assert dialog.webhook_url_edit.text() == core.config.webhook_url()
+    assert page is not None and page.isAncestorOf(dialog.notifications_tab.webhook_url_edit)
+    assert dialog.notifications_tab.webhook_url_edit.text() == core.config.webhook_url()
 
     dialog.back()
     assert dialog.page == 0
@@ -319,7 +327,7 @@ def test_first_run_wizard_walks_through_three_pages(
     assert dialog.next() is True
     assert dialog.page == 2
     assert dialog.next_button.text() == "Finish"
-    assert dialog.autostart_check.isChecked()  # suggested on first run
+    assert dialog.preferences_tab.autostart_check.isChecked()  # suggested on first run
 
     assert qloop.run(dialog.save()) is True
     assert keyring.get_password(SERVICE, USERNAME) == NEW_KEY
@@ -333,7 +341,7 @@ def test_settings_changed_elsewhere_while_open_are_kept(
     dialog = make_dialog()
     # The tray pauses pop-ups while the dialog is open.
     qloop.run(bridge.save_config(bridge.config.with_value("popups_paused", "true")))
-    dialog.watch_edit.setText("200")
+    dialog.account_tab.watch_edit.setText("200")
     assert qloop.run(dialog.save()) is True
     saved = load(core.dirs)
     assert (saved.watch, saved.popups_paused) == (("200",), True)

@@ -26,7 +26,8 @@ from bulutpop.team.link import Invite, TeamError, TeamStatus
 from bulutpop.ui import i18n
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.missed import Column, MissedWindow
+from bulutpop.ui.missed.model import Column
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell
 from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
@@ -149,54 +150,54 @@ def test_the_team_tab_refuses_a_damaged_invite_and_joins_with_a_good_one(
     dialog.show()
     dialog.tabs.setCurrentWidget(dialog.team_tab)
     good = invite(extension="1002").encode()
-    assert not dialog.team_info.isVisible()
-    assert dialog._fields["api_key"].isVisible() is False  # another tab
+    assert not dialog.team_tab.team_info.isVisible()
+    assert dialog.account_tab.fields["api_key"].isVisible() is False  # another tab
     dialog.tabs.setCurrentIndex(0)
-    assert dialog._fields["api_key"].isVisible()
+    assert dialog.account_tab.fields["api_key"].isVisible()
     dialog.tabs.setCurrentWidget(dialog.team_tab)
 
-    dialog.invite_edit.setPlainText(good[:-12])  # cut short in a chat window
-    assert "This invite cannot be used" in dialog.invite_error()
-    assert "incomplete or damaged" in dialog.invite_error()
-    assert not dialog.join_button.isEnabled()
-    qloop.run(dialog.join_team())
+    dialog.team_tab.invite_edit.setPlainText(good[:-12])  # cut short in a chat window
+    assert "This invite cannot be used" in dialog.team_tab.invite_error()
+    assert "incomplete or damaged" in dialog.team_tab.invite_error()
+    assert not dialog.team_tab.join_button.isEnabled()
+    qloop.run(dialog.team_tab.join_team())
     assert stored_secret() is None
     assert not core.config.team_mode
 
     # Wrapped over lines by a mail client: still one invite.
-    dialog.invite_edit.setPlainText(good[:40] + "\n" + good[40:])
-    assert dialog.invite_error() == ""
-    assert "agent ayse, extension 1002" in dialog.invite_result.text.text()
-    assert dialog.join_button.isEnabled()
-    text = qloop.run(dialog.join_team())
+    dialog.team_tab.invite_edit.setPlainText(good[:40] + "\n" + good[40:])
+    assert dialog.team_tab.invite_error() == ""
+    assert "agent ayse, extension 1002" in dialog.team_tab.invite_result.text.text()
+    assert dialog.team_tab.join_button.isEnabled()
+    text = qloop.run(dialog.team_tab.join_team())
     assert "Joined the team as ayse (extension 1002)" in text
 
     assert stored_secret() == SECRET
     assert SECRET not in config_files(core)
     saved = load(core.dirs)
     assert saved.team_mode and saved.extension == "1002" and saved.team_agent == "ayse"
-    assert dialog.invite_edit.toPlainText() == ""  # the secret is not left in the field
-    assert dialog.team_info.isVisible()
-    assert dialog.team_agent_label.text() == "ayse"
-    assert dialog.team_relay_label.text() == "http://127.0.0.1:8790"
+    assert dialog.team_tab.invite_edit.toPlainText() == ""  # the secret is not left in the field
+    assert dialog.team_tab.team_info.isVisible()
+    assert dialog.team_tab.team_agent_label.text() == "ayse"
+    assert dialog.team_tab.team_relay_label.text() == "http://127.0.0.1:8790"
     # What needs the API key gives way to one line saying why.
     dialog.tabs.setCurrentIndex(0)
-    assert not dialog._fields["api_key"].isVisible()
-    assert any(notice.isVisible() for notice in dialog._team_notices)
+    assert not dialog.account_tab.fields["api_key"].isVisible()
+    assert any(notice.isVisible() for notice in dialog.account_tab._team_notices)
     # OK keeps the invite's extension (the field was updated, not left at 1001).
-    assert dialog.extension_edit.text() == "1002"
+    assert dialog.account_tab.extension_edit.text() == "1002"
     assert qloop.run(dialog.save())
     assert load(core.dirs).extension == "1002"
 
     # Leaving asks first, then forgets the secret.
     answers.append(False)
-    assert qloop.run(dialog.leave_team()) == ""
+    assert qloop.run(dialog.team_tab.leave_team()) == ""
     assert stored_secret() == SECRET
     answers.append(True)
-    assert "You left the team" in qloop.run(dialog.leave_team())
+    assert "You left the team" in qloop.run(dialog.team_tab.leave_team())
     assert stored_secret() is None
     assert not load(core.dirs).team_mode
-    assert dialog._fields["api_key"].isVisible()
+    assert dialog.account_tab.fields["api_key"].isVisible()
 
 
 def test_the_wizard_does_not_ask_for_an_api_key_after_joining(
@@ -208,12 +209,12 @@ def test_the_wizard_does_not_ask_for_an_api_key_after_joining(
     dialog.show()
     assert not dialog.next()  # no key, no team: the key is asked for
     assert dialog.error_text("api_key")
-    dialog.team_toggle.setChecked(True)
-    dialog.invite_edit.setPlainText(invite(extension="1003").encode())
-    qloop.run(dialog.join_team())
+    dialog.team_tab.team_toggle.setChecked(True)
+    dialog.team_tab.invite_edit.setPlainText(invite(extension="1003").encode())
+    qloop.run(dialog.team_tab.join_team())
     assert dialog.next()
     assert dialog.error_text("api_key") == ""
-    assert dialog.extension_edit.text() == "1003"
+    assert dialog.account_tab.extension_edit.text() == "1003"
 
 
 # --- the missed list ---------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
-from bulutpop.ui.history import HistoryWindow
+from bulutpop.ui.history.window import HistoryWindow
 from bulutpop.ui.i18n import Translations
-from bulutpop.ui.missed import MissedWindow
-from bulutpop.ui.settings import SettingsDialog
+from bulutpop.ui.missed.window import MissedWindow
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.ui.conftest import Loop
 
 ROUNDS = 20

@@ -1,23 +1,26 @@
 """What the list windows (missed calls, call history) share around their table: the table's
 look, the actions on the selected row (keyboard shortcuts and the right-click menu), and
-copying a number with word of it in the status line."""
+what those actions do with a row's number: copy it, dial it, edit the name shown for it,
+each with word of it in the status line."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QPoint, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+
+from bulutpop.calls import phone
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.errors import EXPECTED, describe_error
+from bulutpop.ui.common.widgets import NameAsker, StatusLine
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-class Status(Protocol):
-    """The status line under a list (missed.StatusLine)."""
-
-    def show_success(self, text: str, seconds: int = 15) -> None: ...
 
 
 def list_view(model: QAbstractItemModel, lines: int, padding: int) -> QTableView:
@@ -38,6 +41,17 @@ def list_view(model: QAbstractItemModel, lines: int, padding: int) -> QTableView
     view.verticalHeader().setDefaultSectionSize(lines * view.fontMetrics().height() + padding)
     view.horizontalHeader().setHighlightSections(False)
     return view
+
+
+def queue_width(bridge: CoreBridge, view: QAbstractItemView) -> int:
+    """A queue column wide enough for the longest queue name the PBX gave ("Satış (200)"),
+    within reason."""
+    metrics = view.fontMetrics()
+    # The header's own words, so the translation is shared.
+    labels = [QCoreApplication.translate("MissedModel", "Queue"), "0000"]
+    labels += [bridge.queue_name(number) for number in bridge.queue_names()]
+    longest = max(metrics.horizontalAdvance(label) for label in labels)
+    return min(longest + 28, 24 * metrics.averageCharWidth())
 
 
 def selected_row(view: QTableView) -> int | None:
@@ -97,9 +111,57 @@ class RowActions(Generic[T]):
         menu.popup(self._view.viewport().mapToGlobal(pos))
 
 
-def copy_number(shown: str, status: Status) -> None:
+def copy_number(shown: str, status: StatusLine) -> None:
     """Put a number (as shown) on the clipboard and say so in the status line."""
     QGuiApplication.clipboard().setText(shown)
     status.show_success(
         QCoreApplication.translate("copy_number", "Copied %1.").replace("%1", shown), seconds=4
     )
+
+
+async def place_call(bridge: CoreBridge, party: str, status: StatusLine) -> bool:
+    """Dial `party` from the user's extension, telling the user each step; True if the
+    PBX accepted the call."""
+    status.show_progress(
+        QCoreApplication.translate("place_call", "Calling %1… your phone will ring.").replace(
+            "%1", phone.display(party)
+        )
+    )
+    try:
+        dialled = await bridge.dialer.dial(party)
+    except Exception as exc:
+        if not isinstance(exc, EXPECTED):
+            log.exception("dialling failed")
+        status.show_error(describe_error(exc))
+        return False
+    status.show_success(
+        QCoreApplication.translate(
+            "place_call", "Your phone is ringing — pick up to call %1."
+        ).replace("%1", dialled.number.display)
+    )
+    return True
+
+
+async def edit_local_name(
+    bridge: CoreBridge, parent: QWidget, number: str, status: StatusLine, ask: NameAsker
+) -> bool:
+    """Let the user set the name shown for `number` (a canonical key) everywhere; True
+    when it changed. An empty name removes the user's own and brings back the address
+    books' one."""
+    shown = phone.display(number)
+    current = bridge.name_for(number)
+    typed = await ask(parent, shown, current)
+    if typed is None or typed.strip() == current:
+        return False
+    name = typed.strip()
+    own = bridge.core.store.local_name(number)
+    if not name and not own:
+        return False  # nothing of the user's to remove; the address books' name stays
+    await bridge.set_local_name(number, name)
+    if name:
+        text = QCoreApplication.translate("edit_name", "%1 is now shown as “%2”.")
+        status.show_success(text.replace("%1", shown).replace("%2", name), seconds=5)
+    else:
+        text = QCoreApplication.translate("edit_name", "%1 shows its address book name again.")
+        status.show_success(text.replace("%1", shown), seconds=5)
+    return True

@@ -4,28 +4,17 @@
 In team mode a queue's missed caller is shared: the row says who on the team is calling them
 back ("Ayşe (1002) is calling back"), and "Call back" first tells the team (a claim), so two
 agents do not ring the same customer.
-
-Also home to what every list window shares: `describe_error` (core exceptions in plain
-words), `StatusLine` (the message line under a list), `place_call`, and `edit_local_name`
-with the dialog helpers it uses (`dialog_result`, `ask_name`). The table and its row actions
-are in `bulutpop.ui.actions`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from functools import partial
-from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QCoreApplication,
     QEvent,
     QLocale,
     QModelIndex,
@@ -35,7 +24,6 @@ from PySide6.QtCore import (
     QRect,
     QSize,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -51,13 +39,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
-    QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -69,509 +53,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
 from bulutpop.calls.model import MissedGroup
-from bulutpop.calls.phone import NumberError
-from bulutpop.pbx.client import BadRequest, CredentialRefused, InvalidKey, PbxError, RateLimited
-from bulutpop.pbx.dialer import DialRefused
-from bulutpop.storage.store import Store
-from bulutpop.ui import fmt
-from bulutpop.ui.actions import RowActions, copy_number, list_view, selected_row
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.tasks import TaskSet
-
-if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode
-    from bulutpop.team.link import Claim
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.actions import (
+    RowActions,
+    copy_number,
+    edit_local_name,
+    list_view,
+    place_call,
+    queue_width,
+    selected_row,
+)
+from bulutpop.ui.common.errors import EXPECTED, describe_error
+from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.common.widgets import (
+    MISSED_COLOR,
+    SUCCESS_COLOR,
+    NameAsker,
+    StatusLine,
+    ask_name,
+    heading,
+    hint,
+    muted,
+)
+from bulutpop.ui.missed.model import Column, MissedModel
 
 log = logging.getLogger(__name__)
-
-# Failures a user can cause or fix; anything else is a bug and is logged with its traceback.
-_EXPECTED = (NumberError, MissingSetup, DialRefused, PbxError)
-
-ERROR_COLOR = QColor("#c62828")
-MISSED_COLOR = QColor("#d93025")
-SUCCESS_COLOR = QColor("#2e7d32")
-
-
-def describe_error(exc: BaseException) -> str:
-    """What went wrong, in words for the status line of any window that dials."""
-    if isinstance(exc, NumberError):
-        return QCoreApplication.translate("describe_error", "“%1” is not a phone number.").replace(
-            "%1", exc.text
-        )
-    if isinstance(exc, DialRefused):
-        if exc.reason == "busy":
-            text = QCoreApplication.translate("describe_error", "Not dialled: already calling %1.")
-        else:
-            text = QCoreApplication.translate(
-                "describe_error", "Not dialled: %1 was dialled a moment ago."
-            )
-        return text.replace("%1", phone.display(exc.number))
-    if isinstance(exc, MissingSetup):
-        # Not the core's message: it is English, and its advice names CLI commands.
-        return QCoreApplication.translate(
-            "describe_error", "Setup needed: %1. Open Settings to finish it."
-        ).replace("%1", missing_setup(exc))
-    if isinstance(exc, CredentialRefused):
-        return QCoreApplication.translate(
-            "describe_error",
-            "The team server refused this PC: ask your administrator for a new invite.",
-        )
-    if isinstance(exc, InvalidKey):
-        return QCoreApplication.translate(
-            "describe_error", "The API key was refused: check it in Settings."
-        )
-    if isinstance(exc, RateLimited):
-        seconds = str(math.ceil(exc.retry_after))
-        return QCoreApplication.translate(
-            "describe_error", "Too many requests: try again in %1 s."
-        ).replace("%1", seconds)
-    if isinstance(exc, BadRequest) and exc.detail:
-        return QCoreApplication.translate("describe_error", "The PBX refused the call: %1").replace(
-            "%1", exc.detail
-        )
-    if isinstance(exc, PbxError):
-        return exc.message
-    return QCoreApplication.translate("describe_error", "Something went wrong: %1").replace(
-        "%1", str(exc) or type(exc).__name__
-    )
-
-
-def missing_setup(exc: MissingSetup) -> str:
-    """What is missing, as a clause for "Setup needed: …" ("no API key is stored")."""
-    if exc.what == "api_key":
-        return QCoreApplication.translate("missing_setup", "no API key is stored")
-    if exc.what == "extension":
-        return QCoreApplication.translate("missing_setup", "no extension is configured")
-    return QCoreApplication.translate("missing_setup", "this PC's team secret is missing")
-
-
-def muted(palette: QPalette, selected: bool = False) -> QColor:
-    """Secondary text: the text colour, faded, so it follows light and dark themes."""
-    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-    color = QColor(palette.color(role))
-    color.setAlphaF(0.62)
-    return color
-
-
-def heading(text: str = "") -> QLabel:
-    """A window's title line, the same in every list window."""
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 1.45)
-    font.setBold(True)
-    label.setFont(font)
-    return label
-
-
-def hint() -> QLabel:
-    """The muted, centred line under an empty list's headline."""
-    label = QLabel()
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    palette = label.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, muted(palette))
-    label.setPalette(palette)
-    return label
-
-
-class StatusLine(QWidget):
-    """One line of feedback under a list, with an optional "Undo" button; messages that
-    report a finished action clear themselves."""
-
-    undoRequested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._label = QLabel()
-        self._label.setTextFormat(Qt.TextFormat.PlainText)
-        self.undo_button = QPushButton(self.tr("Undo"))
-        self.undo_button.setFlat(True)
-        self.undo_button.setCursor(Qt.CursorShape.PointingHandCursor)
-        link = self.undo_button.palette()
-        link.setColor(QPalette.ColorRole.ButtonText, link.color(QPalette.ColorRole.Link))
-        self.undo_button.setPalette(link)
-        bold = self.undo_button.font()
-        bold.setBold(True)
-        self.undo_button.setFont(bold)
-        self.undo_button.clicked.connect(self.undoRequested)
-        self.undo_button.hide()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self.clear)
-        self._layout = layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(self._label, 1)
-        layout.addWidget(self.undo_button)
-        layout.addStretch(0)
-        # The same height with or without the button, so the list above never jumps.
-        self.setMinimumHeight(self.undo_button.sizeHint().height())
-
-    def text(self) -> str:
-        return self._label.text()
-
-    def show_progress(self, text: str) -> None:
-        self._set(text, None, 0)
-
-    def show_success(self, text: str, seconds: int = 15) -> None:
-        self._set(text, None, seconds)
-
-    def show_error(self, text: str) -> None:
-        # Errors stay until the next action: the user may be away from the screen.
-        self._set(text, ERROR_COLOR, 0)
-
-    def offer_undo(self, text: str, seconds: int = 10) -> None:
-        self._set(text, None, seconds)
-        # A short line with "Undo" right after it; wrapping would squeeze the text instead.
-        self._label.setWordWrap(False)
-        self._label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self._layout.setStretch(0, 0)
-        self._layout.setStretch(2, 1)
-        self.undo_button.show()
-
-    def clear(self) -> None:
-        self._set("", None, 0)
-
-    def _set(self, text: str, color: QColor | None, seconds: int) -> None:
-        self._timer.stop()
-        self.undo_button.hide()
-        self._label.setWordWrap(True)
-        self._label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self._layout.setStretch(0, 1)
-        self._layout.setStretch(2, 0)
-        self._label.setText(text)
-        palette = self._label.palette()
-        palette.setColor(
-            QPalette.ColorRole.WindowText, color or self.palette().color(QPalette.ColorRole.Text)
-        )
-        self._label.setPalette(palette)
-        if seconds:
-            self._timer.start(seconds * 1000)
-
-
-async def place_call(bridge: CoreBridge, party: str, status: StatusLine) -> bool:
-    """Dial `party` from the user's extension, telling the user each step; True if the
-    PBX accepted the call."""
-    status.show_progress(
-        QCoreApplication.translate("place_call", "Calling %1… your phone will ring.").replace(
-            "%1", phone.display(party)
-        )
-    )
-    try:
-        dialled = await bridge.dialer.dial(party)
-    except Exception as exc:
-        if not isinstance(exc, _EXPECTED):
-            log.exception("dialling failed")
-        status.show_error(describe_error(exc))
-        return False
-    status.show_success(
-        QCoreApplication.translate(
-            "place_call", "Your phone is ringing — pick up to call %1."
-        ).replace("%1", dialled.number.display)
-    )
-    return True
-
-
-async def dialog_result(dialog: QDialog) -> int:
-    """Open `dialog` (window-modal) and wait for its result. Not `exec()`: a nested event
-    loop would run asyncio callbacks re-entrantly. Cancelling the wait closes the dialog."""
-    answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-
-    def finished(result: int) -> None:
-        if not answer.done():
-            answer.set_result(result)
-
-    dialog.finished.connect(finished)
-    dialog.open()
-    try:
-        return await answer
-    finally:
-        dialog.finished.disconnect(finished)
-        if dialog.isVisible():
-            dialog.reject()
-
-
-# (parent, the number as shown, the name shown now) -> the new name, or None if cancelled.
-NameAsker = Callable[[QWidget, str, str], Awaitable[str | None]]
-
-
-async def ask_name(parent: QWidget, number: str, current: str) -> str | None:
-    """Ask for the name to show for `number` on this PC."""
-    dialog = QInputDialog(parent)
-    dialog.setWindowTitle(QCoreApplication.translate("ask_name", "Edit name"))
-    dialog.setLabelText(
-        QCoreApplication.translate(
-            "ask_name", "Name to show for %1 on this PC.\nLeave empty to use the address books."
-        ).replace("%1", number)
-    )
-    dialog.setTextValue(current)
-    dialog.resize(max(dialog.sizeHint().width(), 380), dialog.sizeHint().height())
-    try:
-        if await dialog_result(dialog) != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.textValue()
-    finally:
-        dialog.deleteLater()
-
-
-async def edit_local_name(
-    bridge: CoreBridge, parent: QWidget, number: str, status: StatusLine, ask: NameAsker
-) -> bool:
-    """Let the user set the name shown for `number` (a canonical key) everywhere; True
-    when it changed. An empty name removes the user's own and brings back the address
-    books' one."""
-    shown = phone.display(number)
-    current = bridge.name_for(number)
-    typed = await ask(parent, shown, current)
-    if typed is None or typed.strip() == current:
-        return False
-    name = typed.strip()
-    own = bridge.core.store.local_name(number)
-    if not name and not own:
-        return False  # nothing of the user's to remove; the address books' name stays
-    await bridge.set_local_name(number, name)
-    if name:
-        text = QCoreApplication.translate("edit_name", "%1 is now shown as “%2”.")
-        status.show_success(text.replace("%1", shown).replace("%2", name), seconds=5)
-    else:
-        text = QCoreApplication.translate("edit_name", "%1 shows its address book name again.")
-        status.show_success(text.replace("%1", shown), seconds=5)
-    return True
-
-
-def queue_width(bridge: CoreBridge, view: QAbstractItemView) -> int:
-    """A queue column wide enough for the longest queue name the PBX gave ("Satış (200)"),
-    within reason."""
-    metrics = view.fontMetrics()
-    # The header's own words, so the translation is shared.
-    labels = [QCoreApplication.translate("MissedModel", "Queue"), "0000"]
-    labels += [bridge.queue_name(number) for number in bridge.queue_names()]
-    longest = max(metrics.horizontalAdvance(label) for label in labels)
-    return min(longest + 28, 24 * metrics.averageCharWidth())
-
-
-# --- the model ----------------------------------------------------------------------------
-
-
-# Callers the list holds at most (the most recent); more would only slow the window down.
-LIST_LIMIT = 1000
-
-
-def _missed_with_names(
-    store: Store, include_resolved: bool
-) -> tuple[list[MissedGroup], dict[str, tuple[str, str]]]:
-    """The missed-call groups and (name, company) for their callers, in one go."""
-    groups = store.missed_groups(include_resolved=include_resolved, limit=LIST_LIMIT)
-    return groups, store.names_for([group.number for group in groups])
-
-
-class Column(IntEnum):
-    CALLER = 0
-    COUNT = 1
-    LAST = 2
-    QUEUE = 3
-    ACTIONS = 4
-
-
-class MissedModel(QAbstractTableModel):
-    """Missed-call groups from the store, newest first; reloads whenever the list moves."""
-
-    GroupRole = Qt.ItemDataRole.UserRole + 1  # the row's MissedGroup
-    NoteRole = Qt.ItemDataRole.UserRole + 2  # second line of the caller cell
-    DialingRole = Qt.ItemDataRole.UserRole + 3  # this row's callback is in flight
-    BusyRole = Qt.ItemDataRole.UserRole + 4  # some callback is in flight
-
-    def __init__(self, bridge: CoreBridge, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._bridge = bridge
-        self._groups: list[MissedGroup] = []
-        self._contacts: dict[str, tuple[str, str]] = {}
-        self._claims: dict[str, Claim] = {}
-        self._show_resolved = False
-        self._dialing: str | None = None
-        self._stale = False
-        self._loading: asyncio.Task[None] | None = None
-        self.tasks = TaskSet()
-        bridge.missedChanged.connect(self.refresh)
-        bridge.namesChanged.connect(self.refresh)
-        self.reload()
-
-    @property
-    def show_resolved(self) -> bool:
-        return self._show_resolved
-
-    @show_resolved.setter
-    def show_resolved(self, value: bool) -> None:
-        if value != self._show_resolved:
-            self._show_resolved = value
-            self.refresh()
-
-    def reload(self) -> None:
-        """Load on this thread, for a first view that never flashes the empty state."""
-        self._reset(*_missed_with_names(self._bridge.core.store, self._show_resolved))
-
-    def refresh(self) -> None:
-        """Load in the background (with resolved groups the query reads every missed call
-        ever stored); the rows shown stay until the new ones are ready. A burst of changes
-        costs at most one more query after the one running."""
-        self._stale = True
-        if self._loading is None or self._loading.done():
-            self._loading = self.tasks.start(self._load(), name="missed calls refresh")
-
-    async def settled(self) -> None:
-        """Wait until every change signalled so far is shown."""
-        await self.tasks.drain()
-
-    async def _load(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._stale:
-            self._stale = False
-            include = self._show_resolved
-            # The worker gets the store only: a Qt object whose last reference went away
-            # on that thread would be destroyed there.
-            groups, contacts = await loop.run_in_executor(
-                None, _missed_with_names, self._bridge.core.store, include
-            )
-            if include == self._show_resolved:
-                self._reset(groups, contacts)
-
-    def _reset(self, groups: list[MissedGroup], contacts: dict[str, tuple[str, str]]) -> None:
-        # Claims arrive as missedChanged too; a handful of rows, read with the groups.
-        claims = self._bridge.claims() if self._bridge.config.team_mode else {}
-        self.beginResetModel()
-        self._groups = groups
-        self._contacts = contacts
-        self._claims = claims
-        self.endResetModel()
-
-    def claimed_by(self, group: MissedGroup) -> Claim | None:
-        """Who on the team is calling this open group's caller back (None when nobody)."""
-        return None if group.resolved else self._claims.get(group.number)
-
-    def group(self, row: int) -> MissedGroup:
-        return self._groups[row]
-
-    def row_of(self, number: str) -> int | None:
-        """The row of a caller's open group (or, failing that, their latest resolved one)."""
-        rows = [i for i, g in enumerate(self._groups) if g.number == number]
-        return rows[0] if rows else None
-
-    def row_of_group(self, group: MissedGroup) -> int | None:
-        return self._groups.index(group) if group in self._groups else None
-
-    @property
-    def busy_number(self) -> str | None:
-        """The caller being dialled right now, if any."""
-        return self._dialing
-
-    def set_dialing(self, number: str | None) -> None:
-        self._dialing = number
-        if self._groups:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._groups) - 1, len(Column) - 1)
-            )
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._groups)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return {
-                Column.CALLER: self.tr("Caller"),
-                Column.COUNT: self.tr("Calls"),
-                Column.LAST: self.tr("Last call"),
-                Column.QUEUE: self.tr("Queue"),
-                Column.ACTIONS: "",
-            }[Column(section)]
-        if role == Qt.ItemDataRole.TextAlignmentRole and section == Column.COUNT:
-            return Qt.AlignmentFlag.AlignCenter
-        return None
-
-    def name(self, group: MissedGroup) -> str:
-        """The caller's name when known (the user's, an address book's or the PBX's)."""
-        return self._contacts.get(group.number, ("", ""))[0]
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        group = self._groups[index.row()]
-        column = Column(index.column())
-        if role == self.GroupRole:
-            return group
-        if role == self.DialingRole:
-            return self._dialing == group.number
-        if role == self.BusyRole:
-            return self._dialing is not None
-        if role == self.NoteRole:
-            return self._note(group)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(group, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(group, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.COUNT:
-            return Qt.AlignmentFlag.AlignCenter
-        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.CALLER:
-            return " ".join(filter(None, [self._display(group, column), self._note(group)]))
-        return None
-
-    def _display(self, group: MissedGroup, column: Column) -> str:
-        if column == Column.CALLER:
-            return self.name(group) or group.display
-        if column == Column.COUNT:
-            return str(group.count)
-        if column == Column.LAST:
-            return fmt.when(group.last_ts)
-        if column == Column.QUEUE:
-            return self._bridge.queue_name(group.queue) if group.queue else ""
-        return ""
-
-    def _note(self, group: MissedGroup) -> str:
-        """The number (and company) when a name took the first line, then what is
-        happening or happened."""
-        name, company = self._contacts.get(group.number, ("", ""))
-        parts = [group.display] if name else []
-        if company and company != name:
-            parts.append(company)
-        if self._dialing == group.number:
-            parts.append(self.tr("Calling… your phone will ring"))
-        elif claim := self.claimed_by(group):
-            parts.append(
-                self.tr("You are calling back")
-                if claim.mine
-                else self.tr("%1 is calling back").replace("%1", claim.display)
-            )
-        elif group.resolved_ts is not None:
-            when = fmt.when(group.resolved_ts)
-            text = {
-                "callback": self.tr("Called back %1"),
-                "answered": self.tr("Answered %1"),
-                "user": self.tr("Marked done %1"),
-            }.get(group.resolved_by, self.tr("Resolved %1"))
-            parts.append(text.replace("%1", when))
-        return " · ".join(parts)
-
-    def _tooltip(self, group: MissedGroup, column: Column) -> str | None:
-        if column == Column.COUNT:
-            if group.count == 1:
-                return self.tr("1 missed call at %1").replace("%1", fmt.full(group.last_ts))
-            return (
-                self.tr("%1 missed calls, first at %2")
-                .replace("%1", str(group.count))
-                .replace("%2", fmt.full(group.first_ts))
-            )
-        if column == Column.LAST:
-            return fmt.full(group.last_ts)
-        return None
 
 
 # --- painting -----------------------------------------------------------------------------
@@ -1055,7 +564,7 @@ class MissedWindow(QWidget):
             log.info("claim for a callback refused: %s", exc)
             return True, self.tr("(Your team was not told: %1)").replace("%1", str(exc))
         except Exception as exc:
-            if not isinstance(exc, _EXPECTED):
+            if not isinstance(exc, EXPECTED):
                 log.exception("claiming a callback failed")
             self.status.show_error(describe_error(exc))
             return False, ""

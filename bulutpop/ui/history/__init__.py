@@ -1,0 +1,1 @@
+"""The call history: its Qt model and its window."""

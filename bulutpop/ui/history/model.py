@@ -1,0 +1,334 @@
+"""The call history's Qt model: every call, newest first, loaded a page at a time so a store
+of 100,000 calls opens as fast as one of ten, new and changed calls folded in without a
+reset; and the filter the window's search field, direction and "Missed only" make."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
+
+from bulutpop.calls import phone
+from bulutpop.calls.model import Call
+from bulutpop.calls.phone import NumberError
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common import fmt
+from bulutpop.ui.common.widgets import MISSED_COLOR, muted
+
+PAGE_SIZE = 200
+
+ARROWS = {"inbound": "↙", "outbound": "↗", "internal": "⇄"}
+# Text that can only be a number being typed: searched by its digits, so "532 123" finds
+# "05321234567" as well as "+905321234567".
+NUMBERISH = re.compile(r"\+?[0-9\s().\-/]+")
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    search: str = ""
+    direction: str = ""  # "" (all) | inbound | outbound | internal
+    missed_only: bool = False
+    # Numbers whose address-book or edited name matches `search` (Store.keys_named): the
+    # calls table only holds the name the PBX gave.
+    name_keys: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.search.strip() or self.direction or self.missed_only)
+
+    def query(self) -> dict[str, Any]:
+        """Keyword arguments for Store.calls / Store.count_calls."""
+        text = self.search.strip()
+        search = text
+        keys: tuple[str, ...] = ()
+        if text:
+            with contextlib.suppress(NumberError):  # not a number: a name, or part of one
+                keys = (phone.parse(text).key,)
+            if NUMBERISH.fullmatch(text):
+                search = "".join(c for c in text if c.isdigit()) or text
+        return {
+            "missed_only": self.missed_only,
+            "direction": self.direction,
+            "search": search,
+            "search_keys": keys + self.name_keys,
+        }
+
+
+class Column(IntEnum):
+    TIME = 0
+    DIRECTION = 1
+    PARTY = 2
+    QUEUE = 3
+    RESULT = 4
+    DURATION = 5
+    RECORDING = 6
+
+
+@dataclass
+class _Rows:
+    calls: list[Call] = field(default_factory=list)
+    by_uuid: dict[str, int] = field(default_factory=dict)
+
+    def reindex(self) -> None:
+        self.by_uuid = {call.call_uuid: row for row, call in enumerate(self.calls)}
+
+
+class HistoryModel(QAbstractTableModel):
+    """Calls from the store, newest first; `fetchMore` pulls the next page as the view
+    scrolls, and `apply_changes` folds new and updated calls in without a reset."""
+
+    CallRole = Qt.ItemDataRole.UserRole + 1  # the row's Call
+
+    def __init__(
+        self, bridge: CoreBridge, parent: QObject | None = None, page_size: int = PAGE_SIZE
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._page_size = page_size
+        self._filter = HistoryFilter()
+        self._query = self._filter.query()
+        self._rows = _Rows()
+        # (name, company) by number, for the loaded rows.
+        self._contacts: dict[str, tuple[str, str]] = {}
+        self._total = 0
+        self._wanted = 0  # rows the user asked for: the first page plus what they scrolled to
+        bridge.namesChanged.connect(self.refresh_names)
+        self.reload()
+
+    @property
+    def filter(self) -> HistoryFilter:
+        return self._filter
+
+    def set_filter(self, value: HistoryFilter) -> None:
+        if value != self._filter:
+            self._filter = value
+            self._query = value.query()
+            self.reload()
+
+    def total(self) -> int:
+        """Calls matching the filter, loaded or not."""
+        return self._total
+
+    def call(self, row: int) -> Call:
+        return self._rows.calls[row]
+
+    def reload(self) -> None:
+        """Start again from the newest calls (the first page is loaded right away)."""
+        store = self._bridge.core.store
+        self.beginResetModel()
+        self._total = store.count_calls(**self._query)
+        self._rows = _Rows(store.calls(limit=self._page_size, offset=0, **self._query))
+        self._rows.reindex()
+        self._contacts = self._lookup(self._rows.calls)
+        self._wanted = len(self._rows.calls)
+        self.endResetModel()
+
+    def refresh_names(self) -> None:
+        """Look the loaded rows' names up again (an address book or a name changed)."""
+        self._contacts = self._lookup(self._rows.calls)
+        if self._rows.calls:
+            last = len(self._rows.calls) - 1
+            self.dataChanged.emit(self.index(0, Column.PARTY), self.index(last, Column.QUEUE))
+
+    def _lookup(self, calls: Sequence[Call]) -> dict[str, tuple[str, str]]:
+        return self._bridge.contacts_for([call.party_key for call in calls])
+
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and len(self._rows.calls) < self._total
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid():
+            return
+        loaded = len(self._rows.calls)
+        wanted = min(self._page_size, self._total - loaded)
+        # A call stored since the last page shifts offsets until `apply_changes` puts it on
+        # top: rows already listed come back and are skipped, and reading goes on past them.
+        page: list[Call] = []
+        offset = loaded
+        while len(page) < wanted:
+            batch = self._bridge.core.store.calls(
+                limit=wanted - len(page), offset=offset, **self._query
+            )
+            if not batch:
+                break
+            offset += len(batch)
+            page.extend(call for call in batch if call.call_uuid not in self._rows.by_uuid)
+        if not page:
+            self._total = loaded  # calls were deleted under us; stop asking
+            return
+        self._contacts.update(self._lookup(page))
+        self.beginInsertRows(QModelIndex(), loaded, loaded + len(page) - 1)
+        for row, call in enumerate(page, start=loaded):
+            self._rows.by_uuid[call.call_uuid] = row
+        self._rows.calls.extend(page)
+        self._wanted = len(self._rows.calls)
+        self.endInsertRows()
+
+    def apply_changes(self, calls: Sequence[Call]) -> None:
+        """Update loaded rows in place and put new calls on top; anything that does not fit
+        that pattern (a call recovered from the past) reloads."""
+        fresh = False
+        # A call may bring the caller's name from the PBX.
+        self._contacts.update(self._lookup([c for c in calls if c.call_uuid in self._rows.by_uuid]))
+        for call in calls:
+            row = self._rows.by_uuid.get(call.call_uuid)
+            if row is None:
+                fresh = True
+                continue
+            self._rows.calls[row] = call
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+        if fresh:
+            self._insert_newest()
+
+    def _insert_newest(self) -> None:
+        store = self._bridge.core.store
+        total = store.count_calls(**self._query)
+        added = total - self._total
+        if added <= 0:
+            return  # the new calls do not match the filter
+        head = store.calls(limit=added, offset=0, **self._query)
+        if any(call.call_uuid in self._rows.by_uuid for call in head):
+            self.reload()
+            return
+        self._contacts.update(self._lookup(head))
+        self.beginInsertRows(QModelIndex(), 0, len(head) - 1)
+        self._rows.calls[0:0] = head
+        self._rows.reindex()
+        self._total = total
+        self.endInsertRows()
+        self._trim()
+
+    def _trim(self) -> None:
+        """Fall back to the rows the user loaded once new calls on top add a page more: a
+        window left open all day on a busy line must not hold every call of the day."""
+        keep = self._wanted
+        if len(self._rows.calls) <= keep + self._page_size:
+            return
+        self.beginRemoveRows(QModelIndex(), keep, len(self._rows.calls) - 1)
+        del self._rows.calls[keep:]
+        self._rows.reindex()
+        listed = {call.party_key for call in self._rows.calls}
+        self._contacts = {k: v for k, v in self._contacts.items() if k in listed}
+        self.endRemoveRows()
+
+    # -- Qt model interface ---------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows.calls)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        column = Column(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return {
+                Column.TIME: self.tr("Time"),
+                Column.DIRECTION: self.tr("Direction"),
+                Column.PARTY: self.tr("Number"),
+                Column.QUEUE: self.tr("Queue"),
+                Column.RESULT: self.tr("Result"),
+                Column.DURATION: self.tr("Duration"),
+                Column.RECORDING: self.tr("Recording"),
+            }[column]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment(column)
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        call = self._rows.calls[index.row()]
+        column = Column(index.column())
+        if role == self.CallRole:
+            return call
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(call, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return self._alignment(column)
+        if role == Qt.ItemDataRole.ForegroundRole and column == Column.RESULT:
+            if call.missed:
+                return MISSED_COLOR
+            if not call.ended:
+                return QGuiApplication.palette().color(QPalette.ColorRole.Highlight)
+            if not call.answered:
+                return muted(QGuiApplication.palette())
+        if role == Qt.ItemDataRole.FontRole and column == Column.RESULT and call.missed:
+            bold = QFont()
+            bold.setBold(True)
+            return bold
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(call, column)
+        return None
+
+    @staticmethod
+    def _alignment(column: Column) -> Qt.AlignmentFlag:
+        if column == Column.DURATION:
+            return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        if column == Column.RECORDING:
+            return Qt.AlignmentFlag.AlignCenter
+        return Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+
+    def party_text(self, call: Call) -> str:
+        """The other side as listed: "Ayşe Yılmaz (Acme) · 0532 123 45 67", or the number."""
+        number = phone.display(call.party) if call.party else self.tr("Unknown number")
+        name, company = self._contacts.get(call.party_key) or (call.name, "")
+        if company and company != name:
+            name = self.tr("%1 (%2)").replace("%1", name).replace("%2", company)
+        return f"{name} · {number}" if name else number
+
+    def direction_text(self, call: Call) -> str:
+        return self.direction_label(call.direction) or "—"
+
+    def direction_label(self, direction: str) -> str:
+        words = {
+            "inbound": self.tr("Incoming"),
+            "outbound": self.tr("Outgoing"),
+            "internal": self.tr("Internal"),
+        }
+        return f"{ARROWS[direction]} {words[direction]}" if direction in words else ""
+
+    def result_text(self, call: Call) -> str:
+        if not call.ended:
+            return self.tr("In call") if call.answered else self.tr("Ringing")
+        if call.answered:
+            if not call.connected_user:
+                return self.tr("Answered")
+            if call.connected_user in self._bridge.config.my_extensions:
+                return self.tr("Answered by you")
+            return self.tr("Answered by %1").replace("%1", call.connected_user)
+        return self.tr("Missed") if call.missed else self.tr("Not answered")
+
+    def _display(self, call: Call, column: Column) -> str:
+        if column == Column.TIME:
+            return fmt.full(call.start_ts)
+        if column == Column.DIRECTION:
+            return self.direction_text(call)
+        if column == Column.PARTY:
+            return self.party_text(call)
+        if column == Column.QUEUE:
+            return self._bridge.queue_name(call.queue) if call.queue else ""
+        if column == Column.RESULT:
+            return self.result_text(call)
+        if column == Column.DURATION:
+            return fmt.duration(call.duration) if call.answered else ""
+        return "▶" if call.recording else ""
+
+    def _tooltip(self, call: Call, column: Column) -> str | None:
+        if column == Column.RECORDING and call.recording:
+            return self.tr("Recorded: double-click to play")
+        if column == Column.PARTY:
+            return self.party_text(call)
+        if column == Column.QUEUE and call.queue:
+            return self.tr("Through queue %1").replace("%1", self._bridge.queue_name(call.queue))
+        return None

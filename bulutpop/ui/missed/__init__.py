@@ -1,0 +1,1 @@
+"""The missed-calls list: its Qt model and its window."""

@@ -1,0 +1,214 @@
+"""The "Account" tab, also the wizard's first page: the API key, the user's extension, and
+the queues or extensions whose calls pop up here too.
+
+The API key never enters the config: it goes to the system keyring through `KeyStore`, and
+the key field is never pre-filled. "Test" asks the PBX whether it accepts the typed key (or
+the stored one) without placing a call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
+
+from bulutpop.local.config import Config
+from bulutpop.local.keys import KeyStatus, KeyStoreError, validate_key
+from bulutpop.pbx.client import InvalidKey, NetworkError, NotFound, PbxClient, PbxError, RateLimited
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.settings.shared import (
+    Notice,
+    SaveFailed,
+    SettingsTab,
+    Status,
+    Tone,
+    form_layout,
+    text_label,
+)
+
+# A made-up call id: asking for its recording proves the key without placing a call.
+KEY_TEST_CALL = "bulutpop-key-test"
+
+
+class AccountTab(SettingsTab):
+    """The API key, the extension and what else pops up here. With ``require_key`` (the
+    wizard), going on needs a key, stored or typed, unless this PC is in a team."""
+
+    def __init__(self, bridge: CoreBridge, tasks: TaskSet, *, require_key: bool = False) -> None:
+        super().__init__(bridge, tasks)
+        self._keys = bridge.core.keys
+        self._require_key = require_key
+        self._key_status: KeyStatus | None = None
+
+        # The API key: never shown, replaced only when the user types a new one.
+        self.key_edit = QLineEdit()
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText(self.tr("Paste the key from the PBX web portal"))
+        self.key_edit.textChanged.connect(self.changed)
+        self.test_key_button = self._task_button(
+            self.tr("Test"),
+            self.test_key,
+            "settings-test-key",
+            tip=self.tr("Ask the PBX whether it accepts this key"),
+        )
+        self._field("api_key", self.key_edit, self.test_key_button)
+        self.key_state = text_label(self.tr("Checking the keyring…"), small=True)
+        self.key_hint = text_label(
+            self.tr(
+                "You find it in the Bulutsantralim web portal, on the settings page. Treat it "
+                "like a password: it can place calls and play recordings for the whole PBX."
+            ),
+            "hint",
+            small=True,
+        )
+        self.key_warning = Notice()
+        self.key_warning.set_text("")
+        self.key_result = Status()
+        # A verdict about a key that is no longer in the field would mislead.
+        self.key_edit.textChanged.connect(lambda: self.key_result.show_result("", ""))
+
+        self.extension_edit = self._line("extension", placeholder="1001", width=120)
+        self._field(
+            "extension",
+            self.extension_edit,
+            hint=self.tr("The extension of your own phone."),
+            stretch=False,
+        )
+        self.watch_edit = self._line("watch", placeholder="200 1005")
+        self._field(
+            "watch",
+            self.watch_edit,
+            hint=self.tr(
+                "Optional. Queues or other extensions whose calls should pop up here too, "
+                "separated by spaces."
+            ),
+        )
+
+        form = form_layout()
+        form.addRow(self._team_notice())
+        self._key_rows.append((form, form.rowCount()))
+        form.addRow(self.tr("API key"), self._key_block())
+        form.addRow(self.tr("Your extension"), self.fields["extension"])
+        form.addRow(self.tr("Also pop up for"), self.fields["watch"])
+        self._lay_out(form)
+
+    def _key_block(self) -> QWidget:
+        block = QWidget()
+        layout = QVBoxLayout(block)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.fields["api_key"])
+        layout.addWidget(self.key_state)
+        layout.addWidget(self.key_result)
+        layout.addWidget(self.key_hint)
+        layout.addWidget(self.key_warning)
+        return block
+
+    def add_problems(self, config: Config, errors: dict[str, str], *, insist: bool) -> None:
+        """Add to `errors` what the config parser cannot see: no extension (once the user
+        tried to go on: `insist`), a malformed key, or in the wizard no key at all."""
+        if "extension" not in errors and not config.extension and insist:
+            errors["extension"] = self.tr("Enter your extension, e.g. 1001.")
+        typed = self.key_edit.text()
+        if typed.strip():
+            try:
+                validate_key(typed)
+            except ValueError as exc:
+                errors["api_key"] = str(exc)
+        elif insist and self._require_key and self._key_status_is("none") and not config.team_mode:
+            errors["api_key"] = self.tr("Paste your API key to continue.")
+
+    def _key_status_is(self, source: str) -> bool:
+        return self._key_status is not None and self._key_status.source == source
+
+    async def load_key_status(self) -> KeyStatus:
+        """Ask the keyring where the key is (off the UI thread: it may block) and show it."""
+        status = await asyncio.get_running_loop().run_in_executor(None, self._keys.status)
+        self._key_status = status
+        if status.source != "none":
+            self.key_edit.setPlaceholderText(self.tr("Type a new key to replace it"))
+        self.key_warning.set_text(status.warning)
+        self.changed.emit()
+        return status
+
+    def show_key_state(self) -> None:
+        """Say where the key is kept, or where a typed one will go."""
+        status = self._key_status
+        if status is None:
+            return  # still asking the keyring
+        if self.key_edit.text().strip():
+            text = self.tr("The new key will be saved in %1").replace("%1", status.backend)
+        elif status.source == "keyring":
+            text = self.tr("•••• stored in %1").replace("%1", status.backend)
+        elif status.source == "env":
+            text = self.tr(
+                "•••• from the BULUTPOP_API_KEY environment variable, which takes "
+                "precedence over a key saved here"
+            )
+        else:
+            text = self.tr("No API key stored yet")
+        self.key_state.setText(text)
+
+    async def test_key(self) -> str:
+        """Check the typed key (or the stored one) with the PBX, without placing a call."""
+        self.test_key_button.setEnabled(False)
+        self.key_result.show_result("busy", self.tr("Asking the PBX…"))
+        try:
+            tone, text = await self._check_key()
+        finally:
+            self.test_key_button.setEnabled(True)
+        self.key_result.show_result(tone, text)
+        return text
+
+    async def _check_key(self) -> tuple[Tone, str]:
+        typed = self.key_edit.text()
+        loop = asyncio.get_running_loop()
+        try:
+            key = (
+                validate_key(typed)
+                if typed.strip()
+                else await loop.run_in_executor(None, self._keys.get)
+            )
+        except (ValueError, KeyStoreError) as exc:
+            return "error", str(exc)
+        if not key:
+            return "error", self.tr("Type the API key first.")
+        core = self._bridge.core
+        client = PbxClient(core.config.api_url, key, redactor=core.redactor)
+        try:
+            await client.recording_url(KEY_TEST_CALL)
+        except NotFound:
+            pass  # the key was accepted; the made-up call does not exist, as expected
+        except InvalidKey:
+            return "error", self.tr("The PBX refused this key.")
+        except RateLimited as exc:
+            return "warning", self.tr("The PBX is busy. Try again in %1 s.").replace(
+                "%1", str(math.ceil(exc.retry_after))
+            )
+        except NetworkError as exc:
+            return "error", self.tr("Could not reach the PBX: %1").replace("%1", exc.cause)
+        except PbxError as exc:
+            return "error", exc.message
+        finally:
+            await client.close()
+        return "ok", self.tr("Key accepted by the PBX.")
+
+    async def store_key(self) -> None:
+        """Put the typed key (if any) into the keyring and empty the field; SaveFailed when
+        the keyring refused it."""
+        typed = self.key_edit.text()
+        if not typed.strip():
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._keys.set, typed)
+        except (ValueError, KeyStoreError) as exc:
+            raise SaveFailed(self.tr("The API key was not saved."), "api_key", str(exc)) from None
+        self.key_edit.clear()
+        await self.load_key_status()
+
+    def show_saved_extension(self) -> None:
+        """Show the extension as saved: joining a team sets it from the invite, and OK must
+        not write back the old one."""
+        self.extension_edit.setText(self._bridge.config.extension)

@@ -1,0 +1,447 @@
+"""Settings, and the first-run wizard that asks for the same things in three short steps.
+
+Every field is checked by `Config.with_value`, the same parser the CLI and the config file
+use, so a value is refused the same way wherever it is typed; the error appears under the
+field and OK (or Next) stays disabled until it is fixed.
+
+Each tab is a class of its own, in a module of this package: the account (API key and
+extension), the notifications (where the PBX posts), the preferences, the PBX, the address
+books and the team. The wizard shows the first three as its pages, and offers the team's
+invite on the first. This module is the shell: it reads the settings as typed on every tab,
+validates and saves them, and shows what team mode changes on each tab.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QFont, QIcon, QPalette
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
+    QPushButton,
+    QStackedWidget,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from bulutpop.local.config import Config
+from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.settings.account_tab import AccountTab
+from bulutpop.ui.settings.address_books_tab import AddressBooksTab, FileChooser
+from bulutpop.ui.settings.notifications_tab import ADDRESS_FIELDS, NotificationsTab
+from bulutpop.ui.settings.pbx_tab import PbxTab, RegisterConfirm
+from bulutpop.ui.settings.preferences_tab import PreferencesTab
+from bulutpop.ui.settings.shared import Field, SaveFailed, SettingsTab, Status, address, text_label
+from bulutpop.ui.settings.team_tab import LeaveConfirm, TeamTab
+
+# Message colours for light and dark palettes (the darker reds are unreadable on grey).
+_LIGHT = {"error": "#c62828", "ok": "#2e7d32", "warning": "#9a6700"}
+_DARK = {"error": "#ff8a80", "ok": "#81c784", "warning": "#ffcc80"}
+
+_STYLE = """
+QLabel[role="error"] { color: %(error)s; }
+QLabel[role="hint"] { color: palette(placeholder-text); }
+QLabel[role="title"] { font-weight: 600; }
+QLabel[role="step"] { color: palette(placeholder-text); }
+QLabel[role="section"] { font-weight: 600; }
+QLabel[tone="ok"] { color: %(ok)s; }
+QLabel[tone="warning"] { color: %(warning)s; }
+QLabel[tone="error"] { color: %(error)s; }
+QFrame[role="notice"] {
+    background: rgba(240, 173, 78, 0.16);
+    border: 1px solid rgba(240, 173, 78, 0.55);
+    border-radius: 6px;
+}
+QFrame[role="steps"] {
+    background: palette(alternate-base);
+    border: 1px solid palette(mid);
+    border-radius: 6px;
+}
+QFrame#wizardHeader { background: palette(base); border-bottom: 1px solid palette(mid); }
+"""
+
+
+class SettingsDialog(QDialog):
+    """The settings as tabs, or with ``first_run`` a three-step wizard over the same fields.
+
+    The tabs are `account_tab`, `notifications_tab`, `preferences_tab`, `pbx_tab`,
+    `books_tab` and `team_tab` (the wizard has the first three as pages, and `team_tab` on
+    the first). The async methods (`save` here, and the tabs' own, such as
+    `account_tab.test_key` or `pbx_tab.register`) are public so tests can await them; the
+    buttons start them through `tasks`, which the tabs share. ``autostart_platform`` and
+    ``autostart_base`` choose where "start at login" is written (see `bulutpop.local.autostart`);
+    ``confirm_register``, ``confirm_leave`` and ``choose_files`` replace the confirmation
+    boxes and the file dialog.
+    """
+
+    def __init__(
+        self,
+        bridge: CoreBridge,
+        first_run: bool = False,
+        parent: QWidget | None = None,
+        *,
+        autostart_platform: str | None = None,
+        autostart_base: Path | None = None,
+        confirm_register: RegisterConfirm | None = None,
+        choose_files: FileChooser | None = None,
+        confirm_leave: LeaveConfirm | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self.first_run = first_run
+        self.tasks = TaskSet()
+        # Until the user tries to go on, a required field that is still empty is not an error
+        # worth shouting about (in the wizard); malformed values are flagged at once.
+        self._insist = not first_run
+        self._busy = False
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        self.setStyleSheet(_STYLE % (_DARK if dark else _LIGHT))
+        self.setWindowTitle(self.tr("bulutpop setup") if first_run else self.tr("Settings"))
+
+        self.account_tab = AccountTab(bridge, self.tasks, require_key=first_run)
+        self.notifications_tab = NotificationsTab(bridge, self.tasks)
+        self.preferences_tab = PreferencesTab(
+            bridge,
+            self.tasks,
+            suggest_autostart=first_run,
+            autostart_platform=autostart_platform,
+            autostart_base=autostart_base,
+        )
+        self.team_tab = TeamTab(bridge, self.tasks, wizard=first_run, confirm_leave=confirm_leave)
+        # The tabs in order: the dialog's, or the wizard's pages.
+        self._tab_pages: list[SettingsTab] = []
+        self.form_error = Status()
+        if first_run:
+            self._build_wizard()
+        else:
+            self.pbx_tab = PbxTab(bridge, self.tasks, confirm_register=confirm_register)
+            self.books_tab = AddressBooksTab(bridge, self.tasks, choose_files=choose_files)
+            self._build_tabs()
+        for page in self._tab_pages:
+            page.changed.connect(self._validate)
+        self.team_tab.joined.connect(self.account_tab.show_saved_extension)
+        self.team_tab.membershipChanged.connect(self._on_membership)
+        self._show_team()
+        self._validate()
+        self.tasks.start(self.account_tab.load_key_status(), name="settings-key-status")
+
+    # --- layouts ------------------------------------------------------------------------------
+
+    def _build_tabs(self) -> None:
+        self._tab_pages = [
+            self.account_tab,
+            self.notifications_tab,
+            self.preferences_tab,
+            self.pbx_tab,
+            self.books_tab,
+            self.team_tab,
+        ]
+        titles = [
+            self.tr("Account"),
+            self.tr("Notifications"),
+            self.tr("Preferences"),
+            self.tr("PBX"),
+            self.tr("Address books"),
+            self.tr("Team"),
+        ]
+        self.tabs = QTabWidget()
+        for page, title in zip(self._tab_pages, titles, strict=True):
+            self.tabs.addTab(page, title)
+        self.tabs.currentChanged.connect(self._on_tab)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.buttons.accepted.connect(self._on_ok)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(10)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.form_error)
+        layout.addWidget(self.buttons)
+        self.resize(640, 600)
+
+    def _build_wizard(self) -> None:
+        self.step_label = text_label("", "step", small=True)
+        self.title_label = text_label("", "title")
+        title_font = QFont(self.title_label.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.35)
+        self.title_label.setFont(title_font)
+        self.subtitle_label = text_label()
+        header = QFrame()
+        header.setObjectName("wizardHeader")
+        header_layout = QVBoxLayout(header)
+        header_layout.setContentsMargins(22, 18, 22, 14)
+        header_layout.setSpacing(4)
+        header_layout.addWidget(self.step_label)
+        header_layout.addWidget(self.title_label)
+        header_layout.addWidget(self.subtitle_label)
+
+        self.summary = Status()
+        self.pages = QStackedWidget()
+        # The team's invite under the account fields; the summary above the preferences.
+        self.account_tab.add(self.team_tab)
+        self.preferences_tab.add(
+            self.summary, text_label(self.tr("Preferences"), "section"), first=True
+        )
+        self._tab_pages = [self.account_tab, self.notifications_tab, self.preferences_tab]
+        for page in self._tab_pages:
+            self.pages.addWidget(page)
+        self._page_texts = [
+            (
+                self.tr("Connect to your PBX"),
+                self.tr(
+                    "bulutpop places calls and fetches recordings with your PBX's API key, "
+                    "and uses your extension to tell which calls are yours."
+                ),
+            ),
+            (
+                self.tr("Receive call notifications"),
+                self.tr(
+                    "The PBX announces every call by sending it to a web address on this PC. "
+                    "Choose how the PBX reaches it, then enter that address in the PBX's web "
+                    "portal."
+                ),
+            ),
+            (
+                self.tr("You're all set"),
+                self.tr(
+                    "bulutpop waits in the system tray. When a call rings for you, a small "
+                    "window shows who is calling; missed calls collect behind the tray icon."
+                ),
+            ),
+        ]
+
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.clicked.connect(self.reject)
+        self.back_button = QPushButton(self.tr("Back"))
+        self.back_button.clicked.connect(self.back)
+        self.next_button = QPushButton(self.tr("Next"))
+        self.next_button.setDefault(True)
+        self.next_button.clicked.connect(self._on_next)
+        self.ok_button = self.next_button
+
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(22, 0, 22, 0)
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.next_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 16)
+        layout.setSpacing(10)
+        layout.addWidget(header)
+        layout.addWidget(self.pages, 1)
+        error_row = QHBoxLayout()
+        error_row.setContentsMargins(22, 0, 22, 0)
+        error_row.addWidget(self.form_error)
+        layout.addLayout(error_row)
+        layout.addLayout(buttons)
+        self.resize(640, 620)
+        self._show_page(0)
+
+    # --- wizard navigation --------------------------------------------------------------------
+
+    @property
+    def page(self) -> int:
+        return self.pages.currentIndex() if self.first_run else 0
+
+    def _show_page(self, index: int) -> None:
+        self.pages.setCurrentIndex(index)
+        title, subtitle = self._page_texts[index]
+        self.step_label.setText(
+            self.tr("Step %1 of %2").replace("%1", str(index + 1)).replace("%2", "3")
+        )
+        self.title_label.setText(title)
+        self.subtitle_label.setText(subtitle)
+        self.back_button.setVisible(index > 0)
+        last = index == self.pages.count() - 1
+        self.next_button.setText(self.tr("Finish") if last else self.tr("Next"))
+        if last:
+            self._update_summary()
+        self._validate()
+
+    def next(self) -> bool:
+        """Go to the next wizard page if this one is complete; False (errors shown) if not."""
+        self._insist = True
+        errors = self._validate()
+        if errors.keys() & self._tab_pages[self.page].fields.keys():
+            return False
+        self._insist = False
+        if self.page < self.pages.count() - 1:
+            self._show_page(self.page + 1)
+        return True
+
+    def back(self) -> None:
+        if self.first_run and self.page > 0:
+            self._show_page(self.page - 1)
+
+    def _on_next(self) -> None:
+        if self.page == self.pages.count() - 1:
+            self._on_ok()
+        else:
+            self.next()
+
+    def _update_summary(self) -> None:
+        config, _errors = self._parse()
+        if config.team_mode:
+            text = self.tr("Extension %1 · calls come from the team server %2").replace(
+                "%2", config.team_relay
+            )
+        else:
+            text = self.tr("Extension %1 · the PBX sends calls to %2").replace(
+                "%2", address(config)
+            )
+        self.summary.show_result("ok", text.replace("%1", config.extension))
+
+    # --- validation ---------------------------------------------------------------------------
+
+    def _parse(self) -> tuple[Config, dict[str, str]]:
+        """The settings as typed on top of the current ones (a field that does not parse
+        keeps its current value), and the problems by field."""
+        errors: dict[str, str] = {}
+        config = self._bridge.config
+        for page in self._tab_pages:
+            config = page.typed(config, errors)
+        self.account_tab.add_problems(config, errors, insist=self._insist)
+        return config, errors
+
+    def _validate(self) -> dict[str, str]:
+        """Check every field and show each problem under its field; the problems by key."""
+        config, errors = self._parse()
+        for page in self._tab_pages:
+            page.show_errors(errors)
+        self.account_tab.show_key_state()
+        if not self.first_run:
+            # OK is disabled for a problem on another tab: point at that tab.
+            warning = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+            for index, page in enumerate(self._tab_pages):
+                self.tabs.setTabIcon(
+                    index, warning if errors.keys() & page.fields.keys() else QIcon()
+                )
+
+        address_ok = not errors.keys() & set(ADDRESS_FIELDS)
+        self.notifications_tab.show_address(config if address_ok else None, busy=self._busy)
+        if not self.first_run:
+            self.pbx_tab.update_register(config if address_ok else None)
+
+        blocking = set(errors)
+        if self.first_run:
+            blocking &= self._tab_pages[self.page].fields.keys()
+        self.ok_button.setEnabled(not blocking and not self._busy)
+        return errors
+
+    def _reveal(self, errors: dict[str, str]) -> None:
+        """Bring the first page or tab with a problem into view."""
+        for index, page in enumerate(self._tab_pages):
+            if errors.keys() & page.fields.keys():
+                if self.first_run:
+                    self._show_page(index)
+                else:
+                    self.tabs.setCurrentIndex(index)
+                return
+
+    def error_text(self, key: str) -> str:
+        """The problem shown under a field ("" when none); keys as in `SETTINGS`, plus
+        ``api_key`` and ``autostart``."""
+        error = self._field(key).error
+        return "" if error.isHidden() else error.text()
+
+    def _field(self, key: str) -> Field:
+        """The field of a setting, on whichever tab it is."""
+        for page in self._tab_pages:
+            if key in page.fields:
+                return page.fields[key]
+        raise KeyError(key)
+
+    # --- tabs ---------------------------------------------------------------------------------
+
+    def _on_tab(self, index: int) -> None:
+        if self.tabs.widget(index) is self.pbx_tab:
+            self.pbx_tab.on_shown()
+
+    def _show_team(self) -> None:
+        """Show what team mode changes on every tab, as the settings are saved: the team's
+        details, or the parts that need the API key."""
+        team = self._bridge.config.team_mode
+        for page in self._tab_pages:
+            page.show_team_mode(team)
+        if self.first_run:
+            self.team_tab.show_team_mode(team)  # on the first page, not one of its own
+
+    def _on_membership(self) -> None:
+        self._show_team()
+        self._validate()
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        if self.first_run:
+            self.back_button.setEnabled(not busy)
+        self._validate()
+
+    async def save(self) -> bool:
+        """Store the key (if one was typed), the settings and the login item; False, with
+        the reason shown, if anything is invalid or could not be written."""
+        self._insist = True
+        _config, errors = self._parse()
+        if errors:
+            self._reveal(errors)
+            self._validate()
+            self.form_error.show_result("error", self.tr("Fix the highlighted fields first."))
+            return False
+        self.form_error.show_result("", "")
+        self._set_busy(True)
+        try:
+            await self._store()
+        except SaveFailed as failed:
+            problem = failed
+        else:
+            return True
+        finally:
+            self._set_busy(False)  # re-validates, which clears the field errors
+        if problem.field:
+            self._field(problem.field).set_error(problem.detail)
+        self.form_error.show_result("error", problem.summary)
+        return False
+
+    async def _store(self) -> None:
+        await self.account_tab.store_key()
+        # Folded onto the settings as they are now: the tray may have changed one (pausing
+        # pop-ups) while the keyring was busy.
+        config, errors = self._parse()
+        if errors:
+            raise SaveFailed(self.tr("Fix the highlighted fields first."))
+        if config != self._bridge.config:
+            try:
+                await self._bridge.save_config(config)
+            except OSError as exc:
+                raise SaveFailed(
+                    self.tr("Could not save the settings: %1").replace(
+                        "%1", exc.strerror or str(exc)
+                    )
+                ) from None
+        self.preferences_tab.store_autostart()
+
+    def _on_ok(self) -> None:
+        self.tasks.start(self._save_and_close(), name="settings-save")
+
+    async def _save_and_close(self) -> None:
+        if await self.save():
+            self.accept()
+
+    def done(self, result: int) -> None:
+        # Checks still running would write into a closed dialog.
+        self.tasks.cancel()
+        super().done(result)
