@@ -60,6 +60,8 @@ API_LIMITS: Mapping[str, tuple[int, float]] = {
     "queues": (10, 60.0),
 }
 CDR_WINDOW_DAYS = 31  # /cdrs refuses a wider start_stamp range
+KEY_TEST_CALL = "bulutpop-key-test"  # a call id no PBX has (`check_key`)
+DND_STATUS = "SS_DND"
 _MAX_DETAIL = 300  # characters of a PBX body kept in a message
 
 _INVALID_KEY = re.compile(
@@ -586,6 +588,21 @@ class PbxClient:
         if not isinstance(data, list):
             raise PbxFailed("no list of caller ids")
         return [str(n).strip() for n in data if isinstance(n, str | int) and str(n).strip()]
+
+    async def check_key(self) -> None:
+        """Whether the PBX takes the key, without placing a call: asks for the recording of
+        a call that does not exist, which a valid key gets "not found" for. Raises
+        KeyRefused, or what else stopped the question (RateLimited, NetworkError…)."""
+        try:
+            await self.recording_url(KEY_TEST_CALL)
+        except NotFound as exc:
+            if exc.what != "call":
+                raise
+
+    async def dnd_on(self, extension: str) -> bool:
+        """Whether do-not-disturb is on for an extension (2 questions a minute)."""
+        statuses = await self.user_statuses(user=extension)
+        return any(s.user == extension and s.status == DND_STATUS for s in statuses)
 
     async def dnd(self, extension: str, on: bool) -> str:
         """Turn do-not-disturb on or off for an extension; returns the PBX's message."""

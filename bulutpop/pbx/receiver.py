@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
+import aiohttp
 from aiohttp import web
 
 from bulutpop import __version__
@@ -360,3 +361,67 @@ class Receiver:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+
+
+# -- is it reachable? ---------------------------------------------------------------------------
+
+PROBE_SECONDS = 10.0
+
+ProbeOutcome = Literal[
+    "reached",  # a 2xx: the PBX will accept this URL
+    "unknown_host",  # the name does not resolve
+    "untrusted",  # its certificate is not trusted here
+    "refused",  # nothing listens there
+    "unreachable",  # no connection for another reason (`detail`)
+    "timeout",
+    "redirect",  # the PBX follows no redirects (`location`)
+    "not_this_app",  # a 404: a server, but not this receiver (or not its secret path)
+    "proxy",  # 502/503/504: a tunnel or proxy that cannot reach this PC's receiver
+    "status",  # any other HTTP status
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    outcome: ProbeOutcome
+    status: int | None = None
+    location: str = ""
+    detail: str = ""
+
+
+async def probe(url: str, timeout: float = PROBE_SECONDS) -> ProbeResult:
+    """Post what the PBX posts when a notification URL is saved (`{}`, form type, no
+    redirects followed) and say what came of it."""
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.post(
+                url,
+                data=b"{}",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                allow_redirects=False,
+            ) as response,
+        ):
+            status = response.status
+            location = response.headers.get("Location", "")
+    except aiohttp.ClientConnectorDNSError:
+        return ProbeResult("unknown_host")
+    except aiohttp.ClientConnectorCertificateError:
+        return ProbeResult("untrusted")
+    except aiohttp.ClientConnectorError as exc:
+        if exc.os_error.errno == errno.ECONNREFUSED:
+            return ProbeResult("refused")
+        return ProbeResult("unreachable", detail=exc.os_error.strerror or type(exc).__name__)
+    except TimeoutError:
+        return ProbeResult("timeout")
+    except aiohttp.ClientError as exc:
+        return ProbeResult("unreachable", detail=str(exc) or type(exc).__name__)
+    if 200 <= status < 300:
+        return ProbeResult("reached", status)
+    if 300 <= status < 400:
+        return ProbeResult("redirect", status, location=location)
+    if status == 404:
+        return ProbeResult("not_this_app", status)
+    if status in (502, 503, 504):
+        return ProbeResult("proxy", status)
+    return ProbeResult("status", status)

@@ -564,8 +564,11 @@ class Store:
         rows = self.read("SELECT value FROM meta WHERE key = ?", (key,))
         return str(rows[0][0]) if rows else None
 
-    def event_count(self) -> int:
-        return int(self.read("SELECT COUNT(*) FROM events")[0][0])
+    def event_count(self, source: str | None = None) -> int:
+        """Events stored (from one source: "webhook", "history", "team", "settle")."""
+        if source is None:
+            return int(self.read("SELECT COUNT(*) FROM events")[0][0])
+        return int(self.read("SELECT COUNT(*) FROM events WHERE source = ?", (source,))[0][0])
 
     def raw_events(self, call_uuid: str | None = None) -> list[tuple[str, bytes | None]]:
         """(event_type, raw body) of stored events, oldest first."""

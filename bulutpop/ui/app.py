@@ -1,10 +1,7 @@
-"""The tray application: one asyncio loop inside Qt's (qasync), the core's receiver,
-tracker and API client, the background services (catch-up from the PBX's call history,
-phonebook sync), and the windows, created when first needed.
-
-In team mode the events come from the team's relay through its broker (`TeamLink`) instead:
-no webhook receiver, no catch-up and no phonebook sync here (they need the PBX's API key,
-which only the relay holds)."""
+"""The tray application: one asyncio loop inside Qt's (qasync), the core's runtime (the
+receiver or the team link, the catch-up, the phonebook sync: `bulutpop.app.runtime`, the
+same as `bulutpop serve` runs), and the windows, created when first needed. The app shows
+what the runtime reports and calls the core through the bridge; it decides no call rules."""
 
 from __future__ import annotations
 
@@ -22,15 +19,13 @@ from types import TracebackType
 import platformdirs
 
 from bulutpop import __version__
-from bulutpop.app.core import Core, MissingSetup, setup_logging
+from bulutpop.app.core import Core, setup_logging
+from bulutpop.app.runtime import ServiceState
 from bulutpop.calls.model import Call
 from bulutpop.devtools.demo import DemoBackend
-from bulutpop.local.config import ConfigError, Dirs
-from bulutpop.local.keys import KeyStoreError
+from bulutpop.errors import BulutpopError, CredentialRefused, KeyringUnavailable
+from bulutpop.local.config import Dirs
 from bulutpop.local.redact import Redactor
-from bulutpop.pbx.client import PbxError
-from bulutpop.pbx.receiver import Receiver, ReceiverError
-from bulutpop.storage.store import StoreError
 
 os.environ.setdefault("QT_API", "pyside6")
 # QtMultimedia reports every optional library it could not load; agents don't need that.
@@ -52,8 +47,6 @@ from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
-
-PHONEBOOK_INTERVAL = 86400.0  # the PBX's phonebook changes rarely: once a day, and on demand
 
 
 def _ring_player() -> Callable[[], None]:
@@ -98,6 +91,10 @@ class DesktopApp(QObject):
         demo: DemoBackend | None = None,
     ) -> None:
         super().__init__()
+        # A tray app: closing its last window (or the wizard) is no reason to quit.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.setQuitOnLastWindowClosed(False)
         self.core = core
         self.bridge = CoreBridge(core, self)
         self.translations = translations
@@ -108,18 +105,10 @@ class DesktopApp(QObject):
         # Per-use dialogs not yet freed, by name or not: one replaced under its name may
         # still be busy (a call being placed) and show itself again.
         self._dialogs: set[QDialog] = set()
-        self._services = False
-        self._catchup: asyncio.Task[None] | None = None
-        self._catchup_interval = 0.0
-        self._phonebook: asyncio.Task[None] | None = None
-        # Started by `start`, outside team mode only.
-        self.receiver: Receiver | None = None
-        # The team link's task and what it was started for (`_team_key`).
-        self._link: asyncio.Task[None] | None = None
-        self._link_for: tuple[object, ...] | None = None
-        self._team_lock = asyncio.Lock()
-        self._started = False
-        self.bridge.configChanged.connect(self._on_config_changed)
+        self.runtime = self.bridge.runtime
+        # Once setup is complete: what the app itself asks the PBX (caller ids, DND state).
+        self._asked_pbx = False
+        self.bridge.serviceChanged.connect(self._on_service)
         self.shell = Shell(
             self.bridge,
             ShellActions(
@@ -137,165 +126,59 @@ class DesktopApp(QObject):
 
         self.popups = PopupManager(self.bridge, ring=_ring_player())
 
-    def _new_receiver(self) -> Receiver:
-        config = self.core.config
-        return Receiver(
-            self.core.tracker,
-            config.token,
-            config.listen_host,
-            config.listen_port,
-            config.allow_from,
-        )
-
     async def start(self) -> None:
-        self._started = True
-        if self.core.config.team_mode:
-            await self._sync_team()
-        else:
-            self.receiver = receiver = self._new_receiver()
-            try:
-                await receiver.start()
-            except ReceiverError as exc:
-                self.shell.set_problem(str(exc))
-                self._warn(self.tr("The call receiver could not start"), str(exc))
-            else:
-                self.shell.set_listening(f"{receiver.host}:{receiver.port}")
-            if self.demo is not None:
-                url = f"http://127.0.0.1:{receiver.port}{self.core.config.webhook_path()}"
-                self.tasks.start(self.demo.play(url), name="demo")
+        """Start the runtime (the receiver or the team link, the catch-up, the phonebook
+        sync…: the app only shows their states), then the first-run wizard if setup is not
+        complete, else what the app asks the PBX itself."""
+        await self.runtime.start()
+        receiver = self.runtime.receiver
+        if self.demo is not None and receiver is not None:
+            url = f"http://127.0.0.1:{receiver.port}{self.core.config.webhook_path()}"
+            self.tasks.start(self.demo.play(url), name="demo")
         if await self._needs_setup():
             self.show_settings(first_run=True)
         else:
-            self._start_services()
+            self._ask_pbx()
 
-    def _start_services(self) -> None:
-        """What needs the PBX: started once the API key and the extension are set, so a new
-        user's first minutes are not spent on failures. In team mode the relay asks the PBX
-        for the agent: dialling, recordings and do-not-disturb go through it, while the
-        catch-up and the phonebook (which need the API key) are the relay's business."""
-        if self._services:
+    def _on_service(self, state: ServiceState) -> None:
+        """A service of the runtime changed: the tray says what matters to the user."""
+        if state.name not in ("receiver", "team"):
             return
-        self._services = True
-        if not self.core.config.team_mode:
-            self._schedule_catchup()
-            self._phonebook = self.tasks.start(
-                self.bridge.phonebook.run_forever(PHONEBOOK_INTERVAL), name="phonebook"
-            )
+        if state.state == "failed" and state.error is not None:
+            text = describe_error(state.error)
+            self.shell.set_problem(text)
+            if state.name == "receiver":
+                self._warn(self.tr("The call receiver could not start"), text)
+            elif not isinstance(state.error, CredentialRefused):  # the tray says refused
+                self._warn(self.tr("The team link could not start"), text)
+        elif state.state == "running":
+            self.shell.set_problem("")
+        if state.name == "receiver":
+            self.shell.set_listening(state.detail if state.state == "running" else "")
+
+    def _ask_pbx(self) -> None:
+        """The app's own questions to the PBX (through the relay in team mode): asked once
+        setup is complete, so a new user's first minutes are not spent on failures."""
+        if self._asked_pbx:
+            return
+        self._asked_pbx = True
         self.tasks.start(self._load_caller_ids(), name="caller-ids")
         self.shell.tasks.start(self.shell.load_dnd(), name="dnd-state")
-
-    def _stop_pbx_services(self) -> None:
-        """Entering team mode: the catch-up and the phonebook sync stop (no API key here)."""
-        for task in (self._catchup, self._phonebook):
-            if task is not None:
-                task.cancel()
-        self._catchup = self._phonebook = None
-        self._catchup_interval = 0.0
-        self._services = False
-
-    # -- team mode --------------------------------------------------------------------
-
-    def _team_key(self) -> tuple[object, ...] | None:
-        """What the team link depends on; None outside team mode."""
-        config = self.core.config
-        if not config.team_mode:
-            return None
-        return (
-            config.team_broker,
-            config.team_relay,
-            config.team_agent,
-            config.team_ca,
-            config.extension,
-            self.bridge.team_generation,
-        )
-
-    def _on_config_changed(self, _config: object) -> None:
-        if self._started and self._team_key() != self._link_for:
-            self.tasks.start(self._switch_mode(), name="team-mode")
-
-    async def _switch_mode(self) -> None:
-        """Joined, left or re-joined a team while running: swap where events come from."""
-        if self.core.config.team_mode:
-            if self.receiver is not None:
-                receiver, self.receiver = self.receiver, None
-                await receiver.stop()
-                self.shell.set_listening("")
-            self._stop_pbx_services()
-        await self._sync_team()
-        if not self.core.config.team_mode:
-            if self.receiver is None and self.demo is None:
-                self.receiver = self._new_receiver()
-                await self.start_receiver_only()
-            if self._services and self._catchup is None:
-                self._services = False  # left team mode: the catch-up and phonebook resume
-        if not self._services and not await self._needs_setup():
-            self._start_services()
-
-    async def _sync_team(self) -> None:
-        """Run the team link for the settings as they are now (and none outside team mode);
-        a change of broker, agent, extension or invite starts it again."""
-        async with self._team_lock:
-            wanted = self._team_key()
-            if wanted == self._link_for and (wanted is None or self._link is not None):
-                return
-            await self._stop_link()
-            self._link_for = wanted
-            if wanted is None:
-                self.bridge.set_team_status(None)
-                return
-            from bulutpop.team.link import TeamLink
-
-            loop = asyncio.get_running_loop()
-            try:
-                secret = await loop.run_in_executor(None, self.core.team_secret)
-            except (MissingSetup, KeyStoreError) as exc:
-                text = describe_error(exc) if isinstance(exc, MissingSetup) else str(exc)
-                self.bridge.set_team_status(None)
-                self.shell.set_problem(text)
-                self._warn(self.tr("The team link could not start"), text)
-                return
-            self.shell.set_problem("")
-            link = TeamLink(
-                self.core.tracker, self.core.config, secret, self.bridge.set_team_status
-            )
-            self.bridge.set_team_status(link.status)
-            self._link = self.tasks.start(link.run(), name="team-link")
-
-    async def _stop_link(self) -> None:
-        link, self._link = self._link, None
-        if link is not None:
-            link.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await link
-
-    @property
-    def team_link_running(self) -> bool:
-        return self._link is not None and not self._link.done()
-
-    def _schedule_catchup(self) -> None:
-        """Run the catch-up every `catchup_minutes`; a new interval restarts it."""
-        interval = self.core.config.catchup_minutes * 60.0
-        if self._catchup is not None:
-            if interval == self._catchup_interval:
-                return
-            self._catchup.cancel()
-        self._catchup_interval = interval
-        self._catchup = self.tasks.start(self.bridge.catchup.run_forever(interval), name="catch-up")
 
     async def _load_caller_ids(self) -> None:
         try:
             await self.bridge.load_caller_ids()
-        except (PbxError, MissingSetup) as exc:
+        except BulutpopError as exc:
             log.info("outbound numbers not listed: %s", exc)
 
     async def _needs_setup(self) -> bool:
         if self.core.config.team_mode:
-            # No API key in team mode; a missing team secret is told by `_sync_team`.
+            # No API key in team mode; a missing team secret is told by the team service.
             return not self.core.config.extension
         try:
-            key = await asyncio.get_running_loop().run_in_executor(None, self.core.keys.get)
-        except KeyStoreError as exc:
-            self.shell.set_problem(str(exc))
+            key = await self.bridge.stored_key()
+        except KeyringUnavailable as exc:
+            self.shell.set_problem(describe_error(exc))
             return False
         return not key or not self.core.config.extension
 
@@ -314,12 +197,9 @@ class DesktopApp(QObject):
         for window in windows:
             await self._free(window, cancel=True)
         self._windows.clear()
-        self._link = None
         self.popups.close_all()
         self.shell.close()
-        if self.receiver is not None:
-            await self.receiver.stop()
-        await self.core.aclose()
+        await self.runtime.stop()
         self.bridge.detach()
 
     def quit(self) -> None:
@@ -451,51 +331,15 @@ class DesktopApp(QObject):
         before = self.translations.language
         if self.translations.apply(config.language) != before:
             self._retranslate()
-        receiver = self.receiver
-        if (
-            receiver is not None
-            and (config.listen_host, config.listen_port, config.token)
-            != (receiver.host, receiver.port, receiver.state.token)
-            and self.demo is None
-            and not config.team_mode
-        ):
-            self.tasks.start(self._restart_receiver(), name="receiver-restart")
         self.tasks.start(self._apply_settings(), name="settings-applied")
 
     async def _apply_settings(self) -> None:
-        if not self._services:
-            if not await self._needs_setup():
-                self._start_services()
-            return
-        if self.core.config.team_mode:
-            return
-        self._schedule_catchup()
-        if self.bridge.catchup_status.error:
-            self.bridge.catchup.trigger()  # the key or address may be fixed now
-
-    async def _restart_receiver(self) -> None:
-        if self.receiver is not None:
-            await self.receiver.stop()
-        if self.core.config.team_mode:
-            self.receiver = None
-            return
-        self.receiver = self._new_receiver()
-        await self.start_receiver_only()
-
-    async def start_receiver_only(self) -> None:
-        receiver = self.receiver
-        if receiver is None:
-            return
-        try:
-            await receiver.start()
-        except ReceiverError as exc:
-            self.shell.set_problem(str(exc))
-        else:
-            self.shell.set_problem("")
-            self.shell.set_listening(f"{receiver.host}:{receiver.port}")
-            if self._services:
-                # Events sent while the receiver was away are only in the call history.
-                self.bridge.catchup.trigger()
+        """The runtime follows saved settings by itself (a new port restarts the receiver,
+        joining a team swaps the services); what is left is the app's own."""
+        if not await self._needs_setup():
+            self._ask_pbx()
+        if self.bridge.catchup_status.error is not None:
+            self.runtime.trigger_catchup()  # the key or address may be fixed now
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -539,7 +383,9 @@ class DesktopApp(QObject):
         try:
             dialled = await self.bridge.dialer.dial(text)
         except Exception as exc:  # every failure is told to the user, in plain words
-            self.shell.notify(self.tr("Call not placed"), describe_error(exc))
+            if not isinstance(exc, BulutpopError):
+                log.exception("dialling failed")
+            self.shell.notify(self.tr("Call not placed"), describe_error(exc, "dial"))
             return
         self.shell.notify(
             self.tr("Calling"),
@@ -604,7 +450,6 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
     assert isinstance(app, QApplication)
     app.setApplicationName("bulutpop")
     app.setApplicationVersion(__version__)
-    app.setQuitOnLastWindowClosed(False)
     app.setWindowIcon(assets.icon("bulutpop"))
     links = _LinkEvents(app)
 
@@ -632,8 +477,9 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
             await backend.start()
         try:
             core = Core.open(backend.env() if backend else env, redactor=redactor)
-        except (ConfigError, StoreError) as exc:
-            QMessageBox.critical(None, "bulutpop", redactor.redact(str(exc)))
+        except BulutpopError as exc:
+            translations.apply("system")
+            QMessageBox.critical(None, "bulutpop", redactor.redact(describe_error(exc)))
             result = 1
             return
         if backend is not None:

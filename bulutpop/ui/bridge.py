@@ -1,25 +1,44 @@
-"""The core as the Qt shell sees it: tracker changes as Qt signals, and the services widgets
-call. Widgets receive a bridge (never reach for globals), so a test hands them one built
-over a real core in a temporary directory."""
+"""The core as the Qt shell sees it: the one facade windows use. Tracker changes and the
+runtime's states arrive as Qt signals; reads and actions are methods here, so no window
+reaches into the store, the tracker or the PBX client. Widgets receive a bridge (never
+reach for globals), so a test hands them one built over a real core in a temporary
+directory. Every keyring call runs off the UI thread."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from bulutpop.app.core import Core
+from bulutpop.app.runtime import Runtime, ServiceState
+from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
+from bulutpop.local.keys import KeyStatus
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
+from bulutpop.pbx.client import CrmSettings, RegisterResult, register_webhook
 from bulutpop.pbx.dialer import Dialer
 from bulutpop.pbx.phonebook import PhoneBook
-from bulutpop.pbx.recordings import RecordingCache
+from bulutpop.storage.history import HistoryFilter, history_terms
+from bulutpop.storage.store import ContactSource, Store
 
 if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode, when used
-    from bulutpop.team.link import Claim, Invite, TeamStatus
+    from bulutpop.team.link import Claim, TeamStatus
+    from bulutpop.team.protocol import Invite
+
+
+def missed_with_names(
+    store: Store, include_resolved: bool, limit: int
+) -> tuple[list[MissedGroup], dict[str, tuple[str, str]]]:
+    """The missed-call groups and (name, company) for their callers, in one go; safe on a
+    worker thread (it touches no Qt object)."""
+    groups = store.missed_groups(include_resolved=include_resolved, limit=limit)
+    return groups, store.names_for([group.number for group in groups])
 
 
 class CoreBridge(QObject):
@@ -36,28 +55,34 @@ class CoreBridge(QObject):
     catchUpChanged = Signal(object)
     # The link to the team's broker moved on (TeamStatus; None when no link runs).
     teamChanged = Signal(object)
+    # A background service changed state (ServiceState: receiver, team, catchup, …).
+    serviceChanged = Signal(object)
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.core = core
+        # The background services; the app starts it, windows and tests may leave it idle
+        # and use the catch-up's and the phonebook's one-shot methods.
+        self.runtime = Runtime(core)
         self.dialer = Dialer(core)
-        self.recordings = RecordingCache(core.dirs.cache / "recordings")
-        # Both services are idle until the app runs their loops (`run_forever`); windows
-        # and tests use their one-shot methods directly.
-        self.catchup = CatchUp(core.tracker, core.api, history_days=core.config.history_days)
-        self.phonebook = PhoneBook(core.tracker, core.api)
         self._queues = self.phonebook.queue_names()
         # The PBX's outbound numbers, once asked for (`load_caller_ids`).
         self.caller_ids: tuple[str, ...] = ()
         self._team_status: TeamStatus | None = None
-        # Counts joins and leaves: a new invite for the same agent (a new secret) leaves the
-        # settings as they were, yet the link must start again with the new secret.
-        self.team_generation = 0
         self._unsubscribe: list[Callable[[], None]] = [
             core.tracker.subscribe(self._on_change),
             self.catchup.subscribe(self.catchUpChanged.emit),
             self.phonebook.subscribe(self._on_names),
+            self.runtime.subscribe(self._on_service),
         ]
+
+    @property
+    def catchup(self) -> CatchUp:
+        return self.runtime.catchup
+
+    @property
+    def phonebook(self) -> PhoneBook:
+        return self.runtime.phonebook
 
     @property
     def config(self) -> Config:
@@ -69,13 +94,20 @@ class CoreBridge(QObject):
 
     @property
     def team_status(self) -> TeamStatus | None:
-        """The team link's state as last reported; None outside team mode."""
+        """The team link's state as last reported; None when no link runs."""
         return self._team_status
 
     def set_team_status(self, status: TeamStatus | None) -> None:
-        """The team link's `on_status` callback (it runs on the loop, the Qt thread)."""
+        """What the team link reports reaches the windows (through `teamChanged`)."""
         self._team_status = status
         self.teamChanged.emit(status)
+
+    def _on_service(self, state: ServiceState) -> None:
+        # Runtime listeners run on the loop thread, which under qasync is the Qt thread.
+        self.serviceChanged.emit(state)
+        if state.name == "team":
+            link = self.runtime.link
+            self.set_team_status(link.status if link is not None else None)
 
     def detach(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -92,6 +124,40 @@ class CoreBridge(QObject):
     def _on_names(self) -> None:
         self._queues = self.phonebook.queue_names()
         self.namesChanged.emit()
+
+    # -- calls (reads, on any thread: the store gives each thread its own connection) ---------
+
+    def history_terms(self, wanted: HistoryFilter) -> dict[str, Any]:
+        """The store's terms for a history filter (see `calls`, `count_calls`)."""
+        return history_terms(self.core.store, wanted)
+
+    def calls(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[Call]:
+        return self.core.store.calls(limit=limit, offset=offset, **terms)
+
+    def count_calls(self, terms: dict[str, Any]) -> int:
+        return self.core.store.count_calls(**terms)
+
+    def recent_calls(self, limit: int) -> list[Call]:
+        return self.core.store.calls(limit=limit)
+
+    def history_for(self, party_key: str, before_ts: float | None) -> tuple[int, float | None]:
+        """How often this party called or was called before, and when last."""
+        return self.core.store.history_for(party_key, before_ts)
+
+    def open_missed_count(self) -> int:
+        return self.core.store.open_missed_count()
+
+    def missed_reader(self) -> Callable[[bool, int], tuple[list[MissedGroup], Any]]:
+        """A function giving the missed groups and their names, for a worker thread: it
+        holds the store only (a Qt object dropped there would be destroyed there)."""
+        return functools.partial(missed_with_names, self.core.store)
+
+    async def mark_done(self, party_key: str) -> float:
+        """Resolve a caller's open missed calls; returns the mark `undo_done` takes."""
+        return await self.core.tracker.mark_done(party_key)
+
+    async def undo_done(self, party_key: str, at: float) -> None:
+        await self.core.tracker.undo_done(party_key, at)
 
     async def save_config(self, config: Config) -> None:
         await self.core.update_config(config)
@@ -117,6 +183,13 @@ class CoreBridge(QObject):
         """Show `name` for this number from now on; "" goes back to the address books."""
         await self.phonebook.set_local_name(number, name)
 
+    def local_name(self, number_key: str) -> str:
+        """The user's own name for a number ("" when they gave none)."""
+        return self.core.store.local_name(number_key)
+
+    def address_books(self) -> list[ContactSource]:
+        return self.core.store.contact_sources()
+
     def queue_name(self, number: str) -> str:
         """A queue as people know it, "Satış (200)"; the bare number when its name is not
         known (yet)."""
@@ -131,9 +204,53 @@ class CoreBridge(QObject):
 
     async def load_caller_ids(self) -> tuple[str, ...]:
         """Ask the PBX which outbound numbers may be presented; kept for the tray menu.
-        Raises PbxError or MissingSetup."""
+        Raises a BulutpopError."""
         self.caller_ids = tuple(await self.core.api().caller_ids())
         return self.caller_ids
+
+    async def fetch_recording(
+        self, call_uuid: str, progress: Callable[[int, int | None], None] | None = None
+    ) -> Path:
+        """The call's recording as a local file (downloaded once, then cached)."""
+        return await self.core.recordings.fetch(self.core.api(), call_uuid, progress)
+
+    async def dnd_on(self) -> bool:
+        """Whether do-not-disturb is on for the user's extension, as the PBX says."""
+        return await self.core.api().dnd_on(self.core.extension())
+
+    async def set_dnd(self, on: bool) -> None:
+        await self.core.api().dnd(self.core.extension(), on)
+
+    async def crm_integrations(self) -> CrmSettings:
+        """Where the PBX posts its events, and which."""
+        return await self.core.api().crm_integrations()
+
+    async def register_webhook(
+        self, url: str, confirm: Callable[[CrmSettings], Awaitable[bool]]
+    ) -> RegisterResult:
+        """Point the PBX's events at `url`, once `confirm` says yes."""
+        return await register_webhook(self.core.api(), url, confirm)
+
+    # -- the API key (keyring calls block: each runs on a worker thread) ----------------------
+
+    async def key_status(self) -> KeyStatus:
+        return await asyncio.to_thread(self.core.keys.status)
+
+    async def stored_key(self) -> str | None:
+        return await self.core.keys.load()
+
+    async def store_key(self, key: str) -> None:
+        """Keep the key in the keyring; the PBX services start (or retry) with it."""
+        self.core.redactor.add(key)
+        await asyncio.to_thread(self.core.keys.set, key)
+        await self.runtime.key_changed()
+
+    async def check_key(self, key: str) -> None:
+        """Whether the PBX takes `key` (typed, not stored yet). Raises KeyRefused, …"""
+        from bulutpop.pbx.client import PbxClient
+
+        async with PbxClient(self.config.api_url, key, redactor=self.core.redactor) as client:
+            await client.check_key()
 
     # -- team mode ----------------------------------------------------------------------------
 
@@ -145,27 +262,29 @@ class CoreBridge(QObject):
 
     async def claim(self, party_key: str) -> str:
         """Tell the team "I'm calling this caller back"; how colleagues see the claimer.
-        Raises TeamError (status 409: a colleague already claimed them) or MissingSetup."""
+        Raises TeamError (status 409: a colleague already claimed them) or SetupMissing."""
         from bulutpop.team.link import claim
 
-        loop = asyncio.get_running_loop()
-        secret = await loop.run_in_executor(None, self.core.team_secret)
-        return await claim(self.config, secret, party_key)
+        return await claim(self.config, self.core.team_secret(), party_key)
+
+    async def whoami(self) -> dict[str, Any]:
+        """Ask the team's relay who this PC is (checks the invite end to end)."""
+        from bulutpop.team.link import whoami
+
+        return await whoami(self.config, self.core.team_secret())
 
     async def join_team(self, invite: Invite) -> None:
         """Store the invite's secret in the keyring (never the config file), then switch the
-        settings to team mode. Raises KeyStoreError or OSError."""
-        loop = asyncio.get_running_loop()
+        settings to team mode. Raises KeyringUnavailable or OSError."""
         self.core.redactor.add(invite.secret)
-        await loop.run_in_executor(None, self.core.team_keys.set, invite.secret)
-        self.team_generation += 1
+        await asyncio.to_thread(self.core.team_keys.set, invite.secret)
         await self.save_config(invite.apply(self.config))
+        await self.runtime.rejoined()
 
     async def leave_team(self) -> None:
-        """Forget the team secret and leave team mode. Raises KeyStoreError or OSError."""
-        from bulutpop.team.link import leave
+        """Forget the team secret and leave team mode. Raises KeyringUnavailable or OSError."""
+        from bulutpop.team.protocol import leave
 
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self.core.team_keys.delete)
-        self.team_generation += 1
+        await asyncio.to_thread(self.core.team_keys.delete)
         await self.save_config(leave(self.config))
+        await self.runtime.rejoined()

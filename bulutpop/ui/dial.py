@@ -8,6 +8,8 @@ dialog comes back with the reason, so a call is never silently not placed.
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
@@ -32,17 +34,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
-from bulutpop.calls.phone import NumberError, PhoneNumber
-from bulutpop.pbx.client import PbxError
-from bulutpop.pbx.dialer import DialRefused
+from bulutpop.calls.phone import PhoneNumber
+from bulutpop.errors import BulutpopError, NumberError
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import ERROR_COLOR, SUCCESS_COLOR, heading, muted
+
+log = logging.getLogger(__name__)
 
 RECENT_LIMIT = 12
 # History rows read to find RECENT_LIMIT distinct numbers; a busy line repeats callers.
@@ -205,7 +207,7 @@ class DialDialog(QDialog):
         """Recently dialled and missed numbers, newest first, one row per number."""
         model = QStandardItemModel(self)
         seen: set[str] = set()
-        for call in self._bridge.core.store.calls(limit=_RECENT_SCAN):
+        for call in self._bridge.recent_calls(_RECENT_SCAN):
             if not (call.missed or call.direction == "outbound") or not call.party_key:
                 continue
             if call.party_key in seen:
@@ -294,16 +296,18 @@ class DialDialog(QDialog):
         set_tone(self.status, "muted")
         try:
             dialled = await self._bridge.dialer.dial(self.number_text())
-        except (NumberError, MissingSetup, DialRefused, PbxError) as exc:
-            self._calling = False
-            self.status.setText(describe_error(exc))
+        except Exception as exc:  # whatever it was, it is said, and the dialog comes back
+            if not isinstance(exc, BulutpopError):
+                log.exception("dialling failed")
+            self.status.setText(describe_error(exc, "dial"))
             set_tone(self.status, "error")
-            self._sync_controls()
             self.field.setFocus()
             if self._closed_mid_call:
                 self._come_back()
             return False
-        self._calling = False
+        finally:
+            self._calling = False
+            self._sync_controls()
         # Closed meanwhile: the ringing phone tells the user the call went through.
         self._closed_mid_call = False
         self._placed = True

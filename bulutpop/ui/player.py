@@ -7,6 +7,7 @@ so the window counts down and offers the recording again when the PBX will give 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 import shutil
@@ -40,16 +41,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
-from bulutpop.pbx.client import NotFound, PbxError, RateLimited
+from bulutpop.errors import BulutpopError, NotFound, RateLimited
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import heading
 from bulutpop.ui.dial import set_tone
+
+log = logging.getLogger(__name__)
 
 # (parent, suggested path) -> chosen path, or "" when the user cancelled.
 FileChooser = Callable[[QWidget, str], str]
@@ -228,16 +230,18 @@ class PlayerWindow(QWidget):
         self.middle.setCurrentIndex(0)
         self._sync_play_button()
         try:
-            path = await self._bridge.recordings.fetch(
-                self._bridge.core.api(), call.call_uuid, self._progress_for(generation)
+            path = await self._bridge.fetch_recording(
+                call.call_uuid, self._progress_for(generation)
             )
         except RateLimited as exc:
             if generation == self._generation:
                 self._wait(exc.retry_after)
             return
-        except (PbxError, MissingSetup) as exc:
+        except Exception as exc:  # whatever it was, the player says so instead of "loading"
+            if not isinstance(exc, BulutpopError):
+                log.exception("fetching a recording failed")
             if generation == self._generation:
-                self._fail(self.describe_error(exc), gone=isinstance(exc, NotFound))
+                self._fail(describe_error(exc, "play"), gone=isinstance(exc, NotFound))
             return
         if generation != self._generation:
             return
@@ -313,12 +317,6 @@ class PlayerWindow(QWidget):
         self.middle.setCurrentWidget(self.message)
         self.play_button.setEnabled(not gone)
         self._sync_play_button()
-
-    def describe_error(self, exc: Exception) -> str:
-        """Plain words for why the recording cannot be had."""
-        if isinstance(exc, NotFound):
-            return self.tr("This recording is not available (it may have expired).")
-        return describe_error(exc)
 
     # --- playing -------------------------------------------------------------------------
 
@@ -400,9 +398,12 @@ class PlayerWindow(QWidget):
         try:
             # A long recording is many megabytes: copy off the UI thread.
             await asyncio.to_thread(shutil.copyfile, source, target)
-        except OSError as exc:
+        except Exception as exc:
+            if not isinstance(exc, OSError):
+                log.exception("saving a recording failed")
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             self.save_note.setText(
-                self.tr("Could not save the recording: %1").replace("%1", exc.strerror or str(exc))
+                self.tr("Could not save the recording: %1").replace("%1", reason)
             )
             set_tone(self.save_note, "error")
         else:

@@ -429,7 +429,7 @@ class CallPopup(_FloatingWindow):
         if not self.call.party_key:
             self.meta.setText("")
             return
-        count, last = self.bridge.core.store.history_for(self.call.party_key, self.call.start_ts)
+        count, last = self.bridge.history_for(self.call.party_key, self.call.start_ts)
         if not count:
             self.meta.setText(self.tr("First time calling"))
             return

@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
+from bulutpop.errors import BulutpopError, KeyRefused
 from bulutpop.pbx.catchup import CatchUpStatus
-from bulutpop.pbx.client import BadRequest, PbxError
 from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # The PBX's /user_statuses value for an extension in do-not-disturb.
-DND_STATUS = "SS_DND"
 
 # The count badge in the tray SVGs' 64×64 view box.
 BADGE_CENTRE, BADGE_RADIUS = (47.0, 17.0), 14.5
@@ -196,7 +194,7 @@ class Shell(QObject):
         self.refresh()
 
     def missed_count(self) -> int:
-        return self.bridge.core.store.open_missed_count()
+        return self.bridge.open_missed_count()
 
     def team_line(self) -> str:
         """The team link's state ("Team: connected"); "" outside team mode."""
@@ -210,7 +208,7 @@ class Shell(QObject):
         catchup = self.bridge.catchup_status
         # A refused key stops the catch-up until the key changes: as much a problem as a
         # receiver that cannot listen. Other failures are retried by themselves.
-        key_refused = catchup.error_kind == "invalid_key"
+        key_refused = isinstance(catchup.error, KeyRefused)
         problems = [self.problem] if self.problem else []
         team = self.team_line()
         status = self.bridge.team_status
@@ -220,10 +218,8 @@ class Shell(QObject):
         )
         if team_down:
             problems.append(team)
-        if key_refused:
-            problems.append(
-                self.tr("%1 Check the API key in Settings.").replace("%1", catchup.error)
-            )
+        if key_refused and catchup.error is not None:
+            problems.append(describe_error(catchup.error))
         if problems:
             state, tip = "problem", "\n".join(problems)
         elif count:
@@ -262,8 +258,8 @@ class Shell(QObject):
                     "Last catch-up %1 · %n call(s) recovered", "", status.last_recovered
                 ).replace("%1", fmt.when(status.last_run))
             )
-        if status.error and not status.running:
-            text = self.tr("Catch-up failed: %1").replace("%1", status.error)
+        if status.error is not None and not status.running:
+            text = self.tr("Catch-up failed: %1").replace("%1", describe_error(status.error))
             if status.next_run is not None:
                 text += " " + self.tr("Retrying at %1.").replace("%1", fmt.when(status.next_run))
             lines.append(text)
@@ -281,17 +277,14 @@ class Shell(QObject):
     async def load_dnd(self) -> None:
         """Read the extension's do-not-disturb state from the PBX, if it says (the status
         list allows 2 requests a minute: a refusal leaves the state unknown)."""
-        core = self.bridge.core
+        extension = self.bridge.config.extension
         try:
-            extension = core.extension()
-            statuses = await core.api().user_statuses(user=extension)
-        except (PbxError, MissingSetup) as exc:
+            on = await self.bridge.dnd_on()
+        except BulutpopError as exc:
             log.info("do-not-disturb state not read: %s", exc)
             return
         if extension not in self._dnd and not self._dnd_busy:  # not switched meanwhile
-            self._dnd[extension] = any(
-                s.user == extension and s.status == DND_STATUS for s in statuses
-            )
+            self._dnd[extension] = on
             self.refresh()
 
     async def set_dnd(self, on: bool) -> bool:
@@ -300,18 +293,13 @@ class Shell(QObject):
         if self._dnd_busy:
             return False
         self._dnd_busy = True
-        core = self.bridge.core
+        extension = self.bridge.config.extension
         try:
-            extension = core.extension()
-            await core.api().dnd(extension, on)
+            await self.bridge.set_dnd(on)
         except Exception as exc:
-            if isinstance(exc, BadRequest) and exc.detail:
-                reason = self.tr("The PBX refused: %1").replace("%1", exc.detail)
-            else:
-                if not isinstance(exc, PbxError | MissingSetup):
-                    log.exception("do-not-disturb failed")
-                reason = describe_error(exc)
-            self.notify(self.tr("Do not disturb was not changed"), reason)
+            if not isinstance(exc, BulutpopError):
+                log.exception("do-not-disturb failed")
+            self.notify(self.tr("Do not disturb was not changed"), describe_error(exc))
             return False
         finally:
             self._dnd_busy = False

@@ -4,7 +4,7 @@
 <context>
     <name>AccountTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/account_tab.py" line="+48"/>
+        <location filename="../../bulutpop/ui/settings/account_tab.py" line="+46"/>
         <source>Paste the key from the PBX web portal</source>
         <translation type="unfinished"></translation>
     </message>
@@ -69,7 +69,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+4"/>
+        <source>The API key is kept in memory only and is forgotten at exit.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The new key will be saved in %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -94,23 +99,13 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+16"/>
         <source>Type the API key first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+3"/>
         <source>The PBX refused this key.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>The PBX is busy. Try again in %1 s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Could not reach the PBX: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -120,6 +115,7 @@
     </message>
     <message>
         <location line="+11"/>
+        <location line="+3"/>
         <source>The API key was not saved.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -127,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+213"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+214"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -167,7 +163,7 @@
 <context>
     <name>AddressBooksTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+49"/>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+52"/>
         <source>Address book</source>
         <translation type="unfinished"></translation>
     </message>
@@ -280,12 +276,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>The PBX phonebook was not synced: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+2"/>
+        <location line="+4"/>
         <source>The PBX phonebook has %n contact(s).</source>
         <translation>
             <numerusform>The PBX phonebook has %n contact.</numerusform>
@@ -423,17 +419,17 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+160"/>
+        <location filename="../../bulutpop/ui/app.py" line="+147"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+2"/>
         <source>The team link could not start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+248"/>
+        <location line="+194"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -447,7 +443,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+39"/>
         <source>Call not placed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -465,7 +461,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+114"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -535,7 +531,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+21"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -543,7 +539,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+236"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+197"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -651,7 +647,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+64"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+65"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
@@ -743,7 +739,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+152"/>
+        <location line="+144"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -776,7 +772,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+154"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+143"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -791,7 +787,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+51"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+52"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
@@ -895,7 +891,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+42"/>
         <source>Telling your team that you are calling %1 back…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -906,7 +902,7 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <source>A colleague is already calling back: %1</source>
+        <source>A colleague is already calling back.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -944,7 +940,7 @@ Data folder: %2</source>
 <context>
     <name>NotificationsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+45"/>
+        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+41"/>
         <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -989,42 +985,37 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+15"/>
         <source>The name in %1 cannot be resolved: check the address.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>%1 presented a certificate this PC does not trust.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+3"/>
         <source>Nothing is listening at %1 (connection refused). If you changed the address or port, save first; if it is a tunnel, check that it is running.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Could not connect to %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
         <source>No answer from %1 within %2 s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Could not reach %1: %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="-13"/>
         <source>Reached this app through %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+16"/>
         <source>%1 redirects to %2: the PBX does not follow redirects, use the final address.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1034,17 +1025,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>%1 answered HTTP %2: a tunnel or proxy is there, but it cannot reach this app. Check that it forwards to port %3.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>%1 answered HTTP %2 instead of 200.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Listen on address</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1100,13 +1091,13 @@ Data folder: %2</source>
 <context>
     <name>PbxTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/pbx_tab.py" line="+61"/>
-        <location line="+229"/>
+        <location filename="../../bulutpop/ui/settings/pbx_tab.py" line="+64"/>
+        <location line="+233"/>
         <source>Register this app with the PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-226"/>
+        <location line="-230"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1187,7 +1178,7 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+28"/>
-        <location line="+87"/>
+        <location line="+89"/>
         <source>Asking the PBX…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1252,7 +1243,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Not registered: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1317,7 +1308,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>My extension&apos;s default</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1350,7 +1341,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Next try at %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1363,7 +1354,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <location filename="../../bulutpop/ui/player.py" line="+65"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1403,7 +1394,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+34"/>
         <source>Downloading… %1%</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1448,12 +1439,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
-        <source>This recording is not available (it may have expired).</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+25"/>
+        <location line="+34"/>
         <source>Try again</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1473,7 +1459,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+36"/>
         <source>Could not save the recording: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1486,7 +1472,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+38"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+39"/>
         <source>Bottom right</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1685,7 +1671,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>SettingsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/shared.py" line="+313"/>
+        <location filename="../../bulutpop/ui/settings/shared.py" line="+293"/>
         <source>In team mode, call events come from the team server; no API key is needed.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1693,17 +1679,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+168"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+166"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
-    <message>
-        <location line="+57"/>
-        <source>%1 Check the API key in Settings.</source>
-        <translation type="unfinished"></translation>
-    </message>
     <message numerus="yes">
-        <location line="+6"/>
+        <location line="+61"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n missed call</numerusform>
@@ -1755,12 +1736,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
-        <source>The PBX refused: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+5"/>
+        <location line="+38"/>
         <source>Do not disturb was not changed</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1826,7 +1802,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>TeamTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/team_tab.py" line="+64"/>
+        <location filename="../../bulutpop/ui/settings/team_tab.py" line="+69"/>
         <source>Paste the invite (bulutpop-team:…)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1847,13 +1823,13 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+15"/>
-        <location line="+163"/>
+        <location line="+156"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-169"/>
+        <location line="-162"/>
         <source>Your team</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1894,12 +1870,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+22"/>
-        <source>This invite cannot be used: %1</source>
+        <location line="+60"/>
+        <source>Not joined: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-35"/>
         <source>Invite for agent %1, extension %2, team server %3.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1909,28 +1885,17 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Not joined: the team secret was not saved. %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <location line="+34"/>
-        <source>Could not save the settings: %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="-24"/>
+        <location line="+16"/>
         <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Could not leave the team: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+4"/>
         <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1980,55 +1945,190 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+45"/>
+        <location filename="indirect_strings.py" line="+25"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+9"/>
+        <source>The PBX refused: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The PBX had a problem (%1); try again in a moment.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach the PBX; the call was not placed (%1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Could not reach the server (%1).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Could not save the recording: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The call history file cannot be read (%1). Move it aside and start bulutpop again: a new one is made.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The call history was written by a newer bulutpop: update the app.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The call history cannot be saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Port %1 is already in use (is bulutpop already running?): choose another in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Cannot listen on %1 (%2): check the address in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The team&apos;s message broker: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The team server: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Starting at login could not be changed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Something went wrong: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-36"/>
+        <location line="+1"/>
+        <source>The system keyring is locked: unlock it (log in again) and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No system keyring is available, so the %1 cannot be kept safely: install and start one (for example GNOME Keyring).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The keyring %1 would keep the %2 unencrypted, so it was not stored there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The system keyring failed (%1): check that it runs and is unlocked.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-57"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+1"/>
         <source>Not dialled: already calling %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Not dialled: %1 was dialled a moment ago.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+1"/>
         <source>Setup needed: %1. Open Settings to finish it.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+1"/>
+        <source>This is not a team invite: ask your administrator for one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The invite is incomplete or damaged: copy the whole line again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This cannot be used: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The team server refused this PC: ask your administrator for a new invite.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+4"/>
         <source>Too many requests: try again in %1 s.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+1"/>
+        <source>This recording is not available (it may have expired).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The PBX does not know this call.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The recording link has expired: try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The PBX answered “not found”: check the API address in Settings.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The PBX refused the call: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+163"/>
+        <source>team secret</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-268"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-258"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2083,7 +2183,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>missing_setup</name>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+13"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+6"/>
         <source>no API key is stored</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2095,29 +2195,6 @@ Leave empty to use the address books.</source>
     <message>
         <location line="+1"/>
         <source>this PC&apos;s team secret is missing</source>
-        <translation type="unfinished"></translation>
-    </message>
-</context>
-<context>
-    <name>pbx_error</name>
-    <message>
-        <location filename="../../bulutpop/ui/settings/shared.py" line="-137"/>
-        <source>Setup needed: %1.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>The PBX refused the API key.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>The PBX is busy. Try again in %1 s.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Could not reach the PBX: %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -4,7 +4,7 @@
 <context>
     <name>AccountTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/account_tab.py" line="+48"/>
+        <location filename="../../bulutpop/ui/settings/account_tab.py" line="+46"/>
         <source>Paste the key from the PBX web portal</source>
         <translation>Santralin web portalındaki anahtarı yapıştırın</translation>
     </message>
@@ -69,7 +69,12 @@
         <translation>Değiştirmek için yeni anahtarı yazın</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+4"/>
+        <source>The API key is kept in memory only and is forgotten at exit.</source>
+        <translation>API anahtarı yalnızca bellekte tutuluyor; uygulama kapanınca unutulur.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The new key will be saved in %1</source>
         <translation>Yeni anahtarın kaydedileceği yer: %1</translation>
     </message>
@@ -94,24 +99,14 @@
         <translation>Santrale soruluyor…</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+16"/>
         <source>Type the API key first.</source>
         <translation>Önce API anahtarını yazın.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+3"/>
         <source>The PBX refused this key.</source>
         <translation>Santral bu anahtarı kabul etmedi.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>The PBX is busy. Try again in %1 s.</source>
-        <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Could not reach the PBX: %1</source>
-        <translation>Santrale ulaşılamadı: %1</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -120,6 +115,7 @@
     </message>
     <message>
         <location line="+11"/>
+        <location line="+3"/>
         <source>The API key was not saved.</source>
         <translation>API anahtarı kaydedilmedi.</translation>
     </message>
@@ -127,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+213"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+214"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -167,7 +163,7 @@
 <context>
     <name>AddressBooksTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+49"/>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+52"/>
         <source>Address book</source>
         <translation>Adres defteri</translation>
     </message>
@@ -279,12 +275,12 @@
         <translation>Santrale soruluyor…</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>The PBX phonebook was not synced: %1</source>
         <translation>Santral rehberi eşitlenmedi: %1</translation>
     </message>
     <message numerus="yes">
-        <location line="+2"/>
+        <location line="+4"/>
         <source>The PBX phonebook has %n contact(s).</source>
         <translation>
             <numerusform>Santral rehberinde %n kişi var.</numerusform>
@@ -421,17 +417,17 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+160"/>
+        <location filename="../../bulutpop/ui/app.py" line="+147"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+95"/>
+        <location line="+2"/>
         <source>The team link could not start</source>
         <translation>Ekip bağlantısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+248"/>
+        <location line="+194"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -449,7 +445,7 @@ Bulutsantralim için arayan penceresi, cevapsız çağrılar, tıkla-ara ve ses 
 Veri klasörü: %2</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+39"/>
         <source>Call not placed</source>
         <translation>Arama yapılamadı</translation>
     </message>
@@ -467,7 +463,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+114"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
@@ -537,7 +533,7 @@ Veri klasörü: %2</translation>
         <translation>Aranıyor… önce telefonunuz çalacak</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+21"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
     </message>
@@ -545,7 +541,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+236"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+197"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -653,7 +649,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+64"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+65"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
@@ -745,7 +741,7 @@ Veri klasörü: %2</translation>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+152"/>
+        <location line="+144"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>
@@ -778,7 +774,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+154"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+143"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -793,7 +789,7 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+51"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+52"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
@@ -897,7 +893,7 @@ Veri klasörü: %2</translation>
         <translation>%1 listeye geri alındı.</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+42"/>
         <source>Telling your team that you are calling %1 back…</source>
         <translation>Ekibinize %1 numarasını geri aradığınız bildiriliyor…</translation>
     </message>
@@ -908,8 +904,8 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>A colleague is already calling back: %1</source>
-        <translation>Bir ekip arkadaşınız zaten geri arıyor: %1</translation>
+        <source>A colleague is already calling back.</source>
+        <translation>Bir çalışma arkadaşınız zaten geri arıyor.</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -946,7 +942,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>NotificationsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+45"/>
+        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+41"/>
         <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
         <translation>127.0.0.1 yalnızca bu bilgisayardan gelen bağlantıları kabul eder (tünelle kullanın); 0.0.0.0 ağınızdan gelenleri de kabul eder.</translation>
     </message>
@@ -991,42 +987,37 @@ Veri klasörü: %2</translation>
         <translation>Gönderiliyor…</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+15"/>
         <source>The name in %1 cannot be resolved: check the address.</source>
         <translation>%1 içindeki ad çözümlenemiyor: adresi kontrol edin.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>%1 presented a certificate this PC does not trust.</source>
         <translation>%1, bu bilgisayarın güvenmediği bir sertifika sundu.</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+3"/>
         <source>Nothing is listening at %1 (connection refused). If you changed the address or port, save first; if it is a tunnel, check that it is running.</source>
         <translation>%1 adresinde dinleyen yok (bağlantı reddedildi). Adresi veya portu değiştirdiyseniz önce kaydedin; bir tünelse çalıştığını kontrol edin.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Could not connect to %1: %2</source>
         <translation>%1 adresine bağlanılamadı: %2</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+2"/>
         <source>No answer from %1 within %2 s.</source>
         <translation>%1 adresinden %2 sn içinde yanıt gelmedi.</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Could not reach %1: %2</source>
-        <translation>%1 adresine ulaşılamadı: %2</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="-13"/>
         <source>Reached this app through %1.</source>
         <translation>Bu uygulamaya %1 üzerinden ulaşıldı.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+16"/>
         <source>%1 redirects to %2: the PBX does not follow redirects, use the final address.</source>
         <translation>%1, %2 adresine yönlendiriyor: santral yönlendirmeleri izlemez, son adresi kullanın.</translation>
     </message>
@@ -1036,17 +1027,17 @@ Veri klasörü: %2</translation>
         <translation>Adres bir sunucuya ulaşıyor ama bu uygulamaya değil — yolu kontrol edin.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>%1 answered HTTP %2: a tunnel or proxy is there, but it cannot reach this app. Check that it forwards to port %3.</source>
         <translation>%1, HTTP %2 ile yanıt verdi: arada bir tünel veya proxy var ama bu uygulamaya ulaşamıyor. %3 portuna yönlendirdiğini kontrol edin.</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>%1 answered HTTP %2 instead of 200.</source>
         <translation>%1, 200 yerine HTTP %2 ile yanıt verdi.</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Listen on address</source>
         <translation>Dinleme adresi</translation>
     </message>
@@ -1102,13 +1093,13 @@ Veri klasörü: %2</translation>
 <context>
     <name>PbxTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/pbx_tab.py" line="+61"/>
-        <location line="+229"/>
+        <location filename="../../bulutpop/ui/settings/pbx_tab.py" line="+64"/>
+        <location line="+233"/>
         <source>Register this app with the PBX</source>
         <translation>Bu uygulamayı santrale kaydet</translation>
     </message>
     <message>
-        <location line="-226"/>
+        <location line="-230"/>
         <source>Have the PBX send ringing, answered and hangup events to this app</source>
         <translation>Santral çalma, yanıtlama ve kapatma olaylarını bu uygulamaya göndersin</translation>
     </message>
@@ -1189,7 +1180,7 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+28"/>
-        <location line="+87"/>
+        <location line="+89"/>
         <source>Asking the PBX…</source>
         <translation>Santrale soruluyor…</translation>
     </message>
@@ -1254,7 +1245,7 @@ Veri klasörü: %2</translation>
         <translation>Genel adres girilmemiş; bu yüzden bu uygulamanın adresi yalnızca bu bilgisayarda geçerli ve internetteki bir santral ona ulaşamaz. Önce Bildirimler sekmesinde bir genel adres girin.</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Not registered: %1</source>
         <translation>Kaydedilmedi: %1</translation>
     </message>
@@ -1329,7 +1320,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Santralin numaraları listelenemedi: %1</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>My extension&apos;s default</source>
         <translation>Dahilimin varsayılanı</translation>
     </message>
@@ -1361,7 +1352,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Son eşitleme başarısız oldu: %1</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>Next try at %1.</source>
         <translation>Sonraki deneme: %1.</translation>
     </message>
@@ -1374,7 +1365,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <location filename="../../bulutpop/ui/player.py" line="+65"/>
         <source>Save recording</source>
         <translation>Ses kaydını kaydet</translation>
     </message>
@@ -1414,7 +1405,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>İndiriliyor…</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+34"/>
         <source>Downloading… %1%</source>
         <translation>İndiriliyor… %%1</translation>
     </message>
@@ -1459,12 +1450,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Hazır: Dinle&apos;ye basın</translation>
     </message>
     <message>
-        <location line="+15"/>
-        <source>This recording is not available (it may have expired).</source>
-        <translation>Bu ses kaydına ulaşılamıyor (süresi dolmuş olabilir).</translation>
-    </message>
-    <message>
-        <location line="+25"/>
+        <location line="+34"/>
         <source>Try again</source>
         <translation>Tekrar dene</translation>
     </message>
@@ -1484,7 +1470,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Bu ses kaydı oynatılamıyor: %1</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+36"/>
         <source>Could not save the recording: %1</source>
         <translation>Ses kaydı kaydedilemedi: %1</translation>
     </message>
@@ -1497,7 +1483,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+38"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+39"/>
         <source>Bottom right</source>
         <translation>Sağ alt</translation>
     </message>
@@ -1696,7 +1682,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>SettingsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/shared.py" line="+313"/>
+        <location filename="../../bulutpop/ui/settings/shared.py" line="+293"/>
         <source>In team mode, call events come from the team server; no API key is needed.</source>
         <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
     </message>
@@ -1704,17 +1690,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+168"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+166"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
-    <message>
-        <location line="+57"/>
-        <source>%1 Check the API key in Settings.</source>
-        <translation>%1 Ayarlar&apos;dan API anahtarını kontrol edin.</translation>
-    </message>
     <message numerus="yes">
-        <location line="+6"/>
+        <location line="+61"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n cevapsız çağrı</numerusform>
@@ -1764,12 +1745,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Yeniden deneme: %1.</translation>
     </message>
     <message>
-        <location line="+41"/>
-        <source>The PBX refused: %1</source>
-        <translation>Santral reddetti: %1</translation>
-    </message>
-    <message>
-        <location line="+5"/>
+        <location line="+38"/>
         <source>Do not disturb was not changed</source>
         <translation>Rahatsız etme değiştirilemedi</translation>
     </message>
@@ -1835,7 +1811,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>TeamTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/team_tab.py" line="+64"/>
+        <location filename="../../bulutpop/ui/settings/team_tab.py" line="+69"/>
         <source>Paste the invite (bulutpop-team:…)</source>
         <translation>Daveti yapıştırın (bulutpop-team:…)</translation>
     </message>
@@ -1856,13 +1832,13 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+15"/>
-        <location line="+163"/>
+        <location line="+156"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
     </message>
     <message>
-        <location line="-169"/>
+        <location line="-162"/>
         <source>Your team</source>
         <translation>Ekibiniz</translation>
     </message>
@@ -1903,12 +1879,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Bağlı değil</translation>
     </message>
     <message>
-        <location line="+22"/>
-        <source>This invite cannot be used: %1</source>
-        <translation>Bu davet kullanılamıyor: %1</translation>
+        <location line="+60"/>
+        <source>Not joined: %1</source>
+        <translation>Ekibe katılınmadı: %1</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-35"/>
         <source>Invite for agent %1, extension %2, team server %3.</source>
         <translation>Temsilci %1, dahili %2, ekip sunucusu %3 için davet.</translation>
     </message>
@@ -1918,28 +1894,17 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Katılınıyor…</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>Not joined: the team secret was not saved. %1</source>
-        <translation>Katılınamadı: ekip parolası kaydedilemedi. %1</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <location line="+34"/>
-        <source>Could not save the settings: %1</source>
-        <translation>Ayarlar kaydedilemedi: %1</translation>
-    </message>
-    <message>
-        <location line="-24"/>
+        <location line="+16"/>
         <source>Joined the team as %1 (extension %2). Calls now come from the team server.</source>
         <translation>Ekibe %1 olarak katıldınız (dahili %2). Aramalar artık ekip sunucusundan geliyor.</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Could not leave the team: %1</source>
         <translation>Ekipten ayrılınamadı: %1</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+4"/>
         <source>You left the team. To receive calls, this PC needs an API key and a notification URL of its own again.</source>
         <translation>Ekipten ayrıldınız. Arama alabilmesi için bu bilgisayarın yeniden kendi API anahtarına ve bildirim adresine ihtiyacı var.</translation>
     </message>
@@ -1992,55 +1957,190 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+45"/>
+        <location filename="indirect_strings.py" line="+25"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation>API anahtarı reddedildi: Ayarlar&apos;dan kontrol edin.</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+9"/>
+        <source>The PBX refused: %1</source>
+        <translation>Santral reddetti: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The PBX had a problem (%1); try again in a moment.</source>
+        <translation>Santralde bir sorun oluştu (%1); birazdan tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.</source>
+        <translation>Santral yanıt vermedi: arama başlamış olabilir de olmayabilir de. Tekrar aramadan önce telefonunuza bakın.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Could not reach the PBX; the call was not placed (%1).</source>
+        <translation>Santrale ulaşılamadı; arama başlatılmadı (%1).</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Could not reach the server (%1).</source>
+        <translation>Sunucuya ulaşılamadı (%1).</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Could not save the recording: %1</source>
+        <translation>Ses kaydı kaydedilemedi: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The call history file cannot be read (%1). Move it aside and start bulutpop again: a new one is made.</source>
+        <translation>Arama geçmişi dosyası okunamıyor (%1). Dosyayı başka bir yere taşıyıp bulutpop&apos;u yeniden başlatın: yenisi oluşturulur.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The call history was written by a newer bulutpop: update the app.</source>
+        <translation>Arama geçmişi bulutpop&apos;un daha yeni bir sürümüyle yazılmış: uygulamayı güncelleyin.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The call history cannot be saved: %1</source>
+        <translation>Arama geçmişi kaydedilemiyor: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Port %1 is already in use (is bulutpop already running?): choose another in Settings.</source>
+        <translation>%1 numaralı port zaten kullanımda (bulutpop zaten açık mı?): Ayarlar&apos;dan başka bir port seçin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Cannot listen on %1 (%2): check the address in Settings.</source>
+        <translation>%1 adresinde dinlenemiyor (%2): Ayarlar&apos;dan adresi kontrol edin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The team&apos;s message broker: %1</source>
+        <translation>Ekibin mesaj sunucusu: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The team server: %1</source>
+        <translation>Ekip sunucusu: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Starting at login could not be changed: %1</source>
+        <translation>Oturum açılışında başlatma ayarı değiştirilemedi: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Something went wrong: %1</source>
         <translation>Bir sorun oluştu: %1</translation>
     </message>
     <message>
-        <location line="-36"/>
+        <location line="+1"/>
+        <source>The system keyring is locked: unlock it (log in again) and try again.</source>
+        <translation>Sistemin anahtar deposu kilitli: kilidini açıp (yeniden oturum açarak) tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No system keyring is available, so the %1 cannot be kept safely: install and start one (for example GNOME Keyring).</source>
+        <translation>Sistemde anahtar deposu yok, bu yüzden %1 güvenle saklanamıyor: bir anahtar deposu kurup başlatın (örneğin GNOME Keyring).</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The keyring %1 would keep the %2 unencrypted, so it was not stored there.</source>
+        <translation>%1 anahtar deposu %2 bilgisini şifrelemeden saklayacaktı; bu yüzden oraya kaydedilmedi.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The system keyring failed (%1): check that it runs and is unlocked.</source>
+        <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
+    </message>
+    <message>
+        <location line="-57"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+1"/>
         <source>Not dialled: already calling %1.</source>
         <translation>Aranmadı: %1 şu anda aranıyor.</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Not dialled: %1 was dialled a moment ago.</source>
         <translation>Aranmadı: %1 az önce arandı.</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+1"/>
         <source>Setup needed: %1. Open Settings to finish it.</source>
         <translation>Kurulum gerekli: %1. Tamamlamak için Ayarlar&apos;ı açın.</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+1"/>
+        <source>This is not a team invite: ask your administrator for one.</source>
+        <translation>Bu bir ekip daveti değil: yöneticinizden bir davet isteyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The invite is incomplete or damaged: copy the whole line again.</source>
+        <translation>Davet eksik ya da bozuk: satırın tamamını yeniden kopyalayın.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>This cannot be used: %1</source>
+        <translation>Bu kullanılamıyor: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The team server refused this PC: ask your administrator for a new invite.</source>
         <translation>Ekip sunucusu bu bilgisayarı kabul etmedi: yöneticinizden yeni bir davet isteyin.</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+4"/>
         <source>Too many requests: try again in %1 s.</source>
         <translation>Çok fazla istek: %1 sn sonra tekrar deneyin.</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+1"/>
+        <source>This recording is not available (it may have expired).</source>
+        <translation>Bu ses kaydına ulaşılamıyor (süresi dolmuş olabilir).</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The PBX does not know this call.</source>
+        <translation>Santral bu aramayı tanımıyor.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The recording link has expired: try again.</source>
+        <translation>Ses kaydı bağlantısının süresi doldu: tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The PBX answered “not found”: check the API address in Settings.</source>
+        <translation>Santral “bulunamadı” yanıtı verdi: Ayarlar&apos;dan API adresini kontrol edin.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The PBX refused the call: %1</source>
         <translation>Santral aramayı reddetti: %1</translation>
+    </message>
+    <message>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+163"/>
+        <source>team secret</source>
+        <translation>ekip parolası</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key</source>
+        <translation>API anahtarı</translation>
     </message>
 </context>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-268"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-258"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>
@@ -2095,7 +2195,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>missing_setup</name>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+13"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+6"/>
         <source>no API key is stored</source>
         <translation>kayıtlı API anahtarı yok</translation>
     </message>
@@ -2108,29 +2208,6 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <location line="+1"/>
         <source>this PC&apos;s team secret is missing</source>
         <translation>bu bilgisayarın ekip parolası eksik</translation>
-    </message>
-</context>
-<context>
-    <name>pbx_error</name>
-    <message>
-        <location filename="../../bulutpop/ui/settings/shared.py" line="-137"/>
-        <source>Setup needed: %1.</source>
-        <translation>Kurulum gerekli: %1.</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>The PBX refused the API key.</source>
-        <translation>Santral API anahtarını kabul etmedi.</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>The PBX is busy. Try again in %1 s.</source>
-        <translation>Santral meşgul. %1 sn sonra tekrar deneyin.</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <source>Could not reach the PBX: %1</source>
-        <translation>Santrale ulaşılamadı: %1</translation>
     </message>
 </context>
 <context>

@@ -9,11 +9,28 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from bulutpop.app.core import MissingSetup
-from bulutpop.calls.phone import NumberError
 from bulutpop.devtools.fakepbx import FakePbxState
-from bulutpop.pbx.client import BadRequest, InvalidKey, NetworkError, RateLimited
-from bulutpop.pbx.dialer import DialRefused
+from bulutpop.errors import (
+    AutostartError,
+    BrokerError,
+    CannotListen,
+    ConfigError,
+    CredentialRefused,
+    DialRefused,
+    DownloadError,
+    InviteError,
+    KeyRefused,
+    KeyringUnavailable,
+    NetworkError,
+    NotFound,
+    NumberError,
+    PbxFailed,
+    PbxRefused,
+    RateLimited,
+    SetupMissing,
+    StorageError,
+    TeamError,
+)
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.missed import model as missed_model
@@ -173,39 +190,86 @@ def test_selection_follows_the_caller_across_reloads(
     assert [window.model.group(r.row()).number for r in rows] == ["+905321234567"]
 
 
+# One of every kind in the error vocabulary (bulutpop.errors).
+EVERY_ERROR: list[BaseException] = [
+    NumberError("abc"),
+    DialRefused("busy", "+905321234567"),
+    DialRefused("repeat", "1002"),
+    SetupMissing("api_key"),
+    SetupMissing("extension"),
+    SetupMissing("team_secret"),
+    InviteError("foreign"),
+    InviteError("damaged"),
+    ConfigError("listen_port: 99999 is outside 0..65535"),
+    KeyringUnavailable("locked", "API key", "BULUTPOP_API_KEY"),
+    KeyringUnavailable("unavailable", "team secret", "BULUTPOP_TEAM_SECRET"),
+    KeyringUnavailable("insecure", "API key", "BULUTPOP_API_KEY", backend="PlaintextKeyring"),
+    KeyringUnavailable("failed", "API key", "BULUTPOP_API_KEY", detail="DBusError"),
+    CredentialRefused(status=401),
+    KeyRefused(status=401),
+    RateLimited(12.2),
+    NotFound("call"),
+    NotFound("recording_link"),
+    NotFound("address"),
+    PbxRefused(detail="extension 1005 not found"),
+    PbxFailed("HTTP 503", detail="backend down"),
+    NetworkError("connection refused", uncertain=False),
+    DownloadError("/tmp/x.wav", "No space left on device"),
+    StorageError("/tmp/s.sqlite3", "damaged", "file is not a database"),
+    StorageError("/tmp/s.sqlite3", "newer", "schema 9"),
+    StorageError("/tmp/s.sqlite3", "unwritable", "Permission denied"),
+    CannotListen("receiver", "127.0.0.1", 8787, "in_use", "listen_port"),
+    CannotListen("receiver", "10.9.9.9", 8787, "bad_address", "listen_host", "not here"),
+    TeamError("the relay answered HTTP 500"),
+    BrokerError("Mosquitto did not start"),
+    AutostartError("could not write the login item"),
+]
+
+
 @pytest.mark.parametrize(
     ("exc", "text"),
     [
         (NumberError("abc"), "“abc” is not a phone number."),
+        (DialRefused("busy", "+905321234567"), "Not dialled: already calling 0532 123 45 67."),
+        (DialRefused("repeat", "1002"), "Not dialled: 1002 was dialled a moment ago."),
         (
-            DialRefused("busy", "+905321234567"),
-            "Not dialled: already calling 0532 123 45 67.",
-        ),
-        (
-            DialRefused("repeat", "1002"),
-            "Not dialled: 1002 was dialled a moment ago.",
-        ),
-        (
-            MissingSetup("api_key", "no API key is stored: run `bulutpop …`"),
+            SetupMissing("api_key"),
             "Setup needed: no API key is stored. Open Settings to finish it.",
         ),
         (
-            MissingSetup("extension", "no extension is configured: run `bulutpop …`"),
+            SetupMissing("extension"),
             "Setup needed: no extension is configured. Open Settings to finish it.",
         ),
         (
-            MissingSetup("team_secret", "team mode is set up but …: `bulutpop …`"),
+            SetupMissing("team_secret"),
             "Setup needed: this PC's team secret is missing. Open Settings to finish it.",
         ),
-        (InvalidKey("rejected", status=401), "The API key was refused: check it in Settings."),
-        (BadRequest("x", detail="extension 1005 not found"), "extension 1005 not found"),
-        (NetworkError("Could not reach the PBX", cause="x", uncertain=False), "Could not reach"),
-        (RateLimited("slow", retry_after=12.2), "Too many requests: try again in 13 s."),
+        (KeyRefused(status=401), "The API key was refused: check it in Settings."),
+        (PbxRefused(detail="extension 1005 not found"), "extension 1005 not found"),
+        (NetworkError("x", uncertain=False), "Could not reach"),
+        (RateLimited(12.2), "Too many requests: try again in 13 s."),
+        (KeyringUnavailable("locked", "API key", "BULUTPOP_API_KEY"), "keyring is locked"),
+        (CannotListen("receiver", "127.0.0.1", 8787, "in_use", "listen_port"), "Port 8787"),
     ],
 )
 def test_describe_error(exc: BaseException, text: str) -> None:
     assert text in describe_error(exc)
-    assert "bulutpop …" not in describe_error(exc)  # no CLI advice in the app
+    assert "`bulutpop" not in describe_error(exc)  # no command-line advice in the app
+
+
+def test_a_dial_that_may_have_gone_through_says_so() -> None:
+    uncertain = NetworkError("timed out", uncertain=True)
+    assert "may or may not have been placed" in describe_error(uncertain, "dial")
+    assert "may or may not" not in describe_error(uncertain)
+    refused = PbxRefused(detail="invalid destination: 1234")
+    assert describe_error(refused, "dial") == "The PBX refused the call: invalid destination: 1234"
+
+
+@pytest.mark.parametrize("exc", EVERY_ERROR, ids=lambda e: type(e).__name__)
+def test_every_error_has_words_in_both_languages(turkish: None, exc: BaseException) -> None:
+    text = describe_error(exc)
+    assert text and "Something went wrong" not in text and "Bir sorun oluştu" not in text
+    assert type(exc).__name__ not in text
 
 
 @pytest.mark.parametrize(
@@ -214,15 +278,15 @@ def test_describe_error(exc: BaseException, text: str) -> None:
         (DialRefused("busy", "+905321234567"), "Aranmadı: 0532 123 45 67 şu anda aranıyor."),
         (DialRefused("repeat", "+905321234567"), "Aranmadı: 0532 123 45 67 az önce arandı."),
         (
-            MissingSetup("api_key", "no API key is stored: …"),
+            SetupMissing("api_key"),
             "Kurulum gerekli: kayıtlı API anahtarı yok. Tamamlamak için Ayarlar'ı açın.",
         ),
         (
-            MissingSetup("extension", "no extension is configured: …"),
+            SetupMissing("extension"),
             "Kurulum gerekli: dahili numara ayarlanmamış. Tamamlamak için Ayarlar'ı açın.",
         ),
         (
-            MissingSetup("team_secret", "team mode is set up but this PC's team secret …"),
+            SetupMissing("team_secret"),
             "Kurulum gerekli: bu bilgisayarın ekip parolası eksik. Tamamlamak için Ayarlar'ı açın.",
         ),
     ],

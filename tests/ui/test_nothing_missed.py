@@ -19,8 +19,9 @@ from pytestqt.qtbot import QtBot
 from bulutpop.app.core import Core
 from bulutpop.calls.events import PBX_TZ
 from bulutpop.devtools.fakepbx import FakePbxState, history_record
+from bulutpop.errors import KeyRefused, RateLimited
 from bulutpop.local.config import load
-from bulutpop.pbx.client import CrmSettings, InvalidKey
+from bulutpop.pbx.client import CrmSettings
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.widgets import NameAsker
@@ -196,7 +197,7 @@ def test_a_refused_key_is_explained_on_the_pbx_tab(
     fake_pbx.fail(401, "Gecersiz anahtar")
     dialog = make_dialog()
     qloop.run(dialog.pbx_tab.load_crm())
-    assert "The PBX refused the API key." in dialog.pbx_tab.crm_state.text.text()
+    assert "The API key was refused: check it in Settings." in dialog.pbx_tab.crm_state.text.text()
     assert not dialog.pbx_tab.register_button.isEnabled()
 
 
@@ -326,7 +327,9 @@ def test_syncing_the_pbx_phonebook_from_settings_counts_it(
 
     fake_pbx.fail(401, "Gecersiz anahtar")
     text = qloop.run(dialog.books_tab.sync_phonebook())
-    assert text == "The PBX phonebook was not synced: The PBX refused the API key."
+    assert text == (
+        "The PBX phonebook was not synced: The API key was refused: check it in Settings."
+    )
 
 
 def test_queues_show_by_name(
@@ -362,18 +365,18 @@ def test_the_tray_tells_when_the_catch_up_ran_and_what_it_recovered(
 
     # A refused key stops the catch-up: a problem, with the reason.
     fake_pbx.fail(401, "Gecersiz anahtar")
-    with pytest.raises(InvalidKey):
+    with pytest.raises(KeyRefused):
         qloop.run(bridge.catchup.run_once())
     assert tray.state == "problem"
-    assert "rejected the API key" in tray.tooltip
-    assert "Check the API key in Settings." in tray.tooltip
+    assert "The API key was refused" in tray.tooltip
+    assert "check it in Settings." in tray.tooltip
 
     # Other failures are retried by themselves: told, but no problem state.
     fake_pbx.fail(429, "Rate limit exceeded", {"Retry-After": "30"})
-    with pytest.raises(Exception, match="limiting requests"):
+    with pytest.raises(RateLimited):
         qloop.run(bridge.catchup.run_once())
     assert tray.state == "missed"
-    assert "Catch-up failed: The PBX is limiting requests" in tray.tooltip
+    assert "Catch-up failed: Too many requests: try again in 30 s." in tray.tooltip
     tray.close()
 
 

@@ -171,12 +171,12 @@ def test_keyring_that_cannot_keep_the_key_is_explained(
 ) -> None:
     keyring.set_keyring(null.Keyring())  # type: ignore[no-untyped-call]
     dialog = make_dialog()
-    assert "null keyring" in dialog.account_tab.key_warning.text.text()  # KeyStatus.warning
+    assert "No system keyring" in dialog.account_tab.key_warning.text.text()
 
     dialog.account_tab.key_edit.setText(NEW_KEY)
     dialog.account_tab.watch_edit.setText("200")
     assert qloop.run(dialog.save()) is False
-    assert "stores nothing" in dialog.error_text("api_key")
+    assert "No system keyring" in dialog.error_text("api_key")
     assert "not saved" in dialog.form_error.text.text()
     assert load(core.dirs).watch == ()  # nothing half-saved
 
@@ -212,7 +212,7 @@ def test_key_test_when_the_pbx_limits_requests(
 ) -> None:
     fake_pbx.fail(429, "Rate limit exceeded", {"Retry-After": "42"})
     dialog = make_dialog()
-    assert "Try again in 42 s" in qloop.run(dialog.account_tab.test_key())
+    assert "try again in 42 s" in qloop.run(dialog.account_tab.test_key())
 
 
 def test_key_test_when_the_pbx_is_unreachable(

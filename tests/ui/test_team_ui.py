@@ -19,10 +19,13 @@ from pytestqt.qtbot import QtBot
 
 from bulutpop.app.core import Core
 from bulutpop.calls.tracker import SETTLE_SECONDS
+from bulutpop.errors import TeamError
 from bulutpop.local.config import load
 from bulutpop.local.keys import SERVICE, TEAM_SECRET, KeyStore
+from bulutpop.storage.team import TeamTables
 from bulutpop.team import link as team
-from bulutpop.team.link import Invite, TeamError, TeamStatus
+from bulutpop.team.link import TeamStatus, claim_message
+from bulutpop.team.protocol import Invite, leave
 from bulutpop.ui import i18n
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
@@ -97,7 +100,7 @@ def test_the_tray_tells_the_team_link_state(
         assert menu_texts(shell)[0] == line
         assert line in shell.window.state.text()
     # Outside team mode there is no team line.
-    qloop.run(core.update_config(team.leave(core.config)))
+    qloop.run(core.update_config(leave(core.config)))
     assert "Team" not in shell.tooltip
     assert not menu_texts(shell)[0].startswith("Team")
     shell.close()
@@ -157,7 +160,7 @@ def test_the_team_tab_refuses_a_damaged_invite_and_joins_with_a_good_one(
     dialog.tabs.setCurrentWidget(dialog.team_tab)
 
     dialog.team_tab.invite_edit.setPlainText(good[:-12])  # cut short in a chat window
-    assert "This invite cannot be used" in dialog.team_tab.invite_error()
+    assert "The invite is incomplete or damaged" in dialog.team_tab.invite_error()
     assert "incomplete or damaged" in dialog.team_tab.invite_error()
     assert not dialog.team_tab.join_button.isEnabled()
     qloop.run(dialog.team_tab.join_team())
@@ -247,12 +250,13 @@ def test_a_colleagues_claim_shows_in_the_missed_list(
     party = window.model.group(0).number
 
     claim = {"party_key": party, "agent": "mehmet", "display": "Mehmet (1002)", "at": time.time()}
-    qloop.run(core.tracker.run_write(team._claim, core.tracker, claim, missed=True))
+    tables = TeamTables(core.store)
+    qloop.run(core.tracker.run_write(tables.put_claim, claim_message(claim), missed=True))
     qloop.run(window.model.settled())
     assert "Mehmet (1002) is calling back" in note(window)
 
     mine = {**claim, "agent": core.config.team_agent, "display": "Ayşe (1001)", "at": time.time()}
-    qloop.run(core.tracker.run_write(team._claim, core.tracker, mine, missed=True))
+    qloop.run(core.tracker.run_write(tables.put_claim, claim_message(mine), missed=True))
     qloop.run(window.model.settled())
     assert "You are calling back" in note(window)
     qloop.run(window.tasks.drain())
@@ -278,8 +282,9 @@ def desktop_for(core: Core) -> DesktopApp:
     return DesktopApp(core, i18n.Translations(), lambda: None, use_tray=False)
 
 
-def task_names(desktop: DesktopApp) -> set[str]:
-    return {task.get_name() for task in desktop.tasks._tasks}
+def running(desktop: DesktopApp) -> set[str]:
+    """The runtime's services that run now."""
+    return {name for name in desktop.runtime.states if desktop.runtime.running(name)}
 
 
 def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double_calls(
@@ -296,10 +301,10 @@ def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double
             await desktop.start()
             # No webhook of its own, no catch-up or phonebook sync (they need the API key),
             # and no first-run wizard asking for one.
-            assert desktop.receiver is None
+            assert desktop.runtime.receiver is None
             assert "settings" not in desktop._windows
-            assert "team-link" in task_names(desktop)
-            assert not {"catch-up", "phonebook"} & task_names(desktop)
+            assert desktop.runtime.running("team")
+            assert not {"catchup", "phonebook"} & running(desktop)
             await until(lambda: "Team: connected" in desktop.shell.tooltip, what="the link")
             assert desktop.shell.state == "listening"
 
@@ -333,7 +338,7 @@ def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double
             monkeypatch.setattr(desktop.bridge, "claim", refused)
             await window.call_back(0)
             assert len(rig.pbx.originates) == 1
-            assert "Your team was not told: no open shared missed call" in window.status_text()
+            assert "Your team was not told: The team server: no open shared" in window.status_text()
         finally:
             await desktop.stop()
 
@@ -358,8 +363,8 @@ def test_a_team_pc_without_its_secret_says_so_and_listens_to_nothing(
     async def scenario() -> None:
         try:
             await desktop.start()
-            assert desktop.receiver is None
-            assert not desktop.team_link_running
+            assert desktop.runtime.receiver is None
+            assert not desktop.runtime.running("team")
             assert "team secret is missing" in desktop.shell.problem
             assert desktop.shell.state == "problem"
             assert len(shown) == 1 and "team secret is missing" in shown[0]
@@ -380,17 +385,21 @@ def test_joining_and_leaving_while_running_swaps_the_receiver_for_the_team_link(
     async def scenario() -> None:
         try:
             await desktop.start()
-            assert desktop.receiver is not None and not desktop.team_link_running
-            assert "catch-up" in task_names(desktop)
+            assert desktop.runtime.receiver is not None and not desktop.runtime.running("team")
+            assert "catchup" in running(desktop)
             await desktop.bridge.join_team(joined)
-            await until(lambda: desktop.receiver is None and desktop.team_link_running)
+            await until(
+                lambda: desktop.runtime.receiver is None and desktop.runtime.running("team")
+            )
             await until(lambda: "Team: reconnecting since" in desktop.shell.tooltip)
             assert desktop.shell.state == "problem"
-            assert not {"catch-up", "phonebook"} & task_names(desktop)
+            assert not {"catchup", "phonebook"} & running(desktop)
 
             await desktop.bridge.leave_team()
-            await until(lambda: desktop.receiver is not None and not desktop.team_link_running)
-            await until(lambda: "catch-up" in task_names(desktop), what="the catch-up")
+            await until(
+                lambda: desktop.runtime.receiver is not None and not desktop.runtime.running("team")
+            )
+            await until(lambda: "catchup" in running(desktop), what="the catch-up")
             assert "Team" not in desktop.shell.tooltip
             assert stored_secret() is None
         finally:

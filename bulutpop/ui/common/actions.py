@@ -14,8 +14,9 @@ from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from bulutpop.calls import phone
+from bulutpop.errors import BulutpopError
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.common.errors import EXPECTED, describe_error
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.widgets import NameAsker, StatusLine
 
 log = logging.getLogger(__name__)
@@ -130,9 +131,9 @@ async def place_call(bridge: CoreBridge, party: str, status: StatusLine) -> bool
     try:
         dialled = await bridge.dialer.dial(party)
     except Exception as exc:
-        if not isinstance(exc, EXPECTED):
+        if not isinstance(exc, BulutpopError):
             log.exception("dialling failed")
-        status.show_error(describe_error(exc))
+        status.show_error(describe_error(exc, "dial"))
         return False
     status.show_success(
         QCoreApplication.translate(
@@ -154,7 +155,7 @@ async def edit_local_name(
     if typed is None or typed.strip() == current:
         return False
     name = typed.strip()
-    own = bridge.core.store.local_name(number)
+    own = bridge.local_name(number)
     if not name and not own:
         return False  # nothing of the user's to remove; the address books' name stays
     await bridge.set_local_name(number, name)

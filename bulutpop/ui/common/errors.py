@@ -1,67 +1,170 @@
-"""What went wrong, in the user's words: `describe_error` turns the core's exceptions into a
-status line, `missing_setup` says what setup is missing ("no API key is stored")."""
+"""What went wrong, in the user's language: `describe_error` is the one place the Qt shell
+turns an error (`bulutpop.errors`, which carry data, not sentences) into words, through Qt's
+translations. The command line has its own twin, `bulutpop.cli.describe`."""
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from PySide6.QtCore import QCoreApplication
 
-from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
-from bulutpop.calls.phone import NumberError
-from bulutpop.pbx.client import BadRequest, CredentialRefused, InvalidKey, PbxError, RateLimited
-from bulutpop.pbx.dialer import DialRefused
+from bulutpop.errors import (
+    AutostartError,
+    BrokerError,
+    BulutpopError,
+    CannotListen,
+    CredentialRefused,
+    DialRefused,
+    DownloadError,
+    InvalidInput,
+    InviteError,
+    KeyRefused,
+    KeyringUnavailable,
+    NetworkError,
+    NotFound,
+    NumberError,
+    PbxFailed,
+    PbxRefused,
+    RateLimited,
+    SetupMissing,
+    StorageError,
+    TeamError,
+)
 
-# Failures a user can cause or fix; anything else is a bug and is logged with its traceback.
-EXPECTED = (NumberError, MissingSetup, DialRefused, PbxError)
+# What the user was doing, where the words depend on it ("the call was not placed").
+Action = Literal["", "dial", "play"]
 
 
-def describe_error(exc: BaseException) -> str:
-    """What went wrong, in words for the status line of any window that dials."""
-    if isinstance(exc, NumberError):
-        return QCoreApplication.translate("describe_error", "“%1” is not a phone number.").replace(
-            "%1", exc.text
-        )
-    if isinstance(exc, DialRefused):
-        if exc.reason == "busy":
-            text = QCoreApplication.translate("describe_error", "Not dialled: already calling %1.")
-        else:
-            text = QCoreApplication.translate(
-                "describe_error", "Not dialled: %1 was dialled a moment ago."
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("describe_error", text)
+
+
+def describe_error(exc: BaseException, action: Action = "") -> str:
+    """What went wrong, in the user's language, for a status line or a message box."""
+    match exc:
+        case NumberError():
+            return _tr("“%1” is not a phone number.").replace("%1", exc.text)
+        case DialRefused(reason="busy"):
+            return _tr("Not dialled: already calling %1.").replace("%1", phone.display(exc.number))
+        case DialRefused():
+            return _tr("Not dialled: %1 was dialled a moment ago.").replace(
+                "%1", phone.display(exc.number)
             )
-        return text.replace("%1", phone.display(exc.number))
-    if isinstance(exc, MissingSetup):
-        # Not the core's message: it is English, and its advice names CLI commands.
-        return QCoreApplication.translate(
-            "describe_error", "Setup needed: %1. Open Settings to finish it."
-        ).replace("%1", missing_setup(exc))
-    if isinstance(exc, CredentialRefused):
-        return QCoreApplication.translate(
-            "describe_error",
-            "The team server refused this PC: ask your administrator for a new invite.",
+        case SetupMissing():
+            return _tr("Setup needed: %1. Open Settings to finish it.").replace(
+                "%1", missing_setup(exc)
+            )
+        case InviteError(problem="foreign"):
+            return _tr("This is not a team invite: ask your administrator for one.")
+        case InviteError(problem="damaged"):
+            return _tr("The invite is incomplete or damaged: copy the whole line again.")
+        case InvalidInput():  # a setting's value or an invite's: its own English words
+            return _tr("This cannot be used: %1").replace("%1", str(exc))
+        case KeyringUnavailable():
+            return _keyring(exc)
+        case CredentialRefused():
+            return _tr("The team server refused this PC: ask your administrator for a new invite.")
+        case KeyRefused():
+            return _tr("The API key was refused: check it in Settings.")
+        case RateLimited():
+            return _tr("Too many requests: try again in %1 s.").replace(
+                "%1", str(math.ceil(exc.retry_after))
+            )
+        case NotFound(what="call") if action == "play":
+            return _tr("This recording is not available (it may have expired).")
+        case NotFound(what="call"):
+            return _tr("The PBX does not know this call.")
+        case NotFound(what="recording_link"):
+            return _tr("The recording link has expired: try again.")
+        case NotFound():
+            return _tr("The PBX answered “not found”: check the API address in Settings.")
+        case PbxRefused() if action == "dial":
+            return _tr("The PBX refused the call: %1").replace("%1", _detail(exc.detail, exc))
+        case PbxRefused():
+            return _tr("The PBX refused: %1").replace("%1", _detail(exc.detail, exc))
+        case PbxFailed():
+            return _tr("The PBX had a problem (%1); try again in a moment.").replace(
+                "%1", _detail(exc.detail, exc)
+            )
+        case NetworkError(uncertain=True) if action == "dial":
+            return _tr(
+                "No answer from the PBX: the call may or may not have been placed. "
+                "Check your phone before dialling again."
+            )
+        case NetworkError() if action == "dial":
+            return _tr("Could not reach the PBX; the call was not placed (%1).").replace(
+                "%1", exc.cause
+            )
+        case NetworkError():
+            return _tr("Could not reach the server (%1).").replace("%1", exc.cause)
+        case DownloadError():
+            return _tr("Could not save the recording: %1").replace("%1", exc.reason)
+        case StorageError(problem="damaged"):
+            return _tr(
+                "The call history file cannot be read (%1). Move it aside and start "
+                "bulutpop again: a new one is made."
+            ).replace("%1", exc.path)
+        case StorageError(problem="newer"):
+            return _tr("The call history was written by a newer bulutpop: update the app.")
+        case StorageError():
+            return _tr("The call history cannot be saved: %1").replace("%1", exc.detail)
+        case CannotListen(problem="in_use"):
+            return _tr(
+                "Port %1 is already in use (is bulutpop already running?): choose another "
+                "in Settings."
+            ).replace("%1", str(exc.port))
+        case CannotListen():
+            return (
+                _tr("Cannot listen on %1 (%2): check the address in Settings.")
+                .replace("%1", f"{exc.host}:{exc.port}")
+                .replace("%2", exc.detail or exc.problem)
+            )
+        case BrokerError():
+            return _tr("The team's message broker: %1").replace("%1", str(exc))
+        case TeamError():
+            return _tr("The team server: %1").replace("%1", str(exc))
+        case AutostartError():
+            return _tr("Starting at login could not be changed: %1").replace("%1", str(exc))
+        case OSError():
+            return _tr("Something went wrong: %1").replace("%1", exc.strerror or str(exc))
+        case BulutpopError():
+            return _tr("Something went wrong: %1").replace("%1", str(exc))
+    return _tr("Something went wrong: %1").replace("%1", str(exc) or type(exc).__name__)
+
+
+def _detail(detail: str, exc: BaseException) -> str:
+    return detail or str(exc)
+
+
+def _keyring(exc: KeyringUnavailable) -> str:
+    secret = _secret(exc.secret)
+    if exc.problem == "locked":
+        return _tr("The system keyring is locked: unlock it (log in again) and try again.")
+    if exc.problem == "unavailable":
+        return _tr(
+            "No system keyring is available, so the %1 cannot be kept safely: install and "
+            "start one (for example GNOME Keyring)."
+        ).replace("%1", secret)
+    if exc.problem == "insecure":
+        return (
+            _tr("The keyring %1 would keep the %2 unencrypted, so it was not stored there.")
+            .replace("%1", exc.backend)
+            .replace("%2", secret)
         )
-    if isinstance(exc, InvalidKey):
-        return QCoreApplication.translate(
-            "describe_error", "The API key was refused: check it in Settings."
-        )
-    if isinstance(exc, RateLimited):
-        seconds = str(math.ceil(exc.retry_after))
-        return QCoreApplication.translate(
-            "describe_error", "Too many requests: try again in %1 s."
-        ).replace("%1", seconds)
-    if isinstance(exc, BadRequest) and exc.detail:
-        return QCoreApplication.translate("describe_error", "The PBX refused the call: %1").replace(
-            "%1", exc.detail
-        )
-    if isinstance(exc, PbxError):
-        return exc.message
-    return QCoreApplication.translate("describe_error", "Something went wrong: %1").replace(
-        "%1", str(exc) or type(exc).__name__
+    return _tr("The system keyring failed (%1): check that it runs and is unlocked.").replace(
+        "%1", exc.detail
     )
 
 
-def missing_setup(exc: MissingSetup) -> str:
+def _secret(what: str) -> str:
+    if what == "team secret":
+        return QCoreApplication.translate("describe_error", "team secret")
+    return QCoreApplication.translate("describe_error", "API key")
+
+
+def missing_setup(exc: SetupMissing) -> str:
     """What is missing, as a clause for "Setup needed: …" ("no API key is stored")."""
     if exc.what == "api_key":
         return QCoreApplication.translate("missing_setup", "no API key is stored")

@@ -4,8 +4,6 @@ reset; and the filter the window's search field, direction and "Missed only" mak
 
 from __future__ import annotations
 
-import contextlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -16,7 +14,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
-from bulutpop.calls.phone import NumberError
+from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.widgets import MISSED_COLOR, muted
@@ -24,40 +22,6 @@ from bulutpop.ui.common.widgets import MISSED_COLOR, muted
 PAGE_SIZE = 200
 
 ARROWS = {"inbound": "↙", "outbound": "↗", "internal": "⇄"}
-# Text that can only be a number being typed: searched by its digits, so "532 123" finds
-# "05321234567" as well as "+905321234567".
-NUMBERISH = re.compile(r"\+?[0-9\s().\-/]+")
-
-
-@dataclass(frozen=True)
-class HistoryFilter:
-    search: str = ""
-    direction: str = ""  # "" (all) | inbound | outbound | internal
-    missed_only: bool = False
-    # Numbers whose address-book or edited name matches `search` (Store.keys_named): the
-    # calls table only holds the name the PBX gave.
-    name_keys: tuple[str, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        return bool(self.search.strip() or self.direction or self.missed_only)
-
-    def query(self) -> dict[str, Any]:
-        """Keyword arguments for Store.calls / Store.count_calls."""
-        text = self.search.strip()
-        search = text
-        keys: tuple[str, ...] = ()
-        if text:
-            with contextlib.suppress(NumberError):  # not a number: a name, or part of one
-                keys = (phone.parse(text).key,)
-            if NUMBERISH.fullmatch(text):
-                search = "".join(c for c in text if c.isdigit()) or text
-        return {
-            "missed_only": self.missed_only,
-            "direction": self.direction,
-            "search": search,
-            "search_keys": keys + self.name_keys,
-        }
 
 
 class Column(IntEnum):
@@ -92,7 +56,7 @@ class HistoryModel(QAbstractTableModel):
         self._bridge = bridge
         self._page_size = page_size
         self._filter = HistoryFilter()
-        self._query = self._filter.query()
+        self._query = bridge.history_terms(self._filter)
         self._rows = _Rows()
         # (name, company) by number, for the loaded rows.
         self._contacts: dict[str, tuple[str, str]] = {}
@@ -108,8 +72,12 @@ class HistoryModel(QAbstractTableModel):
     def set_filter(self, value: HistoryFilter) -> None:
         if value != self._filter:
             self._filter = value
-            self._query = value.query()
-            self.reload()
+            self.requery()
+
+    def requery(self) -> None:
+        """Derive the store's terms again (a name search may now match other numbers)."""
+        self._query = self._bridge.history_terms(self._filter)
+        self.reload()
 
     def total(self) -> int:
         """Calls matching the filter, loaded or not."""
@@ -120,10 +88,10 @@ class HistoryModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Start again from the newest calls (the first page is loaded right away)."""
-        store = self._bridge.core.store
+        bridge = self._bridge
         self.beginResetModel()
-        self._total = store.count_calls(**self._query)
-        self._rows = _Rows(store.calls(limit=self._page_size, offset=0, **self._query))
+        self._total = bridge.count_calls(self._query)
+        self._rows = _Rows(bridge.calls(self._query, self._page_size))
         self._rows.reindex()
         self._contacts = self._lookup(self._rows.calls)
         self._wanted = len(self._rows.calls)
@@ -152,9 +120,7 @@ class HistoryModel(QAbstractTableModel):
         page: list[Call] = []
         offset = loaded
         while len(page) < wanted:
-            batch = self._bridge.core.store.calls(
-                limit=wanted - len(page), offset=offset, **self._query
-            )
+            batch = self._bridge.calls(self._query, wanted - len(page), offset)
             if not batch:
                 break
             offset += len(batch)
@@ -187,12 +153,11 @@ class HistoryModel(QAbstractTableModel):
             self._insert_newest()
 
     def _insert_newest(self) -> None:
-        store = self._bridge.core.store
-        total = store.count_calls(**self._query)
+        total = self._bridge.count_calls(self._query)
         added = total - self._total
         if added <= 0:
             return  # the new calls do not match the filter
-        head = store.calls(limit=added, offset=0, **self._query)
+        head = self._bridge.calls(self._query, added)
         if any(call.call_uuid in self._rows.by_uuid for call in head):
             self.reload()
             return

@@ -25,6 +25,7 @@ from bulutpop.calls import phone
 from bulutpop.calls.model import Call
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
+from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.actions import (
     RowActions,
@@ -37,7 +38,7 @@ from bulutpop.ui.common.actions import (
 )
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import NameAsker, StatusLine, ask_name, heading, hint, muted
-from bulutpop.ui.history.model import ARROWS, NUMBERISH, Column, HistoryFilter, HistoryModel
+from bulutpop.ui.history.model import ARROWS, Column, HistoryModel
 
 SEARCH_DELAY_MS = 150
 # Changes arriving within this time are applied together: a busy queue posts several events
@@ -223,16 +224,8 @@ class HistoryWindow(QWidget):
                 search=text,
                 direction=str(self.direction.currentData()),
                 missed_only=self.missed_only.isChecked(),
-                name_keys=self._keys_named(text),
             )
         )
-
-    def _keys_named(self, text: str) -> tuple[str, ...]:
-        """Numbers whose name in an address book (or the user's) contains `text`."""
-        text = text.strip()
-        if not text or NUMBERISH.fullmatch(text):
-            return ()
-        return tuple(self.bridge.core.store.keys_named(text))
 
     def reset_filters(self) -> None:
         for widget in (self.search, self.direction, self.missed_only):
@@ -325,6 +318,7 @@ class HistoryWindow(QWidget):
         # A name search may now match other numbers.
         if self.search.text().strip():
             self.apply_filter()
+            self.model.requery()
 
     def _copy(self, call: Call) -> None:
         copy_number(phone.display(call.party), self.status)

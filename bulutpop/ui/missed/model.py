@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from bulutpop.calls.model import MissedGroup
-from bulutpop.storage.store import Store
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.tasks import TaskSet
@@ -22,14 +21,6 @@ if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode
 
 # Callers the list holds at most (the most recent); more would only slow the window down.
 LIST_LIMIT = 1000
-
-
-def _missed_with_names(
-    store: Store, include_resolved: bool
-) -> tuple[list[MissedGroup], dict[str, tuple[str, str]]]:
-    """The missed-call groups and (name, company) for their callers, in one go."""
-    groups = store.missed_groups(include_resolved=include_resolved, limit=LIST_LIMIT)
-    return groups, store.names_for([group.number for group in groups])
 
 
 class Column(IntEnum):
@@ -51,6 +42,7 @@ class MissedModel(QAbstractTableModel):
     def __init__(self, bridge: CoreBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
+        self._read = bridge.missed_reader()
         self._groups: list[MissedGroup] = []
         self._contacts: dict[str, tuple[str, str]] = {}
         self._claims: dict[str, Claim] = {}
@@ -75,7 +67,7 @@ class MissedModel(QAbstractTableModel):
 
     def reload(self) -> None:
         """Load on this thread, for a first view that never flashes the empty state."""
-        self._reset(*_missed_with_names(self._bridge.core.store, self._show_resolved))
+        self._reset(*self._read(self._show_resolved, LIST_LIMIT))
 
     def refresh(self) -> None:
         """Load in the background (with resolved groups the query reads every missed call
@@ -94,11 +86,8 @@ class MissedModel(QAbstractTableModel):
         while self._stale:
             self._stale = False
             include = self._show_resolved
-            # The worker gets the store only: a Qt object whose last reference went away
-            # on that thread would be destroyed there.
-            groups, contacts = await loop.run_in_executor(
-                None, _missed_with_names, self._bridge.core.store, include
-            )
+            # The worker gets a plain function over the store (`CoreBridge.missed_reader`).
+            groups, contacts = await loop.run_in_executor(None, self._read, include, LIST_LIMIT)
             if include == self._show_resolved:
                 self._reset(groups, contacts)
 

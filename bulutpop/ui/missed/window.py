@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from bulutpop.calls import phone
 from bulutpop.calls.model import MissedGroup
+from bulutpop.errors import BulutpopError, TeamError
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.actions import (
@@ -66,7 +67,7 @@ from bulutpop.ui.common.actions import (
     queue_width,
     selected_row,
 )
-from bulutpop.ui.common.errors import EXPECTED, describe_error
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import (
     MISSED_COLOR,
@@ -478,7 +479,7 @@ class MissedWindow(QWidget):
 
     def count(self) -> int:
         """Callers with open missed calls: the number the tray badge shows."""
-        return self.bridge.core.store.open_missed_count()
+        return self.bridge.open_missed_count()
 
     def status_text(self) -> str:
         return self.status.text()
@@ -500,7 +501,7 @@ class MissedWindow(QWidget):
         pending, self._pending_undo = self._pending_undo, None
         if pending is None:
             return
-        await self.bridge.core.tracker.undo_done(pending.number, pending.at)
+        await self.bridge.undo_done(pending.number, pending.at)
         await self.model.settled()
         self.status.show_success(
             self.tr("%1 is back in the list.").replace("%1", phone.display(pending.number)),
@@ -544,8 +545,6 @@ class MissedWindow(QWidget):
         (say, the team server no longer lists the call as open, or cannot be reached) does
         not stop the call, which says for itself whether it went through: (True, a note
         that the team was not told)."""
-        from bulutpop.team.link import TeamError
-
         self.status.show_progress(
             self.tr("Telling your team that you are calling %1 back…").replace("%1", group.display)
         )
@@ -557,14 +556,14 @@ class MissedWindow(QWidget):
                 self.status.show_error(
                     self.tr("%1 is already calling back.").replace("%1", who.display)
                     if who
-                    else self.tr("A colleague is already calling back: %1").replace("%1", str(exc))
+                    else self.tr("A colleague is already calling back.")
                 )
                 self.model.refresh()
                 return False, ""
             log.info("claim for a callback refused: %s", exc)
-            return True, self.tr("(Your team was not told: %1)").replace("%1", str(exc))
+            return True, self.tr("(Your team was not told: %1)").replace("%1", describe_error(exc))
         except Exception as exc:
-            if not isinstance(exc, EXPECTED):
+            if not isinstance(exc, BulutpopError):
                 log.exception("claiming a callback failed")
             self.status.show_error(describe_error(exc))
             return False, ""
@@ -575,7 +574,7 @@ class MissedWindow(QWidget):
             return  # a second click before the row went away
         self._marking.add(group.number)
         try:
-            at = await self.bridge.core.tracker.mark_done(group.number)
+            at = await self.bridge.mark_done(group.number)
             await self.model.settled()
         finally:
             self._marking.discard(group.number)

@@ -8,15 +8,15 @@ the stored one) without placing a call.
 
 from __future__ import annotations
 
-import asyncio
-import math
+import logging
 
 from PySide6.QtWidgets import QLineEdit, QVBoxLayout, QWidget
 
+from bulutpop.errors import BulutpopError, InvalidInput, KeyRefused, RateLimited
 from bulutpop.local.config import Config
-from bulutpop.local.keys import KeyStatus, KeyStoreError, validate_key
-from bulutpop.pbx.client import InvalidKey, NetworkError, NotFound, PbxClient, PbxError, RateLimited
+from bulutpop.local.keys import KeyStatus, validate_key
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.settings.shared import (
     Notice,
@@ -28,8 +28,7 @@ from bulutpop.ui.settings.shared import (
     text_label,
 )
 
-# A made-up call id: asking for its recording proves the key without placing a call.
-KEY_TEST_CALL = "bulutpop-key-test"
+log = logging.getLogger(__name__)
 
 
 class AccountTab(SettingsTab):
@@ -38,7 +37,6 @@ class AccountTab(SettingsTab):
 
     def __init__(self, bridge: CoreBridge, tasks: TaskSet, *, require_key: bool = False) -> None:
         super().__init__(bridge, tasks)
-        self._keys = bridge.core.keys
         self._require_key = require_key
         self._key_status: KeyStatus | None = None
 
@@ -115,7 +113,7 @@ class AccountTab(SettingsTab):
         if typed.strip():
             try:
                 validate_key(typed)
-            except ValueError as exc:
+            except InvalidInput as exc:
                 errors["api_key"] = str(exc)
         elif insist and self._require_key and self._key_status_is("none") and not config.team_mode:
             errors["api_key"] = self.tr("Paste your API key to continue.")
@@ -125,11 +123,17 @@ class AccountTab(SettingsTab):
 
     async def load_key_status(self) -> KeyStatus:
         """Ask the keyring where the key is (off the UI thread: it may block) and show it."""
-        status = await asyncio.get_running_loop().run_in_executor(None, self._keys.status)
+        status = await self._bridge.key_status()
         self._key_status = status
         if status.source != "none":
             self.key_edit.setPlaceholderText(self.tr("Type a new key to replace it"))
-        self.key_warning.set_text(status.warning)
+        if status.problem is not None:
+            warning = describe_error(status.problem)
+        elif status.memory_only:
+            warning = self.tr("The API key is kept in memory only and is forgotten at exit.")
+        else:
+            warning = ""
+        self.key_warning.set_text(warning)
         self.changed.emit()
         return status
 
@@ -157,6 +161,9 @@ class AccountTab(SettingsTab):
         self.key_result.show_result("busy", self.tr("Asking the PBX…"))
         try:
             tone, text = await self._check_key()
+        except Exception as exc:  # whatever it was, it is said, and the button comes back
+            log.exception("testing the key failed")
+            tone, text = "error", describe_error(exc)
         finally:
             self.test_key_button.setEnabled(True)
         self.key_result.show_result(tone, text)
@@ -164,35 +171,17 @@ class AccountTab(SettingsTab):
 
     async def _check_key(self) -> tuple[Tone, str]:
         typed = self.key_edit.text()
-        loop = asyncio.get_running_loop()
         try:
-            key = (
-                validate_key(typed)
-                if typed.strip()
-                else await loop.run_in_executor(None, self._keys.get)
-            )
-        except (ValueError, KeyStoreError) as exc:
-            return "error", str(exc)
-        if not key:
-            return "error", self.tr("Type the API key first.")
-        core = self._bridge.core
-        client = PbxClient(core.config.api_url, key, redactor=core.redactor)
-        try:
-            await client.recording_url(KEY_TEST_CALL)
-        except NotFound:
-            pass  # the key was accepted; the made-up call does not exist, as expected
-        except InvalidKey:
+            key = validate_key(typed) if typed.strip() else await self._bridge.stored_key()
+            if not key:
+                return "error", self.tr("Type the API key first.")
+            await self._bridge.check_key(key)
+        except KeyRefused:
             return "error", self.tr("The PBX refused this key.")
         except RateLimited as exc:
-            return "warning", self.tr("The PBX is busy. Try again in %1 s.").replace(
-                "%1", str(math.ceil(exc.retry_after))
-            )
-        except NetworkError as exc:
-            return "error", self.tr("Could not reach the PBX: %1").replace("%1", exc.cause)
-        except PbxError as exc:
-            return "error", exc.message
-        finally:
-            await client.close()
+            return "warning", describe_error(exc)
+        except BulutpopError as exc:
+            return "error", describe_error(exc)
         return "ok", self.tr("Key accepted by the PBX.")
 
     async def store_key(self) -> None:
@@ -202,9 +191,13 @@ class AccountTab(SettingsTab):
         if not typed.strip():
             return
         try:
-            await asyncio.get_running_loop().run_in_executor(None, self._keys.set, typed)
-        except (ValueError, KeyStoreError) as exc:
+            await self._bridge.store_key(typed)
+        except InvalidInput as exc:  # the field's own complaint, as `add_problems` shows it
             raise SaveFailed(self.tr("The API key was not saved."), "api_key", str(exc)) from None
+        except BulutpopError as exc:
+            raise SaveFailed(
+                self.tr("The API key was not saved."), "api_key", describe_error(exc)
+            ) from None
         self.key_edit.clear()
         await self.load_key_status()
 

@@ -5,6 +5,7 @@ and syncing the PBX's phonebook now (not from a team PC: that needs the API key)
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -19,14 +20,16 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem,
 )
 
-from bulutpop.app.core import MissingSetup
-from bulutpop.pbx.client import PbxError
-from bulutpop.pbx.phonebook import PBX, VCARD, AddressBookError
+from bulutpop.errors import AddressBookError, BulutpopError
+from bulutpop.pbx.phonebook import PBX, VCARD
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import dialog_result
-from bulutpop.ui.settings.shared import SettingsTab, Status, Tone, pbx_error, text_label
+from bulutpop.ui.settings.shared import SettingsTab, Status, Tone, text_label
+
+log = logging.getLogger(__name__)
 
 # The address book files the user picked ([] when cancelled).
 FileChooser = Callable[[], Awaitable[list[Path]]]
@@ -109,10 +112,10 @@ class AddressBooksTab(SettingsTab):
             [self.tr("PBX phonebook"), self.tr("PBX"), str(status.contacts), updated]
         )
         pbx.setData(0, Qt.ItemDataRole.UserRole, (PBX, ""))
-        if status.error:
-            pbx.setToolTip(3, status.error)
+        if status.error is not None:
+            pbx.setToolTip(3, describe_error(status.error))
         items = [pbx]
-        for book in self._bridge.core.store.contact_sources():
+        for book in self._bridge.address_books():
             if book.source == PBX:
                 continue
             kind = "vCard" if book.source == VCARD else "CSV"
@@ -214,11 +217,15 @@ class AddressBooksTab(SettingsTab):
         tone: Tone
         try:
             count = await phonebook.sync_pbx()
-            with contextlib.suppress(PbxError):  # queue names are a nicety
+            with contextlib.suppress(BulutpopError):  # queue names are a nicety
                 await phonebook.sync_queues()
-        except (PbxError, MissingSetup) as exc:
+        except Exception as exc:
+            if not isinstance(exc, BulutpopError):
+                log.exception("the phonebook sync failed")
             tone = "error"
-            text = self.tr("The PBX phonebook was not synced: %1").replace("%1", pbx_error(exc))
+            text = self.tr("The PBX phonebook was not synced: %1").replace(
+                "%1", describe_error(exc)
+            )
         else:
             tone, text = "ok", self.tr("The PBX phonebook has %n contact(s).", "", count)
         finally:

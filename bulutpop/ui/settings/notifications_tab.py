@@ -4,14 +4,12 @@ get there), and a test event posted to that URL the way the PBX posts."""
 
 from __future__ import annotations
 
-import errno
-
-import aiohttp
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from bulutpop.local.config import Config
+from bulutpop.pbx.receiver import PROBE_SECONDS, probe
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.settings.shared import (
@@ -23,8 +21,6 @@ from bulutpop.ui.settings.shared import (
     form_layout,
     text_label,
 )
-
-TEST_EVENT_TIMEOUT = 10.0
 
 # The fields that make up the notification URL.
 ADDRESS_FIELDS = ("listen_host", "listen_port", "public_url")
@@ -124,62 +120,44 @@ class NotificationsTab(SettingsTab):
         return text
 
     async def _post_probe(self, config: Config) -> tuple[Tone, str]:
-        url = config.webhook_url()
         where = address(config)
-        timeout = aiohttp.ClientTimeout(total=TEST_EVENT_TIMEOUT)
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(
-                    url,
-                    data=b"{}",
-                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                    allow_redirects=False,
-                ) as response,
-            ):
-                status = response.status
-                location = response.headers.get("Location", "")
-        except aiohttp.ClientConnectorDNSError:
-            return "error", self.tr(
-                "The name in %1 cannot be resolved: check the address."
-            ).replace("%1", where)
-        except aiohttp.ClientConnectorCertificateError:
-            return "error", self.tr("%1 presented a certificate this PC does not trust.").replace(
-                "%1", where
-            )
-        except aiohttp.ClientConnectorError as exc:
-            if exc.os_error.errno == errno.ECONNREFUSED:
-                return "error", self.tr(
+        result = await probe(config.webhook_url())
+        match result.outcome:
+            case "reached":
+                return "ok", self.tr("Reached this app through %1.").replace("%1", where)
+            case "unknown_host":
+                text = self.tr("The name in %1 cannot be resolved: check the address.")
+            case "untrusted":
+                text = self.tr("%1 presented a certificate this PC does not trust.")
+            case "refused":
+                text = self.tr(
                     "Nothing is listening at %1 (connection refused). If you changed the "
                     "address or port, save first; if it is a tunnel, check that it is running."
-                ).replace("%1", where)
-            return "error", self.tr("Could not connect to %1: %2").replace("%1", where).replace(
-                "%2", exc.os_error.strerror or type(exc.os_error).__name__
-            )
-        except TimeoutError:
-            return "error", self.tr("No answer from %1 within %2 s.").replace("%1", where).replace(
-                "%2", f"{TEST_EVENT_TIMEOUT:g}"
-            )
-        except aiohttp.ClientError as exc:
-            return "error", self.tr("Could not reach %1: %2").replace("%1", where).replace(
-                "%2", str(exc) or type(exc).__name__
-            )
-        if 200 <= status < 300:
-            return "ok", self.tr("Reached this app through %1.").replace("%1", where)
-        if 300 <= status < 400:
-            return "error", self.tr(
-                "%1 redirects to %2: the PBX does not follow redirects, use the final address."
-            ).replace("%1", where).replace("%2", location or "?")
-        if status == 404:
-            return "error", self.tr("The URL reaches a server, but not this app — check the path.")
-        if status in (502, 503, 504):
-            return "error", self.tr(
-                "%1 answered HTTP %2: a tunnel or proxy is there, but it cannot reach this "
-                "app. Check that it forwards to port %3."
-            ).replace("%1", where).replace("%2", str(status)).replace("%3", str(config.listen_port))
-        return "error", self.tr("%1 answered HTTP %2 instead of 200.").replace("%1", where).replace(
-            "%2", str(status)
-        )
+                )
+            case "unreachable":
+                text = self.tr("Could not connect to %1: %2").replace("%2", result.detail)
+            case "timeout":
+                text = self.tr("No answer from %1 within %2 s.").replace("%2", f"{PROBE_SECONDS:g}")
+            case "redirect":
+                text = self.tr(
+                    "%1 redirects to %2: the PBX does not follow redirects, use the final address."
+                ).replace("%2", result.location or "?")
+            case "not_this_app":
+                text = self.tr("The URL reaches a server, but not this app — check the path.")
+            case "proxy":
+                text = (
+                    self.tr(
+                        "%1 answered HTTP %2: a tunnel or proxy is there, but it cannot reach "
+                        "this app. Check that it forwards to port %3."
+                    )
+                    .replace("%2", str(result.status))
+                    .replace("%3", str(config.listen_port))
+                )
+            case _:
+                text = self.tr("%1 answered HTTP %2 instead of 200.").replace(
+                    "%2", str(result.status)
+                )
+        return "error", text.replace("%1", where)
 
     def _receiver_form(self) -> QWidget:
         form = form_layout()

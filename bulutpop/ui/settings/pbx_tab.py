@@ -8,18 +8,20 @@ are the team server's business: only the caller number stays.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QMessageBox
 
-from bulutpop.app.core import MissingSetup
 from bulutpop.calls import phone
+from bulutpop.errors import BulutpopError, KeyRefused
 from bulutpop.local.config import Config
 from bulutpop.pbx.catchup import CatchUpStatus
-from bulutpop.pbx.client import CrmSettings, PbxError, register_webhook
+from bulutpop.pbx.client import CrmSettings
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import dialog_result
 from bulutpop.ui.settings.shared import (
@@ -27,9 +29,10 @@ from bulutpop.ui.settings.shared import (
     Status,
     Tone,
     form_layout,
-    pbx_error,
     text_label,
 )
+
+log = logging.getLogger(__name__)
 
 # Asked before the PBX's notification URL is replaced: (the PBX's settings now, the URL
 # that would replace them) -> go ahead?
@@ -175,13 +178,15 @@ class PbxTab(SettingsTab):
         self.crm_state.show_result("busy", self.tr("Asking the PBX…"))
         self.crm_check_button.setEnabled(False)
         try:
-            current = await self._bridge.core.api().crm_integrations()
-        except (PbxError, MissingSetup) as exc:
+            current = await self._bridge.crm_integrations()
+        except Exception as exc:
+            if not isinstance(exc, BulutpopError):
+                log.exception("reading the PBX's settings failed")
             self._crm = None
             self.crm_events.setText("—")
             self.crm_state.show_result(
                 "error",
-                self.tr("Could not read the PBX's settings: %1").replace("%1", pbx_error(exc)),
+                self.tr("Could not read the PBX's settings: %1").replace("%1", describe_error(exc)),
             )
             return None
         finally:
@@ -263,12 +268,14 @@ class PbxTab(SettingsTab):
         tone: Tone
         try:
             confirm = self._confirm_register or self._ask_register
-            outcome = await register_webhook(
-                self._bridge.core.api(), url, lambda current: confirm(current, url)
+            outcome = await self._bridge.register_webhook(
+                url, lambda current: confirm(current, url)
             )
-        except (PbxError, MissingSetup) as exc:
+        except Exception as exc:  # whatever it was, it is said, and the button comes back
+            if not isinstance(exc, BulutpopError):
+                log.exception("registering with the PBX failed")
             outcome = None
-            tone, text = "error", self.tr("Not registered: %1").replace("%1", pbx_error(exc))
+            tone, text = "error", self.tr("Not registered: %1").replace("%1", describe_error(exc))
         finally:
             self._registering = False
             self.changed.emit()
@@ -326,9 +333,11 @@ class PbxTab(SettingsTab):
         """Offer the PBX's outbound numbers in the caller-number choice."""
         try:
             numbers = await self._bridge.load_caller_ids()
-        except (PbxError, MissingSetup) as exc:
+        except BulutpopError as exc:
             self.fields["caller_id"].set_hint(
-                self.tr("The PBX's numbers could not be listed: %1").replace("%1", pbx_error(exc))
+                self.tr("The PBX's numbers could not be listed: %1").replace(
+                    "%1", describe_error(exc)
+                )
             )
             return
         self._fill_caller_ids(numbers)
@@ -364,9 +373,11 @@ class PbxTab(SettingsTab):
                     .replace("%1", str(status.progress[0]))
                     .replace("%2", str(status.progress[1]))
                 )
-        elif status.error:
-            tone = "error" if status.error_kind == "invalid_key" else "warning"
-            text = self.tr("The last catch-up failed: %1").replace("%1", status.error)
+        elif status.error is not None:
+            tone = "error" if isinstance(status.error, KeyRefused) else "warning"
+            text = self.tr("The last catch-up failed: %1").replace(
+                "%1", describe_error(status.error)
+            )
             if status.next_run is not None:
                 text += " " + self.tr("Next try at %1.").replace("%1", fmt.when(status.next_run))
             text = "\n".join(filter(None, [last, text]))
@@ -383,10 +394,9 @@ class PbxTab(SettingsTab):
         self.catchup_button.setEnabled(False)
         try:
             await self._bridge.catchup.run_once()
-        except MissingSetup as exc:
-            self.catchup_state.show_result("error", pbx_error(exc))
-        except PbxError:
-            pass  # the status (shown through catchUpChanged) says why
+        except Exception as exc:  # the status (shown through catchUpChanged) says why
+            if not isinstance(exc, BulutpopError):
+                log.exception("catching up failed")
         finally:
             self.catchup_button.setEnabled(not self._bridge.catchup_status.running)
         return self.catchup_state.text.text()

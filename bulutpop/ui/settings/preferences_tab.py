@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QFormLayout
 
+from bulutpop.errors import AutostartError
 from bulutpop.local import autostart
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.tasks import TaskSet
@@ -89,7 +90,7 @@ class PreferencesTab(SettingsTab):
         if wanted != self._autostart_enabled():
             try:
                 self._set_autostart(wanted)
-            except autostart.AutostartError as exc:
+            except AutostartError as exc:
                 raise SaveFailed(
                     self.tr("Settings saved, but starting at login could not be changed."),
                     "autostart",
@@ -101,7 +102,7 @@ class PreferencesTab(SettingsTab):
             return autostart.is_enabled(
                 platform=self._autostart_platform, base=self._autostart_base
             )
-        except autostart.AutostartError:
+        except AutostartError:
             return False
 
     def _set_autostart(self, wanted: bool) -> None:

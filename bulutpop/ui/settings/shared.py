@@ -1,14 +1,13 @@
 """What the settings dialog's tabs share: `SettingsTab`, the base of each tab (its page, its
 fields, what it hides in team mode); a field with its hint and error, the verdict of a check
-with its tone, the notice box and the form layout; `pbx_error`, and saving's failure."""
+with its tone, the notice box and the form layout, and saving's failure."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.app.core import MissingSetup
-from bulutpop.local.config import Config, ConfigError
-from bulutpop.pbx.client import InvalidKey, NetworkError, PbxError, RateLimited
+from bulutpop.errors import (
+    ConfigError,
+)
+from bulutpop.local.config import Config
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.common.errors import missing_setup
 from bulutpop.ui.common.tasks import TaskSet
 
 Tone = Literal["", "busy", "ok", "warning", "error"]
@@ -168,25 +167,6 @@ class SaveFailed(Exception):
         self.summary = summary
         self.field = field
         self.detail = detail
-
-
-def pbx_error(exc: PbxError | MissingSetup) -> str:
-    """Why asking the PBX failed, for the tabs' status lines."""
-    if isinstance(exc, MissingSetup):
-        return QCoreApplication.translate("pbx_error", "Setup needed: %1.").replace(
-            "%1", missing_setup(exc)
-        )
-    if isinstance(exc, InvalidKey):
-        return QCoreApplication.translate("pbx_error", "The PBX refused the API key.")
-    if isinstance(exc, RateLimited):
-        return QCoreApplication.translate(
-            "pbx_error", "The PBX is busy. Try again in %1 s."
-        ).replace("%1", str(math.ceil(exc.retry_after)))
-    if isinstance(exc, NetworkError):
-        return QCoreApplication.translate("pbx_error", "Could not reach the PBX: %1").replace(
-            "%1", exc.cause
-        )
-    return exc.message
 
 
 class SettingsTab(QWidget):

@@ -9,6 +9,7 @@ key; the dialog shows that once this tab says a join or a leave is over (`member
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -22,15 +23,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bulutpop.local.keys import KeyStoreError
+from bulutpop.errors import BulutpopError, InviteError
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import dialog_result
 from bulutpop.ui.settings.shared import SettingsTab, Status, Tone, form_layout, text_label
 from bulutpop.ui.tray import describe_team
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
-    from bulutpop.team.link import Invite, TeamStatus
+    from bulutpop.team.link import TeamStatus
+    from bulutpop.team.protocol import Invite
 
 # Asked before leaving the team -> go ahead?
 LeaveConfirm = Callable[[], Awaitable[bool]]
@@ -166,14 +171,12 @@ class TeamTab(SettingsTab):
         if not text.strip():
             self.invite_result.show_result("", "")
         else:
-            from bulutpop.team.link import Invite, InviteError
+            from bulutpop.team.protocol import Invite
 
             try:
                 invite = Invite.parse(text)
             except InviteError as exc:
-                self.invite_result.show_result(
-                    "error", self.tr("This invite cannot be used: %1").replace("%1", str(exc))
-                )
+                self.invite_result.show_result("error", describe_error(exc))
             else:
                 self.invite_result.show_result(
                     "ok",
@@ -208,14 +211,11 @@ class TeamTab(SettingsTab):
         tone: Tone
         try:
             await self._bridge.join_team(invite)
-        except KeyStoreError as exc:
+        except Exception as exc:  # whatever it was, it is said, and the buttons come back
+            if not isinstance(exc, BulutpopError | OSError):
+                log.exception("joining the team failed")
             tone = "error"
-            text = self.tr("Not joined: the team secret was not saved. %1").replace("%1", str(exc))
-        except OSError as exc:
-            tone = "error"
-            text = self.tr("Could not save the settings: %1").replace(
-                "%1", exc.strerror or str(exc)
-            )
+            text = self.tr("Not joined: %1").replace("%1", describe_error(exc))
         else:
             # The secret is not left lying in the field.
             self.invite_edit.clear()
@@ -243,13 +243,11 @@ class TeamTab(SettingsTab):
         tone: Tone
         try:
             await self._bridge.leave_team()
-        except KeyStoreError as exc:
-            tone, text = "error", self.tr("Could not leave the team: %1").replace("%1", str(exc))
-        except OSError as exc:
+        except Exception as exc:
+            if not isinstance(exc, BulutpopError | OSError):
+                log.exception("leaving the team failed")
             tone = "error"
-            text = self.tr("Could not save the settings: %1").replace(
-                "%1", exc.strerror or str(exc)
-            )
+            text = self.tr("Could not leave the team: %1").replace("%1", describe_error(exc))
         else:
             tone = "ok"
             text = self.tr(
