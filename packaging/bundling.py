@@ -355,7 +355,7 @@ def windows_version_text(version: str) -> str:
 
 
 def icon_pngs(root: Path = ROOT) -> dict[int, Path]:
-    """The rendered app icon by size (resources/render_icons.py writes them)."""
+    """The rendered app icon by size (scripts/render_icons.py writes them)."""
     pngs = {}
     for path in (root / "resources" / "icons" / "hicolor").glob("*x*/apps/bulutpop.png"):
         width, _, height = path.parent.parent.name.partition("x")
