@@ -156,12 +156,14 @@ def keep(dest: str) -> bool:
 
 def data_files(root: Path = ROOT) -> list[tuple[str, str]]:
     """(source, destination folder) pairs for Analysis(datas=…): what bulutpop reads at run
-    time. ``bulutpop.ui.assets`` finds resources under ``sys._MEIPASS/resources``."""
+    time. The package data pyproject.toml declares, at the place a wheel installs it
+    (``resources/`` becomes ``bulutpop/resources/``), where ``bulutpop.ui.assets`` and
+    ``bulutpop.devtools.replay`` find it with ``importlib.resources``."""
     pairs = []
     for pattern, dest in (
-        ("resources/icons/*.svg", "resources/icons"),
-        ("resources/sounds/*", "resources/sounds"),
-        ("resources/i18n/*.qm", "resources/i18n"),
+        ("resources/icons/*.svg", "bulutpop/resources/icons"),
+        ("resources/sounds/*", "bulutpop/resources/sounds"),
+        ("resources/i18n/*.qm", "bulutpop/resources/i18n"),
         ("bulutpop/devtools/scenarios/*.form", "bulutpop/devtools/scenarios"),
         ("bulutpop/devtools/scenarios/README.md", "bulutpop/devtools/scenarios"),
     ):
