@@ -117,6 +117,16 @@ def test_qt_modules_the_app_imports_are_not_excluded(bundling: ModuleType) -> No
     assert {"QtWebEngineCore", "QtQuick", "QtQml", "Qt3DCore", "QtPdf"} <= excluded
 
 
+def test_tzdata_is_a_dependency_and_bundled(bundling: ModuleType) -> None:
+    # Europe/Istanbul (the PBX's stamps) from zoneinfo on Windows, which has no zone files.
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        dependencies = tomllib.load(fh)["project"]["dependencies"]
+    assert any(re.match(r"tzdata\b", dependency) for dependency in dependencies)
+    assert "tzdata" in bundling.HIDDEN_IMPORTS
+    spec = SPEC.read_text(encoding="utf-8")
+    assert "hiddenimports=bundling.HIDDEN_IMPORTS" in spec
+
+
 def test_data_files_are_what_the_app_reads(bundling: ModuleType, tmp_path: Path) -> None:
     pairs = {(Path(src).relative_to(ROOT).as_posix(), dest) for src, dest in bundling.data_files()}
     # Where a wheel installs them: bulutpop.ui.assets finds them through importlib.resources.
