@@ -35,7 +35,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def scenario(name: str) -> list[bytes]:
-    """The bodies of a bundled scenario (bulutpop/devtools/scenarios, copied from the PBX fixtures)."""
+    """The bodies of a bundled scenario (bulutpop/devtools/scenarios, copied from the PBX
+    fixtures)."""
     (path,) = [p for p in bundled_scenarios() if p.name.startswith(name)]
     return read_scenario(path)
 
