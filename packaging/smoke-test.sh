@@ -5,10 +5,11 @@
 #   packaging/smoke-test.sh dist/bulutpop
 #
 # Checks: --version is pyproject.toml's; `serve` acknowledges a posted event and stores
-# it; the tray app starts offscreen with QtMultimedia's FFmpeg backend loaded, a second
-# start with a tel: link hands it over to the running instance, SIGTERM ends it with
-# exit 0; install.sh installs into a home folder and uninstalls cleanly. The HTTP client
-# is the system's python3 (standard library only), never the project's environment.
+# it; Europe/Istanbul resolves without the system's zoneinfo (the bundle's tzdata); the
+# tray app starts offscreen with QtMultimedia's FFmpeg backend loaded, a second start with
+# a tel: link hands it over to the running instance, SIGTERM ends it with exit 0;
+# install.sh installs into a home folder and uninstalls cleanly. The HTTP client is the
+# system's python3 (standard library only), never the project's environment.
 set -euo pipefail
 
 bundle=$(cd "${1:?usage: packaging/smoke-test.sh BUNDLE_DIR}" && pwd)
@@ -131,6 +132,14 @@ fi
 kill -TERM "$serve_pid" 2>/dev/null || true
 if wait_exit "$serve_pid" 10; then pass "serve exited 0 on SIGTERM"; else fail "serve: exit code $? after SIGTERM"; fi
 if run "$exe" calls --json | grep -q "$uuid"; then pass "the event is in the store (bulutpop calls)"; else fail "the event is not in the store"; fi
+# The PBX's stamps are read in Europe/Istanbul (at import): with the system's zoneinfo
+# hidden (an empty PYTHONTZPATH), zoneinfo has only the bundle's tzdata, as on Windows.
+if run PYTHONTZPATH= "$exe" calls --json 2>"$work/tz.log" | grep -q "$uuid"; then
+    pass "Europe/Istanbul resolves from the bundled tzdata, without the system's zoneinfo"
+else
+    fail "without the system's zoneinfo, bulutpop calls failed (is tzdata bundled?)"
+    show_log "$work/tz.log"
+fi
 if grep -q Traceback "$work/serve.log"; then
     fail "serve logged a traceback"
     show_log "$work/serve.log"

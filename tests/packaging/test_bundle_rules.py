@@ -98,7 +98,8 @@ def test_unused_qt_is_left_out(bundling: ModuleType, dest: str) -> None:
         r"PySide6\plugins\multimedia\ffmpegmediaplugin.dll",
         r"PySide6\plugins\platforms\qwindows.dll",
         r"PySide6\translations\qtbase_tr.qm",
-        "resources/sounds/ring.wav",
+        "bulutpop/resources/sounds/ring.wav",
+        "bulutpop/resources/i18n/bulutpop_tr.qm",
     ],
 )
 def test_what_the_app_uses_stays(bundling: ModuleType, dest: str) -> None:
@@ -116,22 +117,35 @@ def test_qt_modules_the_app_imports_are_not_excluded(bundling: ModuleType) -> No
     assert {"QtWebEngineCore", "QtQuick", "QtQml", "Qt3DCore", "QtPdf"} <= excluded
 
 
+def test_tzdata_is_a_dependency_and_bundled(bundling: ModuleType) -> None:
+    # Europe/Istanbul (the PBX's stamps) from zoneinfo on Windows, which has no zone files.
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        dependencies = tomllib.load(fh)["project"]["dependencies"]
+    assert any(re.match(r"tzdata\b", dependency) for dependency in dependencies)
+    assert "tzdata" in bundling.HIDDEN_IMPORTS
+    spec = SPEC.read_text(encoding="utf-8")
+    assert "hiddenimports=bundling.HIDDEN_IMPORTS" in spec
+
+
 def test_data_files_are_what_the_app_reads(bundling: ModuleType, tmp_path: Path) -> None:
     pairs = {(Path(src).relative_to(ROOT).as_posix(), dest) for src, dest in bundling.data_files()}
-    assert ("resources/sounds/ring.wav", "resources/sounds") in pairs
-    assert ("resources/icons/bulutpop.svg", "resources/icons") in pairs
-    assert ("resources/icons/tray-missed.svg", "resources/icons") in pairs
+    # Where a wheel installs them: bulutpop.ui.assets finds them through importlib.resources.
+    assert ("resources/sounds/ring.wav", "bulutpop/resources/sounds") in pairs
+    assert ("resources/icons/bulutpop.svg", "bulutpop/resources/icons") in pairs
+    assert ("resources/icons/tray-missed.svg", "bulutpop/resources/icons") in pairs
+    assert ("resources/i18n/bulutpop_tr.qm", "bulutpop/resources/i18n") in pairs
     assert (
         "bulutpop/devtools/scenarios/01-inbound-answered.form",
         "bulutpop/devtools/scenarios",
     ) in pairs
-    assert not any(src.endswith(".py") for src, _ in pairs)  # the icon/sound generators
+    assert not any(src.endswith((".py", ".ts")) for src, _ in pairs)  # build-time sources
+    assert not any("hicolor" in src for src, _ in pairs)  # desktop icons: share/, not the app
 
     # Translations are picked up once they exist.
     (tmp_path / "resources" / "i18n").mkdir(parents=True)
     (tmp_path / "resources" / "i18n" / "bulutpop_tr.qm").write_bytes(b"qm")
     assert bundling.data_files(tmp_path) == [
-        (str(tmp_path / "resources" / "i18n" / "bulutpop_tr.qm"), "resources/i18n")
+        (str(tmp_path / "resources" / "i18n" / "bulutpop_tr.qm"), "bulutpop/resources/i18n")
     ]
 
 

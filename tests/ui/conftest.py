@@ -54,6 +54,17 @@ class Loop:
         gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def english_by_default() -> Iterator[None]:
+    """English formats, whatever the machine's locale (scripts/test also runs the tests
+    under tr_TR.UTF-8): QLocale() as Translations.apply("en") leaves it. Tests that want
+    Turkish apply it (the `turkish` fixture)."""
+    previous = QLocale()
+    QLocale.setDefault(QLocale(QLocale.Language.English))
+    yield
+    QLocale.setDefault(previous)
+
+
 @pytest.fixture
 def qloop(qapp: QApplication) -> Iterator[Loop]:
     loop = Loop(qapp)
@@ -78,7 +89,10 @@ def core(qloop: Loop, fake_pbx: FakePbxState, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("BULUTPOP_API_URL", fake_pbx.base_url)
     monkeypatch.setenv("BULUTPOP_API_KEY", TEST_KEY)
     c = Core.open()
-    qloop.run(c.update_config(c.config.with_value("extension", "1001")))
+    # English, not "system": the tests' outcome must not depend on the machine's locale.
+    qloop.run(
+        c.update_config(c.config.with_value("extension", "1001").with_value("language", "en"))
+    )
     yield c
     qloop.run(c.aclose())
     c.close()

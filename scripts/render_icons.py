@@ -1,7 +1,7 @@
 """Render the app icon SVG to the PNG sizes desktops and packagers ask for.
 
-    python resources/render_icons.py                # icons/hicolor/<N>x<N>/apps/bulutpop.png
-    python resources/render_icons.py --sheet x.png  # and a preview of every icon at tray sizes
+    python scripts/render_icons.py                # resources/icons/hicolor/<N>x<N>/apps/*.png
+    python scripts/render_icons.py --sheet x.png  # and a preview of every icon at tray sizes
 
 Runs headless (``QT_QPA_PLATFORM=offscreen`` unless already set); needs only PySide6's QtSvg.
 The preview sheet shows each SVG at 16, 22, 32 and 48 px (magnified 4x without smoothing, so
@@ -19,7 +19,8 @@ from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-ICONS = Path(__file__).resolve().parent / "icons"
+ROOT = Path(__file__).resolve().parents[1]
+ICONS = ROOT / "resources" / "icons"
 APP_ICON = ICONS / "bulutpop.svg"
 SIZES = (16, 32, 48, 64, 128, 256)
 SHEET_SIZES = (16, 22, 32, 48)
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the app is created
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     for path in write_hicolor():
-        print(path.relative_to(ICONS.parent))
+        print(path.relative_to(ROOT))
     if args.sheet:
         write_sheet(sorted(ICONS.glob("*.svg")), args.sheet)
         print(args.sheet)

@@ -1,6 +1,6 @@
 """Synthesise bulutpop's ring sound with the standard library only.
 
-    python resources/make_sounds.py   # writes sounds/ring.wav next to this script
+    python scripts/make_sounds.py   # writes resources/sounds/ring.wav
 
 The ring is two soft chimes, high then low (A5, E5), played twice: about 1.2 s of 16-bit mono
 PCM at 22,050 Hz (~53 KB). Each note is a sine with two quiet overtones, a short attack and an
@@ -35,7 +35,7 @@ DECAY = 0.16  # time constant of the exponential decay, seconds
 FADE_IN = 0.01
 FADE_OUT = 0.15
 
-OUTPUT = Path(__file__).resolve().parent / "sounds" / "ring.wav"
+OUTPUT = Path(__file__).resolve().parents[1] / "resources" / "sounds" / "ring.wav"
 
 
 def note(t: float, frequency: float) -> float:
