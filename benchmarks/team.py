@@ -718,7 +718,8 @@ async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
     from bulutpop.local import config as config_mod
     from bulutpop.local.config import Dirs
     from bulutpop.team.protocol import Address
-    from bulutpop.team.relay.service import Agents, broker_files, invite_for
+    from bulutpop.team.relay.agents import Agents
+    from bulutpop.team.relay.service import broker_files, invite_for
 
     env = {
         **os.environ,

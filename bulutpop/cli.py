@@ -137,14 +137,8 @@ def _log_state(state: ServiceState) -> None:
 
 
 async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
-    from bulutpop.team.relay.service import (
-        Agents,
-        agent_lines,
-        broker_files,
-        invite_for,
-        open_session,
-        reload_broker,
-    )
+    from bulutpop.team.relay.agents import Agents, agent_lines
+    from bulutpop.team.relay.service import broker_files, invite_for, open_session, reload_broker
 
     files = broker_files(core)
     agents = Agents(core.store, files)

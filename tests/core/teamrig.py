@@ -22,7 +22,8 @@ from bulutpop.local.config import Config, Dirs
 from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import TeamLink, TeamStatus
 from bulutpop.team.protocol import Invite
-from bulutpop.team.relay.service import Agent, Relay
+from bulutpop.team.relay.agents import Agent
+from bulutpop.team.relay.service import Relay
 from tests.conftest import TEST_KEY, free_port
 
 

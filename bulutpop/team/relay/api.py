@@ -1,0 +1,255 @@
+"""The agents' API: the PBX API's own paths and errors, so the desktop's `PbxClient` works
+against it unchanged with the agent's credential in place of the API key. It dials only
+from the agent's own extension and serves only recordings of calls that involved the
+agent or their queues, under the PBX's rate limits shared by everyone."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+
+import aiohttp
+from aiohttp import web
+
+from bulutpop import __version__
+from bulutpop.app.core import Core
+from bulutpop.errors import (
+    KeyRefused,
+    NetworkError,
+    NotFound,
+    PbxError,
+    RateLimited,
+)
+from bulutpop.pbx.client import SlidingWindow
+from bulutpop.team.relay.agents import Agent, Agents
+from bulutpop.team.relay.router import claim_in
+
+log = logging.getLogger(__name__)
+
+
+ORIGINATE_LIMIT = (3, 1.0)  # the PBX's reported originate limit, for all agents together
+
+LINK_SECONDS = 50 * 60  # a recording link from the relay lives as long as the PBX's
+
+_CREDENTIAL_REFUSED = "unknown or removed team credential"
+
+
+class RelayApi:
+    """PBX API paths for agents, answered with the relay's key on their behalf."""
+
+    def __init__(self, core: Core, agents: Agents, public_url: str) -> None:
+        self.core = core
+        self.agents = agents
+        self.public_url = public_url.rstrip("/")
+        self._originate = SlidingWindow(*ORIGINATE_LIMIT, time.monotonic)
+        self._downloads: aiohttp.ClientSession | None = None
+        self.link_secret = ""  # signs recording links; set by `Relay.start`
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024)
+        app.router.add_get("/pbx/originate", self._dial)
+        app.router.add_post("/pbx/recording_url/", self._recording_url)
+        app.router.add_post("/pbx/recording_url", self._recording_url)
+        app.router.add_get("/pbx/recording/{call_uuid}", self._recording)
+        app.router.add_get("/pbx/caller_ids", self._caller_ids)
+        app.router.add_get("/pbx/queues", self._queues)
+        app.router.add_get("/pbx/dnd/{extension}", self._dnd)
+        app.router.add_get("/pbx/user_statuses", self._user_statuses)
+        app.router.add_post("/team/claim", self._claim)
+        app.router.add_get("/team/whoami", self._whoami)
+        app.router.add_get("/health", self._health)
+        app.router.add_route("*", "/pbx/{rest:.*}", self._not_for_agents)
+        app.on_cleanup.append(self._cleanup)
+        return app
+
+    async def _cleanup(self, _app: web.Application) -> None:
+        if self._downloads is not None:
+            await self._downloads.close()
+
+    async def agent_of(self, request: web.Request) -> Agent:
+        if request.method == "GET":
+            credential = request.query.get("key", "")
+        else:
+            credential = str((await request.post()).get("key", ""))
+        agent = await asyncio.to_thread(self.agents.verify, credential)
+        if agent is None:
+            raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
+        return agent
+
+    def _failure(self, exc: PbxError) -> web.Response:
+        """A PBX error passed on in the PBX's own shape (the relay's key redacted)."""
+        text = self.core.redactor.redact(str(exc))
+        if isinstance(exc, RateLimited):
+            return web.Response(
+                status=429,
+                text=text,
+                headers={"Retry-After": str(max(1, round(exc.retry_after)))},
+            )
+        if isinstance(exc, KeyRefused):
+            return web.Response(
+                status=502, text="the relay's API key was refused by the PBX; tell its admin"
+            )
+        if isinstance(exc, NotFound):
+            return web.Response(status=404, text=text)
+        if isinstance(exc, NetworkError):
+            return web.Response(status=504, text=text)
+        return web.Response(status=exc.status or 502, text=text)
+
+    async def _dial(self, request: web.Request) -> web.Response:
+        agent = await self.agent_of(request)
+        extension = request.query.get("extension", "")
+        if extension != agent.extension:
+            raise web.HTTPForbidden(
+                text=f"a team agent dials only from its own extension ({agent.extension})"
+            )
+        if (delay := self._originate.wait_time()) > 0:
+            return web.Response(
+                status=429,
+                text="too many calls are being placed at once; try again in a moment",
+                headers={"Retry-After": str(max(1, round(delay)))},
+            )
+        self._originate.take()
+        query = request.query
+        try:
+            call_uuid = await self.core.api().originate(
+                extension,
+                query.get("destination", ""),
+                caller_id=query.get("caller_id") or None,
+                manual_answer=query.get("manual_answer") == "true",
+            )
+        except PbxError as exc:
+            return self._failure(exc)
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        log.info("agent %s dialled from %s", agent.name, extension)
+        return web.Response(text=call_uuid)
+
+    def _involved(self, agent: Agent, call_uuid: str) -> bool:
+        call = self.core.store.call(call_uuid)
+        if call is None:
+            return False
+        sides = {call.caller, call.destination, call.connected_user, *call.dialed_users}
+        return agent.extension in sides or bool(call.queue and call.queue in agent.queues)
+
+    def _signature(self, agent: str, call_uuid: str, expires: int) -> str:
+        if not self.link_secret:
+            raise RuntimeError("the relay's API signs links only once it has started")
+        secret = self.link_secret
+        message = f"{agent}\n{call_uuid}\n{expires}".encode()
+        return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+    async def _recording_url(self, request: web.Request) -> web.Response:
+        agent = await self.agent_of(request)
+        call_uuid = str((await request.post()).get("call_uuid", "")).strip()
+        if not call_uuid or not self._involved(agent, call_uuid):
+            # The PBX's own wording for an unknown call, so the desktop shows "not found".
+            raise web.HTTPNotFound(text=f"cannot find call with call_uuid {call_uuid[:80]}")
+        try:
+            await self.core.api().recording_url(call_uuid)
+        except PbxError as exc:
+            return self._failure(exc)
+        expires = int(time.time() + LINK_SECONDS)
+        signature = self._signature(agent.name, call_uuid, expires)
+        return web.Response(
+            text=f"{self.public_url}/pbx/recording/{call_uuid}"
+            f"?agent={agent.name}&expires={expires}&sig={signature}"
+        )
+
+    async def _recording(self, request: web.Request) -> web.StreamResponse:
+        call_uuid = request.match_info["call_uuid"]
+        agent_name = request.query.get("agent", "")
+        try:
+            expires = int(request.query.get("expires", "0"))
+        except ValueError:
+            expires = 0
+        expected = self._signature(agent_name, call_uuid, expires)
+        if expires < time.time() or not hmac.compare_digest(expected, request.query.get("sig", "")):
+            raise web.HTTPNotFound(text="this recording link has expired")
+        if not any(a.name == agent_name for a in self.agents.all()):
+            raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
+        try:
+            url = await self.core.api().recording_url(call_uuid)
+        except PbxError as exc:
+            return self._failure(exc)
+        if self._downloads is None:
+            self._downloads = aiohttp.ClientSession()
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30)
+        async with self._downloads.get(url, timeout=timeout) as upstream:
+            if upstream.status != 200:
+                return web.Response(status=upstream.status, text="the PBX refused the recording")
+            response = web.StreamResponse(
+                headers={"Content-Type": upstream.content_type or "application/octet-stream"}
+            )
+            if upstream.content_length is not None:
+                response.content_length = upstream.content_length
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_chunked(64 * 1024):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    async def _caller_ids(self, request: web.Request) -> web.Response:
+        await self.agent_of(request)
+        try:
+            numbers = await self.core.api().caller_ids()
+        except PbxError as exc:
+            return self._failure(exc)
+        return web.json_response(numbers)
+
+    async def _queues(self, request: web.Request) -> web.Response:
+        await self.agent_of(request)
+        try:
+            names = await self.core.api().queues()
+        except PbxError as exc:
+            return self._failure(exc)
+        return web.json_response([{"number": k, "name": v} for k, v in names.items()])
+
+    async def _dnd(self, request: web.Request) -> web.Response:
+        agent = await self.agent_of(request)
+        if request.match_info["extension"] != agent.extension:
+            raise web.HTTPForbidden(text="a team agent changes only its own extension")
+        try:
+            text = await self.core.api().dnd(agent.extension, request.query.get("state") == "on")
+        except PbxError as exc:
+            return self._failure(exc)
+        return web.Response(text=text)
+
+    async def _user_statuses(self, request: web.Request) -> web.Response:
+        agent = await self.agent_of(request)
+        try:
+            statuses = await self.core.api().user_statuses(user=agent.extension)
+        except PbxError as exc:
+            return self._failure(exc)
+        return web.json_response([{"user": s.user, "status": s.status} for s in statuses])
+
+    async def _claim(self, request: web.Request) -> web.Response:
+        agent = await self.agent_of(request)
+        party_key = str((await request.post()).get("party_key", "")).strip()
+        outcome, text = await self.core.tracker.run_write(
+            self._claim_in, agent, party_key, time.time()
+        )
+        if outcome == "none":
+            raise web.HTTPNotFound(text=text)
+        if outcome == "taken":
+            raise web.HTTPConflict(text=text)
+        return web.json_response({"claimed_by": text})
+
+    def _claim_in(self, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
+        with self.core.store.transaction() as conn:  # on the writer: run_write
+            return claim_in(conn, agent, party_key, now)
+
+    async def _whoami(self, request: web.Request) -> web.Response:
+        agent = await self.agent_of(request)
+        return web.json_response(
+            {"agent": agent.name, "extension": agent.extension, "queues": list(agent.queues)}
+        )
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "version": __version__})
+
+    async def _not_for_agents(self, request: web.Request) -> web.Response:
+        await self.agent_of(request)
+        raise web.HTTPForbidden(text="not available to team agents; ask the relay's admin")

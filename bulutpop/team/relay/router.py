@@ -1,0 +1,69 @@
+"""Routing: which agents' PCs an event (or a claim) goes to, written into the outbox in
+the event's own transaction, so the PBX's 200 means "stored and queued"."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from bulutpop.calls.events import CallEvent, party
+from bulutpop.calls.tracker import Change
+from bulutpop.storage.team import ClaimRow, TeamTables
+from bulutpop.team.protocol import (
+    ext_topic,
+    payload,
+)
+from bulutpop.team.relay.agents import Agent, agent_of, members_of
+
+CLAIM_SECONDS = 15 * 60  # an "I'm calling back" holds this long unless the call resolves
+
+
+class Router:
+    """The tracker's `on_stored` hook: outbox rows for every extension an event concerns.
+
+    Concerned are the agents rung, connected, calling or called; every member of the call's
+    queue; and, while a caller has an unresolved missed queue call (or this call just
+    resolved it), the members of that queue, so a colleague's answered callback resolves the
+    shared missed call on every member's PC too."""
+
+    def __init__(self) -> None:
+        self.mine: frozenset[str] = frozenset()
+
+    def __call__(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
+        agents = [agent_of(row) for row in TeamTables.agents_in(conn)]
+        self.mine = frozenset(
+            x for a in agents for x in (a.extension, *a.queues)
+        )  # read by the relay, which keeps the tracker's `mine` in step
+        extensions = {a.extension for a in agents}
+        # The parties as the call has them: `DID (EXT)` written by the history names EXT.
+        fields = ("dialed_user", "connected_user", "caller_id_number", "destination_number")
+        sides = {party(event.get(f)).number for f in fields}
+        queues = {event.get("queue"), party(event.get("destination_number")).number} - {""}
+        call = change.call if change is not None else None
+        if call is not None:
+            sides.update((call.caller, call.destination, call.connected_user, *call.dialed_users))
+            queues.update(q for q in (call.queue, call.destination) if q)
+            if call.party_key:
+                queues |= TeamTables.missed_queues_in(conn, call.party_key, call.call_uuid)
+        concerned = (sides & extensions) | members_of(agents, queues)
+        if not concerned:
+            return
+        body = payload("event", fields=event.fields, received=time.time())
+        TeamTables.queue_in(conn, [(ext_topic(ext), body) for ext in sorted(concerned)])
+
+
+def claim_in(conn: sqlite3.Connection, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
+    """Record `agent`'s claim on a caller's shared missed calls and queue it for the members.
+    Returns ("ok", label) or ("none" | "taken", text for the agent)."""
+    queues = TeamTables.missed_queues_in(conn, party_key)
+    if not queues:
+        return "none", "no open shared missed call from this number"
+    held = TeamTables.claim_held_in(conn, party_key, now - CLAIM_SECONDS)
+    if held is not None and held.agent != agent.name:
+        return "taken", f"{held.display} is already calling back"
+    TeamTables.put_claim_in(conn, ClaimRow(party_key, agent.name, agent.label, now))
+    body = payload("claim", party_key=party_key, agent=agent.name, display=agent.label, at=now)
+    agents = [agent_of(row) for row in TeamTables.agents_in(conn)]
+    members = members_of(agents, queues) | {agent.extension}
+    TeamTables.queue_in(conn, [(ext_topic(ext), body) for ext in sorted(members)])
+    return "ok", agent.label
