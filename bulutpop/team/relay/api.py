@@ -69,7 +69,7 @@ class RelayApi:
         if self._downloads is not None:
             await self._downloads.close()
 
-    async def agent_of(self, request: web.Request) -> Agent:
+    async def _agent_for(self, request: web.Request) -> Agent:
         if request.method == "GET":
             credential = request.query.get("key", "")
         else:
@@ -99,7 +99,7 @@ class RelayApi:
         return web.Response(status=exc.status or 502, text=text)
 
     async def _dial(self, request: web.Request) -> web.Response:
-        agent = await self.agent_of(request)
+        agent = await self._agent_for(request)
         extension = request.query.get("extension", "")
         if extension != agent.extension:
             raise web.HTTPForbidden(
@@ -142,7 +142,7 @@ class RelayApi:
         return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
     async def _recording_url(self, request: web.Request) -> web.Response:
-        agent = await self.agent_of(request)
+        agent = await self._agent_for(request)
         call_uuid = str((await request.post()).get("call_uuid", "")).strip()
         if not call_uuid or not self._involved(agent, call_uuid):
             # The PBX's own wording for an unknown call, so the desktop shows "not found".
@@ -192,7 +192,7 @@ class RelayApi:
             return response
 
     async def _caller_ids(self, request: web.Request) -> web.Response:
-        await self.agent_of(request)
+        await self._agent_for(request)
         try:
             numbers = await self.core.api().caller_ids()
         except PbxError as exc:
@@ -200,7 +200,7 @@ class RelayApi:
         return web.json_response(numbers)
 
     async def _queues(self, request: web.Request) -> web.Response:
-        await self.agent_of(request)
+        await self._agent_for(request)
         try:
             names = await self.core.api().queues()
         except PbxError as exc:
@@ -208,7 +208,7 @@ class RelayApi:
         return web.json_response([{"number": k, "name": v} for k, v in names.items()])
 
     async def _dnd(self, request: web.Request) -> web.Response:
-        agent = await self.agent_of(request)
+        agent = await self._agent_for(request)
         if request.match_info["extension"] != agent.extension:
             raise web.HTTPForbidden(text="a team agent changes only its own extension")
         try:
@@ -218,7 +218,7 @@ class RelayApi:
         return web.Response(text=text)
 
     async def _user_statuses(self, request: web.Request) -> web.Response:
-        agent = await self.agent_of(request)
+        agent = await self._agent_for(request)
         try:
             statuses = await self.core.api().user_statuses(user=agent.extension)
         except PbxError as exc:
@@ -226,7 +226,7 @@ class RelayApi:
         return web.json_response([{"user": s.user, "status": s.status} for s in statuses])
 
     async def _claim(self, request: web.Request) -> web.Response:
-        agent = await self.agent_of(request)
+        agent = await self._agent_for(request)
         party_key = str((await request.post()).get("party_key", "")).strip()
         outcome, text = await self.core.tracker.run_write(
             self._claim_in, agent, party_key, time.time()
@@ -242,7 +242,7 @@ class RelayApi:
             return claim_in(conn, agent, party_key, now)
 
     async def _whoami(self, request: web.Request) -> web.Response:
-        agent = await self.agent_of(request)
+        agent = await self._agent_for(request)
         return web.json_response(
             {"agent": agent.name, "extension": agent.extension, "queues": list(agent.queues)}
         )
@@ -251,5 +251,5 @@ class RelayApi:
         return web.json_response({"status": "ok", "version": __version__})
 
     async def _not_for_agents(self, request: web.Request) -> web.Response:
-        await self.agent_of(request)
+        await self._agent_for(request)
         raise web.HTTPForbidden(text="not available to team agents; ask the relay's admin")
