@@ -23,8 +23,8 @@ from bulutpop.devtools.demo import scenario_bodies
 from bulutpop.devtools.fakepbx import DEMO_KEY, FakePbxState, start, tone_wav
 from bulutpop.devtools.replay import post_bodies
 from bulutpop.pbx.receiver import Receiver
-from bulutpop.team import link as team
-from bulutpop.team.link import TeamStatus
+from bulutpop.storage.team import TeamTables
+from bulutpop.team.link import TeamStatus, claim_message
 from bulutpop.team.protocol import Invite
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
@@ -100,6 +100,22 @@ async def main() -> None:
     await settle(1.0)
     shoot([*popups.popups().values(), popups.overflow], "popup")
     popups.close_all()
+    await settle()
+
+    # Queue calls have legs: a colleague answers one (named as the user knows them), and
+    # this PC's leg of another stops ringing while the caller still waits in the queue.
+    await bridge.set_local_name("1002", "Mehmet")
+    calls = scenario_bodies(4)
+    # Scenario 08 (a colleague answers) and 10 (nobody answers), by their call ids.
+    taken, waiting = (next(c for c in calls if part in c[0]) for part in (b"7c3d9a10", b"9a4f2e63"))
+    await post_bodies(url, taken[:2])  # the company line's queue rings 1001 and 1002
+    await post_bodies(url, waiting[:2])  # another caller, the same queue
+    await settle()
+    await post_bodies(url, taken[2:3])  # 1002 answers the first
+    await post_bodies(url, waiting[2:3])  # 1001's leg of the second ends (caller gave up)
+    await settle()
+    shoot([*popups.popups().values(), popups.overflow], "popup-queue-legs")
+    popups.close_all()
 
     missed = MissedWindow(bridge)
     missed.resize(760, 360)
@@ -140,8 +156,9 @@ async def main() -> None:
     bridge.set_team_status(TeamStatus("connected", time.time()))
     claimed = core.store.missed_groups()[0].number
     colleague = {"party_key": claimed, "agent": "mehmet", "display": "Mehmet (1002)"}
+    tables = TeamTables(core.store)
     await core.tracker.run_write(
-        team._claim, core.tracker, {**colleague, "at": time.time()}, missed=True
+        tables.put_claim, claim_message({**colleague, "at": time.time()}), missed=True
     )
     missed = MissedWindow(bridge)
     missed.resize(760, 360)
