@@ -16,6 +16,7 @@ import tomli_w
 from pytestqt.qtbot import QtBot
 
 from bulutpop.app.core import Core
+from bulutpop.calls.model import Call
 from bulutpop.local.keys import KeyStore, MemoryKeyring
 from bulutpop.team.protocol import Invite
 from bulutpop.ui.bridge import CoreBridge
@@ -44,6 +45,14 @@ def http_fails(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(aiohttp.ClientSession, "_request", fail)
+
+
+def recorded(bridge: CoreBridge, webhook: Webhook) -> Call:
+    """A call with a recording, in the store as the webhook brought it."""
+    webhook.post(*scenario("01"))
+    call = bridge.core.store.call(RECORDED)
+    assert call is not None
+    return call
 
 
 def shown(qtbot: QtBot, widget: Any) -> Any:
@@ -103,10 +112,8 @@ def test_an_unexpected_error_while_fetching_a_recording(
     webhook: Webhook,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    webhook.post(*scenario("01"))
+    call = recorded(bridge, webhook)
     http_fails(monkeypatch)
-    call = bridge.core.store.call(RECORDED)
-    assert call is not None
     player = shown(qtbot, PlayerWindow(bridge))
     qloop.run(player.open_call(call))
     assert player.state == "failed"  # not "loading" for good
@@ -122,11 +129,8 @@ def test_an_unexpected_error_while_saving_a_recording(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    webhook.post(*scenario("01"))
-    call = bridge.core.store.call(RECORDED)
-    assert call is not None
     player = shown(qtbot, PlayerWindow(bridge))
-    qloop.run(player.open_call(call))
+    qloop.run(player.open_call(recorded(bridge, webhook)))
     assert player.state == "ready"
 
     def fail(*_args: Any, **_kwargs: Any) -> Any:
