@@ -12,7 +12,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from urllib.parse import quote
 
 from PySide6.QtCore import (
     QEasingCurve,
@@ -52,6 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from bulutpop.calls import phone
+from bulutpop.calls.crm import crm_link
 from bulutpop.calls.model import Call
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
@@ -106,26 +106,6 @@ _GREY_STATES = frozenset({PopupState.ANSWERED_ELSEWHERE, PopupState.ENDED, Popup
 
 def popup_state(call: Call, mine: frozenset[str]) -> PopupState:
     return PopupState(call.seen_by(mine))
-
-
-def crm_url(template: str, call: Call) -> QUrl:
-    """The CRM link for a call: {number} is the number as dialled at home (national digits
-    for Turkish numbers, the number as written otherwise), {e164} its E.164 form ("" for
-    extensions) and {call_uuid} the PBX's call id; every value is percent-encoded."""
-    try:
-        parsed = phone.parse(call.party)
-    except phone.NumberError:
-        number, e164 = call.party.strip(), ""
-    else:
-        foreign = parsed.kind == "number" and not parsed.e164.startswith("+90")
-        number = (
-            parsed.raw.strip() if foreign else "".join(c for c in parsed.display if c.isdigit())
-        )
-        e164 = parsed.e164
-    text = template
-    for name, value in (("{number}", number), ("{e164}", e164), ("{call_uuid}", call.call_uuid)):
-        text = text.replace(name, quote(value, safe=""))
-    return QUrl(text)
 
 
 def _area_under_cursor() -> QRect:
@@ -383,7 +363,7 @@ class CallPopup(_FloatingWindow):
     def open_crm(self) -> None:
         template = self.bridge.config.crm_url
         if template:
-            self._open_url(crm_url(template, self.call))
+            self._open_url(QUrl(crm_link(template, self.call)))
 
     def copy_number(self) -> None:
         QGuiApplication.clipboard().setText(phone.display(self.call.party))
