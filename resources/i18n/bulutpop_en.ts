@@ -292,7 +292,7 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+278"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
         <location line="+117"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
@@ -419,7 +419,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+147"/>
+        <location filename="../../bulutpop/ui/app.py" line="+151"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -539,7 +539,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+197"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -600,6 +600,11 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+6"/>
+        <source>Waiting in the queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>In call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -609,17 +614,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Answered</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-3"/>
         <source>Answered by you</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Answered by %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -739,7 +744,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+145"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>

@@ -290,7 +290,7 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+278"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
         <location line="+117"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
@@ -417,7 +417,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+147"/>
+        <location filename="../../bulutpop/ui/app.py" line="+151"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -541,7 +541,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+197"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -602,6 +602,11 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+6"/>
+        <source>Waiting in the queue</source>
+        <translation>Kuyrukta bekliyor</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>In call</source>
         <translation>Görüşmede</translation>
     </message>
@@ -611,17 +616,17 @@ Veri klasörü: %2</translation>
         <translation>Çalıyor</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Answered</source>
         <translation>Yanıtladı</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-3"/>
         <source>Answered by you</source>
         <translation>Siz yanıtladınız</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+4"/>
         <source>Answered by %1</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -741,7 +746,7 @@ Veri klasörü: %2</translation>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+145"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>

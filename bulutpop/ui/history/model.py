@@ -264,13 +264,15 @@ class HistoryModel(QAbstractTableModel):
         return f"{ARROWS[direction]} {words[direction]}" if direction in words else ""
 
     def result_text(self, call: Call) -> str:
+        if call.state == "waiting":  # every leg heard of stopped ringing; not settled yet
+            return self.tr("Waiting in the queue")
         if not call.ended:
             return self.tr("In call") if call.answered else self.tr("Ringing")
+        if call.seen_by(self._bridge.config.my_extensions) == "answered_by_me":
+            return self.tr("Answered by you")
         if call.answered:
             if not call.connected_user:
                 return self.tr("Answered")
-            if call.connected_user in self._bridge.config.my_extensions:
-                return self.tr("Answered by you")
             return self.tr("Answered by %1").replace("%1", call.connected_user)
         return self.tr("Missed") if call.missed else self.tr("Not answered")
 
