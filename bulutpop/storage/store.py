@@ -200,7 +200,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE calls ADD COLUMN pending_until REAL;
     CREATE INDEX calls_pending ON calls (pending_until) WHERE pending_until IS NOT NULL;
     -- Calls stored before were folded without legs: the tracker derives them again.
-    INSERT OR REPLACE INTO meta (key, value) VALUES ('refold', '1');
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'refold', '1' WHERE EXISTS (SELECT 1 FROM calls);
     """,
 )
 
