@@ -199,7 +199,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
 
 
 def queries(core: Core) -> list[tuple[str, Callable[[], object]]]:
-    from bulutpop.ui.history.model import HistoryFilter
+    from bulutpop.storage.history import HistoryFilter
 
     store = core.store
     party = store.calls(limit=1)[0].party_key if store.count_calls() else "+905321234567"

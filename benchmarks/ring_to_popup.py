@@ -233,6 +233,7 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
     from PySide6.QtCore import QEvent, QObject, QTimer
     from PySide6.QtGui import QShowEvent
 
+    import bulutpop.app.runtime as runtime_mod
     import bulutpop.ui.popup as popup_mod
     from bulutpop.app.core import Core
     from bulutpop.pbx.receiver import Receiver
@@ -294,17 +295,19 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
     original = popup_mod.CallPopup
     popup_mod.CallPopup = TimedPopup  # type: ignore[misc]
     desktop = DesktopApp(core, Translations(), done.set, use_tray=False)
-    make_receiver = desktop._new_receiver
 
-    def timed_receiver() -> Receiver:
-        receiver = make_receiver()
-        receiver.app.middlewares.insert(0, arrivals.middleware())
-        return receiver
+    class TimedReceiver(Receiver):
+        """The runtime's receiver, with the arrival stamp in front of its middlewares."""
 
-    desktop._new_receiver = timed_receiver  # type: ignore[method-assign]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.app.middlewares.insert(0, arrivals.middleware())
+
+    runtime_mod.Receiver = TimedReceiver  # type: ignore[misc]
     await desktop.start()
-    assert desktop.receiver is not None
-    url = f"http://127.0.0.1:{desktop.receiver.port}{core.config.webhook_path()}"
+    receiver = desktop.runtime.receiver
+    assert receiver is not None
+    url = f"http://127.0.0.1:{receiver.port}{core.config.webhook_path()}"
     heartbeat = Heartbeat()
     heartbeat.start()
     try:
@@ -312,6 +315,7 @@ async def bulutpop_phase(events: int, interval: float, home: Path) -> Result:
     finally:
         result.late = await heartbeat.stop()
         popup_mod.CallPopup = original  # type: ignore[misc]
+        runtime_mod.Receiver = Receiver  # type: ignore[misc]
         await desktop.stop()
         core.close()
     for seq, arrived in arrivals.at.items():
