@@ -294,7 +294,7 @@ async def worker(spec: dict[str, Any]) -> None:
             tracker.subscribe(on_change)
             link = TeamLink(tracker, config, invite.secret, on_status)
             tasks.append(asyncio.create_task(link.run()))
-            closers += [tracker.close, store.close]
+            closers.append(store.close)
     else:
         import aiomqtt
 
