@@ -10,8 +10,10 @@ services, by mode:
 * relay — the office's relay: the webhook receiver, the relay itself (broker, publisher,
   agents' API), the catch-up and the phonebook sync for the whole office.
 
-Every mode also settles the calls whose outcome the events alone cannot tell (calls.fold)
-and, after an upgrade, derives the stored calls again with the current rules.
+Every mode also settles the calls whose outcome the events alone cannot tell (calls.fold):
+where the PBX's history can be asked, seconds after every leg of such a call has ended;
+otherwise `settle_seconds` after its last news. After an upgrade it derives the stored
+calls again with the current rules.
 
 The mode follows the settings: joining or leaving a team (a saved change of the settings)
 swaps the services while running. Each service's state is plain data (`ServiceState`);
@@ -23,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass, replace
@@ -46,7 +49,16 @@ State = Literal["starting", "running", "waiting", "failed", "stopped"]
 
 PHONEBOOK_INTERVAL = 86400.0  # the PBX's phonebook changes rarely: once a day, and on demand
 # How often undecided calls are looked at; each settles `settle_seconds` after its last news.
-SETTLE_CHECK_SECONDS = 15.0
+SETTLE_CHECK_SECONDS = 5.0
+# Once every leg of an undecided call has ended, the PBX's history is asked for it this
+# long after the last news (the history lists a call only once it has ended, maybe a little
+# late), then again at most every HISTORY_RETRY seconds until it settles. One look-up at a
+# time, HISTORY_SPACING apart: /cdrs allows about 6 requests a minute, the catch-up's too.
+HISTORY_LAG = 10.0
+HISTORY_RETRY = 60.0
+HISTORY_SPACING = 20.0
+# The look-up starts this long before the oldest such call (clocks differ a little).
+HISTORY_MARGIN = 120.0
 
 # The services whose failure leaves the mode without its events (the command line exits).
 ESSENTIAL = frozenset({"receiver", "relay", "team"})
@@ -110,6 +122,11 @@ class Runtime:
         self._sync_lock = asyncio.Lock()
         self._started = False
         self._unsubscribe: list[Callable[[], None]] = []
+        # The settling rhythm (module constants; a test may shorten them).
+        self.settle_check = SETTLE_CHECK_SECONDS
+        self.history_lag = HISTORY_LAG
+        self.history_retry = HISTORY_RETRY
+        self.history_spacing = HISTORY_SPACING
 
     # -- what the front ends use -------------------------------------------------------------
 
@@ -332,14 +349,41 @@ class Runtime:
 
     async def _settle(self, ready: Ready) -> None:
         self._set("settle", "running")
+        looked_up: dict[str, float] = {}  # call_uuid -> when the history was last asked
+        last_look = -math.inf
         while True:
             try:
                 await self.core.tracker.settle_due()
             except Exception:  # the store failed: tried again at the next round
                 log.exception("could not settle undecided calls")
+            if self.running("catchup") and time.monotonic() - last_look >= self.history_spacing:
+                try:
+                    if await self._look_up_quiet(looked_up):
+                        last_look = time.monotonic()
+                except Exception as exc:  # the catch-up's state shows the PBX's trouble
+                    log.debug("could not look undecided calls up in the history: %s", exc)
             # A call settles `settle_seconds` after its last news, give or take this.
-            pause = min(SETTLE_CHECK_SECONDS, self.core.config.settle_seconds / 2)
-            await asyncio.sleep(max(pause, 0.5))
+            pause = min(self.settle_check, self.core.config.settle_seconds / 2)
+            await asyncio.sleep(max(pause, 0.05))
+
+    async def _look_up_quiet(self, looked_up: dict[str, float]) -> bool:
+        """Ask the PBX's history for the undecided calls that have gone quiet (see
+        HISTORY_LAG); returns whether it asked."""
+        now = time.time()
+        quiet = self.core.tracker.quiet_pending(self.history_lag, now)
+        for call_uuid in looked_up.keys() - {u for u, _ in quiet}:
+            del looked_up[call_uuid]  # settled meanwhile
+        due = [
+            (u, start)
+            for u, start in quiet
+            if now - looked_up.get(u, -math.inf) >= self.history_retry
+        ]
+        if not due:
+            return False
+        looked_up.update((u, now) for u, _ in due)
+        settled = await self.catchup.look_up(min(start for _, start in due) - HISTORY_MARGIN)
+        log.debug("the history settled %d of %d quiet undecided calls", settled, len(due))
+        return True
 
     async def _upgrade(self, ready: Ready) -> None:
         if await self.core.tracker.refold_if_needed():

@@ -30,7 +30,8 @@ __all__ = ["HISTORY_EVENT", "SETTLE_EVENT", "CallTracker", "Change", "fold"]
 # A call with several legs whose every ending heard of was unanswered may still be answered
 # by a colleague (fold.py). When nothing more about it is received for this long (the
 # `settle_seconds` setting), it is settled as it stands: missed for the extensions it rang.
-# A completed catch-up settles such calls from the history; one settled too early (a queue
+# Usually the PBX's history settles them first: a completed catch-up, or the runtime's
+# look-up seconds after every leg has ended (app/runtime.py). One settled too early (a queue
 # caller waiting this long in silence, then answered) shows missed until the answer comes.
 SETTLE_SECONDS = 120.0
 SETTLE_SOURCE = "settle"
@@ -242,6 +243,13 @@ class CallTracker:
         heard for `settle_seconds` (see SETTLE_SECONDS); returns how many."""
         due = self.store.pending_due(time.time() if now is None else now)
         return await self._settle(due)
+
+    def quiet_pending(self, quiet_for: float, now: float | None = None) -> list[tuple[str, float]]:
+        """Undecided calls whose every leg heard of has ended and of which nothing was heard
+        for `quiet_for` seconds: (call_uuid, start time). The PBX's history can settle them
+        long before `settle_seconds` does (the runtime looks them up)."""
+        now = time.time() if now is None else now
+        return self.store.pending_quiet(now - quiet_for + self.settle_seconds)
 
     async def settle_history(self) -> int:
         """Settle the undecided calls the PBX's history has: a completed catch-up has

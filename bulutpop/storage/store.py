@@ -733,6 +733,16 @@ class Store:
         )
         return [str(r[0]) for r in rows]
 
+    def pending_quiet(self, until_before: float, limit: int = 100) -> list[tuple[str, float]]:
+        """Undecided calls no extension is still being rung for, whose settling time is
+        before `until_before`: (call_uuid, start time), oldest first."""
+        rows = self.read(
+            "SELECT call_uuid, start_ts FROM calls WHERE pending_until <= ? AND ringing = ''"
+            " ORDER BY start_ts LIMIT ?",
+            (until_before, limit),
+        )
+        return [(str(r[0]), float(r[1] if r[1] is not None else 0.0)) for r in rows]
+
     def pending_with_history(self) -> list[str]:
         """Calls whose outcome is not final although the PBX's history has them."""
         rows = self.read(

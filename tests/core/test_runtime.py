@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import keyring
 import pytest
 
@@ -169,6 +170,41 @@ async def test_the_relay_catches_up_for_the_office_and_routes_what_it_recovers(
         assert queue_call.connected_user == "1002" and not queue_call.missed
     finally:
         await rig.close()
+
+
+async def test_a_queue_call_nobody_answered_is_settled_by_the_history_soon_after_it_ends(
+    solo: Solo,
+) -> None:
+    # The settling timeout is an hour: only the history can make this call missed in time.
+    await solo.core.update_config(solo.core.config.with_value("settle_seconds", "3600"))
+    runtime = Runtime(solo.core)
+    runtime.settle_check = runtime.history_lag = runtime.history_spacing = 0.1
+    runtime.history_retry = 0.5
+    (bodies,) = [
+        c for c in scenario_bodies(1) if b"9a4f2e63" in c[0]
+    ]  # 10: a queue call nobody answers, every leg ending before the final hangup
+    await runtime.start()
+    try:
+        assert runtime.receiver is not None
+        url = f"http://127.0.0.1:{runtime.receiver.port}{solo.core.config.webhook_path()}"
+        await until(lambda: runtime.catchup.status.last_run is not None, what="the catch-up")
+        asked = len(solo.pbx.received["cdrs"])
+        async with aiohttp.ClientSession() as session:
+            for body in bodies:
+                headers = {"Content-Type": "application/x-www-form-urlencoded"}
+                async with session.post(url, data=body, headers=headers) as reply:
+                    assert reply.status == 200
+        (call,) = solo.core.store.calls()
+        assert call.pending and not call.missed  # the legs alone cannot tell
+        # Quiet now: the history is asked, has no record yet (it can lag), and asked again.
+        await until(lambda: len(solo.pbx.received["cdrs"]) >= asked + 2, what="two look-ups")
+        assert solo.core.store.calls()[0].pending
+        solo.pbx.cdrs = history_records(bodies)
+        await until(lambda: solo.core.store.open_missed_count() == 1, what="the settled miss")
+        (call,) = solo.core.store.calls()
+        assert call.missed and not call.pending and call.queue == "200"
+    finally:
+        await runtime.stop()
 
 
 async def test_an_api_address_given_to_the_core_is_never_saved(tmp_path: Path) -> None:
