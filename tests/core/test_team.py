@@ -30,8 +30,8 @@ from bulutpop.team.link import Claim, claim, claims
 from bulutpop.team.protocol import TOPIC_ROOT, Address, Invite, ext_topic, payload
 from bulutpop.team.relay.broker import BrokerFiles, ManagedBroker
 from bulutpop.team.relay.service import reload_broker
-from tests.conftest import TEST_KEY
-from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
+from tests.conftest import TEST_KEY, free_port, until
+from tests.core.teamrig import TeamRig, event, make_rig
 
 
 @pytest.fixture
