@@ -10,6 +10,7 @@ import random
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -86,13 +87,28 @@ async def until(
         await asyncio.sleep(interval)
 
 
+def until_sync(
+    check: Callable[[], bool], timeout: float = 10.0, what: str = "", interval: float = 0.05
+) -> None:
+    """`until` for tests without an event loop: blocks between two checks."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(interval)
+
+
 def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
-    """Poll `url` until it answers, while `process` (which serves it) is still running."""
+    """Poll `url` until it answers (with any HTTP status), while `process` (which serves
+    it) is still running."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
+        except urllib.error.HTTPError as answer:
+            answer.close()
+            return
         except OSError:
             assert process.poll() is None, process.stderr.read() if process.stderr else ""
             assert time.monotonic() < deadline, f"{url} did not answer"

@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from bulutpop.local.config import Dirs
 from bulutpop.storage.store import Store
-from tests.conftest import TEST_KEY, free_port, wait_for_http
+from tests.conftest import TEST_KEY, free_port, until_sync, wait_for_http
 from tests.core.conftest import post_form, run_cli
 
 
@@ -62,7 +61,8 @@ def test_every_acknowledged_event_survives_sigkill_mid_burst() -> None:
     threads = [threading.Thread(target=sender, args=(n,)) for n in range(12)]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
+    # Killed in the middle of the burst: once it is well under way.
+    until_sync(lambda: len(acknowledged) >= 200, 20, "a burst of acknowledged events")
     server.send_signal(signal.SIGKILL)
     server.wait(10)
     stop.set()
@@ -132,7 +132,7 @@ def test_the_key_leaks_nowhere_in_a_full_session(isolated: Path) -> None:
         env={**os.environ, "BULUTPOP_API_KEY": "K00000000-0000-0000-0000-000000000000"},
     )
     try:
-        time.sleep(1.5)
+        wait_for_http(f"http://127.0.0.1:{pbx_port}/", fake)
         api = {"BULUTPOP_API_URL": f"http://127.0.0.1:{pbx_port}"}
         outputs += _texts(run_cli("config", "set", "extension", "1001", env=env))
         outputs += _texts(run_cli("key", "set", stdin=TEST_KEY, env={**env, **api}))
