@@ -45,9 +45,9 @@ class Server:
     base: str
     session: aiohttp.ClientSession
 
-    async def post(self, body: bytes, url: str | None = None, **kw: object) -> tuple[int, str]:
+    async def post(self, body: bytes, url: str | None = None) -> tuple[int, str]:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        async with self.session.post(url or self.url, data=body, headers=headers, **kw) as r:
+        async with self.session.post(url or self.url, data=body, headers=headers) as r:
             return r.status, await r.text()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -124,8 +124,10 @@ def test_missed_call_rules_agree_for_webhook_and_history(name: str) -> None:
     by_webhook, _ = fold(webhook[0].call_uuid, webhook, MINE)
     by_history, note = fold(history.call_uuid, [history], MINE, "history")
     assert note == ""
-    same = ("direction", "party_key", "missed", "answered", "ended", "recording", "queue")
-    same += ("start_ts", "answer_ts", "end_ts", "duration")
+    same = (
+        *("direction", "party_key", "missed", "answered", "ended", "recording", "queue"),
+        *("start_ts", "answer_ts", "end_ts", "duration"),
+    )
     assert {f: getattr(by_history, f) for f in same} == {f: getattr(by_webhook, f) for f in same}
 
 
@@ -288,9 +290,16 @@ async def test_invalid_key_is_reported_without_the_key(pbx: Pbx, tracker: CallTr
     assert wrong not in str(service.status.error) and wrong not in service.status.error.detail
 
 
-async def wait_for(service: CatchUp, condition: Any, timeout: float = 10) -> CatchUpStatus:
+async def wait_for(
+    service: CatchUp, condition: Callable[[CatchUpStatus], bool], timeout: float = 10
+) -> CatchUpStatus:
     done = asyncio.Event()
-    unsubscribe = service.subscribe(lambda status: condition(status) and done.set())
+
+    def check(status: CatchUpStatus) -> None:
+        if condition(status):
+            done.set()
+
+    unsubscribe = service.subscribe(check)
     try:
         if not condition(service.status):
             await asyncio.wait_for(done.wait(), timeout)
