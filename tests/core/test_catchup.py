@@ -363,7 +363,7 @@ async def test_fake_cdrs_enforces_window_limit_and_rate(pbx: Pbx, client: PbxCli
             assert r.status == 400
         async with s.get(url, params={"key": "Kwrong"}) as r:
             assert r.status == 400 and "Kwrong" in await r.text()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at most 31 days of history"):
         await client.cdrs(
             datetime(2026, 10, 1, tzinfo=PBX_TZ), datetime(2026, 11, 2, tzinfo=PBX_TZ)
         )

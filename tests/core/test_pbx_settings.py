@@ -118,7 +118,7 @@ async def test_dnd_and_user_statuses(pbx: Pbx, client: PbxClient) -> None:
     assert len(pbx.state.received["user_statuses"]) == 2
     with pytest.raises(PbxRefused, match="extension 1009 not found"):
         await client.dnd("1009", True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not an extension"):
         await client.dnd("../originate", True)
 
 

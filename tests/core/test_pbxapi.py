@@ -121,7 +121,7 @@ async def test_invalid_destination(client: PbxClient) -> None:
 
 async def test_timeout_is_validated_locally(pbx: Pbx, client: PbxClient) -> None:
     for bad in (9, 61):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=rf"timeout must be 10\.\.60 seconds, not {bad}"):
             await client.originate("1001", "908505320000", timeout=bad)
     assert pbx.state.originates == []
 
