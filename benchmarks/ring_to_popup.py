@@ -142,11 +142,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run_client(url: str, events: int, interval: float) -> None:
-    process = subprocess.Popen(
+    # Popen does not block, and polling it keeps the Qt loop showing popups meanwhile.
+    process = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, __file__, "--client", url, "--events", str(events),
          "--interval", str(interval)]
     )  # fmt: skip
-    while process.poll() is None:
+    while process.poll() is None:  # noqa: ASYNC110
         await asyncio.sleep(0.05)
     if process.returncode:
         raise SystemExit(f"client failed with {process.returncode}")

@@ -759,7 +759,7 @@ async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
         core.close()
     procs.broker_pid_files.append(files.pid_file)
     events = make_events(int(args.rate * args.seconds), plan)
-    script = str(Path(__file__).resolve())
+    script = str(Path(__file__).resolve())  # noqa: ASYNC240  # set-up, before any load
 
     def start_workers(mode: str) -> Callable[[], list[subprocess.Popen[str]]]:
         def start() -> list[subprocess.Popen[str]]:

@@ -3,10 +3,16 @@ an in-memory keyring, so no test can touch the user's real settings or keychain.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import random
 import socket
-from collections.abc import Iterator
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -52,3 +58,58 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
+
+
+def closed_port() -> int:
+    """A port nothing listens on: the system's pick, let go again at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def until(
+    check: Callable[[], bool | Awaitable[bool]],
+    timeout: float = 10.0,
+    what: str = "",
+    interval: float = 0.02,
+) -> None:
+    """Poll `check` (a plain or an async predicate) until it holds; fails the test once
+    `timeout` seconds have passed. `interval` is the pause between two checks."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await asyncio.sleep(interval)
+
+
+def until_sync(
+    check: Callable[[], bool], timeout: float = 10.0, what: str = "", interval: float = 0.05
+) -> None:
+    """`until` for tests without an event loop: blocks between two checks."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(interval)
+
+
+def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    """Poll `url` until it answers (with any HTTP status), while `process` (which serves
+    it) is still running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError as answer:
+            answer.close()
+            return
+        except OSError:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, f"{url} did not answer"
+            time.sleep(0.05)

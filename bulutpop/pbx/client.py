@@ -465,7 +465,7 @@ class PbxClient:
         finally:
             if not finished:
                 try:
-                    tmp.unlink(missing_ok=True)
+                    await asyncio.to_thread(tmp.unlink, missing_ok=True)
                 except OSError:
                     log.warning("could not remove temporary file %s", tmp)
         log.debug("downloaded %d bytes to %s", written, dest)

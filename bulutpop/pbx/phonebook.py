@@ -351,7 +351,7 @@ class PhoneBook:
     async def import_file(self, path: Path) -> ImportResult:
         """Read a CSV or vCard file into the store; importing it again replaces it.
         Raises AddressBookError."""
-        path = path.expanduser().resolve()
+        path = await asyncio.to_thread(lambda: path.expanduser().resolve())
         source, contacts = await asyncio.to_thread(read_file, path)
         numbers = await self._tracker.run_write(self._replace, source, str(path), contacts)
         self._changed()
@@ -370,7 +370,7 @@ class PhoneBook:
                 continue
             path = Path(book.origin)
             try:
-                if path.stat().st_mtime <= book.updated_ts:
+                if (await asyncio.to_thread(path.stat)).st_mtime <= book.updated_ts:
                     continue
                 await self.import_file(path)
                 count += 1

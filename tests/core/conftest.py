@@ -1,15 +1,27 @@
+"""Fixtures and helpers of the core tests: a store and tracker in the test's folder, the
+webhook receiver, the fake PBX, the command line run as a subprocess, and the bundled
+scenarios parsed or fed through a tracker."""
+
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import aiohttp
 import pytest
 
+from bulutpop.calls.events import CallEvent, parse_body
 from bulutpop.calls.tracker import CallTracker
+from bulutpop.devtools.fakepbx import FakePbxState, start
 from bulutpop.local.config import Config, Dirs
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.storage.store import Store
+from tests.conftest import TEST_KEY, scenario
 
 TOKEN = "t" * 40
 
@@ -33,9 +45,9 @@ class Server:
     base: str
     session: aiohttp.ClientSession
 
-    async def post(self, body: bytes, url: str | None = None, **kw: object) -> tuple[int, str]:
+    async def post(self, body: bytes, url: str | None = None) -> tuple[int, str]:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        async with self.session.post(url or self.url, data=body, headers=headers, **kw) as r:
+        async with self.session.post(url or self.url, data=body, headers=headers) as r:
             return r.status, await r.text()
 
 
@@ -54,3 +66,104 @@ def config(**values: object) -> Config:
     for k, v in values.items():
         c = c.with_value(k, v)
     return c
+
+
+# --- the fake PBX --------------------------------------------------------------------------
+
+FakePbx = tuple[FakePbxState, str]
+"""The fake PBX's state and its base URL."""
+
+
+@pytest.fixture
+async def fake_pbx() -> AsyncIterator[FakePbx]:
+    """The fake PBX API on 127.0.0.1, taking the test key."""
+    state = FakePbxState(key=TEST_KEY)
+    runner, base = await start(state)
+    yield state, base
+    await runner.cleanup()
+
+
+class FakeClock:
+    """Shared by the fake PBX and the client, so tests move time instead of sleeping:
+    `advance` moves it, and `sleep` (the client's sleep) moves it and notes how long."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`bulutpop ARGS` as a subprocess, with `env` on top of the test's environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "bulutpop", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+async def run_cli_async(*args: str, key: str = TEST_KEY, api: str = "") -> tuple[int, str, str]:
+    """`bulutpop ARGS` as a subprocess with this API key and PBX address, and no terminal
+    on its standard input; returns its exit code, output and errors."""
+    env = {**os.environ, "BULUTPOP_API_KEY": key, "BULUTPOP_API_URL": api}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bulutpop",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def post_form(url: str, body: bytes) -> int:
+    """POST a webhook body the way the PBX does; returns the HTTP status."""
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return int(response.status)
+
+
+# --- the bundled scenarios -----------------------------------------------------------------
+
+
+def events(name: str) -> list[CallEvent]:
+    """The events of a bundled scenario, parsed."""
+    out = []
+    for body in scenario(name):
+        parsed = parse_body(body)
+        assert parsed.event is not None
+        out.append(parsed.event)
+    return out
+
+
+def feed(tracker: CallTracker, *names: str) -> None:
+    """Scenarios through the tracker as the webhook delivers them (with their bodies)."""
+    for name in names:
+        for body in scenario(name):
+            parsed = parse_body(body)
+            assert parsed.event is not None
+            tracker.ingest_sync(parsed.event, body, "webhook")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,15 +23,7 @@ from bulutpop.team.link import TeamLink, TeamStatus
 from bulutpop.team.protocol import Invite
 from bulutpop.team.relay.agents import Agent
 from bulutpop.team.relay.service import Relay
-from tests.conftest import TEST_KEY, free_port
-
-
-async def until(check: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or check}")
-        await asyncio.sleep(0.02)
+from tests.conftest import TEST_KEY, free_port, until
 
 
 def event(uuid: str, event_type: str = "ringing", **fields: str) -> bytes:

@@ -201,5 +201,5 @@ def test_launch_command_of_a_frozen_app_is_the_executable(monkeypatch: pytest.Mo
 
 
 def test_empty_command_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="command is empty"):
         autostart.enable([], platform="linux", base=tmp_path)

@@ -9,16 +9,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
-import pytest
 
-from bulutpop.devtools.fakepbx import FakePbxState, history_records, start
-from tests.conftest import TEST_KEY, free_port, scenario
-from tests.core.test_cli_pbx import run
+from bulutpop.devtools.fakepbx import history_records
+from tests.conftest import TEST_KEY, free_port, scenario, until
+from tests.core.conftest import FakePbx, run_cli_async
 
 # The scenarios' call ids, by the first part: 06 a colleague's missed internal call, 08 a
 # queue call through the company line a colleague answered (the loser's LOSE_RACE leg last),
@@ -33,25 +32,10 @@ INTERNAL, QUEUE_TAKEN, PICKUP, QUEUE_MISSED, CALLBACK = (
 SHAPES = ("06", "08", "09", "10", "11")
 
 
-@pytest.fixture
-async def pbx() -> AsyncIterator[tuple[FakePbxState, str]]:
-    state = FakePbxState(key=TEST_KEY)
-    runner, base = await start(state)
-    yield state, base
-    await runner.cleanup()
-
-
 async def calls(api: str, *args: str) -> Any:
-    code, out, err = await run("calls", "--json", "--limit", "500", *args, api=api)
+    code, out, err = await run_cli_async("calls", "--json", "--limit", "500", *args, api=api)
     assert code == 0, err
     return json.loads(out)
-
-
-async def until(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
 
 
 def check_shapes(by_uuid: dict[str, Any], groups: list[Any]) -> None:
@@ -86,7 +70,7 @@ async def serving(api: str, port: int) -> AsyncIterator[asyncio.subprocess.Proce
             return False
         return True
 
-    await until(listening, "serve to listen")
+    await until(listening, 20, "serve to listen", interval=0.2)
     try:
         yield process
     finally:
@@ -97,14 +81,14 @@ async def serving(api: str, port: int) -> AsyncIterator[asyncio.subprocess.Proce
 
 async def configure(api: str, **settings: str) -> None:
     for key, value in {"extension": "1001", "history_days": "30", **settings}.items():
-        assert (await run("config", "set", key, value, api=api))[0] == 0
+        assert (await run_cli_async("config", "set", key, value, api=api))[0] == 0
 
 
-async def test_the_shapes_posted_to_serve(pbx: tuple[FakePbxState, str]) -> None:
-    _, api = pbx
+async def test_the_shapes_posted_to_serve(fake_pbx: FakePbx) -> None:
+    _, api = fake_pbx
     port = free_port()
     await configure(api, listen_port=str(port), settle_seconds="1")
-    code, url, _ = await run("webhook-url", api=api)
+    code, url, _ = await run_cli_async("webhook-url", api=api)
     assert code == 0
     async with serving(api, port), aiohttp.ClientSession() as session:
         for name in SHAPES:
@@ -116,17 +100,17 @@ async def test_the_shapes_posted_to_serve(pbx: tuple[FakePbxState, str]) -> None
         async def settled() -> bool:  # 10's legs alone cannot tell that nobody answered
             return any(c["missed"] for c in await calls(api) if c["call_uuid"] == QUEUE_MISSED)
 
-        await until(settled, "the queue call nobody answered to settle")
+        await until(settled, 20, "the queue call nobody answered to settle", interval=0.2)
         by_uuid = {c["call_uuid"]: c for c in await calls(api)}
         check_shapes(by_uuid, await calls(api, "--missed", "--all"))
         assert by_uuid[PICKUP]["connected_user"] == "1003"
 
 
-async def test_the_shapes_from_the_history_by_catchup(pbx: tuple[FakePbxState, str]) -> None:
-    state, api = pbx
+async def test_the_shapes_from_the_history_by_catchup(fake_pbx: FakePbx) -> None:
+    state, api = fake_pbx
     state.cdrs = history_records([b for name in SHAPES for b in scenario(name)])
     await configure(api)
-    code, out, err = await run("catchup", api=api)
+    code, out, err = await run_cli_async("catchup", api=api)
     assert code == 0, err
     assert "recovered 5" in out
     by_uuid = {c["call_uuid"]: c for c in await calls(api)}
@@ -139,9 +123,9 @@ async def test_the_shapes_from_the_history_by_catchup(pbx: tuple[FakePbxState, s
 
 
 async def test_serve_catches_up_at_start_and_once_after_a_restart(
-    pbx: tuple[FakePbxState, str],
+    fake_pbx: FakePbx,
 ) -> None:
-    state, api = pbx
+    state, api = fake_pbx
     state.cdrs = history_records(scenario("02"))  # a call only the PBX's history knows
     port = free_port()
     await configure(api, listen_port=str(port))
@@ -151,10 +135,10 @@ async def test_serve_catches_up_at_start_and_once_after_a_restart(
 
     started = time.monotonic()
     async with serving(api, port):
-        await until(recovered, "the call from the history")
+        await until(recovered, 20, "the call from the history", interval=0.2)
     assert time.monotonic() - started < 15
     async with serving(api, port):
-        await until(lambda: asyncio.sleep(0, len(state.received["cdrs"]) >= 2), "a second run")
+        await until(lambda: len(state.received["cdrs"]) >= 2, 20, "a second run")
     (call,) = await calls(api)
     assert call["missed"] and call["source"] == "history"
     (group,) = await calls(api, "--missed")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,34 +11,21 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bulutpop.calls.events import PBX_TZ, CallEvent, parse_body
+from bulutpop.calls.events import PBX_TZ
 from bulutpop.calls.tracker import CallTracker, fold
 from bulutpop.devtools.fakepbx import FakePbxState, history_record, start
 from bulutpop.errors import KeyRefused, NetworkError, PbxRefused, RateLimited
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus, cdr_event
 from bulutpop.pbx.client import PbxClient
 from bulutpop.storage.store import Store
-from tests.conftest import TEST_KEY, scenario
-from tests.core.test_cli_pbx import run as run_cli
+from tests.conftest import TEST_KEY, closed_port
+from tests.core.conftest import FakeClock, events, feed, run_cli_async
 
 MINE = frozenset({"1001"})
 # Scenario 02's call started 2026-11-20 10:02:11 (PBX time); "now" is an hour later.
 NOW = datetime(2026, 11, 20, 11, 0, tzinfo=PBX_TZ).timestamp()
 MISSED_UUID = "0b7f3d55-1e4a-4f0d-a6a2-5c7e9d3b2a02"
 ANSWERED_UUID = "6f1c2b1e-8a1d-4c57-9f0e-2d4b1c9e0a01"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @dataclass
@@ -70,15 +56,6 @@ async def client(pbx: Pbx) -> AsyncIterator[PbxClient]:
         yield c
 
 
-def events(name: str) -> list[CallEvent]:
-    out = []
-    for body in scenario(name):
-        parsed = parse_body(body)
-        assert parsed.event is not None
-        out.append(parsed.event)
-    return out
-
-
 def record(name: str, **extra: Any) -> dict[str, Any]:
     """The history record the PBX keeps for a scenario's call."""
     return history_record(events(name)[-1].fields, **extra)
@@ -99,11 +76,6 @@ def many(count: int, before: float = NOW) -> list[dict[str, Any]]:
         }
         out.append(history_record(fields))
     return out
-
-
-def feed(tracker: CallTracker, name: str) -> None:
-    for event in events(name):
-        tracker.ingest_sync(event, None, "webhook")
 
 
 def catchup(tracker: CallTracker, client: PbxClient, **kw: Any) -> CatchUp:
@@ -152,8 +124,10 @@ def test_missed_call_rules_agree_for_webhook_and_history(name: str) -> None:
     by_webhook, _ = fold(webhook[0].call_uuid, webhook, MINE)
     by_history, note = fold(history.call_uuid, [history], MINE, "history")
     assert note == ""
-    same = ("direction", "party_key", "missed", "answered", "ended", "recording", "queue")
-    same += ("start_ts", "answer_ts", "end_ts", "duration")
+    same = (
+        *("direction", "party_key", "missed", "answered", "ended", "recording", "queue"),
+        *("start_ts", "answer_ts", "end_ts", "duration"),
+    )
     assert {f: getattr(by_history, f) for f in same} == {f: getattr(by_webhook, f) for f in same}
 
 
@@ -316,21 +290,22 @@ async def test_invalid_key_is_reported_without_the_key(pbx: Pbx, tracker: CallTr
     assert wrong not in str(service.status.error) and wrong not in service.status.error.detail
 
 
-async def wait_for(service: CatchUp, condition: Any, timeout: float = 10) -> CatchUpStatus:
+async def wait_for(
+    service: CatchUp, condition: Callable[[CatchUpStatus], bool], timeout: float = 10
+) -> CatchUpStatus:
     done = asyncio.Event()
-    unsubscribe = service.subscribe(lambda status: condition(status) and done.set())
+
+    def check(status: CatchUpStatus) -> None:
+        if condition(status):
+            done.set()
+
+    unsubscribe = service.subscribe(check)
     try:
         if not condition(service.status):
             await asyncio.wait_for(done.wait(), timeout)
     finally:
         unsubscribe()
     return service.status
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_run_forever_backs_off_on_failure_and_runs_when_triggered(
@@ -388,7 +363,7 @@ async def test_fake_cdrs_enforces_window_limit_and_rate(pbx: Pbx, client: PbxCli
             assert r.status == 400
         async with s.get(url, params={"key": "Kwrong"}) as r:
             assert r.status == 400 and "Kwrong" in await r.text()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at most 31 days of history"):
         await client.cdrs(
             datetime(2026, 10, 1, tzinfo=PBX_TZ), datetime(2026, 11, 2, tzinfo=PBX_TZ)
         )
@@ -412,7 +387,7 @@ async def test_cli_catchup_prints_what_it_recovered(pbx: Pbx) -> None:
     pbx.state.cdrs = many(12, datetime.now(PBX_TZ).timestamp())
 
     async def run(*args: str) -> tuple[int, str, str]:
-        return await run_cli(*args, api=pbx.base)
+        return await run_cli_async(*args, api=pbx.base)
 
     assert (await run("config", "set", "extension", "1001"))[0] == 0
     code, out, err = await run("catchup")

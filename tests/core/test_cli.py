@@ -3,62 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEY, free_port, scenario
-
-
-def run(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bulutpop", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def post(url: str, body: bytes) -> int:
-    request = urllib.request.Request(
-        url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return int(response.status)
+from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
+from tests.core.conftest import post_form, run_cli
 
 
 @pytest.fixture
 def serve() -> Iterator[str]:
     """`bulutpop serve` on a free port; yields the webhook URL."""
     port = free_port()
-    assert run("config", "set", "listen_port", str(port)).returncode == 0
-    assert run("config", "set", "extension", "1001").returncode == 0
-    url = run("webhook-url").stdout.strip()
+    assert run_cli("config", "set", "listen_port", str(port)).returncode == 0
+    assert run_cli("config", "set", "extension", "1001").returncode == 0
+    url = run_cli("webhook-url").stdout.strip()
     process = subprocess.Popen(
         [sys.executable, "-m", "bulutpop", "serve"],
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.05)
+    wait_for_http(f"http://127.0.0.1:{port}/health", process)
     yield url
     process.terminate()
     assert process.wait(timeout=10) == 0
@@ -71,8 +40,8 @@ def serve() -> Iterator[str]:
 def test_scenarios_end_as_the_right_calls_and_groups(serve: str) -> None:
     for name in ("01", "02", "03", "04", "06", "07"):
         for body in scenario(name):
-            assert post(serve, body) == 200
-    calls = json.loads(run("calls", "--json").stdout)
+            assert post_form(serve, body) == 200
+    calls = json.loads(run_cli("calls", "--json").stdout)
     by_uuid = {c["call_uuid"][:8]: c for c in calls}
     assert set(by_uuid) == {"6f1c2b1e", "0b7f3d55", "a3e91c0d", "5d2a8e61", "c0ffee00"}
     assert {k for k, c in by_uuid.items() if c["missed"]} == {"0b7f3d55", "c0ffee00"}
@@ -90,15 +59,15 @@ def test_scenarios_end_as_the_right_calls_and_groups(serve: str) -> None:
     ):
         assert all(field in c for c in calls)
 
-    missed = json.loads(run("calls", "--missed", "--json").stdout)
+    missed = json.loads(run_cli("calls", "--missed", "--json").stdout)
     assert [(g["number"], g["count"]) for g in missed] == [("1002", 1), ("+905321234567", 1)]
     assert missed[1]["display"] == "0532 123 45 67" and missed[1]["resolved"] is False
 
     for body in scenario("05"):
-        assert post(serve, body) == 200
-    missed = json.loads(run("calls", "--missed", "--json").stdout)
+        assert post_form(serve, body) == 200
+    missed = json.loads(run_cli("calls", "--missed", "--json").stdout)
     assert [g["number"] for g in missed] == ["1002"]
-    everything = json.loads(run("calls", "--missed", "--all", "--json").stdout)
+    everything = json.loads(run_cli("calls", "--missed", "--all", "--json").stdout)
     assert {g["number"]: g["resolved"] for g in everything} == {
         "1002": False,
         "+905321234567": True,
@@ -110,48 +79,48 @@ def test_port_in_use_exits_1_naming_the_port() -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        result = run("serve", "--port", str(port))
+        result = run_cli("serve", "--port", str(port))
     assert result.returncode == 1
     assert str(port) in result.stderr and "listen_port" in result.stderr
 
 
 def test_config_set_refuses_bad_values_with_exit_2() -> None:
-    result = run("config", "set", "listen_port", "99999")
+    result = run_cli("config", "set", "listen_port", "99999")
     assert result.returncode == 2 and "listen_port" in result.stderr
-    assert run("config", "set", "nonsense", "1").returncode == 2
-    assert run("config", "get", "listen_port").stdout.strip() == "8787"
+    assert run_cli("config", "set", "nonsense", "1").returncode == 2
+    assert run_cli("config", "get", "listen_port").stdout.strip() == "8787"
 
 
 def test_config_file_is_toml_with_a_token_and_no_key(isolated: Path) -> None:
-    run("key", "set", stdin=TEST_KEY + "\n")
-    path = Path(run("config", "path").stdout.strip())
+    run_cli("key", "set", stdin=TEST_KEY + "\n")
+    path = Path(run_cli("config", "path").stdout.strip())
     text = path.read_text()
     assert "token = " in text and TEST_KEY not in text
-    show = run("config", "show").stdout
+    show = run_cli("config", "show").stdout
     assert "listen_port = '8787'" in show and "token" not in show
 
 
 def test_key_set_from_stdin_and_status() -> None:
     # The test keyring lives in this process only, so the subprocess uses the environment.
-    result = run("key", "status", env={"BULUTPOP_API_KEY": TEST_KEY})
+    result = run_cli("key", "status", env={"BULUTPOP_API_KEY": TEST_KEY})
     assert result.returncode == 0 and "environment" in result.stdout
     assert TEST_KEY not in result.stdout + result.stderr
 
 
 def test_dial_invalid_number_exits_2() -> None:
-    result = run("dial", "12ab", env={"BULUTPOP_API_KEY": TEST_KEY})
+    result = run_cli("dial", "12ab", env={"BULUTPOP_API_KEY": TEST_KEY})
     assert result.returncode == 2 and "'12ab'" in result.stderr
 
 
 def test_dial_without_key_says_what_to_do() -> None:
-    run("config", "set", "extension", "1001")
-    result = run(
+    run_cli("config", "set", "extension", "1001")
+    result = run_cli(
         "dial", "05321234567", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
     )
     assert result.returncode == 1 and "bulutpop key set" in result.stderr
 
 
 def test_version_and_help() -> None:
-    assert run("--version").stdout.startswith("bulutpop ")
+    assert run_cli("--version").stdout.startswith("bulutpop ")
     for command in ("serve", "calls", "dial", "key", "config", "recording", "webhook-url"):
-        assert run(command, "--help").returncode == 0
+        assert run_cli(command, "--help").returncode == 0

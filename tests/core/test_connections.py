@@ -13,7 +13,7 @@ import pytest
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.storage.store import Store
-from tests.conftest import scenario
+from tests.conftest import scenario, until
 from tests.core.conftest import TOKEN
 
 Start = Callable[..., Awaitable[Receiver]]
@@ -115,9 +115,11 @@ async def test_idle_connections_past_the_cap_make_room_for_a_real_event(
         for _ in range(200):
             idle.append(await asyncio.open_connection("127.0.0.1", receiver.port))
         # Every connection the server accepts beyond the cap pushes out the oldest idle one.
-        async with asyncio.timeout(CLOSED_WITHIN):
-            while sum(reader.at_eof() for reader, _ in idle) < 180:
-                await asyncio.sleep(0.02)
+        await until(
+            lambda: sum(reader.at_eof() for reader, _ in idle) >= 180,
+            CLOSED_WITHIN,
+            "the server to close the oldest idle connections",
+        )
         assert receiver.connections <= 20
 
         async with aiohttp.ClientSession() as session:
@@ -156,7 +158,7 @@ async def test_a_slow_store_is_not_cut_off_by_the_deadline(
     ingest = tracker.ingest
 
     async def slow_ingest(*args: object, **kwargs: object) -> object:
-        await asyncio.sleep(0.8)
+        await asyncio.sleep(0.8)  # longer than the request deadline below
         return await ingest(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(tracker, "ingest", slow_ingest)

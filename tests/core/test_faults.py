@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,8 +17,8 @@ import pytest
 
 from bulutpop.local.config import Dirs
 from bulutpop.storage.store import Store
-from tests.conftest import TEST_KEY
-from tests.core.test_cli import free_port, post, run
+from tests.conftest import TEST_KEY, free_port, until_sync, wait_for_http
+from tests.core.conftest import post_form, run_cli
 
 
 def start_serve(port: int, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -29,20 +28,13 @@ def start_serve(port: int, env: dict[str, str] | None = None) -> subprocess.Pope
         text=True,
         env={**os.environ, **(env or {})},
     )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            assert process.poll() is None
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    wait_for_http(f"http://127.0.0.1:{port}/health", process)
+    return process
 
 
 def test_every_acknowledged_event_survives_sigkill_mid_burst() -> None:
-    assert run("config", "set", "extension", "1001").returncode == 0
-    url = run("webhook-url").stdout.strip()
+    assert run_cli("config", "set", "extension", "1001").returncode == 0
+    url = run_cli("webhook-url").stdout.strip()
     port = free_port()
     url = url.replace(":8787/", f":{port}/")
     server = start_serve(port)
@@ -59,7 +51,7 @@ def test_every_acknowledged_event_survives_sigkill_mid_burst() -> None:
                 f"&caller_id_number=0532123{n:02d}{i % 100:02d}&start_stamp=2026-11-20 10:00:00"
             ).encode()
             try:
-                status = post(url, body)
+                status = post_form(url, body)
             except (OSError, urllib.error.URLError):
                 return
             if status == 200:
@@ -69,7 +61,8 @@ def test_every_acknowledged_event_survives_sigkill_mid_burst() -> None:
     threads = [threading.Thread(target=sender, args=(n,)) for n in range(12)]
     for thread in threads:
         thread.start()
-    time.sleep(1.5)
+    # Killed in the middle of the burst: once it is well under way.
+    until_sync(lambda: len(acknowledged) >= 200, 20, "a burst of acknowledged events")
     server.send_signal(signal.SIGKILL)
     server.wait(10)
     stop.set()
@@ -95,7 +88,7 @@ def test_corrupt_store_is_reported_and_left_for_the_user() -> None:
     path = Dirs.from_env().store_file
     path.parent.mkdir(parents=True)
     path.write_bytes(b"this is not a database" * 100)
-    result = run("calls")
+    result = run_cli("calls")
     assert result.returncode == 1
     assert str(path) in result.stderr and "move it aside" in result.stderr
     assert path.read_bytes().startswith(b"this is not a database")  # nothing overwritten
@@ -103,20 +96,20 @@ def test_corrupt_store_is_reported_and_left_for_the_user() -> None:
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_read_only_store_is_reported() -> None:
-    assert run("calls").returncode == 0
+    assert run_cli("calls").returncode == 0
     folder = Dirs.from_env().data
     for child in folder.iterdir():
         child.chmod(0o444)
     folder.chmod(0o555)
     try:
-        result = run("calls")
+        result = run_cli("calls")
         assert result.returncode == 1 and "store" in result.stderr
     finally:
         folder.chmod(0o755)
 
 
 def test_failing_keyring_says_what_to_do() -> None:
-    result = run(
+    result = run_cli(
         "key",
         "set",
         stdin=TEST_KEY,
@@ -129,10 +122,8 @@ def test_failing_keyring_says_what_to_do() -> None:
 def test_the_key_leaks_nowhere_in_a_full_session(isolated: Path) -> None:
     """Serve, dial against a PBX that echoes the key in its errors, a failing keyring, and a
     crash whose message carries the key: then grep every output and file for it."""
-    from tests.core.test_cli_pbx import TEST_KEY as KEY
-
     outputs: list[str] = []
-    env = {"BULUTPOP_API_KEY": KEY}
+    env = {"BULUTPOP_API_KEY": TEST_KEY}
     fake = subprocess.Popen(
         [sys.executable, "-m", "bulutpop", "fake-pbx", "--port", str(pbx_port := free_port())],
         stdout=subprocess.PIPE,
@@ -141,15 +132,15 @@ def test_the_key_leaks_nowhere_in_a_full_session(isolated: Path) -> None:
         env={**os.environ, "BULUTPOP_API_KEY": "K00000000-0000-0000-0000-000000000000"},
     )
     try:
-        time.sleep(1.5)
+        wait_for_http(f"http://127.0.0.1:{pbx_port}/", fake)
         api = {"BULUTPOP_API_URL": f"http://127.0.0.1:{pbx_port}"}
-        outputs += _texts(run("config", "set", "extension", "1001", env=env))
-        outputs += _texts(run("key", "set", stdin=KEY, env={**env, **api}))
+        outputs += _texts(run_cli("config", "set", "extension", "1001", env=env))
+        outputs += _texts(run_cli("key", "set", stdin=TEST_KEY, env={**env, **api}))
         # The fake PBX's own key differs, so it answers with the key echoed back.
-        outputs += _texts(run("dial", "05321234567", env={**env, **api}))
-        outputs += _texts(run("recording", "abc", env={**env, **api}))
+        outputs += _texts(run_cli("dial", "05321234567", env={**env, **api}))
+        outputs += _texts(run_cli("recording", "abc", env={**env, **api}))
         outputs += _texts(
-            run(
+            run_cli(
                 "dial",
                 "05321234567",
                 env={**env, **api, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
@@ -166,7 +157,7 @@ def test_the_key_leaks_nowhere_in_a_full_session(isolated: Path) -> None:
                 "-c",
                 "import sys; import bulutpop.cli as cli\n"
                 "def boom(core, args):\n"
-                f"    raise RuntimeError('while sending key={KEY}')\n"
+                f"    raise RuntimeError('while sending key={TEST_KEY}')\n"
                 "cli.COMMANDS['calls'] = boom\n"
                 "sys.exit(cli.main(['calls']))",
             ],
@@ -181,10 +172,10 @@ def test_the_key_leaks_nowhere_in_a_full_session(isolated: Path) -> None:
         fake.wait(10)
     assert any("Gecersiz" in o or "key" in o.lower() for o in outputs)
     for text in outputs:
-        assert KEY not in text
+        assert TEST_KEY not in text
     for path in isolated.rglob("*"):
         if path.is_file():
-            assert KEY.encode() not in path.read_bytes(), path
+            assert TEST_KEY.encode() not in path.read_bytes(), path
 
 
 def _texts(result: subprocess.CompletedProcess[str]) -> list[str]:

@@ -29,6 +29,9 @@ class LockedKeyring(keyring.backend.KeyringBackend):
 
     priority = -10.0
 
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
+
     def get_password(self, service: str, username: str) -> str | None:
         raise keyring.errors.KeyringLocked("Failed to unlock the collection!")
 
@@ -43,6 +46,9 @@ class BrokenBusKeyring(keyring.backend.KeyringBackend):
     """A backend whose transport fails with its own (non-keyring) exception type."""
 
     priority = -10.0
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
 
     def get_password(self, service: str, username: str) -> str | None:
         raise ConnectionResetError("D-Bus connection lost")
@@ -74,6 +80,9 @@ class EmptyChainer(chainer.ChainerBackend):
     backends: list[keyring.backend.KeyringBackend] = []  # noqa: RUF012
     priority = -10.0  # never picked by keyring's auto-detection
 
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
+
 
 def make_chainer(*backends: keyring.backend.KeyringBackend) -> chainer.ChainerBackend:
     """A chainer over exactly these backends (the real one discovers them globally)."""
@@ -82,6 +91,9 @@ def make_chainer(*backends: keyring.backend.KeyringBackend) -> chainer.ChainerBa
     class FixedChainer(chainer.ChainerBackend):
         priority = -10.0
         backends = chained
+
+        def __init__(self) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
 
     return FixedChainer()
 
@@ -224,7 +236,7 @@ def test_foreign_backend_exceptions_become_keystore_errors(select_keyring: Selec
 
 
 def test_no_keyring_at_all(select_keyring: SelectKeyring) -> None:
-    select_keyring(fail.Keyring())
+    select_keyring(fail.Keyring())  # type: ignore[no-untyped-call]  # keyring's own class
     store = KeyStore(env={})
     with pytest.raises(KeyringUnavailable) as info:
         store.get()
@@ -240,7 +252,7 @@ def test_no_keyring_at_all(select_keyring: SelectKeyring) -> None:
 
 
 def test_null_keyring_is_refused(select_keyring: SelectKeyring) -> None:
-    select_keyring(null.Keyring())
+    select_keyring(null.Keyring())  # type: ignore[no-untyped-call]  # keyring's own class
     store = KeyStore(env={})
     with pytest.raises(KeyringUnavailable, match="no system keyring") as info:
         store.set(KEY)

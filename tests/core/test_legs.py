@@ -24,6 +24,7 @@ from bulutpop.devtools.fakepbx import history_records
 from bulutpop.pbx.catchup import cdr_event
 from bulutpop.storage.store import Store
 from tests.conftest import scenario
+from tests.core.conftest import feed
 
 Kind = Literal["answered", "nobody", "pickup"]
 START = datetime(2026, 11, 20, 9, 0, tzinfo=PBX_TZ)
@@ -374,14 +375,6 @@ def test_stamps_before_september_2016_follow_the_seasons_of_istanbul() -> None:
 
 
 # --- scenarios through the tracker -------------------------------------------------------------
-
-
-def feed(tracker: CallTracker, *names: str) -> None:
-    for name in names:
-        for body in scenario(name):
-            parsed = parse_body(body)
-            assert parsed.event is not None
-            tracker.ingest_sync(parsed.event, body, "webhook")
 
 
 def test_an_internal_callback_to_a_colleague_resolves_as_a_callback(

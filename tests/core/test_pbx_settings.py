@@ -3,9 +3,6 @@ caller ids, user statuses, queues, one history record. Fake PBX over real HTTP."
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,7 +12,7 @@ from bulutpop.devtools.fakepbx import FakePbxState, start
 from bulutpop.errors import NotFound, PbxFailed, PbxRefused, RateLimited
 from bulutpop.pbx.client import CrmSettings, PbxClient, register_webhook
 from tests.conftest import TEST_KEY
-from tests.core.conftest import Server
+from tests.core.conftest import Server, run_cli_async
 
 OTHER_TOOL = "https://crm.example.com.tr/bulutsantralim/hook"
 
@@ -121,7 +118,7 @@ async def test_dnd_and_user_statuses(pbx: Pbx, client: PbxClient) -> None:
     assert len(pbx.state.received["user_statuses"]) == 2
     with pytest.raises(PbxRefused, match="extension 1009 not found"):
         await client.dnd("1009", True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not an extension"):
         await client.dnd("../originate", True)
 
 
@@ -150,42 +147,25 @@ async def test_unreadable_replies_are_server_errors(pbx: Pbx, client: PbxClient)
 # --- the CLI -------------------------------------------------------------------------------
 
 
-async def run(*args: str, api: str) -> tuple[int, str, str]:
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "BULUTPOP_API_URL": api}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bulutpop",
-        *args,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_cli_register_needs_a_terminal_or_yes(pbx: Pbx) -> None:
     pbx.state.check_notification_url = False  # no receiver runs behind the CLI's URL
-    code, out, _ = await run("pbx-webhook", "show", api=pbx.base)
+    code, out, _ = await run_cli_async("pbx-webhook", "show", api=pbx.base)
     assert code == 0 and OTHER_TOOL in out and "not this app" in out
-    code, _, err = await run("pbx-webhook", "register", api=pbx.base)
+    code, _, err = await run_cli_async("pbx-webhook", "register", api=pbx.base)
     assert code == 2 and "--yes" in err
     assert posts(pbx) == []
-    code, out, err = await run("pbx-webhook", "register", "--yes", api=pbx.base)
+    code, out, err = await run_cli_async("pbx-webhook", "register", "--yes", api=pbx.base)
     assert code == 0, err
     assert "now sends" in out
     (sent,) = posts(pbx)
-    ours = (await run("webhook-url", api=pbx.base))[1].strip()
+    ours = (await run_cli_async("webhook-url", api=pbx.base))[1].strip()
     assert sent["notification_url"] == ours and "/events/" in ours
-    code, out, _ = await run("pbx-webhook", "show", api=pbx.base)
+    code, out, _ = await run_cli_async("pbx-webhook", "show", api=pbx.base)
     assert "(this app)" in out and "ringing, answered, hangup" in out
 
 
 async def test_cli_dnd(pbx: Pbx) -> None:
-    assert (await run("config", "set", "extension", "1002", api=pbx.base))[0] == 0
-    code, out, err = await run("dnd", "on", api=pbx.base)
+    assert (await run_cli_async("config", "set", "extension", "1002", api=pbx.base))[0] == 0
+    code, out, err = await run_cli_async("dnd", "on", api=pbx.base)
     assert code == 0, err
     assert out.strip() == "Changed DND of 1002 to on." and pbx.state.dnd == {"1002": True}

@@ -31,25 +31,13 @@ from bulutpop.errors import (
 )
 from bulutpop.local.redact import MASK
 from bulutpop.pbx.client import PbxClient
+from tests.core.conftest import FakeClock
 
 pytestmark = pytest.mark.asyncio
 
 KEY = "K12345678-1234-5678-4321-123456789012"
 WRONG_KEY = "Kabcdef01-abcd-ef01-2345-6789abcdef01"
 CALL = "358c20bc-fd86-11e5-87a2-157d41a07454"
-
-
-class FakeClock:
-    """Shared by the fake PBX and the client, so tests move time instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass
@@ -133,7 +121,7 @@ async def test_invalid_destination(client: PbxClient) -> None:
 
 async def test_timeout_is_validated_locally(pbx: Pbx, client: PbxClient) -> None:
     for bad in (9, 61):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=rf"timeout must be 10\.\.60 seconds, not {bad}"):
             await client.originate("1001", "908505320000", timeout=bad)
     assert pbx.state.originates == []
 

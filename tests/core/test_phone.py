@@ -266,7 +266,8 @@ def test_never_raise_on_arbitrary_text(text: str) -> None:
     try:
         got = parse(text)
     except NumberError as exc:
-        assert str(exc).endswith("is not a phone number")
+        # Not pytest.raises: arbitrary text may parse or not.
+        assert str(exc).endswith("is not a phone number")  # noqa: PT017
     else:
         # Whatever parses keeps its identity through its own display form.
         assert key == got.key

@@ -13,28 +13,19 @@ import pytest
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.phone import canonical_key
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.devtools.fakepbx import FakePbxState, start
 from bulutpop.errors import AddressBookError, KeyRefused, PbxFailed
 from bulutpop.pbx.client import PbxClient
 from bulutpop.pbx.phonebook import PhoneBook, read_csv
 from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY
-from tests.core.test_catchup import events, feed
+from tests.core.conftest import FakePbx, events, feed
 
 MOBILE = "+905321234567"  # scenario 02's caller, written 05321234567 by the PBX
 
 
 @pytest.fixture
-async def pbx() -> AsyncIterator[tuple[FakePbxState, str]]:
-    state = FakePbxState(key=TEST_KEY)
-    runner, base = await start(state)
-    yield state, base
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def client(pbx: tuple[FakePbxState, str]) -> AsyncIterator[PbxClient]:
-    async with PbxClient(pbx[1], TEST_KEY) as c:
+async def client(fake_pbx: FakePbx) -> AsyncIterator[PbxClient]:
+    async with PbxClient(fake_pbx[1], TEST_KEY) as c:
         yield c
 
 
@@ -51,9 +42,9 @@ def entry(n: int, **fields: str) -> dict[str, object]:
 
 
 async def test_names_appear_however_the_number_is_written(
-    pbx: tuple[FakePbxState, str], book: PhoneBook, tracker: CallTracker, store: Store
+    fake_pbx: FakePbx, book: PhoneBook, tracker: CallTracker, store: Store
 ) -> None:
-    state, _ = pbx
+    state, _ = fake_pbx
     # The phonebook writes the API's format; the webhook sends the national one.
     state.contacts = [
         entry(7, name="Ayşe", surname="Yılmaz", company_name="Örnek A.Ş.", phone="905321234567"),
@@ -73,9 +64,9 @@ async def test_names_appear_however_the_number_is_written(
 
 
 async def test_sync_reads_every_page_and_forgets_deleted_contacts(
-    pbx: tuple[FakePbxState, str], book: PhoneBook, store: Store
+    fake_pbx: FakePbx, book: PhoneBook, store: Store
 ) -> None:
-    state, _ = pbx
+    state, _ = fake_pbx
     state.contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 251)]
     assert await book.sync_pbx() == 250
     assert [q["page"] for q in state.received["contacts"]] == ["1", "2", "3"]
@@ -87,9 +78,9 @@ async def test_sync_reads_every_page_and_forgets_deleted_contacts(
 
 
 async def test_a_failed_page_keeps_the_previous_phonebook(
-    pbx: tuple[FakePbxState, str], book: PhoneBook, store: Store
+    fake_pbx: FakePbx, book: PhoneBook, store: Store
 ) -> None:
-    state, _ = pbx
+    state, _ = fake_pbx
     state.contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 151)]
     await book.sync_pbx()
     state.fail_request("contacts", 4, 500, "backend down")  # page 2 of the second sync
@@ -101,22 +92,22 @@ async def test_a_failed_page_keeps_the_previous_phonebook(
 
 
 async def test_invalid_key_answers_401_and_is_not_shown(
-    pbx: tuple[FakePbxState, str], tracker: CallTracker
+    fake_pbx: FakePbx, tracker: CallTracker
 ) -> None:
     wrong = "K99999999-9999-9999-9999-999999999999"
-    async with PbxClient(pbx[1], wrong) as bad:
+    async with PbxClient(fake_pbx[1], wrong) as bad:
         with pytest.raises(KeyRefused) as info:
             await PhoneBook(tracker, lambda: bad).sync_pbx()
     assert info.value.status == 401 and wrong not in str(info.value) + info.value.detail
 
 
 async def test_local_edit_beats_the_phonebook_which_beats_the_history(
-    pbx: tuple[FakePbxState, str], book: PhoneBook, tracker: CallTracker, store: Store
+    fake_pbx: FakePbx, book: PhoneBook, tracker: CallTracker, store: Store
 ) -> None:
     hangup = dict(events("02")[-1].fields, event_type="cdr", caller_id_name="ARAYAN")
     tracker.ingest_sync(CallEvent(hangup), None, "history")
     assert store.name_for(MOBILE) == ("ARAYAN", "")  # only the history knows a name
-    pbx[0].contacts = [entry(1, name="Ayşe", company_name="Örnek", phone="05321234567")]
+    fake_pbx[0].contacts = [entry(1, name="Ayşe", company_name="Örnek", phone="05321234567")]
     await book.sync_pbx()
     assert store.name_for(MOBILE) == ("Ayşe", "Örnek")
     changed: list[None] = []
@@ -128,10 +119,8 @@ async def test_local_edit_beats_the_phonebook_which_beats_the_history(
     assert store.name_for(MOBILE) == ("Ayşe", "Örnek")
 
 
-async def test_names_for_a_page_of_keys(
-    pbx: tuple[FakePbxState, str], book: PhoneBook, store: Store
-) -> None:
-    pbx[0].contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 700)]
+async def test_names_for_a_page_of_keys(fake_pbx: FakePbx, book: PhoneBook, store: Store) -> None:
+    fake_pbx[0].contacts = [entry(n, phone=f"0532{n:07d}") for n in range(1, 700)]
     await book.sync_pbx()
     keys = [canonical_key(f"0532{n:07d}") for n in range(1, 800)]
     names = store.names_for(keys)
@@ -141,8 +130,8 @@ async def test_names_for_a_page_of_keys(
     ]
 
 
-async def test_queue_names(pbx: tuple[FakePbxState, str], book: PhoneBook) -> None:
-    pbx[0].queues = {"200": "Satış", "201": "Destek"}
+async def test_queue_names(fake_pbx: FakePbx, book: PhoneBook) -> None:
+    fake_pbx[0].queues = {"200": "Satış", "201": "Destek"}
     assert await book.sync_queues() == {"200": "Satış", "201": "Destek"}
     assert book.queue_names() == {"200": "Satış", "201": "Destek"}
 

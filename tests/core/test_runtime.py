@@ -22,8 +22,8 @@ from bulutpop.devtools.fakepbx import FakePbxState, history_records, start
 from bulutpop.errors import SetupMissing
 from bulutpop.local.keys import MemoryKeyring
 from bulutpop.team.protocol import Invite, leave
-from tests.conftest import TEST_KEY, free_port
-from tests.core.teamrig import TeamRig, make_rig, until
+from tests.conftest import TEST_KEY, free_port, until
+from tests.core.teamrig import TeamRig, make_rig
 
 
 class ThreadCheckingKeyring(MemoryKeyring):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from bulutpop.calls.model import Call
 from bulutpop.calls.phone import canonical_key
 from bulutpop.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, _run_migration
+from tests.conftest import until_sync
 
 NAMES = (
     "",
@@ -314,9 +314,6 @@ def test_commits_are_checkpointed_by_a_thread_of_their_own(tmp_path: Path) -> No
         before = store.path.stat().st_size
         fill(store, sample_calls(400))
         assert store.path.stat().st_size == before  # still only in the WAL
-        deadline = time.monotonic() + 5
-        while store.path.stat().st_size == before:
-            assert time.monotonic() < deadline, "no checkpoint happened"
-            time.sleep(0.05)
+        until_sync(lambda: store.path.stat().st_size != before, 5, "a checkpoint")
     finally:
         store.close()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,8 +30,8 @@ from bulutpop.team.link import Claim, claim, claims
 from bulutpop.team.protocol import TOPIC_ROOT, Address, Invite, ext_topic, payload
 from bulutpop.team.relay.broker import BrokerFiles, ManagedBroker
 from bulutpop.team.relay.service import reload_broker
-from tests.conftest import TEST_KEY
-from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
+from tests.conftest import TEST_KEY, free_port, until
+from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
 
 
 @pytest.fixture
@@ -106,10 +106,13 @@ async def test_an_agent_can_read_only_its_own_topic_and_publish_nothing(rig: Tea
             200
         ]
         await until(lambda: mehmet.call_uuids() == ["for-1002"], what="1002's own event")
+
+        async def first_message() -> None:
+            async for message in sneaky.messages:
+                raise AssertionError(f"1001 received {message.topic}")
+
         with pytest.raises(TimeoutError):
-            async with asyncio.timeout(0.5):
-                async for message in sneaky.messages:
-                    raise AssertionError(f"1001 received {message.topic}")
+            await asyncio.wait_for(first_message(), 0.5)
     assert "forged" not in mehmet.call_uuids()
 
 
@@ -149,13 +152,15 @@ async def test_agents_dial_only_from_their_extension_and_hear_only_their_calls(
 async def test_wrong_and_removed_credentials_are_refused(rig: TeamRig) -> None:
     pc = await rig.pc("1001")
     await pc.start()
-    assert pc.statuses[-1].state == "connected"
+    connected = pc.statuses[-1]
+    assert connected.state == "connected"
     await pc.stop()
     assert rig.relay is not None
     rig.relay.agents.remove(pc.invite.agent)
     reload_broker(rig.core.config, rig.relay.files)
     await pc.start()
-    assert pc.statuses[-1].state == "refused"
+    after_removal = pc.statuses[-1]
+    assert after_removal.state == "refused"
     async with pc.core.client() as relay:
         with pytest.raises(CredentialRefused) as refused:
             await relay.originate("1001", "905321234567")
@@ -182,6 +187,10 @@ async def test_no_api_key_exists_on_an_agents_pc(rig: TeamRig) -> None:
     assert TEST_KEY not in str(keyring.get_keyring().__dict__)
 
 
+def open_missed_count_is(pc: AgentPc, count: int) -> Callable[[], bool]:
+    return lambda: pc.core.store.open_missed_count() == count
+
+
 async def test_a_shared_missed_call_is_claimed_and_resolved_for_the_whole_queue(
     rig: TeamRig,
 ) -> None:
@@ -199,7 +208,7 @@ async def test_a_shared_missed_call_is_claimed_and_resolved_for_the_whole_queue(
     # more is heard, and its settling reaches the members like any event.
     await rig.settle()
     for pc in (ayse, mehmet):
-        await until(lambda pc=pc: pc.core.store.open_missed_count() == 1, what="shared missed")
+        await until(open_missed_count_is(pc, 1), what="shared missed")
     party = ayse.core.store.missed_groups()[0].number
 
     assert await claim(mehmet.core.config, mehmet.invite.secret, party) == "Mehmet (1002)"
@@ -224,7 +233,7 @@ async def test_a_shared_missed_call_is_claimed_and_resolved_for_the_whole_queue(
         event("cb-1", "answer", answer_stamp="2026-11-20 10:30:05", **callback),
     )
     for pc in (ayse, mehmet):
-        await until(lambda pc=pc: pc.core.store.open_missed_count() == 0, what="resolution")
+        await until(open_missed_count_is(pc, 0), what="resolution")
     assert ayse.core.store.missed_groups(include_resolved=True)[0].resolved_by == "callback"
 
 

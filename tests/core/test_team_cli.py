@@ -9,28 +9,15 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bulutpop.team.protocol import Invite
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, free_port, wait_for_http
+from tests.core.conftest import post_form, run_cli
 from tests.core.teamrig import event
-from tests.core.test_cli import free_port, post, run
-
-
-def _wait(url: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return
-        except OSError:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, f"{url} did not answer"
-            time.sleep(0.05)
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
@@ -58,16 +45,16 @@ def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
         ("broker_url", f"mqtt://127.0.0.1:{broker}"),
         ("broker_public_url", f"mqtt://127.0.0.1:{broker}"),
     ):
-        assert run("config", "set", key, str(value), env=env).returncode == 0
+        assert run_cli("config", "set", key, str(value), env=env).returncode == 0
     process = subprocess.Popen(
         [sys.executable, "-m", "bulutpop", "relay"],
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **env},
     )
-    _wait(f"http://127.0.0.1:{api}/health", process)
-    _wait(f"http://127.0.0.1:{listen}/health", process)
-    yield env, run("webhook-url", env=env).stdout.strip()
+    wait_for_http(f"http://127.0.0.1:{api}/health", process)
+    wait_for_http(f"http://127.0.0.1:{listen}/health", process)
+    yield env, run_cli("webhook-url", env=env).stdout.strip()
     log = _stop(process)
     assert TEST_KEY not in log
 
@@ -76,11 +63,11 @@ def test_an_invited_agent_receives_through_the_relay(
     relay: tuple[dict[str, str], str], tmp_path: Path
 ) -> None:
     relay_env, webhook = relay
-    added = run("relay", "agent", "add", "1001", "--display", "Ayşe", env=relay_env)
+    added = run_cli("relay", "agent", "add", "1001", "--display", "Ayşe", env=relay_env)
     assert added.returncode == 0, added.stderr
     invite = added.stdout.strip()
     assert invite.startswith("bulutpop-team:") and "send it privately" in added.stderr
-    listed = run("relay", "agent", "list", env=relay_env).stdout
+    listed = run_cli("relay", "agent", "list", env=relay_env).stdout
     assert "agent1001" in listed and "Ayşe" in listed
 
     agent_env = {
@@ -88,19 +75,19 @@ def test_an_invited_agent_receives_through_the_relay(
         "BULUTPOP_DATA_DIR": str(tmp_path / "pc-data"),
     }
     memory = {"PYTHON_KEYRING_BACKEND": "bulutpop.local.keys.MemoryKeyring"}
-    joined = run("team", "join", stdin=invite + "\n", env={**agent_env, **memory})
+    joined = run_cli("team", "join", stdin=invite + "\n", env={**agent_env, **memory})
     assert joined.returncode == 0, joined.stderr
     # That keyring lived in that process only: later commands get the secret from the
     # environment, as a kiosk PC would.
     secret = Invite.parse(invite).secret
     agent_env["BULUTPOP_TEAM_SECRET"] = secret
-    status = run("team", "status", env=agent_env)
+    status = run_cli("team", "status", env=agent_env)
     assert status.returncode == 0 and "agent agent1001, extension 1001" in status.stdout
     config_text = (tmp_path / "pc-config" / "config.toml").read_text()
     assert secret not in config_text and "team_agent" in config_text
 
     # Sent before the PC ever connected: `agent add` opened its session, so it waits there.
-    assert post(webhook, event("cli-1")) == 200
+    assert post_form(webhook, event("cli-1")) == 200
     serve = subprocess.Popen(
         [sys.executable, "-m", "bulutpop", "serve"],
         stderr=subprocess.PIPE,
@@ -110,7 +97,7 @@ def test_an_invited_agent_receives_through_the_relay(
     try:
         deadline = time.monotonic() + 20
         while True:
-            calls = run("calls", "--json", env=agent_env)
+            calls = run_cli("calls", "--json", env=agent_env)
             if [c["call_uuid"] for c in json.loads(calls.stdout)] == ["cli-1"]:
                 break
             assert time.monotonic() < deadline, calls.stderr
@@ -119,16 +106,16 @@ def test_an_invited_agent_receives_through_the_relay(
         log = _stop(serve)
     assert secret not in log
 
-    removed = run("relay", "agent", "remove", "agent1001", env=relay_env)
+    removed = run_cli("relay", "agent", "remove", "agent1001", env=relay_env)
     assert removed.returncode == 0
-    refused = run("team", "status", env=agent_env)
+    refused = run_cli("team", "status", env=agent_env)
     assert refused.returncode == 1 and "unknown or removed team credential" in refused.stderr
 
 
 def test_team_commands_explain_bad_input() -> None:
-    bad = run("team", "join", "bulutpop-team:garbage")
+    bad = run_cli("team", "join", "bulutpop-team:garbage")
     assert bad.returncode == 2 and "copy the whole line again" in bad.stderr
-    missing = run("relay", "agent", "add")
+    missing = run_cli("relay", "agent", "add")
     assert missing.returncode == 2 and "usage: bulutpop relay agent add EXTENSION" in missing.stderr
-    not_ext = run("relay", "agent", "add", "12a")
+    not_ext = run_cli("relay", "agent", "add", "12a")
     assert not_ext.returncode == 2 and "is not an extension" in not_ext.stderr

@@ -11,25 +11,9 @@ from bulutpop.calls.events import CallEvent, parse_body
 from bulutpop.calls.tracker import CallTracker, Change, fold
 from bulutpop.storage.store import Store
 from tests.conftest import scenario
+from tests.core.conftest import events, feed
 
 MINE = frozenset({"1001"})
-
-
-def events(name: str) -> list[CallEvent]:
-    out = []
-    for body in scenario(name):
-        parsed = parse_body(body)
-        assert parsed.event is not None
-        out.append(parsed.event)
-    return out
-
-
-def feed(tracker: CallTracker, *names: str) -> None:
-    for name in names:
-        for body in scenario(name):
-            parsed = parse_body(body)
-            assert parsed.event is not None
-            tracker.ingest_sync(parsed.event, body, "webhook")
 
 
 @pytest.mark.parametrize(

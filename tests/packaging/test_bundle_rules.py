@@ -34,7 +34,7 @@ def test_project_version_reads_any_root(bundling: ModuleType, tmp_path: Path) ->
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "2.3.4"\n')
     assert bundling.project_version(tmp_path) == "2.3.4"
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "soon"\n')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unusable version 'soon'"):
         bundling.project_version(tmp_path)
 
 

@@ -8,6 +8,7 @@ import asyncio
 import gc
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from bulutpop.devtools.replay import post_bodies
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.settings.dialog import SettingsDialog
 from bulutpop.ui.tray import Shell, ShellActions
 from tests.conftest import TEST_KEY
@@ -127,6 +129,16 @@ def webhook(qloop: Loop, core: Core) -> Iterator[Webhook]:
 
 
 @pytest.fixture
+def missed_window(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[MissedWindow]:
+    """The missed-call list; its tasks and its model settled at the end."""
+    window = MissedWindow(bridge)
+    qtbot.addWidget(window)
+    yield window
+    qloop.run(window.tasks.drain())
+    qloop.run(window.model.settled())
+
+
+@pytest.fixture
 def turkish(qapp: QApplication) -> Iterator[i18n.Translations]:
     """The app's own switch to Turkish; back to English (and the old locale) after."""
     previous = QLocale()
@@ -135,6 +147,11 @@ def turkish(qapp: QApplication) -> Iterator[i18n.Translations]:
     yield translations
     translations.apply("en")
     QLocale.setDefault(previous)
+
+
+def ts(*args: int) -> float:
+    """The time stamp of a local date and time: ts(2026, 11, 27, 14, 32)."""
+    return datetime(*args).timestamp()  # type: ignore[arg-type]
 
 
 def make_shell(bridge: CoreBridge, use_tray: bool = False) -> Shell:

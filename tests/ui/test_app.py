@@ -6,15 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
 from bulutpop.local.config import Dirs
 from bulutpop.ui.handoff import InstanceServer, server_name
-from tests.conftest import TEST_KEY, free_port
+from tests.conftest import TEST_KEY, free_port, wait_for_http
 
 
 def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
@@ -29,9 +27,7 @@ def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
     with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
         process = subprocess.Popen([sys.executable, "-c", code])
     assert blocker.args == [["tel:+905321234567"]]
-    deadline = time.monotonic() + 10
-    while process.poll() is None and time.monotonic() < deadline:
-        qtbot.wait(20)
+    qtbot.waitUntil(lambda: process.poll() is not None, timeout=10_000)
     assert process.returncode == 0
     server.close()
 
@@ -50,15 +46,7 @@ def test_gui_starts_listens_takes_a_tel_link_and_quits_cleanly(isolated: Path) -
         [sys.executable, "-m", "bulutpop"], env=env, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    break
-            except OSError:
-                assert first.poll() is None, first.stderr.read() if first.stderr else ""
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_for_http(f"http://127.0.0.1:{port}/health", first, timeout=30)
         second = subprocess.run(
             [sys.executable, "-m", "bulutpop", "tel:+905321234567"],
             env=env,

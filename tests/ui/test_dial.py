@@ -11,7 +11,7 @@ from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui import dial as dial_module
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
-from tests.conftest import scenario
+from tests.conftest import scenario, until
 from tests.ui.conftest import Loop, Webhook
 
 
@@ -194,7 +194,7 @@ def test_a_call_placed_after_the_dialog_was_closed_stays_quiet(
     fake_pbx.originate_delay = 0.2
     dialog = make(qtbot, bridge, "05321234567")
     QTest.mouseClick(dialog.call_button, Qt.MouseButton.LeftButton)
-    qloop.run(asyncio.sleep(0.05))  # the request is in flight
+    qloop.run(until(lambda: len(fake_pbx.originates) == 1, what="the request in flight"))
     dialog.close()
     qloop.run(dialog.tasks.drain())
     assert not dialog.isVisible()  # the ringing phone says it went through

@@ -8,6 +8,7 @@ from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
 
 from bulutpop.ui.common import fmt
+from tests.ui.conftest import ts
 
 NOW = datetime(2026, 11, 27, 15, 0)
 
@@ -18,10 +19,6 @@ def turkish(qapp: QApplication) -> Iterator[None]:
     QLocale.setDefault(QLocale(QLocale.Language.Turkish))
     yield
     QLocale.setDefault(previous)
-
-
-def ts(*args: int) -> float:
-    return datetime(*args).timestamp()  # type: ignore[arg-type]
 
 
 def test_when_reads_like_an_office_worker_would(turkish: None) -> None:

@@ -13,8 +13,9 @@ from bulutpop.app.core import Core
 from bulutpop.calls.events import PBX_TZ, CallEvent
 from bulutpop.calls.model import Call
 from bulutpop.devtools.fakepbx import FakePbxState
+from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.history.model import PAGE_SIZE, Column, HistoryFilter
+from bulutpop.ui.history.model import PAGE_SIZE, Column
 from bulutpop.ui.history.window import HistoryWindow
 from tests.conftest import scenario
 from tests.ui.conftest import Loop, Webhook, menu_texts

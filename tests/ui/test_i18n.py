@@ -27,16 +27,12 @@ from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook, make_shell
+from tests.ui.conftest import Loop, Webhook, make_shell, ts
 
 ROOT = Path(__file__).resolve().parents[2]
 I18N = ROOT / "resources" / "i18n"
 NOW = datetime(2026, 11, 27, 15, 0)
 PLACEHOLDER = re.compile(r"%(?:L?[1-9][0-9]?|L?n)|\{[a-z0-9_]+\}")
-
-
-def ts(*args: int) -> float:
-    return datetime(*args).timestamp()  # type: ignore[arg-type]
 
 
 # --- widgets in Turkish -------------------------------------------------------------------

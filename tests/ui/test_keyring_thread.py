@@ -14,6 +14,7 @@ from bulutpop.app.core import Core
 from bulutpop.local.keys import SERVICE, TEAM_SECRET, KeyStore, MemoryKeyring
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.i18n import Translations
+from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import TEST_KEY
 from tests.ui.conftest import Loop
 
@@ -57,6 +58,7 @@ def test_the_app_never_waits_for_the_keyring_on_the_ui_thread(
             await desktop.bridge.dialer.dial("0532 123 45 67")
             desktop.show_settings(first_run=False)
             settings = desktop._windows["settings"]
+            assert isinstance(settings, SettingsDialog)
             await settings.tasks.drain()  # it asked where the key is kept
             await desktop.bridge.store_key("K99999999-9999-9999-9999-999999999999")
         finally:

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QRect, Qt
@@ -44,12 +43,9 @@ NO_KEYS = Qt.KeyboardModifier.NoModifier
 
 
 @pytest.fixture
-def window(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[MissedWindow]:
-    w = MissedWindow(bridge)
-    qtbot.addWidget(w)
-    yield w
-    qloop.run(w.tasks.drain())
-    qloop.run(w.model.settled())
+def window(missed_window: MissedWindow) -> MissedWindow:
+    """The missed-call list (tests/ui/conftest.py), under the name these tests use."""
+    return missed_window
 
 
 def post(window: MissedWindow, webhook: Webhook, qloop: Loop, *bodies: bytes) -> None:

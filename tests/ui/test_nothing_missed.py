@@ -6,7 +6,6 @@ the caller number. All against the real core and the fake PBX."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,15 +40,6 @@ AYSE = {
     "company_name": "Acme A.Ş.",
     "phone": "905321234567",
 }
-
-
-@pytest.fixture
-def missed(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[MissedWindow]:
-    window = MissedWindow(bridge)
-    qtbot.addWidget(window)
-    yield window
-    qloop.run(window.tasks.drain())
-    qloop.run(window.model.settled())
 
 
 def answers(*names: str | None) -> tuple[NameAsker, list[tuple[str, str]]]:
@@ -205,31 +195,35 @@ def test_a_refused_key_is_explained_on_the_pbx_tab(
 
 
 def test_a_phonebook_name_shows_for_a_number_written_differently(
-    missed: MissedWindow, qloop: Loop, fake_pbx: FakePbxState, bridge: CoreBridge, webhook: Webhook
+    missed_window: MissedWindow,
+    qloop: Loop,
+    fake_pbx: FakePbxState,
+    bridge: CoreBridge,
+    webhook: Webhook,
 ) -> None:
     webhook.post(*scenario("02"))  # a missed call from 05321234567
-    settle(missed, qloop)
-    assert caller(missed) == ("0532 123 45 67", "")
+    settle(missed_window, qloop)
+    assert caller(missed_window) == ("0532 123 45 67", "")
 
     fake_pbx.contacts = [AYSE]  # the PBX writes the number 905321234567
     qloop.run(bridge.phonebook.sync_pbx())
-    settle(missed, qloop)
-    assert caller(missed) == ("Ayşe Yılmaz", "0532 123 45 67 · Acme A.Ş.")
+    settle(missed_window, qloop)
+    assert caller(missed_window) == ("Ayşe Yılmaz", "0532 123 45 67 · Acme A.Ş.")
     assert bridge.name_for("+905321234567") == "Ayşe Yılmaz"  # what the popup shows
 
 
 def test_the_history_name_is_used_until_something_better_is_known(
-    missed: MissedWindow, qloop: Loop, fake_pbx: FakePbxState, bridge: CoreBridge
+    missed_window: MissedWindow, qloop: Loop, fake_pbx: FakePbxState, bridge: CoreBridge
 ) -> None:
     fake_pbx.cdrs = [missed_record("h-1", "05321234567", caller_id_name="AYSE Y")]
     qloop.run(bridge.catchup.run_once())
-    settle(missed, qloop)
-    assert caller(missed)[0] == "AYSE Y"
+    settle(missed_window, qloop)
+    assert caller(missed_window)[0] == "AYSE Y"
 
     fake_pbx.contacts = [AYSE]
     qloop.run(bridge.phonebook.sync_pbx())
-    settle(missed, qloop)
-    assert caller(missed)[0] == "Ayşe Yılmaz"
+    settle(missed_window, qloop)
+    assert caller(missed_window)[0] == "Ayşe Yılmaz"
 
 
 def test_a_name_edited_by_the_user_shows_everywhere(
@@ -276,7 +270,7 @@ def test_a_name_edited_by_the_user_shows_everywhere(
 
 def test_an_address_book_file_names_callers_until_it_is_removed(
     make_dialog: MakeDialog,
-    missed: MissedWindow,
+    missed_window: MissedWindow,
     qloop: Loop,
     webhook: Webhook,
     tmp_path: Path,
@@ -301,8 +295,8 @@ def test_an_address_book_file_names_callers_until_it_is_removed(
         ("PBX phonebook", "PBX", "0"),
         ("rehber.csv", "CSV", "1"),
     ]
-    settle(missed, qloop)
-    assert caller(missed) == ("Mehmet Demir", "0532 123 45 67 · Demir Ltd")
+    settle(missed_window, qloop)
+    assert caller(missed_window) == ("Mehmet Demir", "0532 123 45 67 · Demir Ltd")
 
     assert not dialog.books_tab.remove_book_button.isEnabled()
     rows[0].setSelected(True)  # the PBX's phonebook is synced, not removed
@@ -310,8 +304,8 @@ def test_an_address_book_file_names_callers_until_it_is_removed(
     dialog.books_tab.books.clearSelection()
     rows[1].setSelected(True)
     assert qloop.run(dialog.books_tab.remove_address_book()) == "Removed rehber.csv."
-    settle(missed, qloop)
-    assert caller(missed) == ("0532 123 45 67", "")
+    settle(missed_window, qloop)
+    assert caller(missed_window) == ("0532 123 45 67", "")
     assert len(books(dialog)) == 1
 
 

@@ -5,7 +5,6 @@ fake PBX, and the test event to the real webhook receiver."""
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 import keyring
@@ -21,7 +20,7 @@ from bulutpop.local.config import Config, load
 from bulutpop.local.keys import SERVICE, USERNAME, KeyStore
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.settings.dialog import SettingsDialog
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, closed_port
 from tests.ui.conftest import Loop, MakeDialog, Webhook
 
 NEW_KEY = "K0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
@@ -42,12 +41,6 @@ def no_env_key(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def shown_text(dialog: SettingsDialog) -> str:
     return "\n".join(label.text() for label in dialog.findChildren(QLabel))
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- validation and saving -----------------------------------------------------------------

@@ -10,6 +10,7 @@ import itertools
 import os
 
 import aiohttp
+import pytest
 from pytestqt.qtbot import QtBot
 
 from bulutpop.app.core import Core
@@ -30,6 +31,7 @@ def rss_mb() -> float:
     raise AssertionError("no VmRSS")
 
 
+@pytest.mark.soak
 def test_soak_with_windows_open(qtbot: QtBot, qloop: Loop, core: Core) -> None:
     qloop.run(core.update_config(core.config.with_value("listen_port", 0)))
     desktop = DesktopApp(core, Translations(), lambda: None, use_tray=False)

@@ -32,7 +32,8 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell
-from tests.core.teamrig import TeamRig, event, free_port, make_rig, until
+from tests.conftest import free_port, until
+from tests.core.teamrig import TeamRig, event, make_rig
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 
 SECRET = "t3am-s3cret-0f-ayse-7c1d9a"

@@ -67,7 +67,6 @@ def settle(qloop: Loop, desktop: DesktopApp) -> None:
     """Let what closing a window started (applying the settings) finish."""
 
     async def go() -> None:
-        await asyncio.sleep(0.01)
         while pending := [t for t in desktop.tasks._tasks if t.get_name() not in FOREVER]:
             await asyncio.gather(*pending, return_exceptions=True)
 
