@@ -137,13 +137,17 @@ class Core:
             raise SetupMissing("extension")
         return self.config.extension
 
-    async def load_secrets(self) -> None:
-        """Read the API key and the team secret on a worker thread, so that nothing on the
-        loop (the UI thread, in the tray app) waits for the keyring afterwards. A keyring
-        failure is kept, and raised by `api_key`/`team_secret` until the next load."""
-        for store in (self.keys, self.team_keys):
-            with contextlib.suppress(KeyringUnavailable):
-                await store.load()
+    async def load_secrets(self, *, again: bool = False) -> None:
+        """Read the secret the settings' mode uses (the team credential in team mode, else
+        the API key) on a worker thread, unless it was read already (`again`: read it anew),
+        so that nothing on the loop (the UI thread, in the tray app) waits for the keyring,
+        and the keyring is not asked for a secret this mode never uses. A keyring failure
+        is kept, and raised by `api_key`/`team_secret` until the next load."""
+        store = self.team_keys if self.config.team_mode else self.keys
+        if store.loaded and not again:
+            return
+        with contextlib.suppress(KeyringUnavailable):
+            await store.load()
 
     def subscribe_config(self, listener: ConfigListener) -> Callable[[], None]:
         """Call `listener(old, new)` after every saved change of the settings."""

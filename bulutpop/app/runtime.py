@@ -151,12 +151,11 @@ class Runtime:
         return service is not None and not service.task.done()
 
     async def start(self) -> None:
-        """Read the secrets (off the loop), then start what the mode runs. Never raises for
+        """Read the mode's secret (off the loop), then start what the mode runs. Never raises for
         a service that fails: its state says why (see `problem`)."""
         self._started = True
         self._unsubscribe.append(self.core.subscribe_config(self._config_changed))
         self._unsubscribe.append(self.catchup.subscribe(self._catchup_changed))
-        await self.core.load_secrets()
         self._start("upgrade", None, self._upgrade)
         await self.sync()
 
@@ -179,6 +178,7 @@ class Runtime:
         async with self._sync_lock:
             if not self._started:
                 return
+            await self.core.load_secrets()  # the mode may have changed: its secret, off the loop
             wanted = await self._wanted()
             for name in [n for n in self._services if n not in wanted and n != "upgrade"]:
                 await self._stop(name)
@@ -204,7 +204,7 @@ class Runtime:
     async def rejoined(self) -> None:
         """A new invite was stored (the same settings may now hold a new secret)."""
         self.team_generation += 1
-        await self.core.load_secrets()
+        await self.core.load_secrets(again=True)
         await self.sync()
 
     # -- which services ----------------------------------------------------------------------

@@ -32,9 +32,11 @@ class ThreadCheckingKeyring(MemoryKeyring):
     def __init__(self) -> None:
         super().__init__()
         self.threads: list[str] = []
+        self.read: list[str] = []  # the entries read
 
     def get_password(self, service: str, username: str) -> str | None:
         self.threads.append(threading.current_thread().name)
+        self.read.append(username)
         return super().get_password(service, username)
 
     def set_password(self, service: str, username: str, password: str) -> None:
@@ -57,6 +59,7 @@ async def solo(tmp_path: Path) -> AsyncIterator[Solo]:
     keyring.set_keyring(keys)
     keys.set_password("bulutpop", "api_key", TEST_KEY)
     keys.threads.clear()
+    keys.read.clear()
     core = Core.open(
         {
             "BULUTPOP_CONFIG_DIR": str(tmp_path / "config"),
@@ -91,8 +94,9 @@ async def test_solo_runs_the_receiver_catch_up_phonebook_and_settling(solo: Solo
     finally:
         await runtime.stop()
     assert runtime.receiver is None and not runtime.running("catchup")
-    # The keyring was read once, and never on the loop's thread.
-    assert solo.keys.threads and threading.main_thread().name not in solo.keys.threads
+    # The keyring was read once, never on the loop's thread, and never for a team secret.
+    assert solo.keys.read == ["api_key"]
+    assert threading.main_thread().name not in solo.keys.threads
 
 
 async def test_without_a_key_the_pbx_services_wait_and_start_when_it_comes(solo: Solo) -> None:
