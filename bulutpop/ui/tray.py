@@ -57,6 +57,9 @@ class ShellActions:
     toggle_pause: Callable[[bool], None]
 
 
+ICON_CACHE = 16  # looks kept by the shell (states × missed counts shown lately)
+
+
 def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
     """The icon for a state; "missed" gets the count painted into its badge."""
     # Do-not-disturb shares the paused icon: either way, calls will not reach the user.
@@ -67,12 +70,13 @@ def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
         "missed": "tray-missed",
     }.get(state, "tray-listening")
     icon = QIcon()
+    renderer = QSvgRenderer(str(assets.path("icons", f"{name}.svg")))
     for side in (16, 22, 24, 32, 48, size):
         pixmap = QPixmap(side, side)
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        QSvgRenderer(str(assets.path("icons", f"{name}.svg"))).render(painter)
+        renderer.render(painter)
         if state == "missed" and count > 0:
             scale = side / 64
             text = str(count) if count < 10 or side >= 32 else "9+"
@@ -157,6 +161,8 @@ class Shell(QObject):
         # list, so the state is kept here, by extension (the user may change theirs).
         self._dnd: dict[str, bool] = {}
         self._dnd_busy = False
+        self._icons: dict[tuple[str, int], QIcon] = {}
+        self.count = 0  # missed callers, as last shown
         use_tray = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         self.tray: QSystemTrayIcon | None = None
         self.window: FallbackWindow | None = None
@@ -196,6 +202,17 @@ class Shell(QObject):
     def missed_count(self) -> int:
         return self.bridge.open_missed_count()
 
+    def icon(self, state: str, count: int) -> QIcon:
+        """`tray_icon`, drawn once per look: every change shown (a ring, a catch-up) asks
+        again, and drawing six sizes from SVG each time would hold up the loop."""
+        key = (state, count if state == "missed" else 0)
+        icon = self._icons.get(key)
+        if icon is None:
+            if len(self._icons) >= ICON_CACHE:
+                self._icons.clear()
+            icon = self._icons[key] = tray_icon(*key)
+        return icon
+
     def team_line(self) -> str:
         """The team link's state ("Team: connected"); "" outside team mode."""
         status = self.bridge.team_status
@@ -204,7 +221,7 @@ class Shell(QObject):
         return describe_team(status)
 
     def refresh(self) -> None:
-        count = self.missed_count()
+        count = self.count = self.missed_count()
         catchup = self.bridge.catchup_status
         # A refused key stops the catch-up until the key changes: as much a problem as a
         # receiver that cannot listen. Other failures are retried by themselves.
@@ -243,7 +260,7 @@ class Shell(QObject):
             lines.extend(self.catchup_lines(catchup))
         self.state, self.tooltip = state, "bulutpop — " + "\n".join(lines)
         if self.tray is not None:
-            self.tray.setIcon(tray_icon(state, count))
+            self.tray.setIcon(self.icon(state, count))
             self.tray.setToolTip(self.tooltip)
         self.stateChanged.emit(state, self.tooltip)
 
@@ -419,7 +436,7 @@ class FallbackWindow(QWidget):
 
     def _show_state(self, state: str, tooltip: str) -> None:
         self.state.setText(tooltip)
-        self.setWindowIcon(tray_icon(state, self.shell.missed_count()))
+        self.setWindowIcon(self.shell.icon(state, self.shell.count))
         # Only the labels change (the missed count); the buttons stay.
         labels = [entry[0] for entry in self.shell.entries() if entry is not None]
         for button, label in zip(self.buttons, labels, strict=True):
