@@ -17,7 +17,7 @@ Timed: opening each window (three times; "first" is the first open after the sto
 opened, with cold caches, as after starting the app) until its table's first paint has
 finished; then (median of 15 after one more run, "first") the queries the windows run on
 the GUI thread: missed groups, the tray's open count, the history's first page and total,
-search as you type with the keys HistoryFilter.query derives, the popup's "Nth call"
+search as you type with the keys history_terms derives, the popup's "Nth call"
 count ("bg": a query the app runs in the executor); last, typing into the history window's
 search field until the table is repainted. Baseline: the same on an empty store, and a
 plain SELECT COUNT(*) FROM calls.
@@ -199,7 +199,7 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
 
 
 def queries(core: Core) -> list[tuple[str, Callable[[], object]]]:
-    from bulutpop.storage.history import HistoryFilter
+    from bulutpop.storage.history import HistoryFilter, history_terms
 
     store = core.store
     party = store.calls(limit=1)[0].party_key if store.count_calls() else "+905321234567"
@@ -214,7 +214,7 @@ def queries(core: Core) -> list[tuple[str, Callable[[], object]]]:
         ("history_for(party) (popup line)", lambda: store.history_for(party, time.time())),
     ]
     for prefix in PREFIXES:
-        query = HistoryFilter(search=prefix).query()
+        query = history_terms(store, HistoryFilter(search=prefix))
         found.append(
             (f"search {prefix!r}: calls(200)", functools.partial(store.calls, limit=200, **query))
         )
