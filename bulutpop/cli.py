@@ -29,7 +29,6 @@ from bulutpop.app.runtime import Runtime, ServiceState
 from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent, decode_fields
 from bulutpop.calls.model import Call
-from bulutpop.devtools.replay import bundled_scenarios, post_bodies, read_scenario
 from bulutpop.errors import (
     BrokerError,
     BulutpopError,
@@ -364,6 +363,8 @@ async def _recording(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _replay(core: Core, args: argparse.Namespace) -> int:
+    from bulutpop.devtools.replay import bundled_scenarios, post_bodies, read_scenario
+
     url = args.url or core.config.local_webhook_url()
     paths = [Path(p) for p in args.files] or bundled_scenarios()
     failures = 0

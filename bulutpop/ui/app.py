@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import platformdirs
 
@@ -22,10 +23,12 @@ from bulutpop import __version__
 from bulutpop.app.core import Core, setup_logging
 from bulutpop.app.runtime import ServiceState
 from bulutpop.calls.model import Call
-from bulutpop.devtools.demo import DemoBackend
 from bulutpop.errors import BulutpopError, CredentialRefused, KeyringUnavailable
 from bulutpop.local.config import Dirs
 from bulutpop.local.redact import Redactor
+
+if TYPE_CHECKING:  # the product loads its development tools only for `bulutpop demo`
+    from bulutpop.devtools.demo import DemoBackend
 
 os.environ.setdefault("QT_API", "pyside6")
 # QtMultimedia reports every optional library it could not load; agents don't need that.
@@ -453,7 +456,11 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
     app.setWindowIcon(assets.icon("bulutpop"))
     links = _LinkEvents(app)
 
-    backend = DemoBackend(_demo_dir()) if demo else None
+    backend = None
+    if demo:
+        from bulutpop.devtools.demo import DemoBackend
+
+        backend = DemoBackend(_demo_dir())
     env = backend.env() if backend else dict(os.environ)
     dirs = Dirs.from_env(env)
     name = server_name(dirs.data)
