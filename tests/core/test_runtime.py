@@ -211,6 +211,26 @@ async def test_a_queue_call_nobody_answered_is_settled_by_the_history_soon_after
         await runtime.stop()
 
 
+async def test_the_relay_settles_a_queue_call_from_the_history_for_its_agents(
+    tmp_path: Path,
+) -> None:
+    rig: TeamRig = await make_rig(tmp_path)
+    try:
+        ayse = await rig.pc("1001", queues=("200",))
+        await ayse.start()
+        assert rig.runtime is not None
+        rig.runtime.settle_check = rig.runtime.history_lag = rig.runtime.history_spacing = 0.1
+        (bodies,) = [c for c in scenario_bodies(1) if b"9a4f2e63" in c[0]]  # 10: nobody answers
+        rig.pbx.cdrs = history_records(bodies)
+        assert await rig.post(*bodies) == [200] * len(bodies)
+        # Ayşe's PC cannot ask the PBX and would wait `settle_seconds` (120): the relay asks.
+        await until(lambda: ayse.core.store.open_missed_count() == 1, 15, "the relay's settle")
+        (call,) = ayse.core.store.calls()
+        assert call.missed and not call.pending
+    finally:
+        await rig.close()
+
+
 async def test_an_api_address_given_to_the_core_is_never_saved(tmp_path: Path) -> None:
     # The demo opens its core with the fake PBX's address in the environment it passes.
     env = {
