@@ -431,12 +431,13 @@ def _demo_dir() -> Path:
     return Path(platformdirs.user_data_dir("bulutpop")) / "demo"
 
 
-def _install_excepthook(redactor: Redactor) -> None:
-    """Crashes are logged (redacted) and told to the user; the app keeps running."""
+def _install_excepthook(redactor: Redactor, stopping: Callable[[], bool]) -> None:
+    """Crashes are logged (redacted) and told to the user; the app keeps running. Once the
+    app is `stopping`, nobody is there to read a dialog: the log alone keeps it."""
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.critical("unexpected error", exc_info=(kind, value, tb))
-        if QApplication.instance() is not None:
+        if QApplication.instance() is not None and not stopping():
             QMessageBox.critical(
                 None,
                 "bulutpop",
@@ -468,15 +469,18 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
         return 0
     instance = InstanceServer(name)
 
-    redactor = Redactor()
-    setup_logging(redactor, log_file=dirs.data / "bulutpop.log")
-    _install_excepthook(redactor)
-    translations = Translations()
-
     loop = qasync.QSelectorEventLoop(app)
     asyncio.set_event_loop(loop)
     done = asyncio.Event()
+    # Qt quits by itself at a macOS logout or Quit event and at Windows' WM_ENDSESSION
+    # (Restart Manager before an upgrade too): that is the tray's Quit, not a crash.
+    app.aboutToQuit.connect(done.set)
     result = 0
+
+    redactor = Redactor()
+    setup_logging(redactor, log_file=dirs.data / "bulutpop.log")
+    _install_excepthook(redactor, stopping=done.is_set)
+    translations = Translations()
 
     async def main() -> None:
         nonlocal result
@@ -511,7 +515,13 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
             if backend is not None:
                 await backend.stop()
 
+    task = loop.create_task(main())
+    task.add_done_callback(lambda _task: loop.stop())
     with loop:
-        loop.run_until_complete(main())
+        # Qt's own quit ends exec() before main() has stopped the services (qasync's
+        # run_until_complete would raise): run the loop again until it has.
+        while not task.done():
+            loop.run_forever()
+        task.result()
     instance.close()
     return result

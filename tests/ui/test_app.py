@@ -62,3 +62,53 @@ def test_gui_starts_listens_takes_a_tel_link_and_quits_cleanly(isolated: Path) -
     log = first.stderr.read()
     assert "handed over: tel:+905321234567" in log
     assert TEST_KEY not in log
+
+
+# The app as a subprocess whose Qt quits by itself once the receiver listens, as at a macOS
+# logout or Windows' WM_ENDSESSION: Qt posts QEvent.Quit to the application.
+_QUIT_FROM_OUTSIDE = """
+import socket, sys
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtWidgets import QApplication
+from bulutpop.ui.app import run
+
+app = QApplication(sys.argv[:1])
+port = int(sys.argv[1])
+
+def quit_once_listening() -> None:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        QTimer.singleShot(50, quit_once_listening)
+        return
+    QCoreApplication.postEvent(app, QEvent(QEvent.Type.Quit))
+
+QTimer.singleShot(0, quit_once_listening)
+sys.exit(run([]))
+"""
+
+
+def test_qt_quitting_by_itself_stops_the_app_cleanly(isolated: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
+    for key, value in (("extension", "1001"), ("listen_port", str(port))):
+        subprocess.run(
+            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    done = subprocess.run(
+        [sys.executable, "-c", _QUIT_FROM_OUTSIDE, str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "listening on" in done.stderr
+    # The store was closed by the normal stop: its last connection folded the WAL back in.
+    store = Dirs.from_env(env).store_file
+    assert store.exists()
+    assert not store.with_name(store.name + "-wal").exists()
