@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import math
+import os
 import shutil
 import signal
 import sys
@@ -48,7 +49,7 @@ from bulutpop.errors import (
     SetupMissing,
     StorageError,
 )
-from bulutpop.local.config import SETTINGS
+from bulutpop.local.config import SETTINGS, Dirs
 from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
@@ -605,11 +606,44 @@ def _tolerant_streams() -> None:
             stream.reconfigure(errors="replace")
 
 
+def _windowed_streams() -> None:
+    """A windowed Windows program (the bundle's bulutpop.exe, pythonw) starts without
+    standard streams: sys.stdin, sys.stdout and sys.stderr are None, and every command would
+    end silently. It writes into the console it was started from when there is one, else
+    into cli.log in the data folder, and reads an empty input. (The bundle also ships
+    bulutpop-cli.exe, a console program, for the command line.)"""
+    if sys.stdin is not None and sys.stdout is not None and sys.stderr is not None:
+        return
+    if sys.platform == "win32" and _attach_parent_console():
+        return
+    log_file = Dirs.from_env().data / "cli.log"
+    log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    out = open(fd, "a", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
+    sys.stdout = sys.stdout or out
+    sys.stderr = sys.stderr or out
+    sys.stdin = sys.stdin or io.StringIO()
+
+
+def _attach_parent_console() -> bool:
+    """Windows: borrow the console of the program that started this one (cmd, PowerShell)."""
+    import ctypes
+
+    attach_parent_process = -1
+    if not ctypes.windll.kernel32.AttachConsole(attach_parent_process):  # type: ignore[attr-defined,unused-ignore]
+        return False
+    sys.stdout = sys.stdout or open("CONOUT$", "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+    sys.stderr = sys.stderr or open("CONOUT$", "w", encoding="utf-8", errors="replace")  # noqa: SIM115
+    sys.stdin = sys.stdin or open("CONIN$", encoding="utf-8", errors="replace")  # noqa: SIM115
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    _tolerant_streams()
     if not argv or argv[0].lower().startswith(("tel:", "callto:")):
         return _gui(argv, demo=False)
+    _windowed_streams()
+    _tolerant_streams()
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bulutpop import __version__
+from bulutpop.local.config import Dirs
 from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
 from tests.core.conftest import post_form, run_cli
 
@@ -124,3 +126,31 @@ def test_version_and_help() -> None:
     assert run_cli("--version").stdout.startswith("bulutpop ")
     for command in ("serve", "calls", "dial", "key", "config", "recording", "webhook-url"):
         assert run_cli(command, "--help").returncode == 0
+
+
+# A windowed Windows program starts with no standard streams (the bundle's bulutpop.exe).
+_WINDOWED = (
+    "import sys; sys.stdin = sys.stdout = sys.stderr = None; "
+    "from bulutpop.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--version"], 0, f"bulutpop {__version__}"),
+        (["key", "set"], 2, "The API key is empty"),  # an empty input
+        (["dial", "abc"], 2, "abc"),
+    ],
+)
+def test_a_windowed_program_without_streams_writes_its_output_to_cli_log(
+    isolated: Path, args: list[str], code: int, says: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _WINDOWED, *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == code
+    assert done.stdout == done.stderr == ""
+    log = Dirs.from_env().data / "cli.log"
+    assert says in log.read_text(encoding="utf-8")
+    assert log.stat().st_mode & 0o777 == 0o600
