@@ -43,6 +43,7 @@ from bulutpop.errors import (
     PbxRefused,
     RateLimited,
 )
+from bulutpop.local.net import client_session
 from bulutpop.local.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -219,8 +220,7 @@ class PbxClient:
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             # A team relay may use a certificate only the invite's CA vouches for.
-            connector = aiohttp.TCPConnector(ssl=self._ssl) if self._ssl is not None else None
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = client_session(tls=self._ssl)
         return self._session
 
     # --- errors ---

@@ -27,6 +27,7 @@ from bulutpop import __version__
 from bulutpop.calls.events import parse_body
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import CannotListen
+from bulutpop.local.net import client_session
 
 log = logging.getLogger(__name__)
 
@@ -394,7 +395,7 @@ async def probe(url: str, timeout: float = PROBE_SECONDS) -> ProbeResult:
     redirects followed) and say what came of it."""
     try:
         async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            client_session(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
             session.post(
                 url,
                 data=b"{}",

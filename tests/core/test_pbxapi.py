@@ -383,3 +383,16 @@ async def test_session_ownership(pbx: Pbx) -> None:
         async with pbx.client(session=session) as c:
             await c.originate("1001", "908505320000")
         assert not session.closed  # a session passed in belongs to the caller
+
+
+async def test_requests_go_through_the_systems_proxy(
+    pbx: Pbx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The office's proxy is the only way out: the PBX's name does not even resolve here, and
+    # the fake PBX plays the proxy (it answers the proxy-form request for its own paths).
+    monkeypatch.setenv("HTTP_PROXY", pbx.base)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    pbx.state.caller_ids = ["908505551234"]
+    async with PbxClient("http://pbx.invalid", KEY, clock=pbx.clock) as client:
+        assert await client.caller_ids() == ["908505551234"]
