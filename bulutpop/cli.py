@@ -236,6 +236,8 @@ def _key(core: Core, args: argparse.Namespace) -> int:
         _out("API key stored in the system keyring.")
     elif args.action == "delete":
         _out("API key deleted." if core.keys.delete() else "No API key was stored.")
+        if args.all and core.team_keys.delete():
+            _out("Team secret deleted.")
     else:
         status = core.keys.status()
         where = {
@@ -510,6 +512,11 @@ def _parser() -> argparse.ArgumentParser:
 
     key = sub.add_parser("key", help="manage the API key in the system keyring")
     key.add_argument("action", choices=["set", "status", "delete"])
+    key.add_argument(
+        "--all",
+        action="store_true",
+        help="with delete: every secret bulutpop keeps, the team secret too (uninstall)",
+    )
 
     config = sub.add_parser("config", help="show or change settings")
     config.add_argument("action", choices=["show", "get", "set", "path"])

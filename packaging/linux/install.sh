@@ -158,8 +158,8 @@ uninstall_app() {
         done
     fi
     if [ "$purge" = yes ] && [ -x "$lib/$app" ]; then
-        # The API key lives in the system keyring, not in a file.
-        "$lib/$app" key delete || say "Could not delete the API key from the keyring."
+        # The API key and the team secret live in the system keyring, not in files.
+        "$lib/$app" key delete --all || say "Could not delete the secrets from the keyring."
     fi
     autostart=$config/autostart/$desktop
     if [ -f "$autostart" ] && grep -q "$lib/$app" "$autostart"; then

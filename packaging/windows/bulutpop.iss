@@ -150,9 +150,9 @@ begin
     Exit;
   if CurUninstallStep = usUninstall then
   begin
-    // While the program is still there: the API key is in Windows Credential Manager,
-    // which only the program's keyring code knows how to address.
-    Exec(ExpandConstant('{app}\{#AppExe}'), 'key delete', '', SW_HIDE,
+    // While the program is still there: the API key and the team secret are in Windows
+    // Credential Manager, which only the program's keyring code knows how to address.
+    Exec(ExpandConstant('{app}\{#AppExe}'), 'key delete --all', '', SW_HIDE,
       ewWaitUntilTerminated, ResultCode);
   end
   else if CurUninstallStep = usPostUninstall then

@@ -154,3 +154,29 @@ def test_a_windowed_program_without_streams_writes_its_output_to_cli_log(
     log = Dirs.from_env().data / "cli.log"
     assert says in log.read_text(encoding="utf-8")
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+# Uninstall's "delete my data" (packaging/windows/bulutpop.iss, install.sh --purge) runs
+# `key delete --all`: with the program's own keyring code, in a process of its own.
+_DELETE_ALL = """
+import keyring, sys
+from bulutpop.cli import main
+from bulutpop.local.keys import MemoryKeyring
+ring = MemoryKeyring()
+keyring.set_keyring(ring)
+ring.set_password("bulutpop", "api_key", sys.argv[1])
+ring.set_password("bulutpop", "team_secret", "a-team-secret")
+code = main(["key", "delete", "--all"])
+left = [name for name in ("api_key", "team_secret") if ring.get_password("bulutpop", name)]
+print("left:", left)
+sys.exit(code)
+"""
+
+
+def test_deleting_all_secrets_removes_the_team_secret_too(isolated: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _DELETE_ALL, TEST_KEY], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "left: []" in done.stdout
+    assert "API key deleted." in done.stdout and "Team secret deleted." in done.stdout
