@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtGui import QDesktopServices, QFileOpenEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from bulutpop.local.config import Dirs
+from bulutpop.ui.app import LinkEvents
 from bulutpop.ui.handoff import InstanceServer, server_name
 from tests.conftest import TEST_KEY, free_port, wait_for_http
 
@@ -112,3 +116,19 @@ def test_qt_quitting_by_itself_stops_the_app_cleanly(isolated: Path) -> None:
     store = Dirs.from_env(env).store_file
     assert store.exists()
     assert not store.with_name(store.name + "-wal").exists()
+
+
+def test_a_tel_link_given_to_qt_reaches_the_app(qapp: QApplication) -> None:
+    # What macOS does with PySide6 6.8.1–6.8.2 (QTBUG-134316): the link goes to the URL
+    # handler registered for its scheme, not to a QFileOpenEvent.
+    links = LinkEvents(qapp)
+    got: list[list[str]] = []
+    try:
+        assert QDesktopServices.openUrl(QUrl("tel:+905321234567"))
+        assert QDesktopServices.openUrl(QUrl("callto:05551112233"))
+        links.deliver_to(lambda argv: got.append(list(argv)))
+        assert got == [["tel:+905321234567"], ["callto:05551112233"]]
+        QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("tel:+905321234568")))
+        assert got[-1] == ["tel:+905321234568"]
+    finally:
+        links.close()
