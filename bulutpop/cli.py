@@ -19,10 +19,10 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from bulutpop import __version__
 from bulutpop.app.core import Core, setup_logging
@@ -43,6 +43,7 @@ from bulutpop.errors import (
     KeyringUnavailable,
     NetworkError,
     NotFound,
+    NotOnThisSystem,
     PbxError,
     PbxRefused,
     RateLimited,
@@ -57,6 +58,8 @@ from bulutpop.pbx.phonebook import PhoneBook
 from bulutpop.team.protocol import INVITE_PREFIX
 
 log = logging.getLogger("bulutpop")
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -94,6 +97,8 @@ async def _serve(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _relay(core: Core, args: argparse.Namespace) -> int:
+    if sys.platform == "win32":  # the broker is reloaded with SIGHUP, a relay is a server
+        raise NotOnThisSystem("the team relay", "Linux or macOS")
     if args.relay_command == "agent":
         return await _relay_agent(core, args)
     return await _run(Runtime(core, "relay"), core)
@@ -272,7 +277,7 @@ def _config(core: Core, args: argparse.Namespace) -> int:
         if args.key is None or args.value is None:
             raise UsageError("usage: bulutpop config set KEY VALUE")
         updated = config.with_value(args.key, args.value)
-        asyncio.run(core.update_config(updated))
+        run_async(core.update_config(updated))
         _out(f"{args.key} = {updated.value_text(args.key)!r}")
     return EXIT_OK
 
@@ -613,6 +618,13 @@ def _tolerant_streams() -> None:
             stream.reconfigure(errors="replace")
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine on a selector loop on every system: Windows' default, the
+    proactor loop, has no add_reader, which the MQTT client (team mode) needs."""
+    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+        return runner.run(coroutine)
+
+
 def _windowed_streams() -> None:
     """A windowed Windows program (the bundle's bulutpop.exe, pythonw) starts without
     standard streams: sys.stdin, sys.stdout and sys.stderr are None, and every command would
@@ -666,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = COMMANDS[args.command](core, args)
         if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
+            result = run_async(result)
         return int(result)
     except (BulutpopError, OSError) as exc:
         return _fail(exc, redactor, args.command)
@@ -746,6 +758,11 @@ def _words(exc: BaseException, command: str) -> str:
             return (
                 f"the PBX refused the API key{detail}: store the right one with "
                 "`bulutpop key set` (PBX web portal, settings page)"
+            )
+        case NotOnThisSystem():
+            return (
+                f"{exc.feature} runs on {exc.runs_on} only: run it on the office's server; "
+                "this PC joins it with `bulutpop team join`"
             )
         case RateLimited():
             limit = f" (the PBX allows {exc.limit})" if exc.limit else ""

@@ -154,6 +154,15 @@ class AutostartError(BulutpopError):
     """Start at login could not be changed."""
 
 
+class NotOnThisSystem(BulutpopError):
+    """`feature` does not run on this operating system; it runs on `runs_on`."""
+
+    def __init__(self, feature: str, runs_on: str) -> None:
+        super().__init__(f"{feature} runs on {runs_on} only")
+        self.feature = feature
+        self.runs_on = runs_on
+
+
 # -- the PBX (and the team's relay, which answers for it) --------------------------------------
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 import subprocess
 import sys
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bulutpop import __version__
+from bulutpop.cli import main, run_async
 from bulutpop.local.config import Dirs
 from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
 from tests.core.conftest import post_form, run_cli
@@ -180,3 +183,34 @@ def test_deleting_all_secrets_removes_the_team_secret_too(isolated: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "left: []" in done.stdout
     assert "API key deleted." in done.stdout and "Team secret deleted." in done.stdout
+
+
+class _ProactorStandIn(asyncio.SelectorEventLoop):
+    """What Windows' default policy makes: a loop that is not the plain selector loop."""
+
+
+class _WindowsLikePolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return _ProactorStandIn()
+
+
+def test_commands_run_on_a_selector_loop_whatever_the_systems_default() -> None:
+    async def loop_kind() -> type[asyncio.AbstractEventLoop]:
+        return type(asyncio.get_running_loop())
+
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(_WindowsLikePolicy())
+    try:
+        assert run_async(loop_kind()) is asyncio.SelectorEventLoop
+    finally:
+        asyncio.set_event_loop_policy(previous)
+
+
+def test_the_relay_says_where_it_runs_on_windows(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # main() adds its own
+    assert main(["relay"]) == 1
+    assert "runs on Linux or macOS only" in capsys.readouterr().err
