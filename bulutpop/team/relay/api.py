@@ -25,7 +25,7 @@ from bulutpop.errors import (
 )
 from bulutpop.pbx.client import SlidingWindow
 from bulutpop.team.relay.agents import Agent, Agents
-from bulutpop.team.relay.router import claim_in
+from bulutpop.team.relay.router import claim_in, parties
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,8 @@ class RelayApi:
         call = self.core.store.call(call_uuid)
         if call is None:
             return False
-        sides = {call.caller, call.destination, call.connected_user, *call.dialed_users}
+        users = (call.connected_user, *call.dialed_users)
+        sides = parties(call.direction, call.caller, call.destination, users)
         return agent.extension in sides or bool(call.queue and call.queue in agent.queues)
 
     def _signature(self, agent: str, call_uuid: str, expires: int) -> str:

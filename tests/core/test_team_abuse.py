@@ -1,0 +1,58 @@
+"""What an agent (or a caller) can try against the relay and the other agents, on loopback:
+the fake PBX, the relay with its real Mosquitto, agents' PCs speaking real HTTP to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bulutpop.devtools.fakepbx import tone_wav
+from bulutpop.errors import NotFound
+from tests.conftest import until
+from tests.core.teamrig import TeamRig, event, make_rig
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
+    team = await make_rig(tmp_path)
+    yield team
+    await team.close()
+
+
+async def test_an_outside_caller_id_equal_to_an_extension_gives_that_agent_nothing(
+    rig: TeamRig,
+) -> None:
+    ayse, mehmet = await rig.pc("1001"), await rig.pc("1002")
+    await ayse.start()
+    await mehmet.start()
+    for uuid in ("spoofed", "out", "internal"):
+        rig.pbx.recordings[uuid] = tone_wav(0.2)
+    ended = {"answered": "true", "recording_present": "true"}
+    await rig.post(
+        # From outside, the caller ID "1002": a call to Ayşe, not Mehmet's.
+        event("spoofed", caller_id_number="1002"),
+        event("spoofed", "hangup", caller_id_number="1002", **ended),
+        # Mehmet's own calls stay his: one out to a customer, one to Ayşe.
+        event(
+            "out",
+            "hangup",
+            direction="outbound",
+            caller_id_number="1002",
+            destination_number="905321234567",
+            dialed_user="",
+            **ended,
+        ),
+        event("internal", "hangup", direction="internal", caller_id_number="1002", **ended),
+    )
+    await until(lambda: {"spoofed", "internal"} <= set(ayse.call_uuids()), what="Ayşe's calls")
+    await until(lambda: {"out", "internal"} <= set(mehmet.call_uuids()), what="Mehmet's calls")
+    await rig.outbox_empty()
+    assert set(ayse.call_uuids()) == {"spoofed", "internal"}
+    assert set(mehmet.call_uuids()) == {"out", "internal"}
+    async with mehmet.core.client() as relay:
+        with pytest.raises(NotFound):
+            await relay.recording_url("spoofed")
+        assert await relay.recording_url("out")
+        assert await relay.recording_url("internal")
