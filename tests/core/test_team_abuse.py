@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from bulutpop.devtools.fakepbx import tone_wav
-from bulutpop.errors import NotFound
+from bulutpop.errors import NotFound, TeamError
+from bulutpop.storage.team import TeamTables
+from bulutpop.team.link import claim
 from tests.conftest import until
-from tests.core.teamrig import TeamRig, event, make_rig
+from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
 
 
 @pytest.fixture
@@ -19,6 +21,37 @@ async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
     team = await make_rig(tmp_path)
     yield team
     await team.close()
+
+
+async def _claim_refusal(pc: AgentPc, party_key: str) -> TeamError:
+    with pytest.raises(TeamError) as refused:
+        await claim(pc.core.config, pc.invite.secret, party_key)
+    return refused.value
+
+
+async def test_an_agent_claims_only_callers_missed_in_its_own_queues(rig: TeamRig) -> None:
+    ayse = await rig.pc("1001", queues=("200",), display="Ayşe")
+    mallory = await rig.pc("1003", queues=("300",), display="Mallory")
+    await ayse.start()
+    queue_call = {"destination_number": "200", "queue": "200"}
+    await rig.post(
+        event("q-1", **queue_call),
+        event("q-1", "hangup", answered="false", **queue_call),
+    )
+    await rig.settle()
+    await until(lambda: ayse.core.store.open_missed_count() == 1, what="the shared missed call")
+    party = ayse.core.store.missed_groups()[0].number
+
+    # Queue 200's caller is none of Mallory's business: the same answer as for a caller
+    # nobody missed, and no claim that would keep Ayşe from calling back.
+    unknown = await _claim_refusal(mallory, "+905329999999")
+    outside = await _claim_refusal(mallory, party)
+    assert (outside.status, str(outside)) == (unknown.status, str(unknown)) == (404, str(unknown))
+    assert TeamTables(rig.core.store).claims_since(0) == []
+    assert await claim(ayse.core.config, ayse.invite.secret, party) == "Ayşe (1001)"
+    # Nor does asking again tell Mallory who is calling that caller back.
+    after = await _claim_refusal(mallory, party)
+    assert (after.status, str(after)) == (404, str(unknown))
 
 
 async def test_an_outside_caller_id_equal_to_an_extension_gives_that_agent_nothing(

@@ -75,9 +75,13 @@ class Router:
 
 def claim_in(conn: sqlite3.Connection, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
     """Record `agent`'s claim on a caller's shared missed calls and queue it for the members.
-    Returns ("ok", label) or ("none" | "taken", text for the agent)."""
+    Returns ("ok", label) or ("none" | "taken", text for the agent).
+
+    Only a caller missed in one of the agent's own queues can be claimed; any other caller
+    gets the answer of one nobody missed, so a claim neither blocks another queue's members
+    nor tells whom that queue missed or who calls them back."""
     queues = TeamTables.missed_queues_in(conn, party_key)
-    if not queues:
+    if not queues.intersection(agent.queues):
         return "none", "no open shared missed call from this number"
     held = TeamTables.claim_held_in(conn, party_key, now - CLAIM_SECONDS)
     if held is not None and held.agent != agent.name:
