@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.errors import NotFound, TeamError
 from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import claim
+from bulutpop.team.relay.service import reload_broker
 from tests.conftest import until
 from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
 
@@ -89,3 +91,21 @@ async def test_an_outside_caller_id_equal_to_an_extension_gives_that_agent_nothi
             await relay.recording_url("spoofed")
         assert await relay.recording_url("out")
         assert await relay.recording_url("internal")
+
+
+async def test_a_recording_link_dies_with_the_credential_it_was_made_for(rig: TeamRig) -> None:
+    ayse = await rig.pc("1001")
+    rig.pbx.recordings["c-1"] = tone_wav(0.2)
+    await rig.post(event("c-1", "hangup", answered="true", recording_present="true"))
+    async with ayse.core.client() as relay:
+        url = await relay.recording_url("c-1")
+    assert rig.relay is not None
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert response.status == 200
+        # Ayşe leaves; someone else gets her old agent name with a new invite.
+        assert rig.relay.agents.remove(ayse.invite.agent)
+        reload_broker(rig.core.config, rig.relay.files)
+        rig.add_agent("1001", name=ayse.invite.agent)
+        async with session.get(url) as response:
+            assert response.status == 404

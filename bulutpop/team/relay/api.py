@@ -135,12 +135,15 @@ class RelayApi:
         sides = parties(call.direction, call.caller, call.destination, users)
         return agent.extension in sides or bool(call.queue and call.queue in agent.queues)
 
-    def _signature(self, agent: str, call_uuid: str, expires: int) -> str:
+    def _signature(self, agent: str, call_uuid: str, expires: int) -> str | None:
+        """The signature of an agent's link to a recording; None when there is no such agent."""
         if not self.link_secret:
             raise RuntimeError("the relay's API signs links only once it has started")
-        secret = self.link_secret
-        message = f"{agent}\n{call_uuid}\n{expires}".encode()
-        return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+        bound_to = self.agents.link_key(agent)
+        if bound_to is None:
+            return None
+        message = f"{agent}\n{bound_to}\n{call_uuid}\n{expires}".encode()
+        return hmac.new(self.link_secret.encode(), message, hashlib.sha256).hexdigest()
 
     async def _recording_url(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
@@ -154,6 +157,8 @@ class RelayApi:
             return self._failure(exc)
         expires = int(time.time() + LINK_SECONDS)
         signature = self._signature(agent.name, call_uuid, expires)
+        if signature is None:  # removed meanwhile
+            raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
         return web.Response(
             text=f"{self.public_url}/pbx/recording/{call_uuid}"
             f"?agent={agent.name}&expires={expires}&sig={signature}"
@@ -167,10 +172,12 @@ class RelayApi:
         except ValueError:
             expires = 0
         expected = self._signature(agent_name, call_uuid, expires)
-        if expires < time.time() or not hmac.compare_digest(expected, request.query.get("sig", "")):
+        signed = expected is not None and hmac.compare_digest(
+            expected, request.query.get("sig", "")
+        )
+        if not signed or expires < time.time():
+            # Also a link of a removed agent, or one made for an earlier holder of the name.
             raise web.HTTPNotFound(text="this recording link has expired")
-        if not any(a.name == agent_name for a in self.agents.all()):
-            raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
         try:
             url = await self.core.api().recording_url(call_uuid)
         except PbxError as exc:
