@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from bulutpop.devtools.fakepbx import tone_wav
-from bulutpop.errors import NotFound, TeamError
+from bulutpop.errors import NotFound, PbxRefused, TeamError
 from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import claim
 from bulutpop.team.relay.service import reload_broker
@@ -109,3 +109,18 @@ async def test_a_recording_link_dies_with_the_credential_it_was_made_for(rig: Te
         rig.add_agent("1001", name=ayse.invite.agent)
         async with session.get(url) as response:
             assert response.status == 404
+
+
+async def test_an_agent_dials_only_numbers_and_the_offices_caller_ids(rig: TeamRig) -> None:
+    ayse = await rig.pc("1001")
+    async with ayse.core.client() as relay:
+        for code in ("*8", "*21*905321234567", "#31#05321234567", "905321234567*"):
+            with pytest.raises(PbxRefused, match="not a phone number"):
+                await relay.originate("1001", code)
+        with pytest.raises(PbxRefused, match="caller ID"):
+            await relay.originate("1001", "905321234567", caller_id="902125550199")
+        assert await relay.originate("1001", "0532 123 45 67", caller_id="908505320000")
+        # A colleague's extension: what the desktop's own dial window allows.
+        assert await relay.originate("1001", "1002")
+    sent = [(o["destination"], o.get("caller_id")) for o in rig.pbx.originates]
+    assert sent == [("905321234567", "908505320000"), ("1002", None)]

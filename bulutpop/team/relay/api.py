@@ -16,10 +16,12 @@ from aiohttp import web
 
 from bulutpop import __version__
 from bulutpop.app.core import Core
+from bulutpop.calls import phone
 from bulutpop.errors import (
     KeyRefused,
     NetworkError,
     NotFound,
+    NumberError,
     PbxError,
     RateLimited,
 )
@@ -100,11 +102,24 @@ class RelayApi:
 
     async def _dial(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
-        extension = request.query.get("extension", "")
+        query = request.query
+        extension = query.get("extension", "")
         if extension != agent.extension:
             raise web.HTTPForbidden(
                 text=f"a team agent dials only from its own extension ({agent.extension})"
             )
+        # A number or an extension, as the desktop dials: never a feature code (`*8`
+        # picks up a colleague's ringing call, others divert or listen in).
+        try:
+            destination = phone.parse(query.get("destination", "")).destination
+        except NumberError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        caller_id = query.get("caller_id") or None
+        if caller_id is not None:
+            try:
+                caller_id = await self._offered_caller_id(caller_id)
+            except PbxError as exc:
+                return self._failure(exc)
         if (delay := self._originate.wait_time()) > 0:
             return web.Response(
                 status=429,
@@ -112,20 +127,27 @@ class RelayApi:
                 headers={"Retry-After": str(max(1, round(delay)))},
             )
         self._originate.take()
-        query = request.query
         try:
             call_uuid = await self.core.api().originate(
                 extension,
-                query.get("destination", ""),
-                caller_id=query.get("caller_id") or None,
+                destination,
+                caller_id=caller_id,
                 manual_answer=query.get("manual_answer") == "true",
             )
         except PbxError as exc:
             return self._failure(exc)
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text=str(exc)) from None
         log.info("agent %s dialled from %s", agent.name, extension)
         return web.Response(text=call_uuid)
+
+    async def _offered_caller_id(self, wanted: str) -> str:
+        """`wanted` as the PBX's caller-ID list spells it; 403 when the list lacks it."""
+        key = phone.canonical_key(wanted)
+        for number in await self.core.api().caller_ids():
+            if phone.canonical_key(number) == key:
+                return number
+        raise web.HTTPForbidden(
+            text=f"caller ID {wanted[:40]} is not one of the office's (see /pbx/caller_ids)"
+        )
 
     def _involved(self, agent: Agent, call_uuid: str) -> bool:
         call = self.core.store.call(call_uuid)
