@@ -3,7 +3,10 @@ the fake PBX, the relay with its real Mosquitto, agents' PCs speaking real HTTP 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -12,7 +15,8 @@ import pytest
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.errors import NotFound, PbxRefused, TeamError
 from bulutpop.storage.team import TeamTables
-from bulutpop.team.link import claim
+from bulutpop.team.link import claim, whoami
+from bulutpop.team.protocol import Invite
 from bulutpop.team.relay.service import reload_broker
 from tests.conftest import until
 from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
@@ -124,3 +128,77 @@ async def test_an_agent_dials_only_numbers_and_the_offices_caller_ids(rig: TeamR
         assert await relay.originate("1001", "1002")
     sent = [(o["destination"], o.get("caller_id")) for o in rig.pbx.originates]
     assert sent == [("905321234567", "908505320000"), ("1002", None)]
+
+
+class Tap:
+    """A TCP relay between an agent's PC and the relay's API that keeps what the PC sends."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sent = bytearray()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._server.close()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self._tasks.append(asyncio.create_task(self._pipe(reader, up_writer, self.sent)))
+        self._tasks.append(asyncio.create_task(self._pipe(up_reader, writer, None)))
+
+    @staticmethod
+    async def _pipe(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, keep: bytearray | None
+    ) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                if keep is not None:
+                    keep += chunk
+                writer.write(chunk)
+                await writer.drain()
+        finally:
+            writer.close()
+
+
+async def test_an_agents_credential_travels_only_in_a_header(rig: TeamRig) -> None:
+    assert rig.relay is not None
+    rig.pbx.recordings["c-1"] = tone_wav(0.2)
+    await rig.post(event("c-1", "hangup", answered="true", recording_present="true"))
+    invite = Invite.parse(rig.add_agent("1001")[1])
+    secret = invite.secret.encode()
+    tap = Tap(rig.relay.api_port)
+    async with tap as tapped_url:
+        pc = rig.join(replace(invite, relay=tapped_url), "pc")
+        async with pc.core.client() as relay:
+            await relay.originate("1001", "905321234567")
+            await relay.caller_ids()
+            await relay.recording_url("c-1")
+        assert (await whoami(pc.core.config, invite.secret))["agent"] == invite.agent
+        with pytest.raises(TeamError):
+            await claim(pc.core.config, invite.secret, "+905321234567")
+        # Never in a URL or a form a server might log; only in the header meant for it.
+        lines = bytes(tap.sent).split(b"\r\n")
+        auth = [line for line in lines if line.lower().startswith(b"authorization: bearer ")]
+        assert len(auth) == 5
+        assert all(secret in line for line in auth)
+        assert bytes(tap.sent).count(secret) == 5
+
+    credential = f"{invite.agent}:{invite.secret}"
+    base = f"http://127.0.0.1:{rig.relay.api_port}"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/team/whoami", params={"key": credential}) as response:
+            assert response.status == 401
+        form = {"key": credential, "call_uuid": "c-1"}
+        async with session.post(f"{base}/pbx/recording_url", data=form) as response:
+            assert response.status == 401
+        bearer = {"Authorization": f"Bearer {credential}"}
+        async with session.get(f"{base}/team/whoami", headers=bearer) as response:
+            assert response.status == 200

@@ -1,5 +1,5 @@
 """The agents' API: the PBX API's own paths and errors, so the desktop's `PbxClient` works
-against it unchanged with the agent's credential in place of the API key. It dials only
+against it with the agent's credential (in a header) in place of the API key. It dials only
 from the agent's own extension and serves only recordings of calls that involved the
 agent or their queues, under the PBX's rate limits shared by everyone."""
 
@@ -26,6 +26,7 @@ from bulutpop.errors import (
     RateLimited,
 )
 from bulutpop.pbx.client import SlidingWindow
+from bulutpop.team.protocol import presented
 from bulutpop.team.relay.agents import Agent, Agents
 from bulutpop.team.relay.router import claim_in, parties
 
@@ -72,10 +73,7 @@ class RelayApi:
             await self._downloads.close()
 
     async def _agent_for(self, request: web.Request) -> Agent:
-        if request.method == "GET":
-            credential = request.query.get("key", "")
-        else:
-            credential = str((await request.post()).get("key", ""))
+        credential = presented(request.headers.get("Authorization", ""))
         agent = await asyncio.to_thread(self.agents.verify, credential)
         if agent is None:
             raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
