@@ -131,7 +131,7 @@ async def test_an_agent_dials_only_numbers_and_the_offices_caller_ids(rig: TeamR
 
 
 class Tap:
-    """A TCP relay between an agent's PC and the relay's API that keeps what the PC sends."""
+    """A TCP forwarder between an agent's PC and the relay's API that keeps what the PC sends."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -144,6 +144,7 @@ class Tap:
 
     async def __aexit__(self, *_exc: object) -> None:
         self._server.close()
+        await self._server.wait_closed()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
