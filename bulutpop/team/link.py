@@ -33,6 +33,7 @@ from bulutpop.team.protocol import (
     CLAIM_SECONDS,
     SESSION_EXPIRY_DAYS,
     Address,
+    authorization,
     credential,
     subscriptions,
 )
@@ -55,7 +56,6 @@ async def _ask_relay(
     """One request to the relay's team API; its JSON reply. Raises TeamError."""
     context = tls_context(config) if config.team_relay.startswith("https:") else None
     url = config.team_relay + path
-    key = {"key": credential(config, secret)}
     timeout = aiohttp.ClientTimeout(total=10)
     try:
         async with (
@@ -63,9 +63,10 @@ async def _ask_relay(
             s.request(
                 method,
                 url,
-                params=key if method == "GET" else None,
-                data={**key, **(form or {})} if method != "GET" else None,
+                data=form,
+                headers=authorization(credential(config, secret)),
                 timeout=timeout,
+                allow_redirects=False,
             ) as response,
         ):
             text = await response.text()
