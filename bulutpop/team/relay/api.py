@@ -25,6 +25,7 @@ from bulutpop.errors import (
     PbxError,
     RateLimited,
 )
+from bulutpop.local.net import client_session
 from bulutpop.pbx.client import SlidingWindow
 from bulutpop.team.protocol import presented
 from bulutpop.team.relay.agents import Agent, Agents
@@ -203,7 +204,7 @@ class RelayApi:
         except PbxError as exc:
             return self._failure(exc)
         if self._downloads is None:
-            self._downloads = aiohttp.ClientSession()
+            self._downloads = client_session()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30)
         async with self._downloads.get(url, timeout=timeout) as upstream:
             if upstream.status != 200:
