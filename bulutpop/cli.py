@@ -698,6 +698,40 @@ def _fail(exc: BaseException, redactor: Redactor, command: str) -> int:
     return code
 
 
+_KEYRINGS = {
+    "windows": "Windows Credential Manager",
+    "macos": "the macOS Keychain",
+    "linux": "a Secret Service (GNOME Keyring, KWallet)",
+}
+
+
+def _keyring_words(exc: KeyringUnavailable) -> str:
+    keyring = _KEYRINGS[exc.system]
+    match exc.problem:
+        case "locked" if exc.system == "macos":
+            return "the login keychain is locked: unlock it in Keychain Access and try again"
+        case "locked":
+            return "the system keyring is locked: unlock it (log in to your desktop) and try again"
+        case "unavailable" if exc.system == "linux":
+            return (
+                f"no system keyring is available: install and start {keyring} or set {exc.env_var}"
+            )
+        case "unavailable":
+            return f"{keyring} cannot be reached: sign out and in again, or set {exc.env_var}"
+        case "insecure":
+            return (
+                f"the keyring backend {exc.backend} would keep the {exc.secret} unencrypted, so "
+                f"bulutpop will not store it there: use {keyring} or set {exc.env_var}"
+            )
+        case _ if exc.system == "linux":
+            return (
+                f"the system keyring failed ({exc.detail}): check that it runs and is "
+                f"unlocked, or set {exc.env_var}"
+            )
+        case _:
+            return f"{keyring} failed ({exc.detail}): try again, or set {exc.env_var}"
+
+
 def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
     """The command line's words for an error, and its exit code: 2 for input the user gave
     (a number, a setting, an invite, the command itself), 1 for the rest. The error carries
@@ -731,24 +765,8 @@ def _words(exc: BaseException, command: str) -> str:
                 "team mode is set up but this PC's team secret is missing: paste the invite "
                 "again (bulutpop team join INVITE)"
             )
-        case KeyringUnavailable(problem="locked"):
-            return "the system keyring is locked: unlock it (log in to your desktop) and try again"
-        case KeyringUnavailable(problem="unavailable"):
-            return (
-                "no system keyring is available: install and start a Secret Service (e.g. "
-                f"gnome-keyring) or set {exc.env_var}"
-            )
-        case KeyringUnavailable(problem="insecure"):
-            return (
-                f"the keyring backend {exc.backend} would keep the {exc.secret} unencrypted, so "
-                "bulutpop will not store it there: use a real system keyring (Secret "
-                f"Service, macOS Keychain, Windows Credential Manager) or set {exc.env_var}"
-            )
         case KeyringUnavailable():
-            return (
-                f"the system keyring failed ({exc.detail}): check that it runs and is "
-                f"unlocked, or set {exc.env_var}"
-            )
+            return _keyring_words(exc)
         case CredentialRefused():
             return (
                 "the team's relay refused this PC's team credential: ask the relay's "

@@ -71,12 +71,22 @@ class AddressBookError(InvalidInput):
 
 
 KeyringProblem = Literal["locked", "unavailable", "insecure", "failed"]
+# Whose keyring it is: the advice differs (Credential Manager, the Keychain, a Secret Service).
+KeyringSystem = Literal["windows", "macos", "linux"]
+
+
+def keyring_system(platform: str) -> KeyringSystem:
+    """The keyring family of `platform` (a `sys.platform` value)."""
+    if platform == "win32":
+        return "windows"
+    return "macos" if platform == "darwin" else "linux"
 
 
 class KeyringUnavailable(BulutpopError):
     """The system keyring cannot keep or give a secret: it is locked, there is none, it
     would store the secret in plain text, or it failed (`detail`). `secret` names what was
-    asked for ("API key", "team secret"); `env_var` can hold it instead."""
+    asked for ("API key", "team secret"); `env_var` can hold it instead; `system` is the
+    operating system whose keyring it is."""
 
     def __init__(
         self,
@@ -86,6 +96,7 @@ class KeyringUnavailable(BulutpopError):
         *,
         backend: str = "",
         detail: str = "",
+        system: KeyringSystem = "linux",
     ) -> None:
         words = {
             "locked": "the system keyring is locked",
@@ -99,6 +110,7 @@ class KeyringUnavailable(BulutpopError):
         self.env_var = env_var
         self.backend = backend
         self.detail = detail
+        self.system: KeyringSystem = system
 
 
 class StorageError(BulutpopError):

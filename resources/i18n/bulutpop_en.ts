@@ -419,7 +419,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+151"/>
+        <location filename="../../bulutpop/ui/app.py" line="+154"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1684,12 +1684,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+166"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+61"/>
+        <location line="+72"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n missed call</numerusform>
@@ -1718,7 +1718,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1776,7 +1776,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Pause popups</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1918,7 +1918,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+48"/>
+        <location filename="../../bulutpop/ui/app.py" line="+66"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>
@@ -2031,11 +2031,26 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>The login keychain is locked: unlock it in Keychain Access and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The system keyring is locked: unlock it (log in again) and try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The macOS Keychain cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No system keyring is available, so the %1 cannot be kept safely: install and start one (for example GNOME Keyring).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2046,11 +2061,21 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager failed (%1): try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The macOS Keychain failed (%1): try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The system keyring failed (%1): check that it runs and is unlocked.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-57"/>
+        <location line="-70"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2120,7 +2145,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+163"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+184"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2133,7 +2158,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-258"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>

@@ -417,7 +417,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+151"/>
+        <location filename="../../bulutpop/ui/app.py" line="+154"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -1695,12 +1695,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+166"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
     <message numerus="yes">
-        <location line="+61"/>
+        <location line="+72"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n cevapsız çağrı</numerusform>
@@ -1728,7 +1728,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Alıcı: %1</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation>Santralin arama geçmişinden eşitleniyor…</translation>
     </message>
@@ -1785,7 +1785,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Çıkış</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
     </message>
@@ -1927,7 +1927,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+48"/>
+        <location filename="../../bulutpop/ui/app.py" line="+66"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>
@@ -2043,11 +2043,26 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>The login keychain is locked: unlock it in Keychain Access and try again.</source>
+        <translation>Giriş anahtar zinciri kilitli: Anahtar Zinciri Erişimi&apos;nde kilidini açıp tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The system keyring is locked: unlock it (log in again) and try again.</source>
         <translation>Sistemin anahtar deposu kilitli: kilidini açıp (yeniden oturum açarak) tekrar deneyin.</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation>Windows Kimlik Bilgileri Yöneticisi&apos;ne ulaşılamıyor, bu yüzden %1 saklanamıyor: oturumu kapatıp yeniden açın.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The macOS Keychain cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation>macOS Anahtar Zinciri&apos;ne ulaşılamıyor, bu yüzden %1 saklanamıyor: oturumu kapatıp yeniden açın.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No system keyring is available, so the %1 cannot be kept safely: install and start one (for example GNOME Keyring).</source>
         <translation>Sistemde anahtar deposu yok, bu yüzden %1 güvenle saklanamıyor: bir anahtar deposu kurup başlatın (örneğin GNOME Keyring).</translation>
     </message>
@@ -2058,11 +2073,21 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager failed (%1): try again.</source>
+        <translation>Windows Kimlik Bilgileri Yöneticisi hata verdi (%1): tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The macOS Keychain failed (%1): try again.</source>
+        <translation>macOS Anahtar Zinciri hata verdi (%1): tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The system keyring failed (%1): check that it runs and is unlocked.</source>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-57"/>
+        <location line="-70"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2132,7 +2157,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+163"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+184"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>
@@ -2145,7 +2170,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-258"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>
