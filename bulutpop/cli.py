@@ -813,6 +813,13 @@ def _words(exc: BaseException, command: str) -> str:
                 f"cannot open the call store {exc.path} ({exc.detail}): if the file is "
                 "damaged, move it aside and start again; a new store will be created"
             )
+        case StorageError(problem="unsupported"):
+            return (
+                f"the SQLite library this Python uses has no FTS5 full-text search with the "
+                f"trigram tokenizer ({exc.detail}), which bulutpop's history needs: use a "
+                "Python built with SQLite 3.34 or newer (python.org's, Debian 12's and "
+                "newer have it)"
+            )
         case StorageError(problem="newer"):
             return f"{exc.path} was written by a newer bulutpop ({exc.detail}): update the app"
         case StorageError():

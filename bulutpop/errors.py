@@ -117,9 +117,13 @@ class StorageError(BulutpopError):
     """The call store cannot be opened or written."""
 
     def __init__(
-        self, path: str, problem: Literal["damaged", "newer", "unwritable"], detail: str = ""
+        self,
+        path: str,
+        problem: Literal["damaged", "newer", "unwritable", "unsupported"],
+        detail: str = "",
     ) -> None:
         words = {
+            "unsupported": f"this SQLite cannot search the call store {path} ({detail})",
             "damaged": f"the call store {path} cannot be read ({detail})",
             "newer": f"the call store {path} was written by a newer bulutpop ({detail})",
             "unwritable": f"the call store {path} cannot be created ({detail})",

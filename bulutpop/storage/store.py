@@ -244,6 +244,20 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def require_search(conn: sqlite3.Connection, path: Path, tokenizer: str = "trigram") -> None:
+    """The history search needs SQLite's FTS5 with its trigram tokenizer (SQLite 3.34 or
+    newer, built with FTS5): say so at start, not at the first search or migration."""
+    try:
+        conn.execute(
+            f"CREATE VIRTUAL TABLE temp.search_probe USING fts5(x, tokenize='{tokenizer}')"
+        )
+        conn.execute("DROP TABLE temp.search_probe")
+    except sqlite3.OperationalError as exc:
+        raise StorageError(
+            str(path), "unsupported", f"SQLite {sqlite3.sqlite_version}: {exc}"
+        ) from None
+
+
 class Store:
     """The store. One thread writes: the store's own writer thread, the only one on which
     `transaction()` opens; everyone else hands it their write (`write` from the event loop,
@@ -264,6 +278,7 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._write = _connect(path)
+            require_search(self._write, path)
             self.run(self._migrate)
         except sqlite3.DatabaseError as exc:
             self._writer.shutdown()

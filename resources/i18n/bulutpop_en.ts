@@ -1991,6 +1991,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+4"/>
+        <source>This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The call history was written by a newer bulutpop: update the app.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2075,7 +2080,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-70"/>
+        <location line="-74"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2145,7 +2150,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+184"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+189"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>

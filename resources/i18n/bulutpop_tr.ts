@@ -2003,6 +2003,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+4"/>
+        <source>This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.</source>
+        <translation>bulutpop&apos;un bu kopyası çağrı geçmişinde arama yapamıyor (SQLite&apos;ında FTS5 trigram araması yok: %1). bulutpop&apos;un resmî sürümünü kurun.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The call history was written by a newer bulutpop: update the app.</source>
         <translation>Arama geçmişi bulutpop&apos;un daha yeni bir sürümüyle yazılmış: uygulamayı güncelleyin.</translation>
     </message>
@@ -2087,7 +2092,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-70"/>
+        <location line="-74"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2157,7 +2162,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+184"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+189"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>

@@ -45,6 +45,10 @@ QT_TRANSLATE_NOOP(
     "The call history file cannot be read (%1). Move it aside and start bulutpop again: a new one is made.",
 )
 QT_TRANSLATE_NOOP(
+    "describe_error",
+    "This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.",
+)
+QT_TRANSLATE_NOOP(
     "describe_error", "The call history was written by a newer bulutpop: update the app."
 )
 QT_TRANSLATE_NOOP("describe_error", "The call history cannot be saved: %1")

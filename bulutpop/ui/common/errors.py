@@ -106,6 +106,11 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
                 "The call history file cannot be read (%1). Move it aside and start "
                 "bulutpop again: a new one is made."
             ).replace("%1", exc.path)
+        case StorageError(problem="unsupported"):
+            return _tr(
+                "This copy of bulutpop cannot search the call history (its SQLite has no "
+                "FTS5 trigram search: %1). Install the official build of bulutpop."
+            ).replace("%1", exc.detail)
         case StorageError(problem="newer"):
             return _tr("The call history was written by a newer bulutpop: update the app.")
         case StorageError():
