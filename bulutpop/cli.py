@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import math
-import shutil
 import signal
 import sys
 import time
@@ -49,6 +48,7 @@ from bulutpop.errors import (
     StorageError,
 )
 from bulutpop.local.config import SETTINGS
+from bulutpop.local.private import copy_private, restrict_umask
 from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
@@ -357,7 +357,7 @@ async def _recording(core: Core, args: argparse.Namespace) -> int:
         cached = await core.recordings.fetch(client, args.call_uuid, progress, wait=True)
     if show:
         print(file=sys.stderr)
-    size = await asyncio.to_thread(lambda: shutil.copyfile(cached, dest).stat().st_size)
+    size = await asyncio.to_thread(copy_private, cached, dest)
     _out(f"Saved {size} bytes to {dest}", sys.stderr)
     return EXIT_OK
 
@@ -606,6 +606,7 @@ def _tolerant_streams() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()
     argv = list(sys.argv[1:] if argv is None else argv)
     _tolerant_streams()
     if not argv or argv[0].lower().startswith(("tel:", "callto:")):
