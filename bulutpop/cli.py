@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import os
-import shutil
 import signal
 import sys
 import time
@@ -51,6 +50,7 @@ from bulutpop.errors import (
     StorageError,
 )
 from bulutpop.local.config import SETTINGS, Dirs
+from bulutpop.local.private import copy_private, open_private, private_dir, restrict_umask
 from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
@@ -365,7 +365,7 @@ async def _recording(core: Core, args: argparse.Namespace) -> int:
         cached = await core.recordings.fetch(client, args.call_uuid, progress, wait=True)
     if show:
         print(file=sys.stderr)
-    size = await asyncio.to_thread(lambda: shutil.copyfile(cached, dest).stat().st_size)
+    size = await asyncio.to_thread(copy_private, cached, dest)
     _out(f"Saved {size} bytes to {dest}", sys.stderr)
     return EXIT_OK
 
@@ -635,9 +635,8 @@ def _windowed_streams() -> None:
         return
     if sys.platform == "win32" and _attach_parent_console():
         return
-    log_file = Dirs.from_env().data / "cli.log"
-    log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log_file = private_dir(Dirs.from_env().data) / "cli.log"
+    fd = open_private(log_file, os.O_WRONLY | os.O_APPEND)
     out = open(fd, "a", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
     sys.stdout = sys.stdout or out
     sys.stderr = sys.stderr or out
@@ -658,6 +657,7 @@ def _attach_parent_console() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].lower().startswith(("tel:", "callto:")):
         return _gui(argv, demo=False)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bulutpop.errors import AutostartError
+from bulutpop.local.private import write_private
 
 APP_NAME = "bulutpop"
 DESKTOP_FILE = "bulutpop.desktop"
@@ -180,10 +181,8 @@ def is_enabled(
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        path.parent.mkdir(parents=True, exist_ok=True)  # the desktop's folder, not ours
+        write_private(path, data)
     except OSError as exc:
         raise AutostartError(f"could not write {path}: {exc.strerror or exc}") from None
 

@@ -22,6 +22,7 @@ import tomli_w
 
 from bulutpop.calls.text import fold
 from bulutpop.errors import ConfigError
+from bulutpop.local.private import private_dir, tighten_tree, write_private
 
 APP_NAME = "bulutpop"
 DEFAULT_API_URL = "https://api.bulutsantralim.com"
@@ -47,6 +48,15 @@ class Dirs:
             else platformdirs.user_cache_dir(APP_NAME)
         )
         return cls(Path(config), Path(data), Path(cache))
+
+    def make_private(self) -> None:
+        """Make the config and data folders (0700), and tighten what an older version left
+        in them and in the cache."""
+        for folder in (self.config, self.data):
+            private_dir(folder)
+        for folder in (self.config, self.data, self.cache):
+            if self.data not in folder.parents:  # a relocated cache is in the data folder
+                tighten_tree(folder)
 
     @property
     def config_file(self) -> Path:
@@ -390,7 +400,6 @@ def save(dirs: Dirs, config: Config, keep: Collection[str] = ()) -> None:
     """Write atomically, keeping keys this version does not know, readable only by the user.
     The settings in `keep` (those the environment overrides) keep the file's own value."""
     path = dirs.config_file
-    path.parent.mkdir(parents=True, exist_ok=True)
     existing: dict[str, Any] = {}
     if path.exists():
         try:
@@ -399,8 +408,4 @@ def save(dirs: Dirs, config: Config, keep: Collection[str] = ()) -> None:
             existing = {}
     data = {k: v for k, v in config.to_toml().items() if k not in keep}
     existing.update(data)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps(existing), encoding="utf-8")
-    if os.name == "posix":
-        tmp.chmod(0o600)
-    tmp.replace(path)
+    write_private(private_dir(path.parent) / path.name, tomli_w.dumps(existing).encode())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import string
 import threading
@@ -27,6 +28,7 @@ from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
 from bulutpop.errors import StorageError
+from bulutpop.local.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -276,7 +278,9 @@ class Store:
         self._local = threading.local()
         self._closed = False
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            # Made 0600 before SQLite opens it: its -wal and -shm take the same mode.
+            os.close(open_private(path, os.O_WRONLY))
             self._write = _connect(path)
             require_search(self._write, path)
             self.run(self._migrate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -212,5 +213,9 @@ def test_the_relay_says_where_it_runs_on_windows(
     monkeypatch.setattr(sys, "platform", "win32")
     root = logging.getLogger()
     monkeypatch.setattr(root, "handlers", list(root.handlers))  # main() adds its own
-    assert main(["relay"]) == 1
+    umask = os.umask(0o022)  # and sets the process's
+    try:
+        assert main(["relay"]) == 1
+    finally:
+        os.umask(umask)
     assert "runs on Linux or macOS only" in capsys.readouterr().err
