@@ -19,6 +19,7 @@ import os
 import socket as pysocket
 import stat
 import struct
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -98,11 +99,31 @@ def hand_over(name: str, argv: Sequence[str]) -> bool:
     if not _same_user(socket):
         socket.abort()
         return False
+    if sys.platform == "win32":
+        _lend_the_foreground(socket)
     socket.write(json.dumps({"argv": list(argv)}).encode() + b"\n")
     socket.waitForBytesWritten(TIMEOUT_MS)
     answered = socket.waitForReadyRead(TIMEOUT_MS) and socket.readLine().data() == b"ok\n"
     socket.disconnectFromServer()
     return answered
+
+
+def _lend_the_foreground(socket: QLocalSocket) -> None:
+    """Windows lets a program bring a window to the front only while the user works with
+    it. The running instance is in the background, so the start the user just caused (a
+    tel: click in the browser) lends it that right; else its dial dialog opens behind the
+    browser."""
+    import ctypes
+    from ctypes import wintypes
+
+    asfw_any = 0xFFFFFFFF  # any process: when the pipe cannot name its server
+    server = wintypes.ULONG(asfw_any)
+    pipe = wintypes.HANDLE(int(socket.socketDescriptor()))
+    windll = ctypes.windll  # type: ignore[attr-defined,unused-ignore]
+    if not windll.kernel32.GetNamedPipeServerProcessId(pipe, ctypes.byref(server)):
+        server.value = asfw_any
+    if not windll.user32.AllowSetForegroundWindow(server.value):
+        log.info("could not lend the foreground to the running instance")
 
 
 class InstanceServer(QObject):

@@ -132,3 +132,48 @@ def test_a_tel_link_given_to_qt_reaches_the_app(qapp: QApplication) -> None:
         assert got[-1] == ["tel:+905321234568"]
     finally:
         links.close()
+
+
+# A start caused by a tel: click on Windows, with user32 and kernel32 simulated: it lends the
+# running instance (the pipe's server process, 4242 here) the right to take the foreground
+# before handing its link over.
+_WINDOWS_START = """
+import ctypes, sys
+from PySide6.QtCore import QCoreApplication
+from bulutpop.ui.handoff import hand_over
+
+calls = []
+
+class Kernel32:
+    def GetNamedPipeServerProcessId(self, pipe, server):
+        server._obj.value = 4242
+        return 1
+
+class User32:
+    def AllowSetForegroundWindow(self, process):
+        calls.append(process)
+        return 1
+
+class WinDll:
+    kernel32, user32 = Kernel32(), User32()
+
+ctypes.windll = WinDll()
+sys.platform = "win32"
+app = QCoreApplication([])
+handed = hand_over(sys.argv[1], ["tel:+905321234567"])
+print(handed, calls)
+"""
+
+
+def test_a_windows_start_lets_the_running_app_take_the_foreground(qtbot: QtBot) -> None:
+    name = server_name(Dirs.from_env().data)
+    server = InstanceServer(name)
+    with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _WINDOWS_START, name], stdout=subprocess.PIPE, text=True
+        )
+    assert blocker.args == [["tel:+905321234567"]]
+    qtbot.waitUntil(lambda: process.poll() is not None, timeout=10_000)
+    assert process.stdout is not None
+    assert process.stdout.read().strip() == "True [4242]"
+    server.close()
