@@ -256,7 +256,7 @@ def test_uninstall_asks_before_deleting_user_data(iss: dict[str, list[str]]) -> 
     assert "UninstallSilent()" in code  # silent uninstalls keep the data
     # platformdirs keeps config, data and cache in %LOCALAPPDATA%\bulutpop\bulutpop.
     assert r"DelTree(ExpandConstant('{localappdata}\bulutpop')" in code
-    assert "'key delete'" in code  # the API key in Credential Manager
+    assert "'key delete --all'" in code  # the API key and team secret in Credential Manager
     messages = "\n".join(iss["CustomMessages"])
     assert "en.DeleteData=" in messages and "tr.DeleteData=" in messages
     # Balanced Pascal blocks.
