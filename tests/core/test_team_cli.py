@@ -145,8 +145,9 @@ def test_team_commands_explain_bad_input() -> None:
 def test_an_agents_credential_in_a_malformed_request_stays_out_of_the_relays_log(
     tmp_path: Path,
 ) -> None:
-    """aiohttp logs a request it cannot parse with its request line, query string and all:
-    an agent's credential there is masked by its shape (the relay knows only hashes)."""
+    """aiohttp logs a request it cannot parse with the line it stopped at (the request line,
+    query string and all, or a header): an agent's credential there is masked by its shape
+    (the relay knows only hashes)."""
     with running_relay(tmp_path) as relay:
         added = run_cli("relay", "agent", "add", "1001", env=relay.env)
         assert added.returncode == 0, added.stderr
@@ -156,10 +157,11 @@ def test_an_agents_credential_in_a_malformed_request_stays_out_of_the_relays_log
             f"GET /pbx/queues?key=agent1001:{secret}\x01 HTTP/1.1\r\n\r\n",
             f"GET /pbx/queues?key=agent1001%3A{secret} HTTP/1.1\r\nBad Header\r\n\r\n",
             f"GET /pbx/queues?key=agent1001:{broken} HTTP/1.1\r\n\r\n",
+            f"GET /pbx/queues HTTP/1.1\r\nAuthorization: Bearer agent1001:{secret}\x01\r\n\r\n",
         ):
             with socket.create_connection(("127.0.0.1", relay.api), timeout=10) as sock:
                 sock.sendall(line.encode())
                 assert sock.recv(100).startswith(b"HTTP/1.0 400")
     flat = relay.log.replace("\\n", "")
-    assert flat.count("Error handling request") == 3, relay.log
+    assert flat.count("Error handling request") == 4, relay.log
     assert secret not in flat and secret[:9] not in flat, relay.log
