@@ -30,6 +30,7 @@ from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent, decode_fields
 from bulutpop.calls.model import Call
 from bulutpop.errors import (
+    AddressBookError,
     BrokerError,
     BulutpopError,
     CannotListen,
@@ -742,6 +743,8 @@ def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
             "administrator for one (bulutpop relay agent add EXTENSION)",
             EXIT_USAGE,
         )
+    if isinstance(exc, AddressBookError):
+        return f"cannot import {exc.path}: {exc}", EXIT_USAGE
     if isinstance(exc, InvalidInput):
         return str(exc), EXIT_USAGE
     return _words(exc, command), EXIT_FAILURE

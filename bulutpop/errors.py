@@ -66,8 +66,33 @@ class InviteError(InvalidInput):
         self.detail = detail
 
 
+# Why an address book file cannot be imported: it cannot be opened ("unreadable", `detail`
+# says why), is over the size limit, is empty, has no column of phone numbers (`detail`:
+# the headers it has), holds a CSV field over the csv module's limit (`detail`), vCards
+# nested too deep, or is not a readable CSV or vCard file ("damaged", `detail` says where).
+AddressBookProblem = Literal[
+    "unreadable", "too_large", "empty", "no_phone_column", "long_field", "deep_nesting", "damaged"
+]
+
+
 class AddressBookError(InvalidInput):
-    """An address book file cannot be read."""
+    """An address book file (`path`) cannot be imported; `str()` says what is wrong with
+    it, without the path."""
+
+    def __init__(self, path: str, problem: AddressBookProblem, detail: str = "") -> None:
+        words = {
+            "unreadable": f"the file cannot be read ({detail})",
+            "too_large": "the file is too large for an address book",
+            "empty": "the file is empty",
+            "no_phone_column": f"no phone number column among the headers ({detail})",
+            "long_field": f"a field is longer than {detail} characters",
+            "deep_nesting": "vCards are nested too deeply",
+            "damaged": f"not a readable CSV or vCard file ({detail})",
+        }[problem]
+        super().__init__(words)
+        self.path = path
+        self.problem: AddressBookProblem = problem
+        self.detail = detail
 
 
 KeyringProblem = Literal["locked", "unavailable", "insecure", "failed"]
