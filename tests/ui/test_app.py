@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from bulutpop.local.config import Dirs
 from bulutpop.ui.app import LinkEvents
 from bulutpop.ui.handoff import InstanceServer, server_name
-from tests.conftest import TEST_KEY, free_port, wait_for_http
+from tests.conftest import TEST_KEY, app_env, free_port, wait_for_http
 
 
 def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
@@ -38,14 +37,7 @@ def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
 
 def test_gui_starts_listens_takes_a_tel_link_and_quits_cleanly(isolated: Path) -> None:
     port = free_port()
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
-    for key, value in (("extension", "1001"), ("listen_port", str(port))):
-        subprocess.run(
-            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = app_env(port)
     first = subprocess.Popen(
         [sys.executable, "-m", "bulutpop"], env=env, stderr=subprocess.PIPE, text=True
     )
@@ -94,14 +86,7 @@ sys.exit(run([]))
 
 def test_qt_quitting_by_itself_stops_the_app_cleanly(isolated: Path) -> None:
     port = free_port()
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
-    for key, value in (("extension", "1001"), ("listen_port", str(port))):
-        subprocess.run(
-            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = app_env(port)
     done = subprocess.run(
         [sys.executable, "-c", _QUIT_FROM_OUTSIDE, str(port)],
         env=env,

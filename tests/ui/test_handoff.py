@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 
 from bulutpop.local.config import Dirs
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
-from tests.conftest import TEST_KEY, as_another_user, free_port, wait_for_http
+from tests.conftest import app_env, as_another_user, free_port, wait_for_http
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix" or os.geteuid() != 0, reason="acts as another user: Unix, as root"
@@ -127,14 +127,7 @@ def test_with_a_squatter_in_tmp_the_app_starts_instead_of_exiting(
     digest = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:12]
     squat(squatter_at, Path(QDir.tempPath(), f"bulutpop-{getpass.getuser()}-{digest}"))
     port = free_port()
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
-    for key, value in (("extension", "1001"), ("listen_port", str(port))):
-        subprocess.run(
-            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = app_env(port)
     app = subprocess.Popen(
         [sys.executable, "-m", "bulutpop", NUMBER], env=env, stderr=subprocess.PIPE, text=True
     )
