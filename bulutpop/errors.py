@@ -151,7 +151,16 @@ class DialRefused(BulutpopError):
 
 
 class AutostartError(BulutpopError):
-    """Start at login could not be changed."""
+    """Start at login could not be changed: writing or removing the login item failed
+    (`str()` says where and why), or ("translocated") macOS runs the app from a temporary
+    copy (Gatekeeper's App Translocation, until the app is moved out of Downloads), which a
+    login item could not find at the next login."""
+
+    def __init__(
+        self, detail: str, *, problem: Literal["failed", "translocated"] = "failed"
+    ) -> None:
+        super().__init__(detail)
+        self.problem = problem
 
 
 # -- the PBX (and the team's relay, which answers for it) --------------------------------------

@@ -419,7 +419,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+151"/>
+        <location filename="../../bulutpop/ui/app.py" line="+154"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1477,7 +1477,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+39"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+40"/>
         <source>Bottom right</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1522,7 +1522,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Pop-up corner</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1684,12 +1684,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+166"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+172"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+61"/>
+        <location line="+72"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n missed call</numerusform>
@@ -1918,7 +1918,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+48"/>
+        <location filename="../../bulutpop/ui/app.py" line="+49"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>
@@ -2021,6 +2021,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS runs bulutpop from a temporary copy of the download, which will not be there at the next login: move bulutpop.app into Applications, open it from there and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Starting at login could not be changed: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2050,7 +2055,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-57"/>
+        <location line="-61"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2120,7 +2125,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+163"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+169"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2133,7 +2138,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-258"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-271"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>

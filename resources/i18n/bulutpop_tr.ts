@@ -417,7 +417,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+151"/>
+        <location filename="../../bulutpop/ui/app.py" line="+154"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -1488,7 +1488,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+39"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+40"/>
         <source>Bottom right</source>
         <translation>Sağ alt</translation>
     </message>
@@ -1533,7 +1533,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Pop-up corner</source>
         <translation>Açılır pencere köşesi</translation>
     </message>
@@ -1695,12 +1695,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+166"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+172"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
     <message numerus="yes">
-        <location line="+61"/>
+        <location line="+72"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n cevapsız çağrı</numerusform>
@@ -1927,7 +1927,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+48"/>
+        <location filename="../../bulutpop/ui/app.py" line="+49"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>
@@ -2033,6 +2033,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS runs bulutpop from a temporary copy of the download, which will not be there at the next login: move bulutpop.app into Applications, open it from there and try again.</source>
+        <translation>macOS, bulutpop&apos;u indirilen dosyanın geçici bir kopyasından çalıştırıyor ve bu kopya bir sonraki oturum açışta olmayacak: bulutpop.app&apos;i Uygulamalar klasörüne taşıyın, oradan açın ve yeniden deneyin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Starting at login could not be changed: %1</source>
         <translation>Oturum açılışında başlatma ayarı değiştirilemedi: %1</translation>
     </message>
@@ -2062,7 +2067,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-57"/>
+        <location line="-61"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2132,7 +2137,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+163"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+169"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>
@@ -2145,7 +2150,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-258"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-271"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>

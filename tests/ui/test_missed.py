@@ -219,6 +219,7 @@ EVERY_ERROR: list[BaseException] = [
     TeamError("the relay answered HTTP 500"),
     BrokerError("Mosquitto did not start"),
     AutostartError("could not write the login item"),
+    AutostartError("runs from a temporary copy", problem="translocated"),
 ]
 
 
@@ -251,6 +252,11 @@ EVERY_ERROR: list[BaseException] = [
 def test_describe_error(exc: BaseException, text: str) -> None:
     assert text in describe_error(exc)
     assert "`bulutpop" not in describe_error(exc)  # no command-line advice in the app
+
+
+def test_a_translocated_app_says_where_to_move_it() -> None:
+    text = describe_error(AutostartError("temporary copy", problem="translocated"))
+    assert "move bulutpop.app into Applications" in text
 
 
 def test_a_dial_that_may_have_gone_through_says_so() -> None:

@@ -125,6 +125,12 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
             return _tr("The team's message broker: %1").replace("%1", str(exc))
         case TeamError():
             return _tr("The team server: %1").replace("%1", str(exc))
+        case AutostartError(problem="translocated"):
+            return _tr(
+                "macOS runs bulutpop from a temporary copy of the download, which will not be "
+                "there at the next login: move bulutpop.app into Applications, open it from "
+                "there and try again."
+            )
         case AutostartError():
             return _tr("Starting at login could not be changed: %1").replace("%1", str(exc))
         case OSError():
