@@ -1966,6 +1966,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2055,7 +2060,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-61"/>
+        <location line="-65"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2125,7 +2130,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+169"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+174"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>

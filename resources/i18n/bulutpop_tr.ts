@@ -1978,6 +1978,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.</source>
+        <translation>macOS yerel ağ erişimini engelliyor olabilir: Sistem Ayarları → Gizlilik ve Güvenlik → Yerel Ağ → bulutpop&apos;a izin verin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.</source>
         <translation>Santral yanıt vermedi: arama başlamış olabilir de olmayabilir de. Tekrar aramadan önce telefonunuza bakın.</translation>
     </message>
@@ -2067,7 +2072,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-61"/>
+        <location line="-65"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2137,7 +2142,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+169"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+174"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>

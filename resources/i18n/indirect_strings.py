@@ -35,6 +35,10 @@ QT_TRANSLATE_NOOP("describe_error", "The PBX refused: %1")
 QT_TRANSLATE_NOOP("describe_error", "The PBX had a problem (%1); try again in a moment.")
 QT_TRANSLATE_NOOP(
     "describe_error",
+    "macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.",
+)
+QT_TRANSLATE_NOOP(
+    "describe_error",
     "No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.",
 )
 QT_TRANSLATE_NOOP("describe_error", "Could not reach the PBX; the call was not placed (%1).")

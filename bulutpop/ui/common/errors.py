@@ -88,6 +88,11 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
             return _tr("The PBX had a problem (%1); try again in a moment.").replace(
                 "%1", _detail(exc.detail, exc)
             )
+        case NetworkError() if exc.local_network_refused:
+            return _tr(
+                "macOS may be blocking local network access: System Settings → Privacy and "
+                "Security → Local Network → allow bulutpop."
+            )
         case NetworkError(uncertain=True) if action == "dial":
             return _tr(
                 "No answer from the PBX: the call may or may not have been placed. "
