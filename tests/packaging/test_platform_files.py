@@ -59,6 +59,32 @@ def test_info_plist_gets_the_version(bundling: ModuleType) -> None:
     assert written["CFBundleExecutable"] == "bulutpop"
 
 
+def test_info_plist_says_why_it_needs_the_local_network(bundling: ModuleType) -> None:
+    # macOS 15 asks before an app reaches the LAN (a team relay in the office), and shows
+    # this reason; without it the request is refused without asking.
+    info = bundling.info_plist("1.0.0")
+    assert "relay" in info["NSLocalNetworkUsageDescription"]
+
+
+def test_turkish_info_plist_strings_are_bundled(bundling: ModuleType) -> None:
+    strings = PACKAGING / "macos" / "tr.lproj" / "InfoPlist.strings"
+    with strings.open("rb") as fh:
+        turkish = plistlib.load(fh)  # any plist format is a valid .strings file
+    info = bundling.info_plist("1.0.0")
+    descriptions = {key for key in info if key.endswith("UsageDescription")}
+    assert descriptions and descriptions <= turkish.keys() <= info.keys()
+    for key, text in turkish.items():
+        assert isinstance(text, str) and text.strip() and text != info[key]
+    assert "tr" in info["CFBundleLocalizations"]
+    # Contents/Resources/tr.lproj/InfoPlist.strings: where macOS looks for it.
+    assert bundling.macos_localizations() == [(str(strings), "tr.lproj")]
+    assert bundling.keep("tr.lproj/InfoPlist.strings")
+    spec = (PACKAGING / "bulutpop.spec").read_text(encoding="utf-8")
+    assert re.search(
+        r'if sys.platform == "darwin":\n    datas \+= bundling.macos_localizations\(\)', spec
+    )
+
+
 def test_the_macos_build_is_windowed() -> None:
     spec = (PACKAGING / "bulutpop.spec").read_text(encoding="utf-8")
     assert 'console=sys.platform not in ("win32", "darwin")' in spec
