@@ -282,3 +282,24 @@ def test_launch_command_of_a_frozen_app_is_the_executable(monkeypatch: pytest.Mo
 def test_empty_command_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="command is empty"):
         autostart.enable([], platform="linux", base=tmp_path)
+
+
+if sys.platform == "win32":  # run by the hosted Windows CI (.github/workflows/windows.yml)
+
+    def test_the_real_registry_keeps_strings_and_bytes() -> None:
+        import winreg
+
+        registry = autostart._registry(None)
+        key = r"Software\bulutpop-tests"  # never the real Run or StartupApproved key
+        try:
+            registry.set(key, "text", '"C:\\bulut pop\\bulutpop.exe"')
+            registry.set(key, "flags", DISABLED)
+            assert registry.get(key, "text") == '"C:\\bulut pop\\bulutpop.exe"'
+            assert registry.get(key, "flags") == DISABLED
+            registry.delete(key, "flags")
+            registry.delete(key, "flags")  # absent: not an error
+            assert registry.get(key, "flags") is None
+            assert registry.get(key + r"\missing", "text") is None
+        finally:
+            registry.delete(key, "text")
+            winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)

@@ -1,7 +1,9 @@
-"""App Nap: only the choice of options and the other systems can be checked off macOS; the
-Objective-C calls themselves run on a Mac (the hosted macOS CI's smoke test)."""
+"""App Nap: off macOS only the choice of options and the other systems can be checked; the
+Objective-C calls run on a Mac (the hosted macOS CI runs this file)."""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 
@@ -18,3 +20,8 @@ def test_the_activity_keeps_timers_running_but_lets_the_mac_sleep() -> None:
     assert options == 0x00EFFFFF  # NSActivityUserInitiatedAllowingIdleSystemSleep
     assert options & (1 << 15)  # NSActivityAutomaticTerminationDisabled
     assert not options & (1 << 20)  # NSActivityIdleSystemSleepDisabled
+
+
+@pytest.mark.skipif(sys.platform != "darwin", reason="run by the hosted macOS CI")
+def test_app_nap_is_kept_off_on_a_mac() -> None:
+    assert macos.prevent_app_nap() is True
