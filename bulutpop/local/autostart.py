@@ -93,7 +93,7 @@ def _registry(registry: Registry | None) -> Registry:
 
 def _switched_off(approval: str | bytes | None) -> bool:
     """Whether a ``StartupApproved\\Run`` value says the user disabled the login item."""
-    return isinstance(approval, bytes) and bool(approval[:1]) and bool(approval[0] & 1)
+    return isinstance(approval, bytes) and len(approval) > 0 and bool(approval[0] & 1)
 
 
 def _switched_on(approval: bytes) -> bytes:
