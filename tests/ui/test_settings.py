@@ -5,6 +5,7 @@ fake PBX, and the test event to the real webhook receiver."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import keyring
@@ -329,6 +330,7 @@ def test_first_run_wizard_walks_through_three_pages(
     assert autostart.is_enabled(platform="linux", base=login_dir)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="there it would read the real registry")
 @pytest.mark.usefixtures("no_env_key")
 def test_first_run_wizard_keeps_the_windows_installers_answer(
     qtbot: QtBot, qloop: Loop, bridge: CoreBridge
