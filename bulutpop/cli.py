@@ -15,14 +15,13 @@ import json
 import logging
 import math
 import os
-import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from bulutpop import __version__
 from bulutpop.app.core import Core, setup_logging
@@ -31,6 +30,7 @@ from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent, decode_fields
 from bulutpop.calls.model import Call
 from bulutpop.errors import (
+    AddressBookError,
     BrokerError,
     BulutpopError,
     CannotListen,
@@ -43,6 +43,7 @@ from bulutpop.errors import (
     KeyringUnavailable,
     NetworkError,
     NotFound,
+    NotOnThisSystem,
     PbxError,
     PbxRefused,
     RateLimited,
@@ -50,6 +51,7 @@ from bulutpop.errors import (
     StorageError,
 )
 from bulutpop.local.config import SETTINGS, Dirs
+from bulutpop.local.private import copy_private, open_private, private_dir, restrict_umask
 from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
@@ -57,6 +59,8 @@ from bulutpop.pbx.phonebook import PhoneBook
 from bulutpop.team.protocol import INVITE_PREFIX
 
 log = logging.getLogger("bulutpop")
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -94,6 +98,8 @@ async def _serve(core: Core, args: argparse.Namespace) -> int:
 
 
 async def _relay(core: Core, args: argparse.Namespace) -> int:
+    if sys.platform == "win32":  # the broker is reloaded with SIGHUP, a relay is a server
+        raise NotOnThisSystem("the team relay", "Linux or macOS")
     if args.relay_command == "agent":
         return await _relay_agent(core, args)
     return await _run(Runtime(core, "relay"), core)
@@ -272,7 +278,7 @@ def _config(core: Core, args: argparse.Namespace) -> int:
         if args.key is None or args.value is None:
             raise UsageError("usage: bulutpop config set KEY VALUE")
         updated = config.with_value(args.key, args.value)
-        asyncio.run(core.update_config(updated))
+        run_async(core.update_config(updated))
         _out(f"{args.key} = {updated.value_text(args.key)!r}")
     return EXIT_OK
 
@@ -360,7 +366,7 @@ async def _recording(core: Core, args: argparse.Namespace) -> int:
         cached = await core.recordings.fetch(client, args.call_uuid, progress, wait=True)
     if show:
         print(file=sys.stderr)
-    size = await asyncio.to_thread(lambda: shutil.copyfile(cached, dest).stat().st_size)
+    size = await asyncio.to_thread(copy_private, cached, dest)
     _out(f"Saved {size} bytes to {dest}", sys.stderr)
     return EXIT_OK
 
@@ -613,6 +619,13 @@ def _tolerant_streams() -> None:
             stream.reconfigure(errors="replace")
 
 
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine on a selector loop on every system: Windows' default, the
+    proactor loop, has no add_reader, which the MQTT client (team mode) needs."""
+    with asyncio.Runner(loop_factory=asyncio.SelectorEventLoop) as runner:
+        return runner.run(coroutine)
+
+
 def _windowed_streams() -> None:
     """A windowed Windows program (the bundle's bulutpop.exe, pythonw) starts without
     standard streams: sys.stdin, sys.stdout and sys.stderr are None, and every command would
@@ -623,9 +636,8 @@ def _windowed_streams() -> None:
         return
     if sys.platform == "win32" and _attach_parent_console():
         return
-    log_file = Dirs.from_env().data / "cli.log"
-    log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log_file = private_dir(Dirs.from_env().data) / "cli.log"
+    fd = open_private(log_file, os.O_WRONLY | os.O_APPEND)
     out = open(fd, "a", encoding="utf-8", errors="replace", buffering=1)  # noqa: SIM115
     sys.stdout = sys.stdout or out
     sys.stderr = sys.stderr or out
@@ -646,6 +658,7 @@ def _attach_parent_console() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].lower().startswith(("tel:", "callto:")):
         return _gui(argv, demo=False)
@@ -666,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = COMMANDS[args.command](core, args)
         if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
+            result = run_async(result)
         return int(result)
     except (BulutpopError, OSError) as exc:
         return _fail(exc, redactor, args.command)
@@ -686,6 +699,40 @@ def _fail(exc: BaseException, redactor: Redactor, command: str) -> int:
     return code
 
 
+_KEYRINGS = {
+    "windows": "Windows Credential Manager",
+    "macos": "the macOS Keychain",
+    "linux": "a Secret Service (GNOME Keyring, KWallet)",
+}
+
+
+def _keyring_words(exc: KeyringUnavailable) -> str:
+    keyring = _KEYRINGS[exc.system]
+    match exc.problem:
+        case "locked" if exc.system == "macos":
+            return "the login keychain is locked: unlock it in Keychain Access and try again"
+        case "locked":
+            return "the system keyring is locked: unlock it (log in to your desktop) and try again"
+        case "unavailable" if exc.system == "linux":
+            return (
+                f"no system keyring is available: install and start {keyring} or set {exc.env_var}"
+            )
+        case "unavailable":
+            return f"{keyring} cannot be reached: sign out and in again, or set {exc.env_var}"
+        case "insecure":
+            return (
+                f"the keyring backend {exc.backend} would keep the {exc.secret} unencrypted, so "
+                f"bulutpop will not store it there: use {keyring} or set {exc.env_var}"
+            )
+        case _ if exc.system == "linux":
+            return (
+                f"the system keyring failed ({exc.detail}): check that it runs and is "
+                f"unlocked, or set {exc.env_var}"
+            )
+        case _:
+            return f"{keyring} failed ({exc.detail}): try again, or set {exc.env_var}"
+
+
 def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
     """The command line's words for an error, and its exit code: 2 for input the user gave
     (a number, a setting, an invite, the command itself), 1 for the rest. The error carries
@@ -696,6 +743,8 @@ def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
             "administrator for one (bulutpop relay agent add EXTENSION)",
             EXIT_USAGE,
         )
+    if isinstance(exc, AddressBookError):
+        return f"cannot import {exc.path}: {exc}", EXIT_USAGE
     if isinstance(exc, InvalidInput):
         return str(exc), EXIT_USAGE
     return _words(exc, command), EXIT_FAILURE
@@ -719,24 +768,8 @@ def _words(exc: BaseException, command: str) -> str:
                 "team mode is set up but this PC's team secret is missing: paste the invite "
                 "again (bulutpop team join INVITE)"
             )
-        case KeyringUnavailable(problem="locked"):
-            return "the system keyring is locked: unlock it (log in to your desktop) and try again"
-        case KeyringUnavailable(problem="unavailable"):
-            return (
-                "no system keyring is available: install and start a Secret Service (e.g. "
-                f"gnome-keyring) or set {exc.env_var}"
-            )
-        case KeyringUnavailable(problem="insecure"):
-            return (
-                f"the keyring backend {exc.backend} would keep the {exc.secret} unencrypted, so "
-                "bulutpop will not store it there: use a real system keyring (Secret "
-                f"Service, macOS Keychain, Windows Credential Manager) or set {exc.env_var}"
-            )
         case KeyringUnavailable():
-            return (
-                f"the system keyring failed ({exc.detail}): check that it runs and is "
-                f"unlocked, or set {exc.env_var}"
-            )
+            return _keyring_words(exc)
         case CredentialRefused():
             return (
                 "the team's relay refused this PC's team credential: ask the relay's "
@@ -746,6 +779,11 @@ def _words(exc: BaseException, command: str) -> str:
             return (
                 f"the PBX refused the API key{detail}: store the right one with "
                 "`bulutpop key set` (PBX web portal, settings page)"
+            )
+        case NotOnThisSystem():
+            return (
+                f"{exc.feature} runs on {exc.runs_on} only: run it on the office's server; "
+                "this PC joins it with `bulutpop team join`"
             )
         case RateLimited():
             limit = f" (the PBX allows {exc.limit})" if exc.limit else ""
@@ -777,6 +815,13 @@ def _words(exc: BaseException, command: str) -> str:
             return (
                 f"cannot open the call store {exc.path} ({exc.detail}): if the file is "
                 "damaged, move it aside and start again; a new store will be created"
+            )
+        case StorageError(problem="unsupported"):
+            return (
+                f"the SQLite library this Python uses has no FTS5 full-text search with the "
+                f"trigram tokenizer ({exc.detail}), which bulutpop's history needs: use a "
+                "Python built with SQLite 3.34 or newer (python.org's, Debian 12's and "
+                "newer have it)"
             )
         case StorageError(problem="newer"):
             return f"{exc.path} was written by a newer bulutpop ({exc.detail}): update the app"

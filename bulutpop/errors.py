@@ -69,17 +69,52 @@ class InviteError(InvalidInput):
         self.detail = detail
 
 
+# Why an address book file cannot be imported: it cannot be opened ("unreadable", `detail`
+# says why), is over the size limit, is empty, has no column of phone numbers (`detail`:
+# the headers it has), holds a CSV field over the csv module's limit (`detail`), vCards
+# nested too deep, or is not a readable CSV or vCard file ("damaged", `detail` says where).
+AddressBookProblem = Literal[
+    "unreadable", "too_large", "empty", "no_phone_column", "long_field", "deep_nesting", "damaged"
+]
+
+
 class AddressBookError(InvalidInput):
-    """An address book file cannot be read."""
+    """An address book file (`path`) cannot be imported; `str()` says what is wrong with
+    it, without the path."""
+
+    def __init__(self, path: str, problem: AddressBookProblem, detail: str = "") -> None:
+        words = {
+            "unreadable": f"the file cannot be read ({detail})",
+            "too_large": "the file is too large for an address book",
+            "empty": "the file is empty",
+            "no_phone_column": f"no phone number column among the headers ({detail})",
+            "long_field": f"a field is longer than {detail} characters",
+            "deep_nesting": "vCards are nested too deeply",
+            "damaged": f"not a readable CSV or vCard file ({detail})",
+        }[problem]
+        super().__init__(words)
+        self.path = path
+        self.problem: AddressBookProblem = problem
+        self.detail = detail
 
 
 KeyringProblem = Literal["locked", "unavailable", "insecure", "failed"]
+# Whose keyring it is: the advice differs (Credential Manager, the Keychain, a Secret Service).
+KeyringSystem = Literal["windows", "macos", "linux"]
+
+
+def keyring_system(platform: str) -> KeyringSystem:
+    """The keyring family of `platform` (a `sys.platform` value)."""
+    if platform == "win32":
+        return "windows"
+    return "macos" if platform == "darwin" else "linux"
 
 
 class KeyringUnavailable(BulutpopError):
     """The system keyring cannot keep or give a secret: it is locked, there is none, it
     would store the secret in plain text, or it failed (`detail`). `secret` names what was
-    asked for ("API key", "team secret"); `env_var` can hold it instead."""
+    asked for ("API key", "team secret"); `env_var` can hold it instead; `system` is the
+    operating system whose keyring it is."""
 
     def __init__(
         self,
@@ -89,6 +124,7 @@ class KeyringUnavailable(BulutpopError):
         *,
         backend: str = "",
         detail: str = "",
+        system: KeyringSystem = "linux",
     ) -> None:
         words = {
             "locked": "the system keyring is locked",
@@ -102,15 +138,20 @@ class KeyringUnavailable(BulutpopError):
         self.env_var = env_var
         self.backend = backend
         self.detail = detail
+        self.system: KeyringSystem = system
 
 
 class StorageError(BulutpopError):
     """The call store cannot be opened or written."""
 
     def __init__(
-        self, path: str, problem: Literal["damaged", "newer", "unwritable"], detail: str = ""
+        self,
+        path: str,
+        problem: Literal["damaged", "newer", "unwritable", "unsupported"],
+        detail: str = "",
     ) -> None:
         words = {
+            "unsupported": f"this SQLite cannot search the call store {path} ({detail})",
             "damaged": f"the call store {path} cannot be read ({detail})",
             "newer": f"the call store {path} was written by a newer bulutpop ({detail})",
             "unwritable": f"the call store {path} cannot be created ({detail})",
@@ -164,6 +205,15 @@ class AutostartError(BulutpopError):
     ) -> None:
         super().__init__(detail)
         self.problem = problem
+
+
+class NotOnThisSystem(BulutpopError):
+    """`feature` does not run on this operating system; it runs on `runs_on`."""
+
+    def __init__(self, feature: str, runs_on: str) -> None:
+        super().__init__(f"{feature} runs on {runs_on} only")
+        self.feature = feature
+        self.runs_on = runs_on
 
 
 # -- the PBX (and the team's relay, which answers for it) --------------------------------------

@@ -5,7 +5,8 @@
 #   packaging/smoke-test.sh dist/bulutpop
 #
 # Checks: --version is pyproject.toml's; `serve` acknowledges a posted event and stores
-# it; Europe/Istanbul resolves without the system's zoneinfo (the bundle's tzdata); the
+# it; Europe/Istanbul resolves without the system's zoneinfo (the bundle's tzdata); HTTPS
+# verifies against the system's trust store (as root: a test CA is installed there); the
 # tray app starts offscreen with QtMultimedia's FFmpeg backend loaded, a second start with
 # a tel: link hands it over to the running instance, SIGTERM ends it with exit 0;
 # install.sh installs into a home folder and uninstalls cleanly. The HTTP client is the
@@ -18,13 +19,20 @@ exe=$bundle/bulutpop
 python=${SMOKE_PYTHON:-/usr/bin/python3}
 [ -x "$python" ] || python=python3
 
+# The all-zero demo key: a well-formed key no PBX has.
+smoke_key=K00000000-0000-0000-0000-000000000000
 work=$(mktemp -d "${TMPDIR:-/tmp}/bulutpop-smoke.XXXXXX")
 pids=()
+system_ca=""  # a test CA put into the system's trust store (removed again at exit)
 cleanup() {
     local pid
     for pid in "${pids[@]}"; do
         kill -KILL "$pid" 2>/dev/null || true
     done
+    if [ -n "$system_ca" ]; then
+        rm -f "$system_ca"
+        update-ca-certificates --fresh >/dev/null 2>&1 || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -145,6 +153,57 @@ if grep -q Traceback "$work/serve.log"; then
     show_log "$work/serve.log"
 fi
 
+# HTTPS with the system's trust store: a private CA installed the way Debian expects
+# (update-ca-certificates), and OpenSSL's compiled-in certificate paths hidden, as in a
+# frozen app run on another distribution: the PBX client must still verify the server.
+if [ "$(id -u)" -eq 0 ] && command -v update-ca-certificates >/dev/null && command -v openssl >/dev/null; then
+    tls=$work/tls
+    mkdir -p "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bulutpop smoke CA" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$tls/ext"
+    openssl x509 -req -days 2 -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" \
+        -CAcreateserial -extfile "$tls/ext" -out "$tls/server.crt" 2>/dev/null
+    system_ca=/usr/local/share/ca-certificates/bulutpop-smoke-$$.crt
+    cp "$tls/ca.crt" "$system_ca"
+    update-ca-certificates >/dev/null 2>&1
+    tls_port=$(free_port)
+    # The PBX's phonebook, one contact, over HTTPS.
+    py '
+import http.server, json, ssl, sys
+class Phonebook(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"contacts": [{"id": "1", "name": "Ayşe", "phone": "05321234567"}],
+                           "pagination": {"page": 1, "total_pages": 1}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Phonebook)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[2], sys.argv[3])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+' "$tls_port" "$tls/server.crt" "$tls/server.key" &
+    pids+=($!)
+    if run SSL_CERT_FILE=/nonexistent SSL_CERT_DIR=/nonexistent BULUTPOP_API_KEY="$smoke_key" \
+        BULUTPOP_API_URL="https://localhost:$tls_port" "$exe" contacts sync >"$work/tls.log" 2>&1 &&
+        grep -q "1 contacts" "$work/tls.log"; then
+        pass "HTTPS to a server of a CA in the system's trust store (OpenSSL's own paths hidden)"
+    else
+        fail "HTTPS with the system's trust store"
+        show_log "$work/tls.log"
+    fi
+else
+    echo "skipped: HTTPS with the system's trust store (needs root, openssl and update-ca-certificates)"
+fi
+
 # Team mode's modules (MQTT client included) are in the bundle: a damaged invite is
 # refused as bad input (2), not as a missing module (1).
 if run "$exe" team join bulutpop-team:damaged >/dev/null 2>"$work/team.log"; then
@@ -160,7 +219,7 @@ else
 fi
 
 # -- 3. the tray app: starts offscreen, takes a tel: link over, quits on SIGTERM -----------
-gui_env=(BULUTPOP_API_KEY=K00000000-0000-0000-0000-000000000000
+gui_env=("BULUTPOP_API_KEY=$smoke_key"
     "QT_LOGGING_RULES=qt.multimedia.ffmpeg.info=true")
 env -i "${session[@]}" "${gui_env[@]}" "$exe" 2>"$work/gui.log" &
 gui_pid=$!

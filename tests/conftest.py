@@ -9,6 +9,7 @@ import os
 import random
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -38,6 +39,21 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     keyring.set_keyring(MemoryKeyring())
     yield tmp_path
     keyring.set_keyring(previous)
+
+
+def as_another_user(code: str) -> list[str]:
+    """A command running Python `code` as the account `nobody`, as another local user would.
+    The interpreter starts as this test (its own files may be out of nobody's reach, under
+    /root) and drops to nobody before `code` runs, so `code` uses only json, os, socket and
+    sys. Tests run as root, here and in CI."""
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    prelude = (
+        "import json, os, socket, sys\n"
+        f"os.setgroups([]); os.setgid({nobody.pw_gid}); os.setuid({nobody.pw_uid})\n"
+    )
+    return [sys.executable, "-c", prelude + code]
 
 
 def scenario(name: str) -> list[bytes]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import logging
 import logging.handlers
 import os
@@ -17,7 +18,9 @@ from bulutpop.errors import KeyringUnavailable, SetupMissing
 from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
 from bulutpop.local.keys import TEAM_SECRET, KeyStore
+from bulutpop.local.private import open_private, private_dir
 from bulutpop.local.redact import Redactor, install
+from bulutpop.local.repeats import RepeatFilter
 from bulutpop.pbx.client import PbxClient
 from bulutpop.pbx.recordings import RecordingCache
 from bulutpop.storage.store import Store
@@ -45,6 +48,7 @@ class Core:
     def open(cls, env: Mapping[str, str] | None = None, redactor: Redactor | None = None) -> Core:
         env = dict(os.environ if env is None else env)
         dirs = Dirs.from_env(env)
+        dirs.make_private()
         config = config_mod.load(dirs, env)
         store = Store(dirs.store_file)
         redactor = redactor or Redactor()
@@ -166,22 +170,36 @@ class Core:
             listener(old, self.config)
 
 
+class _PrivateLog(logging.handlers.RotatingFileHandler):
+    """A log only the user can read: the call history passes through it. Rotated files
+    keep the mode (a rename)."""
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def file_handler(log_file: Path) -> logging.Handler:
+    """The app's log file, rotated, in a private folder."""
+    private_dir(log_file.parent)
+    return _PrivateLog(log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+
+
 def setup_logging(
     redactor: Redactor, level: int = logging.INFO, log_file: Path | None = None
 ) -> None:
     """Log to stderr (and a rotating file) through the redactor: no handler ever sees the
-    API key or the webhook token."""
+    API key, the webhook token or a team credential (asyncio's and aiohttp's records reach
+    these handlers: those loggers have none of their own), and a line repeated in a flood
+    is written a few times a minute (`RepeatFilter`)."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-            )
-        )
+        handlers.append(file_handler(log_file))
     root = logging.getLogger()
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        # Before the redacting filter: a line held back costs no redaction.
+        handler.addFilter(RepeatFilter(handler))
         root.addHandler(handler)
     root.setLevel(level)
     install(redactor, root)

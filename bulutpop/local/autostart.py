@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bulutpop.errors import AutostartError
+from bulutpop.local.private import write_private
 
 APP_NAME = "bulutpop"
 BUNDLE_ID = "io.github.bulutpop"  # packaging/macos/Info.plist's CFBundleIdentifier
@@ -211,10 +212,8 @@ def is_enabled(
 
 def _write(path: Path, data: bytes) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        path.parent.mkdir(parents=True, exist_ok=True)  # the desktop's folder, not ours
+        write_private(path, data)
     except OSError as exc:
         raise AutostartError(f"could not write {path}: {exc.strerror or exc}") from None
 

@@ -7,9 +7,12 @@ the same way wherever it comes from. The API key is never part of it (see `keys`
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import ipaddress
 import os
 import secrets
+import socket
 import tomllib
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +25,7 @@ import tomli_w
 
 from bulutpop.calls.text import fold
 from bulutpop.errors import ConfigError
+from bulutpop.local.private import private_dir, tighten_tree, write_private
 
 APP_NAME = "bulutpop"
 DEFAULT_API_URL = "https://api.bulutsantralim.com"
@@ -47,6 +51,15 @@ class Dirs:
             else platformdirs.user_cache_dir(APP_NAME)
         )
         return cls(Path(config), Path(data), Path(cache))
+
+    def make_private(self) -> None:
+        """Make the config and data folders (0700), and tighten what an older version left
+        in them and in the cache."""
+        for folder in (self.config, self.data):
+            private_dir(folder)
+        for folder in (self.config, self.data, self.cache):
+            if self.data not in folder.parents:  # a relocated cache is in the data folder
+                tighten_tree(folder)
 
     @property
     def config_file(self) -> Path:
@@ -356,11 +369,34 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def bindable(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now."""
+    try:
+        with socket.create_server((host, port)):
+            return True
+    except OSError:
+        return False
+
+
+def own_port(host: str, default: int, user: str) -> int:
+    """`default` when it is free, else a port of this user's own: on a terminal server
+    (Windows RDS, Citrix) or a Mac with several users signed in, every user's app wants the
+    same default. The same user gets the same port, so the URL given to the PBX holds."""
+    if bindable(host, default):
+        return default
+    first = 20000 + int(hashlib.sha256(user.encode()).hexdigest(), 16) % 20000
+    for port in range(first, first + 50):  # the next one when someone took it
+        if bindable(host, port):
+            return port
+    return default  # the receiver then says that the port is in use
+
+
 def load(dirs: Dirs, env: dict[str, str] | None = None) -> Config:
     """Read the config file (creating it with a fresh token on first run)."""
     env = dict(os.environ) if env is None else env
     path = dirs.config_file
     config = Config()
+    data: dict[str, Any] = {}
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -375,6 +411,9 @@ def load(dirs: Dirs, env: dict[str, str] | None = None) -> Config:
                 raise ConfigError(f"{path}: {exc}") from None
     if not config.token:
         config = replace(config, token=new_token())
+        if "listen_port" not in data:  # a first start: this user's port from now on
+            port = own_port(config.listen_host, config.listen_port, getpass.getuser())
+            config = replace(config, listen_port=port)
         save(dirs, config, overridden(env))
     if env.get("BULUTPOP_API_URL"):
         config = config.with_value("api_url", env["BULUTPOP_API_URL"])
@@ -390,7 +429,6 @@ def save(dirs: Dirs, config: Config, keep: Collection[str] = ()) -> None:
     """Write atomically, keeping keys this version does not know, readable only by the user.
     The settings in `keep` (those the environment overrides) keep the file's own value."""
     path = dirs.config_file
-    path.parent.mkdir(parents=True, exist_ok=True)
     existing: dict[str, Any] = {}
     if path.exists():
         try:
@@ -399,8 +437,4 @@ def save(dirs: Dirs, config: Config, keep: Collection[str] = ()) -> None:
             existing = {}
     data = {k: v for k, v in config.to_toml().items() if k not in keep}
     existing.update(data)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(tomli_w.dumps(existing), encoding="utf-8")
-    if os.name == "posix":
-        tmp.chmod(0o600)
-    tmp.replace(path)
+    write_private(private_dir(path.parent) / path.name, tomli_w.dumps(existing).encode())

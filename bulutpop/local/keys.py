@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
-from bulutpop.errors import InvalidInput, KeyringProblem, KeyringUnavailable
+from bulutpop.errors import InvalidInput, KeyringProblem, KeyringUnavailable, keyring_system
 
 SERVICE = "bulutpop"
 
@@ -152,7 +153,14 @@ def _friendly_name(backend: keyring.backend.KeyringBackend) -> str:
 def _unavailable(
     problem: KeyringProblem, secret: Secret, backend: str = "", detail: str = ""
 ) -> KeyringUnavailable:
-    return KeyringUnavailable(problem, secret.what, secret.env_var, backend=backend, detail=detail)
+    return KeyringUnavailable(
+        problem,
+        secret.what,
+        secret.env_var,
+        backend=backend,
+        detail=detail,
+        system=keyring_system(sys.platform),
+    )
 
 
 def _assess(backend: keyring.backend.KeyringBackend, secret: Secret = API_KEY) -> _Assessment:

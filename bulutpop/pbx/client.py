@@ -3,8 +3,9 @@
 Every failure is a `bulutpop.errors.PbxError` carrying what happened as data; the PBX's own
 reply goes in `detail` through a `Redactor` first, because the PBX echoes the API key in its
 error bodies.
-The key travels only in query parameters / form fields handed to aiohttp, never in a URL
-string we build, log or put in an exception.
+The key travels only in query parameters / form fields handed to aiohttp (the PBX wants it
+there), never in a URL string we build, log or put in an exception. A team relay's
+credential travels in the Authorization header instead: query strings end up in logs.
 
 `originate` is not idempotent (a retry places a second call), so nothing here retries.
 """
@@ -181,6 +182,8 @@ class PbxClient:
             sock_read=total_timeout,
         )
         self._headers = {"User-Agent": f"bulutpop/{__version__}"}
+        # As team.protocol.authorization writes it (the PBX's client does not import team mode).
+        self._auth = {"Authorization": f"Bearer {self._key}"} if relay else {}
         self._clock = clock
         self._sleep = sleep
         self._recording_limiter = SlidingWindow(recording_limit, recording_window, clock)
@@ -286,15 +289,17 @@ class PbxClient:
         data: Mapping[str, str] | None = None,
         rate_estimate: Callable[[], float | None] | None = None,
     ) -> str:
-        """One API call, key added (query for GET, form field otherwise); the body on 2xx.
+        """One API call, key added (query for GET, form field otherwise; a relay's credential
+        in a header); the body on 2xx.
 
         Never retries. Redirects are not followed: a key-bearing request must not be
         replayed somewhere else (and a POST would lose its body anyway).
         """
-        if method == "GET":
-            params = {**(params or {}), "key": self._key}
-        else:
-            data = {**(data or {}), "key": self._key}
+        if not self._relay:
+            if method == "GET":
+                params = {**(params or {}), "key": self._key}
+            else:
+                data = {**(data or {}), "key": self._key}
         url = self._base_url + path
         log.debug("PBX request %s %s", method, path)  # never the URL with its query
         try:
@@ -303,7 +308,7 @@ class PbxClient:
                 url,
                 params=params,
                 data=data,
-                headers=self._headers,
+                headers={**self._headers, **self._auth},
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from bulutpop.local.private import private_dir
 from bulutpop.pbx.client import PbxClient
 
 DEFAULT_LIMIT = 500 * 1024 * 1024
@@ -54,7 +55,7 @@ class RecordingCache:
         found = self.cached(call_uuid)
         if found is not None:
             return found
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)  # the downloads themselves are made 0600 (mkstemp)
         part = self.folder / (self._stem(call_uuid) + ".part")
         url = await client.recording_url(call_uuid, wait=wait)
         await client.download(url, part, progress=progress)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import string
 import threading
@@ -27,6 +28,7 @@ from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
 from bulutpop.errors import StorageError
+from bulutpop.local.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -244,6 +246,20 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def require_search(conn: sqlite3.Connection, path: Path, tokenizer: str = "trigram") -> None:
+    """The history search needs SQLite's FTS5 with its trigram tokenizer (SQLite 3.34 or
+    newer, built with FTS5): say so at start, not at the first search or migration."""
+    try:
+        conn.execute(
+            f"CREATE VIRTUAL TABLE temp.search_probe USING fts5(x, tokenize='{tokenizer}')"
+        )
+        conn.execute("DROP TABLE temp.search_probe")
+    except sqlite3.OperationalError as exc:
+        raise StorageError(
+            str(path), "unsupported", f"SQLite {sqlite3.sqlite_version}: {exc}"
+        ) from None
+
+
 class Store:
     """The store. One thread writes: the store's own writer thread, the only one on which
     `transaction()` opens; everyone else hands it their write (`write` from the event loop,
@@ -262,8 +278,11 @@ class Store:
         self._local = threading.local()
         self._closed = False
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            # Made 0600 before SQLite opens it: its -wal and -shm take the same mode.
+            os.close(open_private(path, os.O_WRONLY))
             self._write = _connect(path)
+            require_search(self._write, path)
             self.run(self._migrate)
         except sqlite3.DatabaseError as exc:
             self._writer.shutdown()
@@ -793,20 +812,31 @@ class Store:
         )
 
     @staticmethod
-    def replace_contacts(
-        conn: sqlite3.Connection, source: str, origin: str, contacts: Sequence[Contact]
+    def put_contacts(
+        conn: sqlite3.Connection,
+        source: str,
+        origin: str,
+        contacts: Sequence[Contact],
+        stamp: float,
     ) -> int:
-        """Make `contacts` the whole of one address book (a sync or a re-import: contacts
-        gone from it go from here too); returns how many numbers it now gives names to."""
-        conn.execute("DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin))
-        now = time.time()
+        """Write part of a new version of one address book (a sync or a re-import), every
+        contact stamped `stamp`: one that an earlier version had is updated in place, its
+        numbers replaced, so its name is never missing meanwhile. `drop_contacts` then
+        removes the contacts the new version no longer has. Returns how many numbers the
+        contacts written here give names to."""
         numbers = 0
         for contact in contacts:
+            conn.execute(
+                "DELETE FROM contact_numbers WHERE contact_id = (SELECT id FROM contacts"
+                " WHERE source = ? AND origin = ? AND external_id = ? AND updated_ts <> ?)",
+                (source, origin, contact.external_id, stamp),
+            )
             contact_id = conn.execute(
                 "INSERT INTO contacts (source, origin, external_id, name, company, updated_ts)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, origin, external_id)"
-                " DO UPDATE SET name = excluded.name RETURNING id",
-                (source, origin, contact.external_id, contact.name, contact.company, now),
+                " DO UPDATE SET name = excluded.name, company = excluded.company,"
+                " updated_ts = excluded.updated_ts RETURNING id",
+                (source, origin, contact.external_id, contact.name, contact.company, stamp),
             ).fetchone()[0]
             for label, number in contact.numbers:
                 key = canonical_key(number)
@@ -820,9 +850,16 @@ class Store:
         return numbers
 
     @staticmethod
-    def remove_contacts(conn: sqlite3.Connection, source: str, origin: str) -> int:
+    def drop_contacts(
+        conn: sqlite3.Connection, source: str, origin: str, keep: float | None, limit: int
+    ) -> int:
+        """Remove up to `limit` contacts of one address book, all but those stamped `keep`
+        (None: all); returns how many went, 0 when none is left to remove."""
         return changed(
-            conn, "DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin)
+            conn,
+            "DELETE FROM contacts WHERE id IN (SELECT id FROM contacts"
+            " WHERE source = ? AND origin = ? AND updated_ts IS NOT ? LIMIT ?)",
+            (source, origin, keep, limit),
         )
 
     @staticmethod
@@ -979,7 +1016,7 @@ _IN_CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """One entry of an address book, as `Store.replace_contacts` takes it."""
+    """One entry of an address book, as `Store.put_contacts` takes it."""
 
     external_id: str  # the PBX's id, a vCard UID or the row in a file
     name: str

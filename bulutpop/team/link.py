@@ -28,11 +28,13 @@ from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import TeamError
 from bulutpop.local.config import Config
+from bulutpop.local.net import client_session, tls_for
 from bulutpop.storage.team import ClaimRow, TeamTables
 from bulutpop.team.protocol import (
     CLAIM_SECONDS,
     SESSION_EXPIRY_DAYS,
     Address,
+    authorization,
     credential,
     subscriptions,
 )
@@ -46,26 +48,25 @@ _REFUSED = {134, 135}
 
 def tls_context(config: Config) -> ssl.SSLContext:
     """Trust the invite's certificate when it has one, else the system's authorities."""
-    return ssl.create_default_context(cadata=config.team_ca or None)
+    return tls_for(config.team_ca)
 
 
 async def _ask_relay(
     config: Config, secret: str, method: str, path: str, form: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """One request to the relay's team API; its JSON reply. Raises TeamError."""
-    context = tls_context(config) if config.team_relay.startswith("https:") else None
     url = config.team_relay + path
-    key = {"key": credential(config, secret)}
     timeout = aiohttp.ClientTimeout(total=10)
     try:
         async with (
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context or True)) as s,
+            client_session(tls=tls_context(config)) as s,
             s.request(
                 method,
                 url,
-                params=key if method == "GET" else None,
-                data={**key, **(form or {})} if method != "GET" else None,
+                data=form,
+                headers=authorization(credential(config, secret)),
                 timeout=timeout,
+                allow_redirects=False,
             ) as response,
         ):
             text = await response.text()

@@ -104,6 +104,22 @@ def credential(config: Config, secret: str) -> str:
     return f"{config.team_agent}:{secret}"
 
 
+# The credential goes in a header, never in a query string or form that proxies, access
+# logs and servers' messages about malformed requests write down.
+AUTH_SCHEME = "Bearer"
+
+
+def authorization(credential: str) -> dict[str, str]:
+    """The header presenting `credential` to the relay's API."""
+    return {"Authorization": f"{AUTH_SCHEME} {credential}"}
+
+
+def presented(header: str) -> str:
+    """The credential in an Authorization header's value, or ""."""
+    scheme, _, value = header.strip().partition(" ")
+    return value.strip() if scheme.lower() == AUTH_SCHEME.lower() else ""
+
+
 def subscriptions(extension: str) -> list[tuple[str, int]]:
     return [(ext_topic(extension), 1), (TEAM_TOPIC, 1)]
 

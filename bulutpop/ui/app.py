@@ -36,8 +36,8 @@ os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
 
 import qasync
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl
-from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices, QFileOpenEvent
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from bulutpop.ui import assets
@@ -398,16 +398,26 @@ class DesktopApp(QObject):
         )
 
 
-class _LinkEvents(QObject):
-    """macOS opens a tel:/callto: link in the running app with an Apple Event, which Qt
-    delivers as a QFileOpenEvent, not as argv (also at a start caused by a link). Links
+class LinkEvents(QObject):
+    """tel:/callto: links that reach the running app through Qt rather than argv: macOS
+    sends an Apple Event, which Qt delivers as a QFileOpenEvent, or (PySide6 6.8.1–6.8.2,
+    QTBUG-134316) to the URL handler registered with QDesktopServices; both are taken. Links
     that arrive before the app is ready wait for `deliver_to`."""
+
+    SCHEMES = ("tel", "callto")
 
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self._pending: list[str] = []
         self._handle: Callable[[Sequence[str]], None] | None = None
         app.installEventFilter(self)
+        for scheme in self.SCHEMES:
+            # PySide6 takes the method's name as str, although its stub says bytes.
+            QDesktopServices.setUrlHandler(scheme, self, "open_url")  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        for scheme in self.SCHEMES:
+            QDesktopServices.unsetUrlHandler(scheme)
 
     def deliver_to(self, handle: Callable[[Sequence[str]], None]) -> None:
         self._handle = handle
@@ -415,16 +425,23 @@ class _LinkEvents(QObject):
         for url in pending:
             handle([url])
 
+    @Slot(QUrl)
+    def open_url(self, url: QUrl) -> None:
+        self._take(url.toString())
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
             url = event.url().toString()
-            if url.lower().startswith(("tel:", "callto:")):
-                if self._handle is None:
-                    self._pending.append(url)
-                else:
-                    self._handle([url])
+            if url.lower().startswith(tuple(f"{s}:" for s in self.SCHEMES)):
+                self._take(url)
                 return True
         return super().eventFilter(watched, event)
+
+    def _take(self, url: str) -> None:
+        if self._handle is None:
+            self._pending.append(url)
+        else:
+            self._handle([url])
 
 
 def _demo_dir() -> Path:
@@ -455,7 +472,7 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
     app.setApplicationName("bulutpop")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(assets.icon("bulutpop"))
-    links = _LinkEvents(app)
+    links = LinkEvents(app)
 
     backend = None
     if demo:
@@ -523,5 +540,6 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
         while not task.done():
             loop.run_forever()
         task.result()
+    links.close()
     instance.close()
     return result

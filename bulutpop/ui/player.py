@@ -10,7 +10,6 @@ import asyncio
 import logging
 import math
 import re
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +43,7 @@ from PySide6.QtWidgets import (
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
 from bulutpop.errors import BulutpopError, NotFound, RateLimited
+from bulutpop.local.private import copy_private
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import describe_error
@@ -397,7 +397,7 @@ class PlayerWindow(QWidget):
             target = target.with_suffix(source.suffix)
         try:
             # A long recording is many megabytes: copy off the UI thread.
-            await asyncio.to_thread(shutil.copyfile, source, target)
+            await asyncio.to_thread(copy_private, source, target)
         except Exception as exc:
             if not isinstance(exc, OSError):
                 log.exception("saving a recording failed")

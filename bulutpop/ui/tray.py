@@ -7,6 +7,7 @@ presented when dialling, and tells how the catch-up from the PBX's call history 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -58,6 +59,30 @@ class ShellActions:
 
 
 ICON_CACHE = 16  # looks kept by the shell (states × missed counts shown lately)
+# Windows keeps a tray tooltip in 128 UTF-16 units, its NUL included, and cuts the rest.
+WINDOWS_TIP = 127
+
+
+def fit_tip(lines: list[str], limit: int | None) -> str:
+    """As many of `lines` as fit in `limit` UTF-16 units, whole and in order (the first
+    is cut short, with "…", when even it does not fit)."""
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    text = "\n".join(lines)
+    if limit is None or units(text) <= limit:
+        return text
+    kept = lines[0]
+    if units(kept) > limit:
+        while units(kept) > limit - 1:
+            kept = kept[:-1]
+        return kept + "…"
+    for line in lines[1:]:
+        if units(kept + "\n" + line) > limit:
+            break
+        kept += "\n" + line
+    return kept
 
 
 def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
@@ -157,6 +182,8 @@ class Shell(QObject):
         self.listening_on = ""
         self.state = "listening"
         self.tooltip = ""
+        self.problems: list[str] = []  # shown first in the tooltip, and atop the menu
+        self.tip_limit = WINDOWS_TIP if sys.platform == "win32" else None
         # The PBX cannot be asked for do-not-disturb except through a rate-limited status
         # list, so the state is kept here, by extension (the user may change theirs).
         self._dnd: dict[str, bool] = {}
@@ -258,10 +285,11 @@ class Shell(QObject):
             lines.append(self.tr("Do not disturb is on"))
         if not key_refused:
             lines.extend(self.catchup_lines(catchup))
-        self.state, self.tooltip = state, "bulutpop — " + "\n".join(lines)
+        lines[0] = "bulutpop — " + lines[0]
+        self.state, self.tooltip, self.problems = state, "\n".join(lines), problems
         if self.tray is not None:
             self.tray.setIcon(self.icon(state, count))
-            self.tray.setToolTip(self.tooltip)
+            self.tray.setToolTip(fit_tip(lines, self.tip_limit))
         self.stateChanged.emit(state, self.tooltip)
 
     def catchup_lines(self, status: CatchUpStatus) -> list[str]:
@@ -354,9 +382,12 @@ class Shell(QObject):
     def _rebuild_menu(self) -> None:
         # Actions are children of the menu: clear() deletes them, so nothing accumulates.
         self._menu.clear()
+        # The whole of what is wrong (a tooltip may be cut short), then the team's state.
         team = self.team_line()
-        if team:
-            self._menu.addAction(team).setEnabled(False)
+        status = [*self.problems, *([team] if team and team not in self.problems else [])]
+        for line in status:
+            self._menu.addAction(line).setEnabled(False)
+        if status:
             self._menu.addSeparator()
         for index, entry in enumerate(self.entries()):
             if entry is None:

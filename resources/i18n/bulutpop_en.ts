@@ -248,7 +248,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+8"/>
+        <location line="+13"/>
         <source>%1: %n contact(s)</source>
         <translation>
             <numerusform>%1: %n contact</numerusform>
@@ -1684,7 +1684,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+172"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1718,7 +1718,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1776,7 +1776,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Pause popups</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1918,7 +1918,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+49"/>
+        <location filename="../../bulutpop/ui/app.py" line="+66"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>
@@ -1996,6 +1996,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+4"/>
+        <source>This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The call history was written by a newer bulutpop: update the app.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2041,11 +2046,26 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>The login keychain is locked: unlock it in Keychain Access and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The system keyring is locked: unlock it (log in again) and try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The macOS Keychain cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No system keyring is available, so the %1 cannot be kept safely: install and start one (for example GNOME Keyring).</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2056,11 +2076,21 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager failed (%1): try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The macOS Keychain failed (%1): try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The system keyring failed (%1): check that it runs and is unlocked.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-65"/>
+        <location line="-82"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2130,7 +2160,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+174"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2143,7 +2173,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-271"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>

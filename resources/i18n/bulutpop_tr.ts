@@ -248,7 +248,7 @@
         <translation>%1 okunuyor…</translation>
     </message>
     <message numerus="yes">
-        <location line="+8"/>
+        <location line="+13"/>
         <source>%1: %n contact(s)</source>
         <translation>
             <numerusform>%1: %n kişi</numerusform>
@@ -1695,7 +1695,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+172"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
@@ -1728,7 +1728,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Alıcı: %1</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation>Santralin arama geçmişinden eşitleniyor…</translation>
     </message>
@@ -1785,7 +1785,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Çıkış</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+24"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
     </message>
@@ -1927,7 +1927,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+49"/>
+        <location filename="../../bulutpop/ui/app.py" line="+66"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>
@@ -2008,6 +2008,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+4"/>
+        <source>This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.</source>
+        <translation>bulutpop&apos;un bu kopyası çağrı geçmişinde arama yapamıyor (SQLite&apos;ında FTS5 trigram araması yok: %1). bulutpop&apos;un resmî sürümünü kurun.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The call history was written by a newer bulutpop: update the app.</source>
         <translation>Arama geçmişi bulutpop&apos;un daha yeni bir sürümüyle yazılmış: uygulamayı güncelleyin.</translation>
     </message>
@@ -2053,11 +2058,26 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>The login keychain is locked: unlock it in Keychain Access and try again.</source>
+        <translation>Giriş anahtar zinciri kilitli: Anahtar Zinciri Erişimi&apos;nde kilidini açıp tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>The system keyring is locked: unlock it (log in again) and try again.</source>
         <translation>Sistemin anahtar deposu kilitli: kilidini açıp (yeniden oturum açarak) tekrar deneyin.</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation>Windows Kimlik Bilgileri Yöneticisi&apos;ne ulaşılamıyor, bu yüzden %1 saklanamıyor: oturumu kapatıp yeniden açın.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>The macOS Keychain cannot be reached, so the %1 cannot be kept: sign out and in again.</source>
+        <translation>macOS Anahtar Zinciri&apos;ne ulaşılamıyor, bu yüzden %1 saklanamıyor: oturumu kapatıp yeniden açın.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No system keyring is available, so the %1 cannot be kept safely: install and start one (for example GNOME Keyring).</source>
         <translation>Sistemde anahtar deposu yok, bu yüzden %1 güvenle saklanamıyor: bir anahtar deposu kurup başlatın (örneğin GNOME Keyring).</translation>
     </message>
@@ -2068,11 +2088,21 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Windows Credential Manager failed (%1): try again.</source>
+        <translation>Windows Kimlik Bilgileri Yöneticisi hata verdi (%1): tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The macOS Keychain failed (%1): try again.</source>
+        <translation>macOS Anahtar Zinciri hata verdi (%1): tekrar deneyin.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The system keyring failed (%1): check that it runs and is unlocked.</source>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-65"/>
+        <location line="-82"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2142,7 +2172,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+174"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>
@@ -2155,7 +2185,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-271"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>

@@ -49,6 +49,10 @@ QT_TRANSLATE_NOOP(
     "The call history file cannot be read (%1). Move it aside and start bulutpop again: a new one is made.",
 )
 QT_TRANSLATE_NOOP(
+    "describe_error",
+    "This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.",
+)
+QT_TRANSLATE_NOOP(
     "describe_error", "The call history was written by a newer bulutpop: update the app."
 )
 QT_TRANSLATE_NOOP("describe_error", "The call history cannot be saved: %1")
@@ -66,7 +70,18 @@ QT_TRANSLATE_NOOP(
 QT_TRANSLATE_NOOP("describe_error", "Starting at login could not be changed: %1")
 QT_TRANSLATE_NOOP("describe_error", "Something went wrong: %1")
 QT_TRANSLATE_NOOP(
+    "describe_error", "The login keychain is locked: unlock it in Keychain Access and try again."
+)
+QT_TRANSLATE_NOOP(
     "describe_error", "The system keyring is locked: unlock it (log in again) and try again."
+)
+QT_TRANSLATE_NOOP(
+    "describe_error",
+    "Windows Credential Manager cannot be reached, so the %1 cannot be kept: sign out and in again.",
+)
+QT_TRANSLATE_NOOP(
+    "describe_error",
+    "The macOS Keychain cannot be reached, so the %1 cannot be kept: sign out and in again.",
 )
 QT_TRANSLATE_NOOP(
     "describe_error",
@@ -75,6 +90,8 @@ QT_TRANSLATE_NOOP(
 QT_TRANSLATE_NOOP(
     "describe_error", "The keyring %1 would keep the %2 unencrypted, so it was not stored there."
 )
+QT_TRANSLATE_NOOP("describe_error", "Windows Credential Manager failed (%1): try again.")
+QT_TRANSLATE_NOOP("describe_error", "The macOS Keychain failed (%1): try again.")
 QT_TRANSLATE_NOOP(
     "describe_error", "The system keyring failed (%1): check that it runs and is unlocked."
 )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import os
 import socket
 import subprocess
 import sys
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bulutpop import __version__
+from bulutpop.cli import main, run_async
 from bulutpop.local.config import Dirs
 from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
 from tests.core.conftest import post_form, run_cli
@@ -87,10 +91,11 @@ def test_port_in_use_exits_1_naming_the_port() -> None:
 
 
 def test_config_set_refuses_bad_values_with_exit_2() -> None:
+    before = run_cli("config", "get", "listen_port").stdout.strip()
     result = run_cli("config", "set", "listen_port", "99999")
     assert result.returncode == 2 and "listen_port" in result.stderr
     assert run_cli("config", "set", "nonsense", "1").returncode == 2
-    assert run_cli("config", "get", "listen_port").stdout.strip() == "8787"
+    assert run_cli("config", "get", "listen_port").stdout.strip() == before
 
 
 def test_config_file_is_toml_with_a_token_and_no_key(isolated: Path) -> None:
@@ -99,7 +104,7 @@ def test_config_file_is_toml_with_a_token_and_no_key(isolated: Path) -> None:
     text = path.read_text()
     assert "token = " in text and TEST_KEY not in text
     show = run_cli("config", "show").stdout
-    assert "listen_port = '8787'" in show and "token" not in show
+    assert "listen_port = '" in show and "token" not in show
 
 
 def test_key_set_from_stdin_and_status() -> None:
@@ -180,3 +185,38 @@ def test_deleting_all_secrets_removes_the_team_secret_too(isolated: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert "left: []" in done.stdout
     assert "API key deleted." in done.stdout and "Team secret deleted." in done.stdout
+
+
+class _ProactorStandIn(asyncio.SelectorEventLoop):
+    """What Windows' default policy makes: a loop that is not the plain selector loop."""
+
+
+class _WindowsLikePolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return _ProactorStandIn()
+
+
+def test_commands_run_on_a_selector_loop_whatever_the_systems_default() -> None:
+    async def loop_kind() -> type[asyncio.AbstractEventLoop]:
+        return type(asyncio.get_running_loop())
+
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(_WindowsLikePolicy())
+    try:
+        assert run_async(loop_kind()) is asyncio.SelectorEventLoop
+    finally:
+        asyncio.set_event_loop_policy(previous)
+
+
+def test_the_relay_says_where_it_runs_on_windows(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # main() adds its own
+    umask = os.umask(0o022)  # and sets the process's
+    try:
+        assert main(["relay"]) == 1
+    finally:
+        os.umask(umask)
+    assert "runs on Linux or macOS only" in capsys.readouterr().err

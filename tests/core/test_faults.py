@@ -36,7 +36,8 @@ def test_every_acknowledged_event_survives_sigkill_mid_burst() -> None:
     assert run_cli("config", "set", "extension", "1001").returncode == 0
     url = run_cli("webhook-url").stdout.strip()
     port = free_port()
-    url = url.replace(":8787/", f":{port}/")
+    configured = run_cli("config", "get", "listen_port").stdout.strip()
+    url = url.replace(f":{configured}/", f":{port}/")
     server = start_serve(port)
     acknowledged: list[bytes] = []
     lock = threading.Lock()

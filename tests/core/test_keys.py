@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 
 import keyring
@@ -246,7 +247,7 @@ def test_no_keyring_at_all(select_keyring: SelectKeyring) -> None:
         store.set(KEY)
     status = store.status()
     assert (status.source, status.backend) == ("none", "none")
-    assert status.problem is not None and "gnome-keyring" in describe(status.problem)[0]
+    assert status.problem is not None and "GNOME Keyring" in describe(status.problem)[0]
     # With the variable set there is nothing to warn about.
     assert KeyStore(env={ENV_VAR: KEY}).status() == KeyStatus("env", "none")
 
@@ -364,3 +365,36 @@ def test_real_secret_service_roundtrip() -> None:
         assert store.delete() is True
     assert store.get() is None
     assert store.delete() is False
+
+
+@pytest.mark.parametrize(
+    ("platform", "says", "never"),
+    [
+        ("win32", "Windows Credential Manager cannot be reached", "GNOME"),
+        ("darwin", "the macOS Keychain cannot be reached", "Secret Service"),
+        ("linux", "install and start a Secret Service (GNOME Keyring", "Credential Manager"),
+    ],
+)
+def test_keyring_advice_names_this_systems_keyring(
+    select_keyring: SelectKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    says: str,
+    never: str,
+) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+    select_keyring(fail.Keyring())  # type: ignore[no-untyped-call]  # keyring's own class
+    with pytest.raises(KeyringUnavailable) as info:
+        KeyStore(env={}).get()
+    words = describe(info.value)[0]
+    assert says in words and never not in words
+
+
+def test_a_locked_keychain_is_unlocked_in_keychain_access(
+    select_keyring: SelectKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    select_keyring(LockedKeyring())
+    with pytest.raises(KeyringUnavailable) as info:
+        KeyStore(env={}).get()
+    assert "unlock it in Keychain Access" in describe(info.value)[0]

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from bulutpop.calls.model import Call
 from bulutpop.calls.phone import canonical_key
-from bulutpop.storage.store import MIGRATIONS, SCHEMA_VERSION, Store, _run_migration
+from bulutpop.cli import describe
+from bulutpop.errors import StorageError
+from bulutpop.storage.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Store,
+    _run_migration,
+    require_search,
+)
 from tests.conftest import until_sync
 
 NAMES = (
@@ -317,3 +325,15 @@ def test_commits_are_checkpointed_by_a_thread_of_their_own(tmp_path: Path) -> No
         until_sync(lambda: store.path.stat().st_size != before, 5, "a checkpoint")
     finally:
         store.close()
+
+
+def test_a_sqlite_without_the_search_tokenizer_is_named_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    conn = sqlite3.connect(":memory:")
+    require_search(conn, path)  # this machine's SQLite has it
+    # A tokenizer this SQLite lacks, as the trigram one is lacking before SQLite 3.34.
+    with pytest.raises(StorageError) as info:
+        require_search(conn, path, tokenizer="no_such_tokenizer")
+    assert info.value.problem == "unsupported"
+    message, code = describe(info.value)
+    assert "SQLite 3.34 or newer" in message and "no_such_tokenizer" in message and code == 1

@@ -4,12 +4,15 @@ another profile, and `bulutpop serve` there receiving through the broker."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,9 +30,17 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return process.stderr.read()
 
 
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
-    """`bulutpop relay` in its own profile; yields its environment and webhook URL."""
+@dataclass
+class RelayProcess:
+    env: dict[str, str]  # its profile
+    api: int  # the agents' API port
+    process: subprocess.Popen[str]
+    log: str = ""  # its standard error, once stopped
+
+
+@contextlib.contextmanager
+def running_relay(tmp_path: Path) -> Iterator[RelayProcess]:
+    """`bulutpop relay` in its own profile, stopped (and its log kept) on the way out."""
     env = {
         "BULUTPOP_CONFIG_DIR": str(tmp_path / "relay-config"),
         "BULUTPOP_DATA_DIR": str(tmp_path / "relay-data"),
@@ -52,11 +63,21 @@ def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
         text=True,
         env={**os.environ, **env},
     )
-    wait_for_http(f"http://127.0.0.1:{api}/health", process)
-    wait_for_http(f"http://127.0.0.1:{listen}/health", process)
-    yield env, run_cli("webhook-url", env=env).stdout.strip()
-    log = _stop(process)
-    assert TEST_KEY not in log
+    relay = RelayProcess(env, api, process)
+    try:
+        wait_for_http(f"http://127.0.0.1:{api}/health", process)
+        wait_for_http(f"http://127.0.0.1:{listen}/health", process)
+        yield relay
+    finally:
+        relay.log = _stop(process)
+    assert TEST_KEY not in relay.log
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """`bulutpop relay` in its own profile; yields its environment and webhook URL."""
+    with running_relay(tmp_path) as running:
+        yield running.env, run_cli("webhook-url", env=running.env).stdout.strip()
 
 
 def test_an_invited_agent_receives_through_the_relay(
@@ -119,3 +140,28 @@ def test_team_commands_explain_bad_input() -> None:
     assert missing.returncode == 2 and "usage: bulutpop relay agent add EXTENSION" in missing.stderr
     not_ext = run_cli("relay", "agent", "add", "12a")
     assert not_ext.returncode == 2 and "is not an extension" in not_ext.stderr
+
+
+def test_an_agents_credential_in_a_malformed_request_stays_out_of_the_relays_log(
+    tmp_path: Path,
+) -> None:
+    """aiohttp logs a request it cannot parse with the line it stopped at (the request line,
+    query string and all, or a header): an agent's credential there is masked by its shape
+    (the relay knows only hashes)."""
+    with running_relay(tmp_path) as relay:
+        added = run_cli("relay", "agent", "add", "1001", env=relay.env)
+        assert added.returncode == 0, added.stderr
+        secret = Invite.parse(added.stdout).secret
+        broken = secret[:9] + "\n" + secret[9:]
+        for line in (
+            f"GET /pbx/queues?key=agent1001:{secret}\x01 HTTP/1.1\r\n\r\n",
+            f"GET /pbx/queues?key=agent1001%3A{secret} HTTP/1.1\r\nBad Header\r\n\r\n",
+            f"GET /pbx/queues?key=agent1001:{broken} HTTP/1.1\r\n\r\n",
+            f"GET /pbx/queues HTTP/1.1\r\nAuthorization: Bearer agent1001:{secret}\x01\r\n\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", relay.api), timeout=10) as sock:
+                sock.sendall(line.encode())
+                assert sock.recv(100).startswith(b"HTTP/1.0 400")
+    flat = relay.log.replace("\\n", "")
+    assert flat.count("Error handling request") == 4, relay.log
+    assert secret not in flat and secret[:9] not in flat, relay.log

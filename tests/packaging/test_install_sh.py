@@ -169,7 +169,7 @@ def test_purge_removes_settings_history_and_key(bundle: Path, home: Path) -> Non
     result = run(lib / "install.sh", home, "--uninstall", "--purge")
     assert result.returncode == 0, result.stderr
     assert not any(folder.exists() for folder in [*data, cache])
-    assert "key delete" in (home / "calls.log").read_text().splitlines()
+    assert "key delete --all" in (home / "calls.log").read_text().splitlines()
 
 
 def test_the_autostart_entry_goes_with_the_app(bundle: Path, home: Path) -> None:

@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QUrl
+from PySide6.QtGui import QDesktopServices, QFileOpenEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from bulutpop.local.config import Dirs
+from bulutpop.ui.app import LinkEvents
 from bulutpop.ui.handoff import InstanceServer, server_name
 from tests.conftest import TEST_KEY, free_port, wait_for_http
 
@@ -112,3 +116,64 @@ def test_qt_quitting_by_itself_stops_the_app_cleanly(isolated: Path) -> None:
     store = Dirs.from_env(env).store_file
     assert store.exists()
     assert not store.with_name(store.name + "-wal").exists()
+
+
+def test_a_tel_link_given_to_qt_reaches_the_app(qapp: QApplication) -> None:
+    # What macOS does with PySide6 6.8.1–6.8.2 (QTBUG-134316): the link goes to the URL
+    # handler registered for its scheme, not to a QFileOpenEvent.
+    links = LinkEvents(qapp)
+    got: list[list[str]] = []
+    try:
+        assert QDesktopServices.openUrl(QUrl("tel:+905321234567"))
+        assert QDesktopServices.openUrl(QUrl("callto:05551112233"))
+        links.deliver_to(lambda argv: got.append(list(argv)))
+        assert got == [["tel:+905321234567"], ["callto:05551112233"]]
+        QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("tel:+905321234568")))
+        assert got[-1] == ["tel:+905321234568"]
+    finally:
+        links.close()
+
+
+# A start caused by a tel: click on Windows, with user32 and kernel32 simulated: it lends the
+# running instance (the pipe's server process, 4242 here) the right to take the foreground
+# before handing its link over.
+_WINDOWS_START = """
+import ctypes, sys
+from PySide6.QtCore import QCoreApplication
+from bulutpop.ui.handoff import hand_over
+
+calls = []
+
+class Kernel32:
+    def GetNamedPipeServerProcessId(self, pipe, server):
+        server._obj.value = 4242
+        return 1
+
+class User32:
+    def AllowSetForegroundWindow(self, process):
+        calls.append(process)
+        return 1
+
+class WinDll:
+    kernel32, user32 = Kernel32(), User32()
+
+ctypes.windll = WinDll()
+sys.platform = "win32"
+app = QCoreApplication([])
+handed = hand_over(sys.argv[1], ["tel:+905321234567"])
+print(handed, calls)
+"""
+
+
+def test_a_windows_start_lets_the_running_app_take_the_foreground(qtbot: QtBot) -> None:
+    name = server_name(Dirs.from_env().data)
+    server = InstanceServer(name)
+    with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _WINDOWS_START, name], stdout=subprocess.PIPE, text=True
+        )
+    assert blocker.args == [["tel:+905321234567"]]
+    qtbot.waitUntil(lambda: process.poll() is not None, timeout=10_000)
+    assert process.stdout is not None
+    assert process.stdout.read().strip() == "True [4242]"
+    server.close()

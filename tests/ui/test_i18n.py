@@ -18,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QLocale, QRect, Qt, QTranslator
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from bulutpop.errors import KeyringUnavailable
 from bulutpop.ui import assets, i18n
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
@@ -249,3 +250,17 @@ def test_catalogues_cover_the_code_and_are_compiled() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_keyring_errors_name_this_systems_keyring(qapp: QApplication) -> None:
+    windows = KeyringUnavailable("unavailable", "API key", "BULUTPOP_API_KEY", system="windows")
+    assert describe_error(windows).startswith("Windows Credential Manager cannot be reached")
+    locked = KeyringUnavailable("locked", "API key", "BULUTPOP_API_KEY", system="macos")
+    assert "Keychain Access" in describe_error(locked)
+    linux = KeyringUnavailable("unavailable", "team secret", "BULUTPOP_TEAM_SECRET")
+    assert "GNOME Keyring" in describe_error(linux) and "team secret" in describe_error(linux)
+
+
+def test_keyring_errors_in_turkish(turkish: i18n.Translations) -> None:
+    windows = KeyringUnavailable("unavailable", "API key", "BULUTPOP_API_KEY", system="windows")
+    assert describe_error(windows).startswith("Windows Kimlik Bilgileri Yöneticisi'ne")

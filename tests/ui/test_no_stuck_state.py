@@ -136,7 +136,7 @@ def test_an_unexpected_error_while_saving_a_recording(
     def fail(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(shutil, "copyfile", fail)
+    monkeypatch.setattr(shutil, "copyfileobj", fail)
     qloop.run(player.save_to(tmp_path / "call.wav"))
     assert player.save_note.text() == "Could not save the recording: boom"
     assert player.save_note.property("tone") == "error"

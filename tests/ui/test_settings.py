@@ -52,12 +52,13 @@ def test_invalid_port_is_shown_and_not_saved(
     make_dialog: MakeDialog, qloop: Loop, core: Core
 ) -> None:
     dialog = make_dialog()
+    before = core.config.listen_port
     dialog.notifications_tab.port_edit.setText("99999")
 
     assert "outside 0..65535" in dialog.error_text("listen_port")
     assert not dialog.ok_button.isEnabled()
     assert qloop.run(dialog.save()) is False
-    assert load(core.dirs).listen_port == 8787
+    assert load(core.dirs).listen_port == before
 
     dialog.notifications_tab.port_edit.setText("9000")
     assert dialog.error_text("listen_port") == ""

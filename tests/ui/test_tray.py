@@ -3,12 +3,14 @@ tray (the app never runs invisibly)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.tray import Shell, ShellActions
+from bulutpop.ui.tray import WINDOWS_TIP, Shell, ShellActions, fit_tip
 from tests.conftest import scenario
 from tests.ui.conftest import Webhook
 
@@ -62,3 +64,31 @@ def test_without_a_tray_a_window_offers_the_same_actions(
     assert opened == ["history"]
     window.close()
     assert opened[-1] == "quit"
+
+
+def test_windows_tooltip_shows_what_is_wrong_first_and_the_menu_all_of_it(
+    qtbot: QtBot, bridge: CoreBridge, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")  # the shell reads it when made
+    tray = shell(bridge, True, [])
+    problem = (
+        "Port 8787 is already in use (is bulutpop already running?): choose another in "
+        "Settings. The PBX's events wait for it."
+    )
+    tray.set_problem(problem)
+    assert tray.tray is not None
+    tip = tray.tray.toolTip()
+    assert len(tip.encode("utf-16-le")) // 2 <= WINDOWS_TIP
+    assert tip.startswith("bulutpop — Port 8787 is already in use")
+    assert problem in tray.tooltip  # the whole text where there is room: the fallback window
+    tray._menu.aboutToShow.emit()
+    assert tray._menu.actions()[0].text() == problem
+    assert not tray._menu.actions()[0].isEnabled()
+    tray.close()
+
+
+def test_a_tip_keeps_whole_lines_that_fit() -> None:
+    lines = ["bulutpop — Listening for calls", "Receiver: 127.0.0.1:8787", "x" * 200]
+    assert fit_tip(lines, 127) == "bulutpop — Listening for calls\nReceiver: 127.0.0.1:8787"
+    assert fit_tip(lines, None) == "\n".join(lines)
+    assert fit_tip(["ş" * 300], 127) == "ş" * 126 + "…"

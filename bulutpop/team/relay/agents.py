@@ -88,6 +88,13 @@ class Agents:
             return None
         return agent_of(row)
 
+    def link_key(self, name: str) -> str | None:
+        """What an agent's recording links are bound to: the hash of their credential, salted
+        anew by every invite, so a link dies with the credential it was made for even when
+        the name is given to someone else. None when there is no such agent."""
+        row = self.tables.agent(name)
+        return row.secret_hash if row is not None else None
+
     def relay_password(self) -> str:
         """The relay's own broker password, made on first use, kept in its store."""
         if self._relay_password is None:

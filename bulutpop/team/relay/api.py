@@ -1,5 +1,5 @@
 """The agents' API: the PBX API's own paths and errors, so the desktop's `PbxClient` works
-against it unchanged with the agent's credential in place of the API key. It dials only
+against it with the agent's credential (in a header) in place of the API key. It dials only
 from the agent's own extension and serves only recordings of calls that involved the
 agent or their queues, under the PBX's rate limits shared by everyone."""
 
@@ -16,16 +16,20 @@ from aiohttp import web
 
 from bulutpop import __version__
 from bulutpop.app.core import Core
+from bulutpop.calls import phone
 from bulutpop.errors import (
     KeyRefused,
     NetworkError,
     NotFound,
+    NumberError,
     PbxError,
     RateLimited,
 )
+from bulutpop.local.net import client_session
 from bulutpop.pbx.client import SlidingWindow
+from bulutpop.team.protocol import presented
 from bulutpop.team.relay.agents import Agent, Agents
-from bulutpop.team.relay.router import claim_in
+from bulutpop.team.relay.router import claim_in, parties
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +74,7 @@ class RelayApi:
             await self._downloads.close()
 
     async def _agent_for(self, request: web.Request) -> Agent:
-        if request.method == "GET":
-            credential = request.query.get("key", "")
-        else:
-            credential = str((await request.post()).get("key", ""))
+        credential = presented(request.headers.get("Authorization", ""))
         agent = await asyncio.to_thread(self.agents.verify, credential)
         if agent is None:
             raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
@@ -100,11 +101,24 @@ class RelayApi:
 
     async def _dial(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
-        extension = request.query.get("extension", "")
+        query = request.query
+        extension = query.get("extension", "")
         if extension != agent.extension:
             raise web.HTTPForbidden(
                 text=f"a team agent dials only from its own extension ({agent.extension})"
             )
+        # A number or an extension, as the desktop dials: never a feature code (`*8`
+        # picks up a colleague's ringing call, others divert or listen in).
+        try:
+            destination = phone.parse(query.get("destination", "")).destination
+        except NumberError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        caller_id = query.get("caller_id") or None
+        if caller_id is not None:
+            try:
+                caller_id = await self._offered_caller_id(caller_id)
+            except PbxError as exc:
+                return self._failure(exc)
         if (delay := self._originate.wait_time()) > 0:
             return web.Response(
                 status=429,
@@ -112,34 +126,45 @@ class RelayApi:
                 headers={"Retry-After": str(max(1, round(delay)))},
             )
         self._originate.take()
-        query = request.query
         try:
             call_uuid = await self.core.api().originate(
                 extension,
-                query.get("destination", ""),
-                caller_id=query.get("caller_id") or None,
+                destination,
+                caller_id=caller_id,
                 manual_answer=query.get("manual_answer") == "true",
             )
         except PbxError as exc:
             return self._failure(exc)
-        except ValueError as exc:
-            raise web.HTTPBadRequest(text=str(exc)) from None
         log.info("agent %s dialled from %s", agent.name, extension)
         return web.Response(text=call_uuid)
+
+    async def _offered_caller_id(self, wanted: str) -> str:
+        """`wanted` as the PBX's caller-ID list spells it; 403 when the list lacks it."""
+        key = phone.canonical_key(wanted)
+        for number in await self.core.api().caller_ids():
+            if phone.canonical_key(number) == key:
+                return number
+        raise web.HTTPForbidden(
+            text=f"caller ID {wanted[:40]} is not one of the office's (see /pbx/caller_ids)"
+        )
 
     def _involved(self, agent: Agent, call_uuid: str) -> bool:
         call = self.core.store.call(call_uuid)
         if call is None:
             return False
-        sides = {call.caller, call.destination, call.connected_user, *call.dialed_users}
+        users = (call.connected_user, *call.dialed_users)
+        sides = parties(call.direction, call.caller, call.destination, users)
         return agent.extension in sides or bool(call.queue and call.queue in agent.queues)
 
-    def _signature(self, agent: str, call_uuid: str, expires: int) -> str:
+    def _signature(self, agent: str, call_uuid: str, expires: int) -> str | None:
+        """The signature of an agent's link to a recording; None when there is no such agent."""
         if not self.link_secret:
             raise RuntimeError("the relay's API signs links only once it has started")
-        secret = self.link_secret
-        message = f"{agent}\n{call_uuid}\n{expires}".encode()
-        return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+        bound_to = self.agents.link_key(agent)
+        if bound_to is None:
+            return None
+        message = f"{agent}\n{bound_to}\n{call_uuid}\n{expires}".encode()
+        return hmac.new(self.link_secret.encode(), message, hashlib.sha256).hexdigest()
 
     async def _recording_url(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
@@ -153,6 +178,8 @@ class RelayApi:
             return self._failure(exc)
         expires = int(time.time() + LINK_SECONDS)
         signature = self._signature(agent.name, call_uuid, expires)
+        if signature is None:  # removed meanwhile
+            raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
         return web.Response(
             text=f"{self.public_url}/pbx/recording/{call_uuid}"
             f"?agent={agent.name}&expires={expires}&sig={signature}"
@@ -166,16 +193,18 @@ class RelayApi:
         except ValueError:
             expires = 0
         expected = self._signature(agent_name, call_uuid, expires)
-        if expires < time.time() or not hmac.compare_digest(expected, request.query.get("sig", "")):
+        signed = expected is not None and hmac.compare_digest(
+            expected, request.query.get("sig", "")
+        )
+        if not signed or expires < time.time():
+            # Also a link of a removed agent, or one made for an earlier holder of the name.
             raise web.HTTPNotFound(text="this recording link has expired")
-        if not any(a.name == agent_name for a in self.agents.all()):
-            raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
         try:
             url = await self.core.api().recording_url(call_uuid)
         except PbxError as exc:
             return self._failure(exc)
         if self._downloads is None:
-            self._downloads = aiohttp.ClientSession()
+            self._downloads = client_session()
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=30)
         async with self._downloads.get(url, timeout=timeout) as upstream:
             if upstream.status != 200:

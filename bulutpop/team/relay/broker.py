@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulutpop.errors import BrokerError, CannotListen
+from bulutpop.local.private import UMASK, private_dir, write_private
 from bulutpop.team.protocol import SESSION_EXPIRY_DAYS, Address
 
 log = logging.getLogger(__name__)
@@ -74,16 +75,6 @@ class BrokerUser:
     readwrite: tuple[str, ...] = ()
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Replace `path` atomically with a file only its owner can read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    tmp.replace(path)
-
-
 class BrokerFiles:
     """The files the broker reads, in one folder of the relay's data directory."""
 
@@ -108,20 +99,22 @@ class BrokerFiles:
 
     def write_users(self, users: Iterable[BrokerUser]) -> None:
         users = sorted(users, key=lambda u: u.name)
-        _write_private(self.passwd, "".join(f"{u.name}:{u.password_hash}\n" for u in users))
+        private_dir(self.folder)
+        passwd = "".join(f"{u.name}:{u.password_hash}\n" for u in users)
+        write_private(self.passwd, passwd.encode())
         lines = ["# Written by bulutpop relay; changes here are overwritten.\n"]
         for user in users:
             lines.append(f"\nuser {user.name}\n")
             lines.extend(f"topic read {topic}\n" for topic in user.read)
             lines.extend(f"topic readwrite {topic}\n" for topic in user.readwrite)
-        _write_private(self.acl, "".join(lines))
+        write_private(self.acl, "".join(lines).encode())
 
     def write_config(
         self, listen: Address, cert: str = "", key: str = "", persistence: Path | None = None
     ) -> Path:
         """The configuration of a broker the relay runs itself (`broker_managed`)."""
-        store = persistence or self.folder / "db"
-        store.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
+        store = private_dir(persistence or self.folder / "db")
         lines = [
             "# Written by bulutpop relay for the broker it runs; see docs/team.md.",
             f"pid_file {self.pid_file}",
@@ -153,7 +146,7 @@ class BrokerFiles:
         ]
         if cert and key:
             lines += [f"certfile {cert}", f"keyfile {key}"]
-        _write_private(self.conf, "\n".join(lines) + "\n")
+        write_private(self.conf, ("\n".join(lines) + "\n").encode())
         return self.conf
 
 
@@ -227,6 +220,7 @@ class ManagedBroker:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            umask=UMASK,  # its persistence and pid files are the relay's, private too
         )
         running = asyncio.get_running_loop().create_future()
         self._log_task = asyncio.create_task(self._read_log(self.process, running))

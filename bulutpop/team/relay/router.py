@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 
 from bulutpop.calls.events import CallEvent, party
 from bulutpop.calls.tracker import Change
@@ -18,10 +19,25 @@ from bulutpop.team.relay.agents import Agent, agent_of, members_of
 CLAIM_SECONDS = 15 * 60  # an "I'm calling back" holds this long unless the call resolves
 
 
+def parties(direction: str, caller: str, destination: str, users: Iterable[str]) -> set[str]:
+    """The numbers whose call this is: those rung or connected (`users`), and the caller and
+    destination only as far as the PBX's `direction` vouches for them. An outside caller
+    sends any caller ID it likes, "1002" included, so the caller is a party only of a call
+    placed from inside (outbound or internal); the destination only of an internal call
+    (an outbound call's is outside, an inbound call's extension is among the rung)."""
+    direction = direction.lower()
+    found = set(users)
+    if direction in ("outbound", "internal"):
+        found.add(caller)
+    if direction == "internal":
+        found.add(destination)
+    return found - {""}
+
+
 class Router:
     """The tracker's `on_stored` hook: outbox rows for every extension an event concerns.
 
-    Concerned are the agents rung, connected, calling or called; every member of the call's
+    Concerned are the agents who are the call's `parties`; every member of the call's
     queue; and, while a caller has an unresolved missed queue call (or this call just
     resolved it), the members of that queue, so a colleague's answered callback resolves the
     shared missed call on every member's PC too."""
@@ -36,12 +52,17 @@ class Router:
         )  # read by the relay, which keeps the tracker's `mine` in step
         extensions = {a.extension for a in agents}
         # The parties as the call has them: `DID (EXT)` written by the history names EXT.
-        fields = ("dialed_user", "connected_user", "caller_id_number", "destination_number")
-        sides = {party(event.get(f)).number for f in fields}
-        queues = {event.get("queue"), party(event.get("destination_number")).number} - {""}
         call = change.call if change is not None else None
+        direction = (call.direction if call is not None else "") or event.get("direction")
+        caller, destination, dialed, connected = (
+            party(event.get(f)).number
+            for f in ("caller_id_number", "destination_number", "dialed_user", "connected_user")
+        )
+        sides = parties(direction, caller, destination, (dialed, connected))
+        queues = {event.get("queue"), destination} - {""}
         if call is not None:
-            sides.update((call.caller, call.destination, call.connected_user, *call.dialed_users))
+            users = (call.connected_user, *call.dialed_users)
+            sides |= parties(direction, call.caller, call.destination, users)
             queues.update(q for q in (call.queue, call.destination) if q)
             if call.party_key:
                 queues |= TeamTables.missed_queues_in(conn, call.party_key, call.call_uuid)
@@ -54,9 +75,13 @@ class Router:
 
 def claim_in(conn: sqlite3.Connection, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
     """Record `agent`'s claim on a caller's shared missed calls and queue it for the members.
-    Returns ("ok", label) or ("none" | "taken", text for the agent)."""
+    Returns ("ok", label) or ("none" | "taken", text for the agent).
+
+    Only a caller missed in one of the agent's own queues can be claimed; any other caller
+    gets the answer of one nobody missed, so a claim neither blocks another queue's members
+    nor tells whom that queue missed or who calls them back."""
     queues = TeamTables.missed_queues_in(conn, party_key)
-    if not queues:
+    if not queues.intersection(agent.queues):
         return "none", "no open shared missed call from this number"
     held = TeamTables.claim_held_in(conn, party_key, now - CLAIM_SECONDS)
     if held is not None and held.agent != agent.name:

@@ -111,6 +111,11 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
                 "The call history file cannot be read (%1). Move it aside and start "
                 "bulutpop again: a new one is made."
             ).replace("%1", exc.path)
+        case StorageError(problem="unsupported"):
+            return _tr(
+                "This copy of bulutpop cannot search the call history (its SQLite has no "
+                "FTS5 trigram search: %1). Install the official build of bulutpop."
+            ).replace("%1", exc.detail)
         case StorageError(problem="newer"):
             return _tr("The call history was written by a newer bulutpop: update the app.")
         case StorageError():
@@ -151,22 +156,43 @@ def _detail(detail: str, exc: BaseException) -> str:
 
 def _keyring(exc: KeyringUnavailable) -> str:
     secret = _secret(exc.secret)
-    if exc.problem == "locked":
-        return _tr("The system keyring is locked: unlock it (log in again) and try again.")
-    if exc.problem == "unavailable":
-        return _tr(
-            "No system keyring is available, so the %1 cannot be kept safely: install and "
-            "start one (for example GNOME Keyring)."
-        ).replace("%1", secret)
-    if exc.problem == "insecure":
-        return (
-            _tr("The keyring %1 would keep the %2 unencrypted, so it was not stored there.")
-            .replace("%1", exc.backend)
-            .replace("%2", secret)
-        )
-    return _tr("The system keyring failed (%1): check that it runs and is unlocked.").replace(
-        "%1", exc.detail
-    )
+    match exc.problem, exc.system:
+        case "locked", "macos":
+            return _tr("The login keychain is locked: unlock it in Keychain Access and try again.")
+        case "locked", _:
+            return _tr("The system keyring is locked: unlock it (log in again) and try again.")
+        case "unavailable", "windows":
+            text = _tr(
+                "Windows Credential Manager cannot be reached, so the %1 cannot be kept: "
+                "sign out and in again."
+            )
+        case "unavailable", "macos":
+            text = _tr(
+                "The macOS Keychain cannot be reached, so the %1 cannot be kept: sign "
+                "out and in again."
+            )
+        case "unavailable", _:
+            text = _tr(
+                "No system keyring is available, so the %1 cannot be kept safely: install and "
+                "start one (for example GNOME Keyring)."
+            )
+        case "insecure", _:
+            return (
+                _tr("The keyring %1 would keep the %2 unencrypted, so it was not stored there.")
+                .replace("%1", exc.backend)
+                .replace("%2", secret)
+            )
+        case _, "windows":
+            return _tr("Windows Credential Manager failed (%1): try again.").replace(
+                "%1", exc.detail
+            )
+        case _, "macos":
+            return _tr("The macOS Keychain failed (%1): try again.").replace("%1", exc.detail)
+        case _:
+            return _tr(
+                "The system keyring failed (%1): check that it runs and is unlocked."
+            ).replace("%1", exc.detail)
+    return text.replace("%1", secret)
 
 
 def _secret(what: str) -> str:
