@@ -800,6 +800,11 @@ def _words(exc: BaseException, command: str) -> str:
         case PbxRefused():
             refused = "the call" if command == "dial" else "the request"
             return f"the PBX refused {refused}: {exc.detail or f'HTTP {exc.status}'}"
+        case NetworkError() if exc.local_network_refused:
+            return (
+                "macOS may be blocking local network access: System Settings → Privacy & "
+                "Security → Local Network → allow bulutpop"
+            )
         case NetworkError(uncertain=True) if command == "dial":
             return (
                 f"no answer from the PBX ({exc.cause}); the call may or may not have been "

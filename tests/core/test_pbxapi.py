@@ -476,3 +476,11 @@ async def test_requests_go_through_the_systems_proxy(
     pbx.state.caller_ids = ["908505551234"]
     async with PbxClient("http://pbx.invalid", KEY, clock=pbx.clock) as client:
         assert await client.caller_ids() == ["908505551234"]
+
+
+async def test_the_command_line_names_the_local_network_setting() -> None:
+    refused = NetworkError(
+        "x", uncertain=False, errno=errno.EHOSTUNREACH, host="10.0.0.5", platform="darwin"
+    )
+    message, code = describe(refused, "dial")
+    assert "Privacy & Security → Local Network" in message and code == 1
