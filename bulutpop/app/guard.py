@@ -15,6 +15,7 @@ each runs behind a `Guard`:
 
 Every open connection holds a file descriptor: with the caps, a flood of connections to one
 server cannot use up the process's descriptors and starve another server (or the store).
+`raise_open_files` gives the process room above the 1,024 a service often starts with.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+# Enough for every cap here and the broker's; more only slows down a child closing every
+# descriptor it might have inherited (macOS).
+OPEN_FILES = 65536
 KEEPALIVE_SECONDS = 15.0  # aiohttp's own timer on idle connections: a backstop to the deadline
 
 
@@ -371,3 +375,21 @@ class GuardedServer:
             await self._server.wait_closed()
             self._server = None
 
+
+def raise_open_files() -> int | None:
+    """Raise this process's soft limit on open files toward its hard limit (children, such
+    as the broker, inherit it): a service often starts with 1,024, which a flood of
+    connections uses up. Returns the soft limit now; None where there is none (Windows)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit to raise
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OPEN_FILES)
+    while target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):  # macOS caps it below the hard limit (OPEN_MAX)
+            target //= 2
+    return soft

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from bulutpop.app.core import Core
+from bulutpop.app.guard import raise_open_files
 from bulutpop.errors import BulutpopError, CredentialRefused, KeyRefused, SetupMissing
 from bulutpop.local.config import Config
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
@@ -154,6 +155,9 @@ class Runtime:
         """Read the mode's secret (off the loop), then start what the mode runs. Never raises for
         a service that fails: its state says why (see `problem`)."""
         self._started = True
+        # Room for the servers' connection caps (and the broker's) above the 1,024 open files
+        # a service often starts with.
+        log.debug("open files: up to %s", raise_open_files())
         self._unsubscribe.append(self.core.subscribe_config(self._config_changed))
         self._unsubscribe.append(self.catchup.subscribe(self._catchup_changed))
         self._start("upgrade", None, self._upgrade)

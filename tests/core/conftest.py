@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
@@ -66,6 +67,49 @@ def config(**values: object) -> Config:
     for k, v in values.items():
         c = c.with_value(k, v)
     return c
+
+
+# --- a flood of connections -----------------------------------------------------------------
+
+
+class Flood:
+    """Connections to 127.0.0.1:`port` from `source`, opened as fast as `workers` can until
+    the block ends, each sending `send` and then nothing; the newest `keep` are held open
+    (the server may close them). `made` counts the connections made."""
+
+    def __init__(
+        self, port: int, source: str, send: bytes = b"", keep: int = 100, workers: int = 2
+    ) -> None:
+        self.port, self.source, self.send, self.keep = port, source, send, keep
+        self.made = 0
+        self._held: deque[asyncio.StreamWriter] = deque()
+        self._tasks = [asyncio.create_task(self._connect()) for _ in range(workers)]
+
+    async def _connect(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(1):  # a server that accepts nothing more
+                    _, writer = await asyncio.open_connection(
+                        "127.0.0.1", self.port, local_addr=(self.source, 0)
+                    )
+                writer.write(self.send)
+            except (OSError, TimeoutError):
+                await asyncio.sleep(0)  # refused, or reset as it connected
+                continue
+            self.made += 1
+            self._held.append(writer)
+            if len(self._held) > self.keep:
+                self._held.popleft().close()
+
+    async def __aenter__(self) -> Flood:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._held:
+            writer.close()
 
 
 # --- the fake PBX --------------------------------------------------------------------------

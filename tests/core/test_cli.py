@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bulutpop.app.guard import OPEN_FILES
 from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
 from tests.core.conftest import post_form, run_cli
 
@@ -124,3 +126,27 @@ def test_version_and_help() -> None:
     assert run_cli("--version").stdout.startswith("bulutpop ")
     for command in ("serve", "calls", "dial", "key", "config", "recording", "webhook-url"):
         assert run_cli(command, "--help").returncode == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc (Linux)")
+def test_serve_raises_its_limit_on_open_files() -> None:
+    # A service often starts with a soft limit of 1,024 (here 256) under a far higher hard one.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard <= 256:
+        pytest.skip("the hard limit leaves nothing to raise")
+    port = free_port()
+    assert run_cli("config", "set", "listen_port", str(port)).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "serve"],
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)),
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", process)
+        limits = Path(f"/proc/{process.pid}/limits").read_text().splitlines()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    (line,) = [x for x in limits if x.startswith("Max open files")]
+    assert int(line.split()[3]) == min(hard, OPEN_FILES)

@@ -4,7 +4,6 @@ deadline, a cap on open connections) and do not keep real events out."""
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 
@@ -16,7 +15,7 @@ from bulutpop.calls.tracker import CallTracker
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.storage.store import Store
 from tests.conftest import scenario, until
-from tests.core.conftest import TOKEN
+from tests.core.conftest import TOKEN, Flood
 from tests.core.teamrig import event
 
 Start = Callable[..., Awaitable[Receiver]]
@@ -176,24 +175,6 @@ async def test_a_slow_store_is_not_cut_off_by_the_deadline(
 PBX, FLOOD = "127.0.0.1", "127.0.0.2"
 
 
-async def flood(port: int, stop: asyncio.Event, send: bytes = b"", keep: int = 100) -> None:
-    """Connect from FLOOD as fast as possible until `stop`, each connection sending `send`
-    and then nothing; the newest `keep` are held open."""
-    held: deque[asyncio.StreamWriter] = deque()
-    while not stop.is_set():
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(FLOOD, 0))
-            writer.write(send)
-        except OSError:
-            await asyncio.sleep(0)  # refused, or reset as it connected
-            continue
-        held.append(writer)
-        if len(held) > keep:
-            held.popleft().close()
-    for writer in held:
-        writer.close()
-
-
 async def post_slowly(port: int, body: bytes) -> int:
     """POST from PBX the way a PBX on a slow link does: the head, a pause, then the body;
     returns the status, or 0 when the server hung up instead of answering."""
@@ -218,17 +199,14 @@ async def test_a_flood_from_another_address_drops_none_of_the_pbx_events(
     limits = Limits(connections=16, per_address=8)
     receiver = Receiver(tracker, TOKEN, "127.0.0.1", 0, allow_from, limits=limits)
     await receiver.start()
-    stop = asyncio.Event()
-    flooders = [asyncio.create_task(flood(receiver.port, stop)) for _ in range(2)]
     bodies = [event(f"flooded-{n}") for n in range(88)]
+    statuses: list[int] = []
     try:
-        statuses: list[int] = []
-        for start in range(0, len(bodies), 4):  # the PBX posts four at a time
-            batch = bodies[start : start + 4]
-            statuses += await asyncio.gather(*(post_slowly(receiver.port, b) for b in batch))
+        async with Flood(receiver.port, FLOOD):
+            for start in range(0, len(bodies), 4):  # the PBX posts four at a time
+                batch = bodies[start : start + 4]
+                statuses += await asyncio.gather(*(post_slowly(receiver.port, b) for b in batch))
     finally:
-        stop.set()
-        await asyncio.gather(*flooders)
         await receiver.stop()
     assert statuses == [200] * 88
     assert store.event_count() == 88
@@ -240,14 +218,13 @@ async def test_one_address_cannot_hold_every_connection(tracker: CallTracker, st
     limits = Limits(connections=16, per_address=8)
     receiver = Receiver(tracker, TOKEN, "127.0.0.1", 0, limits=limits)
     await receiver.start()
-    stop = asyncio.Event()
-    flooder = asyncio.create_task(flood(receiver.port, stop, send=b"P", keep=50))
     try:
-        await until(lambda: receiver.connections >= 8, CLOSED_WITHIN, "the flood to hold its cap")
-        assert await post_slowly(receiver.port, event("held-back")) == 200
-        assert receiver.connections <= 9
+        async with Flood(receiver.port, FLOOD, send=b"P", keep=50):
+            await until(
+                lambda: receiver.connections >= 8, CLOSED_WITHIN, "the flood to hold its cap"
+            )
+            assert await post_slowly(receiver.port, event("held-back")) == 200
+            assert receiver.connections <= 9
     finally:
-        stop.set()
-        await flooder
         await receiver.stop()
     assert store.event_count() == 1
