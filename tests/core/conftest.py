@@ -74,19 +74,26 @@ def config(**values: object) -> Config:
 
 class Flood:
     """Connections to 127.0.0.1:`port` from `source`, opened as fast as `workers` can until
-    the block ends, each sending `send` and then nothing; the newest `keep` are held open
-    (the server may close them). `made` counts the connections made."""
+    the block ends (or `total` are made), each sending `send` and then nothing; the newest
+    `keep` are held open (the server may close them). `made` counts the connections made."""
 
     def __init__(
-        self, port: int, source: str, send: bytes = b"", keep: int = 100, workers: int = 2
+        self,
+        port: int,
+        source: str,
+        send: bytes = b"",
+        keep: int = 100,
+        workers: int = 2,
+        total: int | None = None,
     ) -> None:
         self.port, self.source, self.send, self.keep = port, source, send, keep
+        self.total = total
         self.made = 0
         self._held: deque[asyncio.StreamWriter] = deque()
         self._tasks = [asyncio.create_task(self._connect()) for _ in range(workers)]
 
     async def _connect(self) -> None:
-        while True:
+        while self.total is None or self.made < self.total:
             try:
                 async with asyncio.timeout(1):  # a server that accepts nothing more
                     _, writer = await asyncio.open_connection(

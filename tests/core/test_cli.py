@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bulutpop.app.guard import OPEN_FILES
-from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
+from tests.conftest import TEST_KEY, free_port, open_files_limit, scenario, wait_for_http
 from tests.core.conftest import post_form, run_cli
 
 
@@ -144,9 +144,7 @@ def test_serve_raises_its_limit_on_open_files() -> None:
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", process)
-        limits = Path(f"/proc/{process.pid}/limits").read_text().splitlines()
+        assert open_files_limit(process.pid) == min(hard, OPEN_FILES)
     finally:
         process.terminate()
         process.wait(timeout=10)
-    (line,) = [x for x in limits if x.startswith("Max open files")]
-    assert int(line.split()[3]) == min(hard, OPEN_FILES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable
@@ -28,9 +29,15 @@ from bulutpop.errors import (
 )
 from bulutpop.team.link import Claim, claim, claims
 from bulutpop.team.protocol import TOPIC_ROOT, Address, Invite, ext_topic, payload
-from bulutpop.team.relay.broker import BrokerFiles, ManagedBroker
+from bulutpop.team.relay.broker import (
+    MAX_CONNECTIONS,
+    BrokerFiles,
+    BrokerUser,
+    ManagedBroker,
+    hash_password,
+)
 from bulutpop.team.relay.service import reload_broker
-from tests.conftest import TEST_KEY, free_port, until
+from tests.conftest import TEST_KEY, free_port, open_files, open_files_limit, until
 from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
 
 
@@ -341,3 +348,52 @@ def _command_lines() -> list[bytes]:
         with contextlib.suppress(OSError):  # a process that ended meanwhile
             lines.append(path.read_bytes())
     return lines
+
+
+async def _silent(port: int) -> socket.socket:
+    """A connection that will never send a byte."""
+    sock = socket.socket()
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    return sock
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc (Linux)")
+async def test_an_agent_logs_in_while_the_broker_is_flooded_with_silent_connections(
+    tmp_path: Path,
+) -> None:
+    # Started with a service's usual soft limit of 1,024 open files (which it would keep),
+    # the broker gets 1,100 connections that never send CONNECT (each kept 90 s).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 2048:
+        pytest.skip("the hard limit on open files is too low for the flood")
+    files = BrokerFiles(tmp_path / "broker")
+    files.write_users([BrokerUser("agent1001", hash_password("s3cret"), read=(ext_topic("1001"),))])
+    address = Address("127.0.0.1", free_port(), False)
+    broker = ManagedBroker(files.write_config(address), address)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    try:
+        await broker.start()
+    finally:  # room for the flood on this side
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
+    try:
+        assert broker.process is not None
+        assert open_files_limit(broker.process.pid) > MAX_CONNECTIONS
+        pid = broker.process.pid
+        flood: list[socket.socket] = []
+        try:
+            async with asyncio.timeout(20):
+                while len(flood) < 1100:  # 50 at a time, so that none waits out a full backlog
+                    flood += await asyncio.gather(*(_silent(address.port) for _ in range(50)))
+            # The broker has taken all it can (before, with 1,024: 1,020 of them).
+            await until(lambda: open_files(pid) > 1000, 20, "the broker to take the flood")
+            async with aiomqtt.Client(
+                address.host, address.port, username="agent1001", password="s3cret", timeout=5
+            ) as agent:
+                await agent.subscribe(ext_topic("1001"), qos=1)
+        finally:
+            for sock in flood:
+                sock.close()
+    finally:
+        await broker.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
