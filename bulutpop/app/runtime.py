@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import math
 import time
@@ -90,6 +91,13 @@ class _Running:
     key: Hashable  # what it was started for: a change restarts it
     task: asyncio.Task[None]
     ready: Ready
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may stand for any address
+        return False
 
 
 def mode_of(config: Config) -> Mode:
@@ -288,6 +296,13 @@ class Runtime:
             return
         self.receiver = receiver
         self._set("receiver", "running", detail=f"{receiver.host}:{receiver.port}")
+        if not config.allow_from and not _loopback(host):
+            log.warning(
+                "the webhook receiver on %s takes connections from anyone who can reach it: "
+                "set allow_from to the PBX's networks if you know them "
+                "(bulutpop config set allow_from CIDR...)",
+                host,
+            )
         ready.set_result(None)
         if self.running("catchup"):
             self.catchup.trigger()  # events sent while it was away are only in the history

@@ -5,7 +5,9 @@ scenarios parsed or fed through a tracker."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -67,6 +69,20 @@ def config(**values: object) -> Config:
     for k, v in values.items():
         c = c.with_value(k, v)
     return c
+
+
+def own_address() -> str:
+    """This machine's address on its network: a connection to it from here never leaves the
+    machine, yet does not come from loopback. Skips the test where there is none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # sends nothing: only picks the route's address
+            address = str(probe.getsockname()[0])
+        except OSError:
+            address = ""
+    if not address or ipaddress.ip_address(address).is_loopback:
+        pytest.skip("this machine has no address besides loopback")
+    return address
 
 
 # --- a flood of connections -----------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from bulutpop.app.guard import OPEN_FILES
 from tests.conftest import TEST_KEY, free_port, open_files_limit, scenario, wait_for_http
-from tests.core.conftest import post_form, run_cli
+from tests.core.conftest import own_address, post_form, run_cli
 
 
 @pytest.fixture
@@ -36,6 +36,7 @@ def serve() -> Iterator[str]:
     assert process.stderr is not None
     log = process.stderr.read()
     assert "stopping" in log
+    assert "allow_from" not in log  # on loopback, no one else can connect
     assert url.rsplit("/", 1)[1] not in log  # the token never reaches the log
 
 
@@ -148,3 +149,25 @@ def test_serve_raises_its_limit_on_open_files() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("allow_from", ["", "{me}/32"], ids=["open", "allowed"])
+def test_serve_open_to_the_network_warns_without_allow_from(allow_from: str) -> None:
+    me = own_address()
+    if allow_from:
+        setting = run_cli("config", "set", "allow_from", allow_from.format(me=me))
+        assert setting.returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "serve", "--host", me, "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_http(f"http://{me}:{port}/health", process)
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=10)
+    warned = [line for line in log.splitlines() if "set allow_from" in line]
+    assert len(warned) == (0 if allow_from else 1)
+    assert not warned or me in warned[0]

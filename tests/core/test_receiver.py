@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
-
 import pytest
 
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.storage.store import Store
 from tests.conftest import scenario
-from tests.core.conftest import TOKEN, Server
+from tests.core.conftest import TOKEN, Server, own_address
 
 
 async def test_scenario_events_are_stored_and_acknowledged(server: Server, store: Store) -> None:
@@ -135,20 +132,6 @@ async def test_port_in_use_names_the_port_and_the_setting(
     assert (exc.port, exc.problem, exc.setting) == (server.receiver.port, "in_use", "listen_port")
     message = describe(exc)[0]
     assert str(server.receiver.port) in message and "listen_port" in message
-
-
-def own_address() -> str:
-    """This machine's address on its network: a connection to it from here never leaves the
-    machine, yet does not come from loopback. Skips the test where there is none."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))  # sends nothing: only picks the route's address
-            address = str(probe.getsockname()[0])
-        except OSError:
-            address = ""
-    if not address or ipaddress.ip_address(address).is_loopback:
-        pytest.skip("this machine has no address besides loopback")
-    return address
 
 
 @pytest.mark.parametrize("allow_from", [(), ("{me}/32",)], ids=["open", "allowed"])
