@@ -14,6 +14,7 @@ import urllib.request
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -83,6 +84,23 @@ def own_address() -> str:
     if not address or ipaddress.ip_address(address).is_loopback:
         pytest.skip("this machine has no address besides loopback")
     return address
+
+
+def certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a certificate it signed for 127.0.0.1 (openssl, as an admin would)."""
+    folder.mkdir()
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, csr = folder / "relay.pem", folder / "relay.key", folder / "relay.csr"
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for command in (
+        f"req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=office-ca -keyout {ca_key} -out {ca}",
+        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {key} -out {csr}",
+        f"x509 -req -in {csr} -CA {ca} -CAkey {ca_key} -CAcreateserial -days 2"
+        f" -extfile {ext} -out {cert}",
+    ):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
+    return ca, cert, key
 
 
 # --- a flood of connections -----------------------------------------------------------------

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import resource
 import socket
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from bulutpop.team.relay.broker import (
 )
 from bulutpop.team.relay.service import reload_broker
 from tests.conftest import TEST_KEY, free_port, open_files, open_files_limit, until
+from tests.core.conftest import certificates
 from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
 
 
@@ -285,25 +285,8 @@ async def test_the_pbx_rate_limits_hold_for_all_agents_together(rig: TeamRig) ->
     assert len(rig.pbx.originates) == 3
 
 
-def _certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA and a certificate it signed for 127.0.0.1 (openssl, as an admin would)."""
-    folder.mkdir()
-    ca, ca_key = folder / "ca.pem", folder / "ca.key"
-    cert, key, csr = folder / "relay.pem", folder / "relay.key", folder / "relay.csr"
-    ext = folder / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1\n")
-    for command in (
-        f"req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=office-ca -keyout {ca_key} -out {ca}",
-        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {key} -out {csr}",
-        f"x509 -req -in {csr} -CA {ca} -CAkey {ca_key} -CAcreateserial -days 2"
-        f" -extfile {ext} -out {cert}",
-    ):
-        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
-    return ca, cert, key
-
-
 async def test_over_tls_the_invite_carries_the_certificate_to_trust(tmp_path: Path) -> None:
-    ca, cert, key = _certificates(tmp_path / "tls")
+    ca, cert, key = certificates(tmp_path / "tls")
     broker, api = free_port(), free_port()
     team = await make_rig(
         tmp_path / "team",
