@@ -87,7 +87,7 @@ class Connection(asyncio.Protocol):
         self._inner = inner
         self._transport: asyncio.Transport | None = None
         self._started = False  # aiohttp's protocol has the connection (after any handshake)
-        self._handshake: asyncio.Task[None] | None = None
+        self._handshake: asyncio.Task[None] | None = None  # held: the loop keeps weak refs
         self._early: list[bytes] = []
         self._deadline: asyncio.TimerHandle | None = None
 
