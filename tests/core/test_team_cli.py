@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -69,6 +70,7 @@ def running_relay(
             text=True,
             env={**os.environ, **env},
             preexec_fn=limit,
+            start_new_session=True,  # its own group, with the broker it starts
         )
     try:
         wait_for_http(f"http://127.0.0.1:{api}/health", process)
@@ -77,9 +79,9 @@ def running_relay(
         process.terminate()
         assert process.wait(timeout=15) == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        with contextlib.suppress(ProcessLookupError):  # a relay that failed: all of it
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
     assert TEST_KEY not in log.read_text()
 
 
