@@ -39,6 +39,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Enough for every cap here and the broker's; more only slows down a child closing every
 # descriptor it might have inherited (macOS).
 OPEN_FILES = 65536
+# asyncio accepts up to this many connections at a time before any of them can be dropped
+# (and the kernel queues as many): a server holds at most its cap plus this many
+# descriptors, the webhook's and the agents' API's together about 800 of a service's 1,024.
+BACKLOG = 128
 KEEPALIVE_SECONDS = 15.0  # aiohttp's own timer on idle connections: a backstop to the deadline
 
 
@@ -355,7 +359,9 @@ class GuardedServer:
         # and aiohttp's protocol factory.
         guard = Guard(runner.server, self.limits, self.allow, self.tls)
         try:
-            server = await asyncio.get_running_loop().create_server(guard, host, port, backlog=256)
+            server = await asyncio.get_running_loop().create_server(
+                guard, host, port, backlog=BACKLOG
+            )
         except OSError:
             await runner.cleanup()
             raise
