@@ -128,6 +128,18 @@ def app_env(port: int) -> dict[str, str]:
     return env
 
 
+def open_files_limit(pid: int) -> int:
+    """A process's soft limit on open files (Linux: /proc)."""
+    limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+    (line,) = [x for x in limits if x.startswith("Max open files")]
+    return int(line.split()[3])
+
+
+def open_files(pid: int) -> int:
+    """How many files a process has open (Linux: /proc)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
     """Poll `url` until it answers (with any HTTP status), while `process` (which serves
     it) is still running."""
