@@ -23,7 +23,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 import ssl
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -358,10 +360,12 @@ class GuardedServer:
         # Listening ourselves, not through web.TCPSite, to put the guard between the socket
         # and aiohttp's protocol factory.
         guard = Guard(runner.server, self.limits, self.allow, self.tls)
+        loop = asyncio.get_running_loop()
         try:
-            server = await asyncio.get_running_loop().create_server(
-                guard, host, port, backlog=BACKLOG
-            )
+            if sys.platform == "win32":
+                server = await loop.create_server(guard, sock=exclusive_socket(host, port))
+            else:
+                server = await loop.create_server(guard, host, port, backlog=BACKLOG)
         except OSError:
             await runner.cleanup()
             raise
@@ -380,6 +384,26 @@ class GuardedServer:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+
+
+def exclusive_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port that no other program can bind beside it. Windows
+    lets a socket with SO_REUSEADDR take a port another one listens on (another user's
+    program on a terminal server, say) unless the first bound it SO_EXCLUSIVEADDRUSE; on
+    Unix a port is shared only between sockets of the same user that all ask for it."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)  # type: ignore[attr-defined,unused-ignore]
+        sock.bind(address)
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def raise_open_files() -> int | None:

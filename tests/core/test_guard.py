@@ -4,10 +4,13 @@ client that never finishes its handshake is counted and timed like any other."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
+import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from bulutpop.app.guard import GuardedServer, Limits, request_deadline
@@ -48,5 +51,27 @@ async def test_silent_connections_to_a_tls_server_are_cut_and_make_room(tmp_path
         # Those left are cut at the deadline, handshake or not.
         await until(lambda: server.connections == 0, 5, "the deadline to close the rest")
         assert all(reader.at_eof() for reader, _ in silent[-5:])
+    finally:
+        await server.stop()
+
+
+async def test_on_windows_the_port_is_bound_exclusively(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Windows' SO_EXCLUSIVEADDRUSE does not exist here: an option asyncio never sets on a
+    # listening socket (SO_KEEPALIVE) stands in for it, to be read back from the socket.
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(socket, "SO_EXCLUSIVEADDRUSE", socket.SO_KEEPALIVE, raising=False)
+    app = web.Application()
+    app.router.add_get("/", _hello)
+    server = GuardedServer(app, Limits())
+    await server.start("127.0.0.1", 0)
+    try:
+        assert server._server is not None
+        (listening,) = server._server.sockets
+        assert listening.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{server.port}/") as response,
+        ):
+            assert await response.text() == "hello"
     finally:
         await server.stop()
