@@ -16,19 +16,15 @@ from bulutpop.local.config import Dirs
 from bulutpop.ui.app import LinkEvents
 from bulutpop.ui.handoff import InstanceServer, server_name
 from tests.conftest import TEST_KEY, app_env, free_port, wait_for_http
+from tests.ui.conftest import hand_over_later
 
 
 def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
     name = server_name(Dirs.from_env().data)
     server = InstanceServer(name)
     assert server.listening
-    code = (
-        "import sys; from PySide6.QtCore import QCoreApplication; "
-        "from bulutpop.ui.handoff import hand_over; app = QCoreApplication([]); "
-        f"sys.exit(0 if hand_over({name!r}, ['tel:+905321234567']) else 3)"
-    )
     with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
-        process = subprocess.Popen([sys.executable, "-c", code])
+        process = hand_over_later(name, ["tel:+905321234567"])
     assert blocker.args == [["tel:+905321234567"]]
     qtbot.waitUntil(lambda: process.poll() is not None, timeout=10_000)
     assert process.returncode == 0

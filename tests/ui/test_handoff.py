@@ -23,6 +23,7 @@ from pytestqt.qtbot import QtBot
 from bulutpop.local.config import Dirs
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from tests.conftest import app_env, as_another_user, free_port, wait_for_http
+from tests.ui.conftest import hand_over_later
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix" or os.geteuid() != 0, reason="acts as another user: Unix, as root"
@@ -95,13 +96,8 @@ def becomes_the_instance(qtbot: QtBot, name: str) -> None:
     assert not hand_over(name, [NUMBER])  # nobody of ours is there: not handed over
     server = InstanceServer(name)
     assert server.listening
-    code = (
-        "import sys; from PySide6.QtCore import QCoreApplication; "
-        "from bulutpop.ui.handoff import hand_over; app = QCoreApplication([]); "
-        f"sys.exit(0 if hand_over({name!r}, ['later']) else 3)"
-    )
     with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
-        later = subprocess.Popen([sys.executable, "-c", code])
+        later = hand_over_later(name, ["later"])
     assert blocker.args == [["later"]]
     assert later.wait(timeout=10) == 0
     server.close()
