@@ -171,8 +171,9 @@ if [ "$(id -u)" -eq 0 ] && command -v update-ca-certificates >/dev/null && comma
     cp "$tls/ca.crt" "$system_ca"
     update-ca-certificates >/dev/null 2>&1
     tls_port=$(free_port)
-    # The PBX's phonebook, one contact, over HTTPS.
-    py '
+    # The PBX's phonebook, one contact, over HTTPS (python itself in the background, not
+    # the py function's subshell: killing that would leave the server running).
+    "$python" -I -c '
 import http.server, json, ssl, sys
 class Phonebook(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
