@@ -820,6 +820,11 @@ def _words(exc: BaseException, command: str) -> str:
                 "Python built with SQLite 3.34 or newer (python.org's, Debian 12's and "
                 "newer have it)"
             )
+        case StorageError(problem="busy"):
+            return (
+                f"another program is reading the call store {exc.path} ({exc.detail}): "
+                "close it (or stop bulutpop) and try again"
+            )
         case StorageError(problem="newer"):
             return f"{exc.path} was written by a newer bulutpop ({exc.detail}): update the app"
         case StorageError():

@@ -36,33 +36,34 @@ class Redactor:
     """
 
     def __init__(self, *secrets: str) -> None:
-        self._secrets: frozenset[str] = frozenset()
+        self._masks: dict[str, str] = {}
         self._known: re.Pattern[str] | None = None
         for secret in secrets:
             self.add(secret)
 
     def __repr__(self) -> str:
-        return f"<Redactor with {len(self._secrets)} secret form(s)>"
+        return f"<Redactor with {len(self._masks)} secret form(s)>"
 
-    def add(self, secret: str) -> None:
-        """Register a secret; empty or short strings are ignored."""
+    def add(self, secret: str, mask: str = MASK) -> None:
+        """Register a secret (or, with its own `mask`, an erased phone number); empty or
+        short strings are ignored."""
         secret = secret.strip()
         if len(secret) < MIN_SECRET_LENGTH:
             return
         # The key travels in query strings and form bodies, so it may appear encoded.
         forms = {secret, quote(secret, safe=""), quote_plus(secret)}
-        secrets = self._secrets | forms
+        masks = self._masks | dict.fromkeys(forms, mask)
         # Longest first, so a secret that contains another is masked whole.
-        ordered = sorted(secrets, key=len, reverse=True)
+        ordered = sorted(masks, key=len, reverse=True)
         self._known = re.compile("|".join(re.escape(s) for s in ordered))
-        self._secrets = secrets
+        self._masks = masks
 
     def redact(self, text: str) -> str:
         if not text:
             return text
-        known = self._known
+        known, masks = self._known, self._masks
         if known is not None:
-            text = known.sub(MASK, text)
+            text = known.sub(lambda found: masks.get(found.group(0), MASK), text)
         return KEY_PATTERN.sub(MASK, text)
 
 
