@@ -672,7 +672,9 @@ class Store:
     def reclaim(self, pages: int = RECLAIM_PAGES) -> int:
         """Give up to `pages` free pages back to the file system; returns how many free
         pages are left. On the writer thread."""
-        self._write.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+        # Run to its end: each step of the statement frees one page, and `execute` takes
+        # only the first step of a statement without result columns.
+        self._write.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
         return int(self._write.execute("PRAGMA freelist_count").fetchone()[0])
 
     def forget(self, number_key: str) -> Forgotten:
