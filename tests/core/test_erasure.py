@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from bulutpop.app.core import ERASED, Core, file_handler
+from bulutpop.calls.events import parse_body
 from bulutpop.calls.phone import canonical_key
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.devtools.fakepbx import tone_wav
@@ -156,3 +157,26 @@ async def test_forget_refuses_an_extension_and_asks_before_erasing(
     code, _, err = await run_cli_async("forget", "0212 320 50 62")  # no terminal, no --yes
     assert code == 2 and "--yes" in err
     assert store.call(UUID) is not None
+
+
+def test_events_arriving_between_the_scan_and_the_erasure_go_too(
+    store: Store, tracker: CallTracker
+) -> None:
+    feed(tracker, "01")
+    scanned = store.scan_mentions(KEY)  # on a reader, while the writer takes events
+    assert scanned.call_uuids == (UUID,)
+    later = lines(
+        "event_type=ringing",
+        "direction=inbound",
+        "caller_id_number=05559876543",
+        "destination_number=1001",
+        "forwarded_from=902123205062",
+        "call_uuid=cccc0000-0000-4000-8000-000000000003",
+        "start_stamp=2026-11-20 11:00:00",
+    )
+    parsed = parse_body(later)
+    assert parsed.event is not None
+    tracker.ingest_sync(parsed.event, later, "webhook")
+    gone = store.run(store.forget, KEY, scanned)
+    assert sorted(gone.call_uuids) == sorted((UUID, "cccc0000-0000-4000-8000-000000000003"))
+    assert store.calls() == [] and store.event_count() == 0
