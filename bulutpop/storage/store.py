@@ -245,9 +245,9 @@ _MATCHING = "SELECT rowid FROM calls_search WHERE calls_search MATCH ?"
 
 CHECKPOINT_SECONDS = 1.0
 
-# Free pages handed back to the file system per step of the retention (4 MiB of 4 KiB
-# pages): each step is one short write on the writer thread.
-RECLAIM_PAGES = 1024
+# Free pages handed back to the file system per step of the retention (1 MiB of 4 KiB
+# pages): each step is one short write on the writer thread (~10 ms; 4 MiB took ~20-30).
+RECLAIM_PAGES = 256
 
 
 def changed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> int:

@@ -122,14 +122,14 @@ def test_retention_settings_have_defaults_and_bounds() -> None:
 
 async def test_purging_lets_incoming_events_through(isolated: Path) -> None:
     core = Core.open()
-    fill(core.tracker, 6000, time.time() - 800 * DAY)
+    fill(core.tracker, 3000, time.time() - 800 * DAY)
     receiver = Receiver(core.tracker, core.config.token, "127.0.0.1", 0)
     await receiver.start()
     url = f"http://127.0.0.1:{receiver.port}{core.config.webhook_path()}"
     store = core.store
     try:
         purge = asyncio.create_task(Runtime(core).purge())
-        await until(lambda: store.event_count() < 6000, what="the first batch")
+        await until(lambda: store.event_count() < 3000, what="the first batch")
         async with aiohttp.ClientSession() as session:
             started = time.monotonic()
             async with session.post(url, data=body(999_999, time.time(), "05551112233")) as r:
@@ -137,7 +137,7 @@ async def test_purging_lets_incoming_events_through(isolated: Path) -> None:
             answered = time.monotonic() - started
         assert not purge.done()  # answered between two batches, not after the purge
         assert answered < 1.0
-        assert await purge == 6000 * 2
+        assert await purge == 3000 * 2
     finally:
         await receiver.stop()
         core.close()
