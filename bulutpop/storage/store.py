@@ -759,14 +759,17 @@ class Store:
         return await self.write(self.forget, number_key, scanned)
 
     def _empty_wal(self) -> None:
-        """Copy the WAL into the database and truncate it to nothing (waiting for readers
-        through the busy timeout), so no earlier version of a page stays in it."""
-        for _ in range(50):
+        """Copy the WAL into the database and truncate it to nothing, so no earlier version
+        of a page stays in it. Each try waits for readers (the busy timeout); a reader that
+        never lets go (another program) is an error: the erasure is committed, but its
+        old copy stays in the -wal file until that reader closes."""
+        for _ in range(3):
             busy = self._write.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             if not busy:
                 return
-            time.sleep(0.1)
-        raise StorageError(str(self.path), "busy", "the WAL could not be emptied")
+        raise StorageError(
+            str(self.path), "busy", "erased, but an old copy stays in its -wal file until it closes"
+        )
 
     def record_access(
         self,

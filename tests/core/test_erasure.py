@@ -16,7 +16,7 @@ from bulutpop.calls.tracker import CallTracker
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.local.config import Dirs
 from bulutpop.local.redact import Redactor, install
-from bulutpop.storage.store import Contact, Store
+from bulutpop.storage.store import Store
 from bulutpop.storage.team import ClaimRow, TeamTables
 from tests.conftest import scenario
 from tests.core.conftest import FakePbx, Server, feed, run_cli_async
@@ -75,23 +75,23 @@ async def test_forget_leaves_no_trace_in_the_stores_files_or_the_cache(
     )
     assert any(b"2123205062" in raw for _, raw in store.rejected())
 
-    # What the user and the team added about the number.
+    # What the user and the team added about the number, and an address book with it.
     def extras() -> None:
         with store.transaction() as conn:
             store.set_local_name(conn, KEY, "Ahmet Kaya")
-            store.replace_contacts(
-                conn,
-                "csv",
-                "rehber.csv",
-                [
-                    Contact("1", "Ahmet Kaya", "Kaya Ltd", (("cep", "0212 320 50 62"),)),
-                    Contact("2", "Büro", "", (("iş", "0212 320 50 62"), ("iş", "05321234567"))),
-                ],
-            )
             TeamTables.put_claim_in(conn, ClaimRow(KEY, "agent1002", "Ayşe", time.time()))
 
     store.run(extras)
     await tracker.mark_done(KEY)
+    book = tmp_path / "rehber.csv"
+    book.write_text(
+        "name,company,phone,work phone\n"
+        "Ahmet Kaya,Kaya Ltd,0212 320 50 62,\n"
+        "Büro,,0212 320 50 62,05321234567\n",
+        encoding="utf-8",
+    )
+    code, _, err = await run_cli_async("contacts", "import", str(book))
+    assert code == 0, err
 
     # The recording is fetched and saved by the command line: cached, and audited.
     saved = tmp_path / "out.wav"
