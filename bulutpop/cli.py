@@ -31,6 +31,7 @@ from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent, decode_fields
 from bulutpop.calls.model import Call
 from bulutpop.errors import (
+    AddressBookError,
     BrokerError,
     BulutpopError,
     CannotListen,
@@ -888,6 +889,8 @@ def describe(exc: BaseException, command: str = "") -> tuple[str, int]:
             "administrator for one (bulutpop relay agent add EXTENSION)",
             EXIT_USAGE,
         )
+    if isinstance(exc, AddressBookError):
+        return f"cannot import {exc.path}: {exc}", EXIT_USAGE
     if isinstance(exc, InvalidInput):
         return str(exc), EXIT_USAGE
     return _words(exc, command), EXIT_FAILURE
@@ -943,6 +946,11 @@ def _words(exc: BaseException, command: str) -> str:
         case PbxRefused():
             refused = "the call" if command == "dial" else "the request"
             return f"the PBX refused {refused}: {exc.detail or f'HTTP {exc.status}'}"
+        case NetworkError() if exc.local_network_refused:
+            return (
+                "macOS may be blocking local network access: System Settings → Privacy & "
+                "Security → Local Network → allow bulutpop"
+            )
         case NetworkError(uncertain=True) if command == "dial":
             return (
                 f"no answer from the PBX ({exc.cause}); the call may or may not have been "

@@ -10,6 +10,9 @@ advice for one front end: the front ends put the error in words, each in one pla
 
 from __future__ import annotations
 
+import errno as errno_codes
+import ipaddress
+import sys
 from typing import Literal
 
 
@@ -66,8 +69,33 @@ class InviteError(InvalidInput):
         self.detail = detail
 
 
+# Why an address book file cannot be imported: it cannot be opened ("unreadable", `detail`
+# says why), is over the size limit, is empty, has no column of phone numbers (`detail`:
+# the headers it has), holds a CSV field over the csv module's limit (`detail`), vCards
+# nested too deep, or is not a readable CSV or vCard file ("damaged", `detail` says where).
+AddressBookProblem = Literal[
+    "unreadable", "too_large", "empty", "no_phone_column", "long_field", "deep_nesting", "damaged"
+]
+
+
 class AddressBookError(InvalidInput):
-    """An address book file cannot be read."""
+    """An address book file (`path`) cannot be imported; `str()` says what is wrong with
+    it, without the path."""
+
+    def __init__(self, path: str, problem: AddressBookProblem, detail: str = "") -> None:
+        words = {
+            "unreadable": f"the file cannot be read ({detail})",
+            "too_large": "the file is too large for an address book",
+            "empty": "the file is empty",
+            "no_phone_column": f"no phone number column among the headers ({detail})",
+            "long_field": f"a field is longer than {detail} characters",
+            "deep_nesting": "vCards are nested too deeply",
+            "damaged": f"not a readable CSV or vCard file ({detail})",
+        }[problem]
+        super().__init__(words)
+        self.path = path
+        self.problem: AddressBookProblem = problem
+        self.detail = detail
 
 
 KeyringProblem = Literal["locked", "unavailable", "insecure", "failed"]
@@ -168,7 +196,16 @@ class DialRefused(BulutpopError):
 
 
 class AutostartError(BulutpopError):
-    """Start at login could not be changed."""
+    """Start at login could not be changed: writing or removing the login item failed
+    (`str()` says where and why), or ("translocated") macOS runs the app from a temporary
+    copy (Gatekeeper's App Translocation, until the app is moved out of Downloads), which a
+    login item could not find at the next login."""
+
+    def __init__(
+        self, detail: str, *, problem: Literal["failed", "translocated"] = "failed"
+    ) -> None:
+        super().__init__(detail)
+        self.problem = problem
 
 
 class NotOnThisSystem(BulutpopError):
@@ -252,12 +289,53 @@ class PbxFailed(PbxError):
 
 class NetworkError(PbxError):
     """No usable reply. `uncertain`: the request may have reached the PBX (a timeout, a
-    dropped connection), so a call may have been placed; False when it surely did not."""
+    dropped connection), so a call may have been placed; False when it surely did not.
+    When the connection itself failed: its `errno` and the `host` asked for, on `platform`
+    (``sys.platform`` values; where it happened)."""
 
-    def __init__(self, cause: str, *, uncertain: bool) -> None:
+    def __init__(
+        self,
+        cause: str,
+        *,
+        uncertain: bool,
+        errno: int | None = None,
+        host: str = "",
+        platform: str = sys.platform,
+    ) -> None:
         super().__init__(f"no answer from the server ({cause})")
         self.cause = cause
         self.uncertain = uncertain
+        self.errno = errno
+        self.host = host
+        self.platform = platform
+
+    @property
+    def local_network_refused(self) -> bool:
+        """Whether macOS' Local Network privacy setting probably refused the connection:
+        until the user allows the app, connecting to the local network fails as "no route
+        to host" (a team relay in the office is there)."""
+        return (
+            self.platform == "darwin"
+            and self.errno == errno_codes.EHOSTUNREACH
+            and _on_local_network(self.host)
+        )
+
+
+# What macOS counts as the local network: private (RFC 1918, and IPv6 unique local) and
+# link-local addresses, and .local names (Bonjour).
+_LOCAL_NETWORKS = [
+    ipaddress.ip_network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16")
+] + [ipaddress.ip_network(net) for net in ("fc00::/7", "fe80::/10")]
+
+
+def _on_local_network(host: str) -> bool:
+    host = host.strip("[]").split("%")[0]  # an IPv6 literal, its zone
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host.lower().rstrip(".").endswith(".local")
+    return any(address in net for net in _LOCAL_NETWORKS)
 
 
 class DownloadError(PbxError):

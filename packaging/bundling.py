@@ -302,6 +302,16 @@ def info_plist(version: str, here: Path = HERE) -> dict[str, object]:
     return dict(info)
 
 
+def macos_localizations(here: Path = HERE) -> list[tuple[str, str]]:
+    """(source, destination folder) pairs for Analysis(datas=…): the translated Info.plist
+    values (``packaging/macos/*.lproj/InfoPlist.strings``). BUNDLE puts data files into
+    ``Contents/Resources``, where macOS looks for them."""
+    return [
+        (str(path), path.parent.name)
+        for path in sorted((here / "macos").glob("*.lproj/InfoPlist.strings"))
+    ]
+
+
 def write_icns(pngs: dict[int, Path], dest: Path) -> Path:
     """A macOS .icns that wraps PNG images (the format has held PNGs since 10.7)."""
     types = {16: b"icp4", 32: b"icp5", 64: b"icp6", 128: b"ic07", 256: b"ic08", 512: b"ic09"}

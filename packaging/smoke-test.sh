@@ -191,7 +191,8 @@ context.load_cert_chain(sys.argv[2], sys.argv[3])
 server.socket = context.wrap_socket(server.socket, server_side=True)
 server.serve_forever()
 ' "$tls_port" "$tls/server.crt" "$tls/server.key" &
-    pids+=($!)
+    tls_pid=$!
+    pids+=("$tls_pid")
     if run SSL_CERT_FILE=/nonexistent SSL_CERT_DIR=/nonexistent BULUTPOP_API_KEY="$smoke_key" \
         BULUTPOP_API_URL="https://localhost:$tls_port" "$exe" contacts sync >"$work/tls.log" 2>&1 &&
         grep -q "1 contacts" "$work/tls.log"; then
@@ -200,6 +201,7 @@ server.serve_forever()
         fail "HTTPS with the system's trust store"
         show_log "$work/tls.log"
     fi
+    { kill "$tls_pid" && wait "$tls_pid"; } 2>/dev/null || true
 else
     echo "skipped: HTTPS with the system's trust store (needs root, openssl and update-ca-certificates)"
 fi

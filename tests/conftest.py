@@ -114,6 +114,32 @@ def until_sync(
         time.sleep(interval)
 
 
+def app_env(port: int) -> dict[str, str]:
+    """The environment of a tray app started as a subprocess (offscreen, with a key), whose
+    settings say extension 1001 and the webhook on `port`."""
+    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
+    for key, value in (("extension", "1001"), ("listen_port", str(port))):
+        subprocess.run(
+            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return env
+
+
+def open_files_limit(pid: int) -> int:
+    """A process's soft limit on open files (Linux: /proc)."""
+    limits = Path(f"/proc/{pid}/limits").read_text().splitlines()
+    (line,) = [x for x in limits if x.startswith("Max open files")]
+    return int(line.split()[3])
+
+
+def open_files(pid: int) -> int:
+    """How many files a process has open (Linux: /proc)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
 def wait_for_http(url: str, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
     """Poll `url` until it answers (with any HTTP status), while `process` (which serves
     it) is still running."""

@@ -1,1 +1,2 @@
-"""The core assembled for one process, and the runtime every mode (serve, relay, tray) runs."""
+"""The core assembled for one process, the runtime every mode (serve, relay, tray) runs, and
+the guard every server of ours stands behind."""

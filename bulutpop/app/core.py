@@ -22,14 +22,13 @@ from bulutpop.local.config import Config, Dirs
 from bulutpop.local.keys import TEAM_SECRET, KeyStore
 from bulutpop.local.private import copy_private, open_private, private_dir
 from bulutpop.local.redact import Redactor, install
+from bulutpop.local.repeats import RepeatFilter
 from bulutpop.pbx.client import PbxClient
 from bulutpop.pbx.recordings import RecordingCache
 from bulutpop.storage.store import Forgotten, Store, erasable_digits
 
 ConfigListener = Callable[[Config, Config], None]
 Progress = Callable[[int, int | None], None]
-# What the log shows where an erased number would be.
-ERASED = "<erased number>"
 # Who played a recording, in the audit, on a PC outside a team.
 THIS_PC = "this PC"
 
@@ -114,8 +113,7 @@ class Core:
         its calls' cached recordings; from now on the log shows it masked. Raises
         NumberError for an extension."""
         key = phone.canonical_key(number)
-        for form in (erasable_digits(key), phone.display(key)):
-            self.redactor.add(form, mask=ERASED)
+        self.redactor.erase(erasable_digits(key))
         forgotten = await self.tracker.forget(key)
         await asyncio.to_thread(self.recordings.remove, forgotten.call_uuids)
         return forgotten
@@ -237,13 +235,17 @@ def setup_logging(
     redactor: Redactor, level: int = logging.INFO, log_file: Path | None = None
 ) -> None:
     """Log to stderr (and a rotating file) through the redactor: no handler ever sees the
-    API key or the webhook token."""
+    API key, the webhook token or a team credential (asyncio's and aiohttp's records reach
+    these handlers: those loggers have none of their own), and a line repeated in a flood
+    is written a few times a minute (`RepeatFilter`)."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file is not None:
         handlers.append(file_handler(log_file))
     root = logging.getLogger()
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        # Before the redacting filter: a line held back costs no redaction.
+        handler.addFilter(RepeatFilter(handler))
         root.addHandler(handler)
     root.setLevel(level)
     install(redactor, root)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import math
 import time
@@ -34,6 +35,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from bulutpop.app.core import Core
+from bulutpop.app.guard import raise_open_files
 from bulutpop.errors import BulutpopError, CredentialRefused, KeyRefused, SetupMissing
 from bulutpop.local.config import Config
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
@@ -103,6 +105,13 @@ class _Running:
     ready: Ready
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may stand for any address
+        return False
+
+
 def mode_of(config: Config) -> Mode:
     return "team" if config.team_mode else "solo"
 
@@ -168,6 +177,9 @@ class Runtime:
         """Read the mode's secret (off the loop), then start what the mode runs. Never raises for
         a service that fails: its state says why (see `problem`)."""
         self._started = True
+        # Room for the servers' connection caps (and the broker's) above the 1,024 open files
+        # a service often starts with.
+        log.debug("open files: up to %s", raise_open_files())
         self._unsubscribe.append(self.core.subscribe_config(self._config_changed))
         self._unsubscribe.append(self.catchup.subscribe(self._catchup_changed))
         self._start("upgrade", None, self._upgrade)
@@ -301,6 +313,13 @@ class Runtime:
             return
         self.receiver = receiver
         self._set("receiver", "running", detail=f"{receiver.host}:{receiver.port}")
+        if not config.allow_from and not _loopback(host):
+            log.warning(
+                "the webhook receiver on %s takes connections from anyone who can reach it: "
+                "set allow_from to the PBX's networks if you know them "
+                "(bulutpop config set allow_from CIDR...)",
+                host,
+            )
         ready.set_result(None)
         if self.running("catchup"):
             self.catchup.trigger()  # events sent while it was away are only in the history

@@ -6,6 +6,12 @@ path can be exercised on any machine with temporary directories: on Linux ``base
 XDG config directory (default ``$XDG_CONFIG_HOME`` or ``~/.config``), on macOS the home
 directory. Windows writes the registry through a `Registry` adapter; the real one imports
 ``winreg`` only when used, and tests pass a fake.
+
+Windows users also switch login items off in Task Manager's Startup tab (Settings → Apps →
+Startup), which leaves the Run value alone and marks it in ``StartupApproved\\Run``: a
+12-byte binary value of the same name, a little-endian flag word whose lowest bit means
+"disabled" (02 00 00 00 enabled, 03 00 00 00 disabled; some entries use 06/07) and then the
+FILETIME of the switch. No value there means enabled.
 """
 
 from __future__ import annotations
@@ -23,53 +29,57 @@ from bulutpop.errors import AutostartError
 from bulutpop.local.private import write_private
 
 APP_NAME = "bulutpop"
+BUNDLE_ID = "io.github.bulutpop"  # packaging/macos/Info.plist's CFBundleIdentifier
 DESKTOP_FILE = "bulutpop.desktop"
 AGENT_LABEL = "com.bulutpop.agent"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
 
 
 class Registry(Protocol):
-    """The values of ``HKCU\\...\\CurrentVersion\\Run``, by name."""
+    """Values under ``HKEY_CURRENT_USER``, by key and name: a string (REG_SZ) or bytes
+    (REG_BINARY)."""
 
-    def get(self, name: str) -> str | None: ...
+    def get(self, key: str, name: str) -> str | bytes | None: ...
 
-    def set(self, name: str, value: str) -> None: ...
+    def set(self, key: str, name: str, value: str | bytes) -> None: ...
 
-    def delete(self, name: str) -> None:
+    def delete(self, key: str, name: str) -> None:
         """Remove the value; nothing happens when it is absent."""
 
 
 if sys.platform == "win32":
 
-    class _RunKey:
-        """The current user's Run key, through ``winreg``."""
+    class _CurrentUser:
+        """The current user's registry, through ``winreg``."""
 
-        def get(self, name: str) -> str | None:
+        def get(self, key: str, name: str) -> str | bytes | None:
             import winreg
 
             try:
-                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-                    value, _kind = winreg.QueryValueEx(key, name)
+                with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key) as handle:
+                    value, _kind = winreg.QueryValueEx(handle, name)
             except FileNotFoundError:
                 return None
-            return str(value)
+            return value if isinstance(value, str | bytes) else str(value)
 
-        def set(self, name: str, value: str) -> None:
+        def set(self, key: str, name: str, value: str | bytes) -> None:
             import winreg
 
+            kind = winreg.REG_BINARY if isinstance(value, bytes) else winreg.REG_SZ
             with winreg.CreateKeyEx(
-                winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE
-            ) as key:
-                winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
+                winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE
+            ) as handle:
+                winreg.SetValueEx(handle, name, 0, kind, value)
 
-        def delete(self, name: str) -> None:
+        def delete(self, key: str, name: str) -> None:
             import winreg
 
             try:
                 with winreg.OpenKey(
-                    winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE
-                ) as key:
-                    winreg.DeleteValue(key, name)
+                    winreg.HKEY_CURRENT_USER, key, 0, winreg.KEY_SET_VALUE
+                ) as handle:
+                    winreg.DeleteValue(handle, name)
             except FileNotFoundError:
                 pass
 
@@ -78,8 +88,20 @@ def _registry(registry: Registry | None) -> Registry:
     if registry is not None:
         return registry
     if sys.platform == "win32":
-        return _RunKey()
+        return _CurrentUser()
     raise AutostartError("the Windows registry can only be changed on Windows")
+
+
+def _switched_off(approval: str | bytes | None) -> bool:
+    """Whether a ``StartupApproved\\Run`` value says the user disabled the login item."""
+    return isinstance(approval, bytes) and len(approval) > 0 and bool(approval[0] & 1)
+
+
+def _switched_on(approval: bytes) -> bytes:
+    """The value as Task Manager writes it for "enabled": the flag without its disabled
+    bit (its other bits kept), no time stamp."""
+    flags = approval[:4].ljust(4, b"\0")
+    return bytes([flags[0] & ~1 & 0xFF]) + flags[1:] + bytes(8)
 
 
 def _kind(platform: str | None) -> str:
@@ -89,6 +111,12 @@ def _kind(platform: str | None) -> str:
     if platform == "darwin":
         return "macos"
     return "xdg"
+
+
+def asked_by_installer(platform: str | None = None) -> bool:
+    """Whether the installer asked about starting at login (Windows' does, and writes the
+    Run value only when the user said yes), so that a first-run wizard keeps that answer."""
+    return _kind(platform) == "windows"
 
 
 def desktop_file(base: Path | None = None) -> Path:
@@ -171,7 +199,10 @@ def is_enabled(
     kind = _kind(platform)
     if kind == "windows":
         try:
-            return bool(_registry(registry).get(APP_NAME))
+            values = _registry(registry)
+            return bool(values.get(RUN_KEY, APP_NAME)) and not _switched_off(
+                values.get(APPROVED_KEY, APP_NAME)
+            )
         except OSError:
             return False
     if kind == "macos":
@@ -199,11 +230,18 @@ def enable(
         raise ValueError("command is empty")
     kind = _kind(platform)
     if kind == "windows":
+        values = _registry(registry)
+        key = RUN_KEY
         try:
-            _registry(registry).set(APP_NAME, subprocess.list2cmdline(command))
+            values.set(key, APP_NAME, subprocess.list2cmdline(command))
+            # Switched off in Task Manager: Windows would skip the Run value regardless.
+            key = APPROVED_KEY
+            approval = values.get(key, APP_NAME)
+            if isinstance(approval, bytes) and _switched_off(approval):
+                values.set(key, APP_NAME, _switched_on(approval))
         except OSError as exc:
             raise AutostartError(
-                f"could not write HKCU\\{RUN_KEY}\\{APP_NAME}: {exc.strerror or exc}"
+                f"could not write HKCU\\{key}\\{APP_NAME}: {exc.strerror or exc}"
             ) from None
     elif kind == "macos":
         agent = {
@@ -226,7 +264,7 @@ def disable(
     kind = _kind(platform)
     if kind == "windows":
         try:
-            _registry(registry).delete(APP_NAME)
+            _registry(registry).delete(RUN_KEY, APP_NAME)
         except OSError as exc:
             raise AutostartError(
                 f"could not remove HKCU\\{RUN_KEY}\\{APP_NAME}: {exc.strerror or exc}"
@@ -239,12 +277,26 @@ def disable(
         raise AutostartError(f"could not remove {path}: {exc.strerror or exc}") from None
 
 
-def launch_command() -> list[str]:
-    """How to start this installation of bulutpop: the frozen executable, or the module."""
+def launch_command(*, platform: str | None = None) -> list[str]:
+    """How to start this installation of bulutpop: the frozen executable (on macOS, the app
+    by its bundle id), or the module. AutostartError ("translocated") when macOS runs the
+    app from a copy that will be gone at the next login."""
+    kind = _kind(platform)
     if getattr(sys, "frozen", False):
-        return [sys.executable]
+        if kind != "macos":
+            return [sys.executable]
+        # Gatekeeper runs an app opened straight from a quarantined download from a random
+        # read-only copy under /private/var/folders/…/AppTranslocation/, which disappears.
+        if "AppTranslocation" in Path(sys.executable).parts:
+            raise AutostartError(
+                f"macOS runs bulutpop from a temporary copy ({sys.executable}): move "
+                "bulutpop.app into Applications and open it from there",
+                problem="translocated",
+            )
+        # Launch Services finds the app wherever it is now, also after a move or an update.
+        return ["/usr/bin/open", "-b", BUNDLE_ID]
     python = Path(sys.executable)
-    if sys.platform == "win32" and python.name.lower() == "python.exe":
+    if kind == "windows" and python.name.lower() == "python.exe":
         # pythonw has no console window: a tray app should not open one at every login.
         windowless = python.with_name("pythonw.exe")
         if windowless.exists():

@@ -1,8 +1,9 @@
-"""Keeping the PBX API key out of logs, error messages and tracebacks.
+"""Keeping the PBX API key and team credentials out of logs, error messages and tracebacks.
 
 The key is account-wide (it can place calls and read every recording) and the PBX echoes it
 back in error bodies (PBX-API.md), so every text that may leave the process through a log
-line or an error dialog goes through a `Redactor` first.
+line or an error dialog goes through a `Redactor` first. A secret is found however the
+text carries it: wrapped over lines, percent-encoded, inside a repr.
 
 Logging: `install()` puts a `RedactingFilter` on a logger (the root logger by default) and on
 each handler it has *at that moment*. Handler filters are what count: a logger's own filters
@@ -16,55 +17,108 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from urllib.parse import quote, quote_plus
 
-# K + 8 hex, then 4-4-4-12 hex groups: K12345678-1234-5678-4321-123456789012. No word
-# boundaries on purpose: the key may follow `%3D` (URL-encoded '=') or run into other text.
+# What may stand between two characters of a secret in a text without hiding it from a
+# reader: whitespace (a wrapped line), whitespace written as an escape (`\n` in a bytes
+# repr, a str repr or JSON, its backslash doubled in a repr of those), or percent-encoded.
+_GAP = r"(?:\s|\\+(?:[nrtvf]|x0[9a-d]|u000[9a-d])|%(?:0[9a-d]|20))*"
+
+
+def _unit(chars: str, encoded: str) -> str:
+    """One character of a secret, from `chars` (a character class's content), as itself or
+    percent-encoded (`encoded`: the hex of those characters, as a pattern)."""
+    return f"(?:[{chars}]|%(?:{encoded}))"
+
+
+_HEX = _unit("0-9a-f", "3[0-9]|[46][1-6]")
+_URL_SAFE = _unit("0-9a-z_-", "3[0-9]|[46][1-9a-f]|[57][0-9a]|2d|5f")
+_NEXT_HEX = _GAP + _HEX  # a character after the first: a gap may come before it
+_NEXT_DASH = _GAP + _unit("-", "2d")
+
+# The PBX's API key (PBX-API.md): K + 8 hex, then 4-4-4-12 hex groups,
+# K12345678-1234-5678-4321-123456789012, however a text carries it (see `_GAP`; yarl and
+# quote() write `%4B` or `%2D` for characters that need no encoding). No word boundaries
+# on purpose: the key may follow `%3D` (URL-encoded '=') or run into other text.
 KEY_PATTERN = re.compile(
-    r"K[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE
+    _unit("k", "4b|6b") + _NEXT_DASH.join(f"(?:{_NEXT_HEX}){{{n}}}" for n in (8, 4, 4, 4, 12)),
+    re.IGNORECASE,
 )
+# A team credential, `agent:secret` (`team.protocol.credential`), whose secret the relay
+# makes with `secrets.token_urlsafe(24)` (`team.relay.agents`): 32 URL-safe characters
+# right after a colon. The relay knows no agent's secret (it keeps hashes), so a request
+# line it logs is masked by this shape. Exactly 32: a call's UUID (36) stays readable.
+CREDENTIAL_PATTERN = re.compile(
+    f"(?:(?<=:)|(?<=%3a)){_URL_SAFE}(?:{_GAP}{_URL_SAFE}){{31}}(?![0-9a-z_-])", re.IGNORECASE
+)
+# What `Redactor.add` registers: a URL-safe token of 32 or more characters (an agent's team
+# secret, the relay's own secrets, the webhook token), alone or as a credential's secret.
+# Anything else is no secret of ours: a "key" of one character would mask every line.
+_SECRET_SHAPE = re.compile(r"(?:[^:\s]+:)?([0-9A-Za-z_-]{32,})")
 MASK = "K********"
+# What a log shows where a number erased on request was (KVKK): from the erasure on, no line
+# written names it.
+ERASED = "<erased number>"
+# Fewer digits than a Turkish service number (444 1234) would mask innocent text.
+_MIN_ERASED_DIGITS = 7
 
-# Shorter strings would mask innocent text everywhere (and are no real key anyway).
-MIN_SECRET_LENGTH = 8
+
+def _tolerant(secret: str) -> str:
+    """A pattern for `secret` with each character also percent-encoded, and gaps."""
+    return _GAP.join(_unit(re.escape(c), f"{ord(c):02x}") for c in secret)
 
 
 class Redactor:
-    """Replaces registered secrets, and anything shaped like an API key, with `MASK`.
+    """Replaces registered secrets, and anything shaped like an API key or a team
+    credential, with `MASK`.
 
     Safe to share between threads: `add()` swaps in a new compiled pattern atomically.
     """
 
     def __init__(self, *secrets: str) -> None:
-        self._masks: dict[str, str] = {}
+        self._secrets: frozenset[str] = frozenset()
         self._known: re.Pattern[str] | None = None
+        self._erased: frozenset[str] = frozenset()
+        self._erased_pattern: re.Pattern[str] | None = None
         for secret in secrets:
             self.add(secret)
 
     def __repr__(self) -> str:
-        return f"<Redactor with {len(self._masks)} secret form(s)>"
+        return f"<Redactor with {len(self._secrets)} secret(s)>"
 
-    def add(self, secret: str, mask: str = MASK) -> None:
-        """Register a secret (or, with its own `mask`, an erased phone number); empty or
-        short strings are ignored."""
-        secret = secret.strip()
-        if len(secret) < MIN_SECRET_LENGTH:
+    def add(self, secret: str) -> None:
+        """Register a secret shaped like one of ours (a token of 32 or more URL-safe
+        characters, or a credential `name:token`); anything else is ignored, and so is an
+        API key, which its shape masks already."""
+        shaped = _SECRET_SHAPE.fullmatch(secret.strip())
+        if shaped is None:
             return
-        # The key travels in query strings and form bodies, so it may appear encoded.
-        forms = {secret, quote(secret, safe=""), quote_plus(secret)}
-        masks = self._masks | dict.fromkeys(forms, mask)
+        secrets = self._secrets | {shaped[1]}
         # Longest first, so a secret that contains another is masked whole.
-        ordered = sorted(masks, key=len, reverse=True)
-        self._known = re.compile("|".join(re.escape(s) for s in ordered))
-        self._masks = masks
+        ordered = sorted(secrets, key=len, reverse=True)
+        self._known = re.compile("|".join(_tolerant(s) for s in ordered), re.IGNORECASE)
+        self._secrets = secrets
+
+    def erase(self, digits: str) -> None:
+        """Mask a phone number erased on request as `ERASED` from now on: `digits`, the
+        digits every written form of it holds (0532…, +90 532…), however spaced or
+        percent-encoded. Fewer than 7 digits are ignored."""
+        if len(digits) < _MIN_ERASED_DIGITS or not digits.isdecimal():
+            return
+        erased = self._erased | {digits}
+        ordered = sorted(erased, key=len, reverse=True)
+        self._erased_pattern = re.compile("|".join(_tolerant(d) for d in ordered))
+        self._erased = erased
 
     def redact(self, text: str) -> str:
         if not text:
             return text
-        known, masks = self._known, self._masks
+        known, erased = self._known, self._erased_pattern
         if known is not None:
-            text = known.sub(lambda found: masks.get(found.group(0), MASK), text)
-        return KEY_PATTERN.sub(MASK, text)
+            text = known.sub(MASK, text)
+        if erased is not None:
+            text = erased.sub(ERASED, text)
+        text = KEY_PATTERN.sub(MASK, text)
+        return CREDENTIAL_PATTERN.sub(MASK, text)
 
 
 class RedactingFilter(logging.Filter):

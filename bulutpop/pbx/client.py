@@ -236,12 +236,16 @@ class PbxClient:
         # Without a connection nothing was sent; anything later may have reached the PBX.
         not_sent = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
         uncertain = not isinstance(exc, not_sent)
+        # A failed connect's errno and host: macOS' refusal of the LAN looks like no route.
+        code: int | None = None
+        host = ""
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
             cause = "connection timed out"
         elif isinstance(exc, TimeoutError):
             cause = "timed out waiting for the reply"
         elif isinstance(exc, aiohttp.ClientConnectorError):
             err = exc.os_error
+            code, host = err.errno, exc.host
             # asyncio's strerror is "Connect call failed (...)"; errno says more.
             reason = os.strerror(err.errno) if err.errno and err.errno > 0 else err.strerror
             cause = f"cannot connect to {exc.host}:{exc.port}: {reason or type(err).__name__}"
@@ -251,7 +255,7 @@ class PbxClient:
             cause = "the server closed the connection"
         else:
             cause = str(exc) or type(exc).__name__
-        return NetworkError(self._clean(cause), uncertain=uncertain)
+        return NetworkError(self._clean(cause), uncertain=uncertain, errno=code, host=host)
 
     def _http_error(
         self, status: int, body: str, headers: Mapping[str, str], *, rate_estimate: float | None

@@ -22,7 +22,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,9 @@ from bulutpop.storage.store import Contact, Store
 log = logging.getLogger(__name__)
 # vobject gives its logger a stderr handler of its own when imported before logging is set
 # up; its messages belong in ours (redacting, rotating), which they reach by propagation.
+# Its warnings are one per line it skips: a hostile file would write millions.
 logging.getLogger("vobject.base").handlers.clear()
+logging.getLogger("vobject.base").setLevel(logging.ERROR)
 
 PBX = "pbx"
 CSV = "csv"
@@ -48,6 +50,9 @@ SYNC_KEY = "phonebook"  # meta: when the PBX's phonebook was last synced
 DAY = 86400.0
 BACKOFF_START = 300.0
 MAX_FILE = 50 * 1024 * 1024  # larger than any address book a PC exports
+# Contacts per write transaction: a big book is written in several short ones, so that the
+# webhook's events get their commits in between.
+WRITE_CHUNK = 1000
 
 _VCARD_SUFFIXES = (".vcf", ".vcard")
 
@@ -123,7 +128,7 @@ class _Columns:
     phones: tuple[int, ...]
 
 
-def _columns(headers: Sequence[str]) -> _Columns:
+def _columns(headers: Sequence[str], path: str) -> _Columns:
     roles: dict[str, int] = {}
     phones = []
     for index, header in enumerate(headers):
@@ -142,7 +147,7 @@ def _columns(headers: Sequence[str]) -> _Columns:
             roles.setdefault("last", index)
     if not phones:
         shown = ", ".join(h for h in headers if h.strip())[:200]
-        raise AddressBookError(f"no phone number column among the headers ({shown})")
+        raise AddressBookError(path, "no_phone_column", shown)
     return _Columns(
         roles.get("full"),
         roles.get("first"),
@@ -160,9 +165,9 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1254", errors="replace")
 
 
-def read_csv(data: bytes) -> list[Contact]:
+def read_csv(data: bytes, path: str = "") -> list[Contact]:
     """Contacts from a CSV file with a header row; the delimiter is detected (Excel in
-    Turkish locales writes `;`)."""
+    Turkish locales writes `;`). Raises AddressBookError (about `path`)."""
     text = _decode(data)
     first, _, rest = text.partition("\n")
     if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
@@ -174,10 +179,19 @@ def read_csv(data: bytes) -> list[Contact]:
             delimiter = ","
     rows = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
+        return _csv_contacts(rows, path)
+    except csv.Error as exc:
+        if str(exc).startswith("field larger than field limit"):
+            raise AddressBookError(path, "long_field", str(csv.field_size_limit())) from None
+        raise AddressBookError(path, "damaged", f"line {rows.line_num}: {exc}") from None
+
+
+def _csv_contacts(rows: Iterator[list[str]], path: str) -> list[Contact]:
+    try:
         headers = next(rows)
     except StopIteration:
-        raise AddressBookError("the file is empty") from None
-    columns = _columns(headers)
+        raise AddressBookError(path, "empty") from None
+    columns = _columns(headers, path)
 
     def cell(row: Sequence[str], index: int | None) -> str:
         return row[index].strip() if index is not None and index < len(row) else ""
@@ -194,8 +208,9 @@ def read_csv(data: bytes) -> list[Contact]:
     return contacts
 
 
-def read_vcard(data: bytes) -> list[Contact]:
-    """Contacts from a vCard file (2.1, 3.0 or 4.0; one or many cards)."""
+def read_vcard(data: bytes, path: str = "") -> list[Contact]:
+    """Contacts from a vCard file (2.1, 3.0 or 4.0; one or many cards). Raises
+    AddressBookError (about `path`)."""
     contacts = []
     try:
         for n, card in enumerate(
@@ -204,8 +219,11 @@ def read_vcard(data: bytes) -> list[Contact]:
             contact = _card(card, n)
             if contact is not None:
                 contacts.append(contact)
-    except (vobject.base.ParseError, ValueError) as exc:
-        raise AddressBookError(f"not a readable vCard file: {exc}") from None
+    except RecursionError:  # vobject parses a card inside a card by recursion
+        raise AddressBookError(path, "deep_nesting") from None
+    # LookupError: an unknown CHARSET.
+    except (vobject.base.ParseError, ValueError, LookupError) as exc:
+        raise AddressBookError(path, "damaged", str(exc)[:200]) from None
     return contacts
 
 
@@ -238,13 +256,13 @@ def read_file(path: Path) -> tuple[str, list[Contact]]:
     """(source, contacts) of a CSV or vCard file, told apart by suffix or content."""
     try:
         if path.stat().st_size > MAX_FILE:
-            raise AddressBookError(f"{path.name} is too large for an address book")
+            raise AddressBookError(str(path), "too_large")
         data = path.read_bytes()
     except OSError as exc:
-        raise AddressBookError(f"cannot read {path}: {exc.strerror}") from None
+        raise AddressBookError(str(path), "unreadable", exc.strerror or str(exc)) from None
     if path.suffix.lower() in _VCARD_SUFFIXES or data.lstrip()[:11].upper() == b"BEGIN:VCARD":
-        return VCARD, read_vcard(data)
-    return CSV, read_csv(data)
+        return VCARD, read_vcard(data, str(path))
+    return CSV, read_csv(data, str(path))
 
 
 # --- the service ---------------------------------------------------------------------------
@@ -277,6 +295,9 @@ class PhoneBook:
         self._store = tracker.store
         self._api = api
         self._listeners: list[NamesListener] = []
+        # A book is written in several transactions: one book at a time, so that two
+        # imports of the same file never mix.
+        self._writing = asyncio.Lock()
         saved = _load(self._store.meta(SYNC_KEY))
         self._status = PhoneBookStatus(
             last_sync=float(saved["last_sync"]) if "last_sync" in saved else None,
@@ -333,7 +354,7 @@ class PhoneBook:
         except PbxError as exc:
             self._status = replace(self._status, error=exc)
             raise
-        await self._tracker.run_write(self._replace, PBX, "", contacts)
+        await self._write_book(PBX, "", contacts)
         self._status = PhoneBookStatus(last_sync=time.time(), contacts=len(contacts))
         text = json.dumps({"last_sync": self._status.last_sync, "contacts": len(contacts)})
         await self._tracker.run_write(self._store.set_meta, SYNC_KEY, text)
@@ -353,12 +374,13 @@ class PhoneBook:
         Raises AddressBookError."""
         path = await asyncio.to_thread(lambda: path.expanduser().resolve())
         source, contacts = await asyncio.to_thread(read_file, path)
-        numbers = await self._tracker.run_write(self._replace, source, str(path), contacts)
+        numbers = await self._write_book(source, str(path), contacts)
         self._changed()
         return ImportResult(source, len(contacts), numbers)
 
     async def remove_file(self, source: str, origin: str) -> None:
-        await self._tracker.run_write(self._remove, source, origin)
+        async with self._writing:
+            await self._drop(source, origin, None)
         self._changed()
 
     async def refresh_files(self) -> int:
@@ -400,13 +422,29 @@ class PhoneBook:
                 log.warning("phonebook sync failed: %s", exc)
             await asyncio.sleep(delay)
 
-    def _replace(self, source: str, origin: str, contacts: Sequence[Contact]) -> int:
-        with self._store.transaction() as conn:
-            return Store.replace_contacts(conn, source, origin, contacts)
+    async def _write_book(self, source: str, origin: str, contacts: Sequence[Contact]) -> int:
+        """Make `contacts` the whole of one address book, `WRITE_CHUNK` contacts per
+        transaction; returns how many numbers it gives names to."""
+        async with self._writing:
+            stamp = time.time()
+            numbers = 0
+            for start in range(0, len(contacts), WRITE_CHUNK):
+                chunk = contacts[start : start + WRITE_CHUNK]
+                numbers += await self._tracker.run_write(self._put, source, origin, chunk, stamp)
+            await self._drop(source, origin, stamp)
+            return numbers
 
-    def _remove(self, source: str, origin: str) -> None:
+    async def _drop(self, source: str, origin: str, keep: float | None) -> None:
+        while await self._tracker.run_write(self._drop_some, source, origin, keep):
+            pass
+
+    def _put(self, source: str, origin: str, contacts: Sequence[Contact], stamp: float) -> int:
         with self._store.transaction() as conn:
-            Store.remove_contacts(conn, source, origin)
+            return Store.put_contacts(conn, source, origin, contacts, stamp)
+
+    def _drop_some(self, source: str, origin: str, keep: float | None) -> int:
+        with self._store.transaction() as conn:
+            return Store.drop_contacts(conn, source, origin, keep, WRITE_CHUNK)
 
 
 def _load(text: str | None) -> dict[str, Any]:

@@ -4,26 +4,25 @@ An event is acknowledged only after the tracker has committed it, so a 200 means
 The secret token in the path is the only thing that tells the PBX apart from anyone else on
 the internet: it is compared in constant time and never logged.
 
-The port is open to anyone who can reach it, so connections are bounded: a request must
-arrive whole within a deadline, and past a cap on open connections the longest-waiting idle
-one is dropped, so that slow or idle clients cannot hold the sockets the PBX needs.
+The port is open to anyone who can reach it, so it is served behind the guard
+(`app.guard`): `allow_from` is enforced as a client connects, and idle, slow or too many
+connections cannot hold the sockets the PBX needs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import hmac
-import ipaddress
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 import aiohttp
 from aiohttp import web
 
 from bulutpop import __version__
+from bulutpop.app.guard import GuardedServer, Limits, networks, request_deadline, trusted
 from bulutpop.calls.events import parse_body
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import CannotListen
@@ -32,11 +31,7 @@ from bulutpop.local.net import client_session
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
-KEEPALIVE_SECONDS = 15.0
-# A whole request (head and body) must arrive within this, from connecting or from the last
-# answer; it closes idle keep-alive connections before KEEPALIVE_SECONDS does.
-REQUEST_SECONDS = 10.0
-MAX_CONNECTIONS = 256
+LIMITS = Limits()
 SOURCE = "webhook"
 
 
@@ -58,176 +53,12 @@ def listen_error(
 @dataclass
 class ReceiverState:
     token: str
-    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     received: int = 0
     rejected: int = 0
 
 
 TRACKER = web.AppKey("tracker", CallTracker)
 STATE = web.AppKey("receiver_state", ReceiverState)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _Connection(asyncio.Protocol):
-    """One client connection: aiohttp's protocol inside, with a deadline around it.
-
-    A wrapper rather than a subclass: aiohttp's `Server` builds its `RequestHandler` itself,
-    with no hook for another class, but it is a public protocol factory, and delegating the
-    asyncio protocol methods needs nothing private.
-    """
-
-    def __init__(self, guard: _Guard, inner: asyncio.Protocol) -> None:
-        self._guard = guard
-        self._inner = inner
-        self._transport: asyncio.Transport | None = None
-        self._admitted = False
-        self._deadline: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)
-        if not self._guard.admit(self):
-            self._transport.close()
-            return
-        self._admitted = True
-        self._inner.connection_made(transport)
-        self.await_request()
-
-    def data_received(self, data: bytes) -> None:
-        if self._admitted:
-            self._inner.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return self._inner.eof_received() if self._admitted else None
-
-    def pause_writing(self) -> None:
-        if self._admitted:
-            self._inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        if self._admitted:
-            self._inner.resume_writing()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_clock()
-        self._guard.forget(self)
-        if self._admitted:
-            self._admitted = False
-            self._inner.connection_lost(exc)
-
-    def await_request(self) -> None:
-        """Start the clock: the next request must be in before it runs out."""
-        self._stop_clock()
-        if self._transport is None or self._transport.is_closing():
-            return
-        self._deadline = asyncio.get_running_loop().call_later(
-            self._guard.request_seconds, self.drop, "no whole request in time"
-        )
-        self._guard.waiting(self)
-
-    def request_received(self) -> None:
-        """A request is in and being answered: it may take as long as the store needs."""
-        self._stop_clock()
-        self._guard.busy(self)
-
-    def drop(self, why: str) -> None:
-        log.debug("closing a connection: %s", why)
-        self._stop_clock()
-        self._guard.forget(self)
-        if self._transport is not None:
-            self._transport.close()  # connection_lost follows, and tells aiohttp
-
-    def _stop_clock(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-
-class _Guard:
-    """The protocol factory the listening socket uses: counts connections and keeps the
-    ones waiting for a request in the order they started waiting, oldest first."""
-
-    def __init__(
-        self, protocols: Callable[[], asyncio.Protocol], limit: int, request_seconds: float
-    ) -> None:
-        self._protocols = protocols
-        self.limit = limit
-        self.request_seconds = request_seconds
-        self._open: set[_Connection] = set()
-        self._waiting: dict[_Connection, None] = {}  # insertion-ordered: oldest first
-        self._warned_at: float | None = None
-
-    def __call__(self) -> asyncio.Protocol:
-        return _Connection(self, self._protocols())
-
-    @property
-    def count(self) -> int:
-        return len(self._open)
-
-    def admit(self, connection: _Connection) -> bool:
-        if len(self._open) >= self.limit:
-            self._warn()
-            # A connection waiting for a request has sent nothing worth keeping (an idle
-            # keep-alive, or a client too slow to finish): dropping the one that has waited
-            # longest lets the newcomer in. An attacker must open `limit` connections
-            # between the PBX's connect and its request (a millisecond) to push it out.
-            oldest = next(iter(self._waiting), None)
-            if oldest is None:
-                return False  # every connection is answering a request: refuse this one
-            oldest.drop("too many connections")
-        self._open.add(connection)
-        return True
-
-    def waiting(self, connection: _Connection) -> None:
-        self._waiting.pop(connection, None)
-        self._waiting[connection] = None
-
-    def busy(self, connection: _Connection) -> None:
-        self._waiting.pop(connection, None)
-
-    def forget(self, connection: _Connection) -> None:
-        self._waiting.pop(connection, None)
-        self._open.discard(connection)
-
-    def _warn(self) -> None:
-        # Once a minute at most: a flood of connections must not become a flood of logs.
-        now = asyncio.get_running_loop().time()
-        if self._warned_at is None or now - self._warned_at > 60:
-            self._warned_at = now
-            log.warning("%d connections open: dropping the idle ones", len(self._open))
-
-
-@web.middleware
-async def _request_deadline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    connection = request.transport.get_protocol() if request.transport else None
-    if not isinstance(connection, _Connection):  # make_app served without a Receiver
-        return await handler(request)
-    # The body is part of the request the deadline is for; read now (it is kept for the
-    # handler), and the clock stops only once it is in.
-    try:
-        await request.read()
-    except ConnectionResetError:
-        # The deadline (or the client) closed the connection mid-body: no one to answer, and
-        # nothing for aiohttp to log as a handler's error.
-        return web.Response(status=408)
-    connection.request_received()
-    try:
-        return await handler(request)
-    finally:
-        connection.await_request()
-
-
-@web.middleware
-async def _allow_list(request: web.Request, handler: Handler) -> web.StreamResponse:
-    networks = request.app[STATE].networks
-    if networks:
-        try:
-            remote = ipaddress.ip_address(request.remote or "")
-        except ValueError:
-            raise web.HTTPForbidden(text="client address not allowed\n") from None
-        if not any(remote in net for net in networks):
-            raise web.HTTPForbidden(text="client address not allowed\n")
-    return await handler(request)
 
 
 async def _receive(request: web.Request) -> web.Response:
@@ -272,6 +103,8 @@ async def _receive(request: web.Request) -> web.Response:
 
 
 async def _health(request: web.Request) -> web.Response:
+    if not trusted(request):  # the version and the counts are for the PBX and this machine
+        return web.json_response({"status": "ok"})
     state = request.app[STATE]
     return web.json_response(
         {
@@ -283,19 +116,17 @@ async def _health(request: web.Request) -> web.Response:
     )
 
 
-def make_app(tracker: CallTracker, token: str, allow_from: Sequence[str] = ()) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_request_deadline, _allow_list])
+def make_app(tracker: CallTracker, token: str) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[request_deadline])
     app[TRACKER] = tracker
-    app[STATE] = ReceiverState(
-        token=token, networks=tuple(ipaddress.ip_network(n, strict=False) for n in allow_from)
-    )
+    app[STATE] = ReceiverState(token=token)
     app.router.add_route("*", "/events/{token}", _receive)
     app.router.add_get("/health", _health)
     return app
 
 
 class Receiver:
-    """Runs `make_app` on a host and port; start/stop in pairs."""
+    """Runs `make_app` on a host and port behind the guard; start/stop in pairs."""
 
     def __init__(
         self,
@@ -305,63 +136,32 @@ class Receiver:
         port: int,
         allow_from: Sequence[str] = (),
         *,
-        max_connections: int = MAX_CONNECTIONS,
-        request_seconds: float = REQUEST_SECONDS,
+        limits: Limits = LIMITS,
     ) -> None:
-        self.app = make_app(tracker, token, allow_from)
+        self.app = make_app(tracker, token)
         self.host = host
         self.port = port
-        self.max_connections = max_connections
-        self.request_seconds = request_seconds
-        self._runner: web.AppRunner | None = None
-        self._server: asyncio.Server | None = None
-        self._guard: _Guard | None = None
+        self._server = GuardedServer(self.app, limits, networks(allow_from))
 
     @property
     def connections(self) -> int:
         """Connections open now (admitted ones: a refused connection is closed at once)."""
-        return self._guard.count if self._guard is not None else 0
+        return self._server.connections
 
     @property
     def state(self) -> ReceiverState:
         return self.app[STATE]
 
     async def start(self) -> None:
-        # access_log=None: aiohttp's access log would write the secret token (in the path).
-        runner = web.AppRunner(
-            self.app,
-            access_log=None,
-            handle_signals=False,
-            # The PBX reconnects when it needs to; idle keep-alive sockets are closed soon
-            # (by the request deadline; aiohttp's own timer is a backstop).
-            keepalive_timeout=KEEPALIVE_SECONDS,
-        )
-        await runner.setup()
-        assert runner.server is not None
-        # Listening ourselves, not through web.TCPSite, to put the guard between the socket
-        # and aiohttp's protocol factory.
-        guard = _Guard(runner.server, self.max_connections, self.request_seconds)
         try:
-            server = await asyncio.get_running_loop().create_server(
-                guard, self.host, self.port, backlog=256
-            )
+            await self._server.start(self.host, self.port)
         except OSError as exc:
-            await runner.cleanup()
             raise listen_error("receiver", self.host, self.port, exc, "listen_port") from None
-        self._runner, self._server, self._guard = runner, server, guard
-        if self.port == 0:
-            self.port = int(server.sockets[0].getsockname()[1])
+        self.port = self._server.port
         log.info("listening on %s:%s", self.host, self.port)
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()  # stop accepting; aiohttp closes the open connections
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        await self._server.stop()
 
 
 # -- is it reachable? ---------------------------------------------------------------------------

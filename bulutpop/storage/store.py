@@ -1030,20 +1030,31 @@ class Store:
         )
 
     @staticmethod
-    def replace_contacts(
-        conn: sqlite3.Connection, source: str, origin: str, contacts: Sequence[Contact]
+    def put_contacts(
+        conn: sqlite3.Connection,
+        source: str,
+        origin: str,
+        contacts: Sequence[Contact],
+        stamp: float,
     ) -> int:
-        """Make `contacts` the whole of one address book (a sync or a re-import: contacts
-        gone from it go from here too); returns how many numbers it now gives names to."""
-        conn.execute("DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin))
-        now = time.time()
+        """Write part of a new version of one address book (a sync or a re-import), every
+        contact stamped `stamp`: one that an earlier version had is updated in place, its
+        numbers replaced, so its name is never missing meanwhile. `drop_contacts` then
+        removes the contacts the new version no longer has. Returns how many numbers the
+        contacts written here give names to."""
         numbers = 0
         for contact in contacts:
+            conn.execute(
+                "DELETE FROM contact_numbers WHERE contact_id = (SELECT id FROM contacts"
+                " WHERE source = ? AND origin = ? AND external_id = ? AND updated_ts <> ?)",
+                (source, origin, contact.external_id, stamp),
+            )
             contact_id = conn.execute(
                 "INSERT INTO contacts (source, origin, external_id, name, company, updated_ts)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, origin, external_id)"
-                " DO UPDATE SET name = excluded.name RETURNING id",
-                (source, origin, contact.external_id, contact.name, contact.company, now),
+                " DO UPDATE SET name = excluded.name, company = excluded.company,"
+                " updated_ts = excluded.updated_ts RETURNING id",
+                (source, origin, contact.external_id, contact.name, contact.company, stamp),
             ).fetchone()[0]
             for label, number in contact.numbers:
                 key = canonical_key(number)
@@ -1057,9 +1068,16 @@ class Store:
         return numbers
 
     @staticmethod
-    def remove_contacts(conn: sqlite3.Connection, source: str, origin: str) -> int:
+    def drop_contacts(
+        conn: sqlite3.Connection, source: str, origin: str, keep: float | None, limit: int
+    ) -> int:
+        """Remove up to `limit` contacts of one address book, all but those stamped `keep`
+        (None: all); returns how many went, 0 when none is left to remove."""
         return changed(
-            conn, "DELETE FROM contacts WHERE source = ? AND origin = ?", (source, origin)
+            conn,
+            "DELETE FROM contacts WHERE id IN (SELECT id FROM contacts"
+            " WHERE source = ? AND origin = ? AND updated_ts IS NOT ? LIMIT ?)",
+            (source, origin, keep, limit),
         )
 
     @staticmethod
@@ -1216,7 +1234,7 @@ _IN_CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """One entry of an address book, as `Store.replace_contacts` takes it."""
+    """One entry of an address book, as `Store.put_contacts` takes it."""
 
     external_id: str  # the PBX's id, a vCard UID or the row in a file
     name: str

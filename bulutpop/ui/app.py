@@ -46,6 +46,7 @@ from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
+from bulutpop.ui.macos import prevent_app_nap
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
@@ -472,6 +473,7 @@ def run(argv: Sequence[str], demo: bool = False, use_tray: bool | None = None) -
     app.setApplicationName("bulutpop")
     app.setApplicationVersion(__version__)
     app.setWindowIcon(assets.icon("bulutpop"))
+    prevent_app_nap()  # macOS would throttle the timers of a menu-bar app in the background
     links = LinkEvents(app)
 
     backend = None

@@ -9,14 +9,17 @@
 ;
 ; Installs into %LOCALAPPDATA%\Programs\bulutpop, adds a Start-menu entry, optionally
 ; starts bulutpop at login, and registers it for tel: and callto: links, all under
-; HKEY_CURRENT_USER. The uninstaller asks whether to delete settings, call history and
-; the API key too.
+; HKEY_CURRENT_USER, without taking a link scheme from another app. Once the user confirmed
+; the uninstall, the uninstaller asks whether to delete settings, call history and the
+; stored secrets too.
 
 #ifndef AppVersion
   #error Pass the version from pyproject.toml: iscc /DAppVersion=X.Y.Z bulutpop.iss
 #endif
 #define AppName "bulutpop"
 #define AppExe "bulutpop.exe"
+; The command line (a console program, packaging/bulutpop.spec)
+#define CliExe "bulutpop-cli.exe"
 #define BundleDir "..\..\dist\bulutpop"
 ; The ProgID that tel: and callto: point to (Default Programs and the Settings app
 ; list it under "Choose default apps by link type").
@@ -52,7 +55,7 @@ WizardStyle=modern
 ; Tell Explorer that the tel:/callto: associations changed.
 ChangesAssociations=yes
 ; An upgrade closes a running bulutpop (Restart Manager) before replacing its files; the
-; uninstaller ends it itself (InitializeUninstall).
+; uninstaller ends it itself (CurUninstallStepChanged).
 CloseApplications=yes
 RestartApplications=no
 ShowLanguageDialog=auto
@@ -70,8 +73,8 @@ en.TelLinks=Open tel: and callto: links with bulutpop
 tr.TelLinks=tel: ve callto: bağlantılarını bulutpop ile aç
 en.LaunchNow=Start bulutpop now
 tr.LaunchNow=bulutpop'u şimdi başlat
-en.DeleteData=Also delete bulutpop's settings, call history and stored API key?%n%nChoose No to keep them for a later installation.
-tr.DeleteData=bulutpop'un ayarları, çağrı geçmişi ve kayıtlı API anahtarı da silinsin mi?%n%nDaha sonraki bir kurulumda kullanmak için Hayır'ı seçin.
+en.DeleteData=Also delete bulutpop's settings, call history and stored API key and team secret?%n%nChoose No to keep them for a later installation.
+tr.DeleteData=bulutpop'un ayarları, çağrı geçmişi, kayıtlı API anahtarı ve ekip parolası da silinsin mi?%n%nDaha sonraki bir kurulumda kullanmak için Hayır'ı seçin.
 
 [Tasks]
 Name: "autostart"; Description: "{cm:AutoStart}"; GroupDescription: "{cm:AdditionalOptions}"
@@ -91,8 +94,10 @@ Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Comment: "Screen
 ; Start at login: the same value the app's own "Start at login" setting writes
 ; (bulutpop/local/autostart.py), so either place can switch it off.
 Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: string; ValueName: "{#AppName}"; ValueData: """{app}\{#AppExe}"""; Tasks: autostart
-; Removed at uninstall whichever place switched it on (ValueType none writes nothing).
+; Removed at uninstall whichever place switched it on (ValueType none writes nothing), with
+; Task Manager's on/off switch for it.
 Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Run"; ValueType: none; ValueName: "{#AppName}"; Flags: uninsdeletevalue
+Root: HKCU; Subkey: "Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"; ValueType: none; ValueName: "{#AppName}"; Flags: uninsdeletevalue
 
 ; The ProgID: how bulutpop opens a link.
 Root: HKCU; Subkey: "Software\Classes\{#ProgId}"; ValueType: string; ValueName: ""; ValueData: "bulutpop phone link"; Flags: uninsdeletekey
@@ -110,15 +115,18 @@ Root: HKCU; Subkey: "{#CapabilitiesKey}\URLAssociations"; ValueType: string; Val
 Root: HKCU; Subkey: "Software\RegisteredApplications"; ValueType: string; ValueName: "{#AppName}"; ValueData: "{#CapabilitiesKey}"; Flags: uninsdeletevalue
 
 ; The URL protocols themselves, in the user's classes (HKCU\Software\Classes): the
-; handler wherever no other app holds the user's choice for them.
-Root: HKCU; Subkey: "Software\Classes\tel"; ValueType: string; ValueName: ""; ValueData: "URL:tel Protocol"; Flags: uninsdeletekey; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\tel"; ValueType: string; ValueName: "URL Protocol"; ValueData: ""; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\tel\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"",0"; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\tel\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\callto"; ValueType: string; ValueName: ""; ValueData: "URL:callto Protocol"; Flags: uninsdeletekey; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\callto"; ValueType: string; ValueName: "URL Protocol"; ValueData: ""; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\callto\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"",0"; Tasks: tellinks
-Root: HKCU; Subkey: "Software\Classes\callto\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""; Tasks: tellinks
+; handler wherever no other app holds the user's choice for them. Only where no other app
+; has a per-user handler there (MayHandleScheme); where one has, Settings → Default apps
+; offers bulutpop through the capabilities above. The uninstaller removes these values
+; itself, and only while they are still bulutpop's (ReleaseScheme).
+Root: HKCU; Subkey: "Software\Classes\tel"; ValueType: string; ValueName: ""; ValueData: "URL:tel Protocol"; Tasks: tellinks; Check: MayHandleScheme('tel')
+Root: HKCU; Subkey: "Software\Classes\tel"; ValueType: string; ValueName: "URL Protocol"; ValueData: ""; Tasks: tellinks; Check: MayHandleScheme('tel')
+Root: HKCU; Subkey: "Software\Classes\tel\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"",0"; Tasks: tellinks; Check: MayHandleScheme('tel')
+Root: HKCU; Subkey: "Software\Classes\tel\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""; Tasks: tellinks; Check: MayHandleScheme('tel')
+Root: HKCU; Subkey: "Software\Classes\callto"; ValueType: string; ValueName: ""; ValueData: "URL:callto Protocol"; Tasks: tellinks; Check: MayHandleScheme('callto')
+Root: HKCU; Subkey: "Software\Classes\callto"; ValueType: string; ValueName: "URL Protocol"; ValueData: ""; Tasks: tellinks; Check: MayHandleScheme('callto')
+Root: HKCU; Subkey: "Software\Classes\callto\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"",0"; Tasks: tellinks; Check: MayHandleScheme('callto')
+Root: HKCU; Subkey: "Software\Classes\callto\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\{#AppExe}"" ""%1"""; Tasks: tellinks; Check: MayHandleScheme('callto')
 
 [Run]
 Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchNow}"; Flags: nowait postinstall skipifsilent
@@ -126,36 +134,87 @@ Filename: "{app}\{#AppExe}"; Description: "{cm:LaunchNow}"; Flags: nowait postin
 [Code]
 var
   DeleteUserData: Boolean;
+  // The link schemes (' tel ', ' callto ') whose per-user handler bulutpop writes, decided
+  // before the [Registry] entries run: the second entry would see the first one's key.
+  HandledSchemes: String;
 
-function InitializeUninstall(): Boolean;
+// The command a handler of ours runs; a handler that runs another is another app's.
+function HandlesScheme(const Scheme: String): Boolean;
 var
-  ResultCode: Integer;
+  Command: String;
 begin
-  // Silent uninstalls (/SILENT, /VERYSILENT) keep the data: deleting needs a yes.
-  DeleteUserData := (not UninstallSilent()) and
-    (MsgBox(CustomMessage('DeleteData'), mbConfirmation, MB_YESNO or MB_DEFBUTTON2) = IDYES);
-  // A running bulutpop (a tray app: no window to close) keeps its files open. End this
-  // user's copy; its call store is SQLite in WAL mode and survives that.
-  Exec(ExpandConstant('{sys}\taskkill.exe'),
-    '/F /IM {#AppExe} /FI "USERNAME eq ' + GetUserNameString() + '"', '', SW_HIDE,
-    ewWaitUntilTerminated, ResultCode);
-  Result := True;
+  Result := RegQueryStringValue(HKCU, 'Software\Classes\' + Scheme + '\shell\open\command',
+    '', Command) and
+    (CompareText(Command, '"' + ExpandConstant('{app}\{#AppExe}') + '" "%1"') = 0);
 end;
 
+procedure CurStepChanged(CurStep: TSetupStep);
+begin
+  if CurStep = ssInstall then
+  begin
+    // Free, or already bulutpop's (an upgrade): never another app's.
+    HandledSchemes := ' ';
+    if not RegKeyExists(HKCU, 'Software\Classes\tel') or HandlesScheme('tel') then
+      HandledSchemes := HandledSchemes + 'tel ';
+    if not RegKeyExists(HKCU, 'Software\Classes\callto') or HandlesScheme('callto') then
+      HandledSchemes := HandledSchemes + 'callto ';
+  end;
+end;
+
+function MayHandleScheme(const Scheme: String): Boolean;
+begin
+  Result := Pos(' ' + Scheme + ' ', HandledSchemes) > 0;
+end;
+
+// Remove what the installer wrote for a scheme, value by value, while it is still ours;
+// an app that took the scheme over since keeps its handler.
+procedure ReleaseScheme(const Scheme: String);
+var
+  Key: String;
+begin
+  if not HandlesScheme(Scheme) then
+    Exit;
+  Key := 'Software\Classes\' + Scheme;
+  RegDeleteValue(HKCU, Key + '\shell\open\command', '');
+  RegDeleteKeyIfEmpty(HKCU, Key + '\shell\open\command');
+  RegDeleteKeyIfEmpty(HKCU, Key + '\shell\open');
+  RegDeleteKeyIfEmpty(HKCU, Key + '\shell');
+  RegDeleteValue(HKCU, Key + '\DefaultIcon', '');
+  RegDeleteKeyIfEmpty(HKCU, Key + '\DefaultIcon');
+  RegDeleteValue(HKCU, Key, '');
+  RegDeleteValue(HKCU, Key, 'URL Protocol');
+  RegDeleteKeyIfEmpty(HKCU, Key);
+end;
+
+// The uninstaller's order: InitializeUninstall, Inno's own "Are you sure?", usAppMutexCheck,
+// the progress form, usUninstall (files and registry go), usPostUninstall. Nothing is
+// asked or ended before the user confirmed.
 procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
 var
   ResultCode: Integer;
 begin
-  if not DeleteUserData then
-    Exit;
-  if CurUninstallStep = usUninstall then
+  if CurUninstallStep = usAppMutexCheck then
   begin
+    // Silent uninstalls (/SILENT, /VERYSILENT) keep the data: deleting needs a yes.
+    DeleteUserData := (not UninstallSilent()) and
+      (MsgBox(CustomMessage('DeleteData'), mbConfirmation, MB_YESNO or MB_DEFBUTTON2) = IDYES);
+  end
+  else if CurUninstallStep = usUninstall then
+  begin
+    // A running bulutpop (a tray app: no window to close) keeps its files open. End this
+    // user's copies; its call store is SQLite in WAL mode and survives that.
+    Exec(ExpandConstant('{sys}\taskkill.exe'),
+      '/F /IM {#AppExe} /IM {#CliExe} /FI "USERNAME eq ' + GetUserNameString() + '"', '',
+      SW_HIDE, ewWaitUntilTerminated, ResultCode);
+    ReleaseScheme('tel');
+    ReleaseScheme('callto');
     // While the program is still there: the API key and the team secret are in Windows
     // Credential Manager, which only the program's keyring code knows how to address.
-    Exec(ExpandConstant('{app}\{#AppExe}'), 'key delete --all', '', SW_HIDE,
-      ewWaitUntilTerminated, ResultCode);
+    if DeleteUserData then
+      Exec(ExpandConstant('{app}\{#CliExe}'), 'key delete --all', '', SW_HIDE,
+        ewWaitUntilTerminated, ResultCode);
   end
-  else if CurUninstallStep = usPostUninstall then
+  else if (CurUninstallStep = usPostUninstall) and DeleteUserData then
   begin
     // platformdirs: config, data and cache under %LOCALAPPDATA%\bulutpop\bulutpop.
     DelTree(ExpandConstant('{localappdata}\{#AppName}'), True, True, True);

@@ -248,7 +248,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+8"/>
+        <location line="+13"/>
         <source>%1: %n contact(s)</source>
         <translation>
             <numerusform>%1: %n contact</numerusform>
@@ -1477,7 +1477,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+39"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+40"/>
         <source>Bottom right</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1522,7 +1522,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Pop-up corner</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1966,6 +1966,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2026,6 +2031,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS runs bulutpop from a temporary copy of the download, which will not be there at the next login: move bulutpop.app into Applications, open it from there and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Starting at login could not be changed: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2080,7 +2090,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-74"/>
+        <location line="-82"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2150,7 +2160,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+189"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>

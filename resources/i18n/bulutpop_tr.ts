@@ -248,7 +248,7 @@
         <translation>%1 okunuyor…</translation>
     </message>
     <message numerus="yes">
-        <location line="+8"/>
+        <location line="+13"/>
         <source>%1: %n contact(s)</source>
         <translation>
             <numerusform>%1: %n kişi</numerusform>
@@ -1488,7 +1488,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+39"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+40"/>
         <source>Bottom right</source>
         <translation>Sağ alt</translation>
     </message>
@@ -1533,7 +1533,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Pop-up corner</source>
         <translation>Açılır pencere köşesi</translation>
     </message>
@@ -1978,6 +1978,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.</source>
+        <translation>macOS yerel ağ erişimini engelliyor olabilir: Sistem Ayarları → Gizlilik ve Güvenlik → Yerel Ağ → bulutpop&apos;a izin verin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.</source>
         <translation>Santral yanıt vermedi: arama başlamış olabilir de olmayabilir de. Tekrar aramadan önce telefonunuza bakın.</translation>
     </message>
@@ -2038,6 +2043,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>macOS runs bulutpop from a temporary copy of the download, which will not be there at the next login: move bulutpop.app into Applications, open it from there and try again.</source>
+        <translation>macOS, bulutpop&apos;u indirilen dosyanın geçici bir kopyasından çalıştırıyor ve bu kopya bir sonraki oturum açışta olmayacak: bulutpop.app&apos;i Uygulamalar klasörüne taşıyın, oradan açın ve yeniden deneyin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Starting at login could not be changed: %1</source>
         <translation>Oturum açılışında başlatma ayarı değiştirilemedi: %1</translation>
     </message>
@@ -2092,7 +2102,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-74"/>
+        <location line="-82"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2162,7 +2172,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+189"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>

@@ -35,6 +35,10 @@ QT_TRANSLATE_NOOP("describe_error", "The PBX refused: %1")
 QT_TRANSLATE_NOOP("describe_error", "The PBX had a problem (%1); try again in a moment.")
 QT_TRANSLATE_NOOP(
     "describe_error",
+    "macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.",
+)
+QT_TRANSLATE_NOOP(
+    "describe_error",
     "No answer from the PBX: the call may or may not have been placed. Check your phone before dialling again.",
 )
 QT_TRANSLATE_NOOP("describe_error", "Could not reach the PBX; the call was not placed (%1).")
@@ -59,6 +63,10 @@ QT_TRANSLATE_NOOP(
 QT_TRANSLATE_NOOP("describe_error", "Cannot listen on %1 (%2): check the address in Settings.")
 QT_TRANSLATE_NOOP("describe_error", "The team's message broker: %1")
 QT_TRANSLATE_NOOP("describe_error", "The team server: %1")
+QT_TRANSLATE_NOOP(
+    "describe_error",
+    "macOS runs bulutpop from a temporary copy of the download, which will not be there at the next login: move bulutpop.app into Applications, open it from there and try again.",
+)
 QT_TRANSLATE_NOOP("describe_error", "Starting at login could not be changed: %1")
 QT_TRANSLATE_NOOP("describe_error", "Something went wrong: %1")
 QT_TRANSLATE_NOOP(

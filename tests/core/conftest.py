@@ -5,12 +5,16 @@ scenarios parsed or fed through a tracker."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -66,6 +70,87 @@ def config(**values: object) -> Config:
     for k, v in values.items():
         c = c.with_value(k, v)
     return c
+
+
+def own_address() -> str:
+    """This machine's address on its network: a connection to it from here never leaves the
+    machine, yet does not come from loopback. Skips the test where there is none."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # sends nothing: only picks the route's address
+            address = str(probe.getsockname()[0])
+        except OSError:
+            address = ""
+    if not address or ipaddress.ip_address(address).is_loopback:
+        pytest.skip("this machine has no address besides loopback")
+    return address
+
+
+def certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A CA and a certificate it signed for 127.0.0.1 (openssl, as an admin would)."""
+    folder.mkdir()
+    ca, ca_key = folder / "ca.pem", folder / "ca.key"
+    cert, key, csr = folder / "relay.pem", folder / "relay.key", folder / "relay.csr"
+    ext = folder / "ext.cnf"
+    ext.write_text("subjectAltName=IP:127.0.0.1\n")
+    for command in (
+        f"req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=office-ca -keyout {ca_key} -out {ca}",
+        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {key} -out {csr}",
+        f"x509 -req -in {csr} -CA {ca} -CAkey {ca_key} -CAcreateserial -days 2"
+        f" -extfile {ext} -out {cert}",
+    ):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
+    return ca, cert, key
+
+
+# --- a flood of connections -----------------------------------------------------------------
+
+
+class Flood:
+    """Connections to 127.0.0.1:`port` from `source`, opened as fast as `workers` can until
+    the block ends (or `total` are made), each sending `send` and then nothing; the newest
+    `keep` are held open (the server may close them). `made` counts the connections made."""
+
+    def __init__(
+        self,
+        port: int,
+        source: str,
+        send: bytes = b"",
+        keep: int = 100,
+        workers: int = 2,
+        total: int | None = None,
+    ) -> None:
+        self.port, self.source, self.send, self.keep = port, source, send, keep
+        self.total = total
+        self.made = 0
+        self._held: deque[asyncio.StreamWriter] = deque()
+        self._tasks = [asyncio.create_task(self._connect()) for _ in range(workers)]
+
+    async def _connect(self) -> None:
+        while self.total is None or self.made < self.total:
+            try:
+                async with asyncio.timeout(1):  # a server that accepts nothing more
+                    _, writer = await asyncio.open_connection(
+                        "127.0.0.1", self.port, local_addr=(self.source, 0)
+                    )
+                writer.write(self.send)
+            except (OSError, TimeoutError):
+                await asyncio.sleep(0)  # refused, or reset as it connected
+                continue
+            self.made += 1
+            self._held.append(writer)
+            if len(self._held) > self.keep:
+                self._held.popleft().close()
+
+    async def __aenter__(self) -> Flood:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for writer in self._held:
+            writer.close()
 
 
 # --- the fake PBX --------------------------------------------------------------------------

@@ -17,25 +17,32 @@ from bulutpop.local import autostart
 COMMAND = ["/opt/bulut pop/bin/python", "-m", "bulutpop"]
 
 
-class FakeRunKey:
-    """The Run key as a dict, like the real key: values by name, delete of an absent one
-    is not an error for the adapter."""
+RUN = autostart.RUN_KEY
+APPROVED = autostart.APPROVED_KEY
+# StartupApproved\Run values as Task Manager writes them (flag word, then a FILETIME).
+ENABLED = bytes.fromhex("02 00 00 00 00 00 00 00 00 00 00 00")
+DISABLED = bytes.fromhex("03 00 00 00 17 79 BD 01 17 D9 D1 01")
+
+
+class FakeRegistry:
+    """HKEY_CURRENT_USER as a dict, like the real one: values by key and name, strings or
+    bytes; delete of an absent one is not an error for the adapter."""
 
     def __init__(self) -> None:
-        self.values: dict[str, str] = {}
+        self.values: dict[tuple[str, str], str | bytes] = {}
 
-    def get(self, name: str) -> str | None:
-        return self.values.get(name)
+    def get(self, key: str, name: str) -> str | bytes | None:
+        return self.values.get((key, name))
 
-    def set(self, name: str, value: str) -> None:
-        self.values[name] = value
+    def set(self, key: str, name: str, value: str | bytes) -> None:
+        self.values[key, name] = value
 
-    def delete(self, name: str) -> None:
-        self.values.pop(name, None)
+    def delete(self, key: str, name: str) -> None:
+        self.values.pop((key, name), None)
 
 
-class ReadOnlyRunKey(FakeRunKey):
-    def set(self, name: str, value: str) -> None:
+class ReadOnlyRegistry(FakeRegistry):
+    def set(self, key: str, name: str, value: str | bytes) -> None:
         raise PermissionError(13, "Access is denied")
 
 
@@ -147,6 +154,40 @@ def test_launch_agent_written_enabled_and_removed(tmp_path: Path) -> None:
     assert not autostart.is_enabled(platform="darwin", base=tmp_path)
 
 
+def test_launch_agent_of_the_app_opens_it_by_bundle_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", "/Applications/bulutpop.app/Contents/MacOS/bulutpop")
+    command = autostart.launch_command(platform="darwin")
+    # Launch Services finds the app by its id after a move or an update; a path would not.
+    assert command == ["/usr/bin/open", "-b", "io.github.bulutpop"]
+    autostart.enable(command, platform="darwin", base=tmp_path)
+    agent = plistlib.loads(autostart.agent_file(tmp_path).read_bytes())
+    assert agent["ProgramArguments"] == command
+
+
+def test_info_plist_has_the_bundle_id_the_launch_agent_opens() -> None:
+    info = Path(__file__).resolve().parents[2] / "packaging" / "macos" / "Info.plist"
+    assert plistlib.loads(info.read_bytes())["CFBundleIdentifier"] == autostart.BUNDLE_ID
+
+
+def test_a_translocated_app_is_not_set_to_start_at_login(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    translocated = (
+        "/private/var/folders/7d/k2f0t1xn3b5c_9q8w4r6y0000gn/T/AppTranslocation/"
+        "3F2B1C9E-8D7A-4B6C-9E5F-1A2B3C4D5E6F/d/bulutpop.app/Contents/MacOS/bulutpop"
+    )
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", translocated)
+    with pytest.raises(AutostartError) as info:
+        autostart.launch_command(platform="darwin")
+    assert info.value.problem == "translocated"
+    assert "Applications" in str(info.value)
+    assert not autostart.agent_file(tmp_path).exists()
+
+
 def test_launch_agent_without_run_at_load_is_disabled(tmp_path: Path) -> None:
     path = tmp_path / "Library" / "LaunchAgents" / "com.bulutpop.agent.plist"
     path.parent.mkdir(parents=True)
@@ -160,24 +201,62 @@ def test_launch_agent_without_run_at_load_is_disabled(tmp_path: Path) -> None:
 
 
 def test_run_key_value_set_and_deleted() -> None:
-    run = FakeRunKey()
+    registry = FakeRegistry()
     command = ["C:\\Program Files\\bulutpop\\bulutpop.exe"]
-    assert not autostart.is_enabled(platform="win32", registry=run)
+    assert not autostart.is_enabled(platform="win32", registry=registry)
 
-    autostart.enable(command, platform="win32", registry=run)
+    autostart.enable(command, platform="win32", registry=registry)
 
-    assert run.values == {"bulutpop": '"C:\\Program Files\\bulutpop\\bulutpop.exe"'}
-    assert autostart.is_enabled(platform="win32", registry=run)
+    assert registry.values == {(RUN, "bulutpop"): '"C:\\Program Files\\bulutpop\\bulutpop.exe"'}
+    assert autostart.is_enabled(platform="win32", registry=registry)
 
-    autostart.disable(platform="win32", registry=run)
-    assert run.values == {}
-    assert not autostart.is_enabled(platform="win32", registry=run)
-    autostart.disable(platform="win32", registry=run)
+    autostart.disable(platform="win32", registry=registry)
+    assert registry.values == {}
+    assert not autostart.is_enabled(platform="win32", registry=registry)
+    autostart.disable(platform="win32", registry=registry)
 
 
 def test_run_key_write_failure_is_reported() -> None:
     with pytest.raises(AutostartError, match="Access is denied"):
-        autostart.enable(["bulutpop.exe"], platform="win32", registry=ReadOnlyRunKey())
+        autostart.enable(["bulutpop.exe"], platform="win32", registry=ReadOnlyRegistry())
+
+
+def test_switched_off_in_task_manager_counts_as_disabled() -> None:
+    registry = FakeRegistry()
+    autostart.enable(["bulutpop.exe"], platform="win32", registry=registry)
+    registry.set(APPROVED, "bulutpop", ENABLED)  # what Task Manager keeps for it
+    assert autostart.is_enabled(platform="win32", registry=registry)
+
+    # Task Manager → Startup apps → Disable: the Run value stays, Windows skips it.
+    registry.set(APPROVED, "bulutpop", DISABLED)
+    assert not autostart.is_enabled(platform="win32", registry=registry)
+    registry.set(APPROVED, "bulutpop", bytes.fromhex("07 00 00 00 71 C9 33 AE 16 D9 D1 01"))
+    assert not autostart.is_enabled(platform="win32", registry=registry)
+    # Another app's switch is not ours.
+    registry.set(APPROVED, "bulutpop", ENABLED)
+    registry.set(APPROVED, "Teams", DISABLED)
+    assert autostart.is_enabled(platform="win32", registry=registry)
+
+
+@pytest.mark.parametrize(
+    ("disabled", "enabled"),
+    [
+        (DISABLED, ENABLED),
+        (bytes.fromhex("07 00 00 00 71 C9 33 AE 16 D9 D1 01"), bytes.fromhex("06" + "00" * 11)),
+    ],
+)
+def test_enable_clears_task_managers_switch(disabled: bytes, enabled: bytes) -> None:
+    registry = FakeRegistry()
+    registry.set(RUN, "bulutpop", '"C:\\old\\bulutpop.exe"')
+    registry.set(APPROVED, "bulutpop", disabled)
+    registry.set(APPROVED, "Teams", DISABLED)
+
+    autostart.enable(["C:\\new\\bulutpop.exe"], platform="win32", registry=registry)
+
+    assert registry.get(RUN, "bulutpop") == "C:\\new\\bulutpop.exe"
+    assert registry.get(APPROVED, "bulutpop") == enabled
+    assert registry.get(APPROVED, "Teams") == DISABLED
+    assert autostart.is_enabled(platform="win32", registry=registry)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the real registry exists there")
@@ -203,3 +282,24 @@ def test_launch_command_of_a_frozen_app_is_the_executable(monkeypatch: pytest.Mo
 def test_empty_command_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="command is empty"):
         autostart.enable([], platform="linux", base=tmp_path)
+
+
+if sys.platform == "win32":  # run by the hosted Windows CI (.github/workflows/windows.yml)
+
+    def test_the_real_registry_keeps_strings_and_bytes() -> None:
+        import winreg
+
+        registry = autostart._registry(None)
+        key = r"Software\bulutpop-tests"  # never the real Run or StartupApproved key
+        try:
+            registry.set(key, "text", '"C:\\bulut pop\\bulutpop.exe"')
+            registry.set(key, "flags", DISABLED)
+            assert registry.get(key, "text") == '"C:\\bulut pop\\bulutpop.exe"'
+            assert registry.get(key, "flags") == DISABLED
+            registry.delete(key, "flags")
+            registry.delete(key, "flags")  # absent: not an error
+            assert registry.get(key, "flags") is None
+            assert registry.get(key + r"\missing", "text") is None
+        finally:
+            registry.delete(key, "text")
+            winreg.DeleteKey(winreg.HKEY_CURRENT_USER, key)

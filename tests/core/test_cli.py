@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -15,10 +16,11 @@ from pathlib import Path
 import pytest
 
 from bulutpop import __version__
+from bulutpop.app.guard import OPEN_FILES
 from bulutpop.cli import main, run_async
 from bulutpop.local.config import Dirs
-from tests.conftest import TEST_KEY, free_port, scenario, wait_for_http
-from tests.core.conftest import post_form, run_cli
+from tests.conftest import TEST_KEY, free_port, open_files_limit, scenario, wait_for_http
+from tests.core.conftest import own_address, post_form, run_cli
 
 
 @pytest.fixture
@@ -40,6 +42,7 @@ def serve() -> Iterator[str]:
     assert process.stderr is not None
     log = process.stderr.read()
     assert "stopping" in log
+    assert "allow_from" not in log  # on loopback, no one else can connect
     assert url.rsplit("/", 1)[1] not in log  # the token never reaches the log
 
 
@@ -220,3 +223,47 @@ def test_the_relay_says_where_it_runs_on_windows(
     finally:
         os.umask(umask)
     assert "runs on Linux or macOS only" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc (Linux)")
+def test_serve_raises_its_limit_on_open_files() -> None:
+    # A service often starts with a soft limit of 1,024 (here 256) under a far higher hard one.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard <= 256:
+        pytest.skip("the hard limit leaves nothing to raise")
+    port = free_port()
+    assert run_cli("config", "set", "listen_port", str(port)).returncode == 0
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "serve"],
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)),
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", process)
+        assert open_files_limit(process.pid) == min(hard, OPEN_FILES)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("allow_from", ["", "{me}/32"], ids=["open", "allowed"])
+def test_serve_open_to_the_network_warns_without_allow_from(allow_from: str) -> None:
+    me = own_address()
+    if allow_from:
+        setting = run_cli("config", "set", "allow_from", allow_from.format(me=me))
+        assert setting.returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "serve", "--host", me, "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_http(f"http://{me}:{port}/health", process)
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=10)
+    warned = [line for line in log.splitlines() if "set allow_from" in line]
+    assert len(warned) == (0 if allow_from else 1)
+    assert not warned or me in warned[0]

@@ -10,11 +10,13 @@ from contextlib import suppress
 import aiohttp
 import pytest
 
+from bulutpop.app.guard import Limits
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.storage.store import Store
 from tests.conftest import scenario, until
-from tests.core.conftest import TOKEN
+from tests.core.conftest import TOKEN, Flood
+from tests.core.teamrig import event
 
 Start = Callable[..., Awaitable[Receiver]]
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -29,14 +31,8 @@ async def start(tracker: CallTracker) -> AsyncIterator[Start]:
     started: list[Receiver] = []
 
     async def start(max_connections: int = 256, request_seconds: float = 10.0) -> Receiver:
-        receiver = Receiver(
-            tracker,
-            TOKEN,
-            "127.0.0.1",
-            0,
-            max_connections=max_connections,
-            request_seconds=request_seconds,
-        )
+        limits = Limits(connections=max_connections, request_seconds=request_seconds)
+        receiver = Receiver(tracker, TOKEN, "127.0.0.1", 0, limits=limits)
         await receiver.start()
         started.append(receiver)
         return receiver
@@ -170,4 +166,65 @@ async def test_a_slow_store_is_not_cut_off_by_the_deadline(
         assert await answer(reader) == 200
     finally:
         writer.close()
+    assert store.event_count() == 1
+
+
+# -- a flood from another address -----------------------------------------------------------
+# Loopback is all of 127/8: the PBX posts from 127.0.0.1, the flood comes from 127.0.0.2.
+
+PBX, FLOOD = "127.0.0.1", "127.0.0.2"
+
+
+async def post_slowly(port: int, body: bytes) -> int:
+    """POST from PBX the way a PBX on a slow link does: the head, a pause, then the body;
+    returns the status, or 0 when the server hung up instead of answering."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, local_addr=(PBX, 0))
+    try:
+        writer.write(head(body))
+        await asyncio.sleep(0.03)
+        writer.write(body)
+        return await answer(reader)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        return 0
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("allow_from", [(f"{PBX}/32",), ()], ids=["allow_from", "open"])
+async def test_a_flood_from_another_address_drops_none_of_the_pbx_events(
+    tracker: CallTracker, store: Store, allow_from: tuple[str, ...]
+) -> None:
+    # With allow_from the flood is refused as it connects; without, it may take the idle
+    # slots, but never one whose request has started to arrive.
+    limits = Limits(connections=16, per_address=8)
+    receiver = Receiver(tracker, TOKEN, "127.0.0.1", 0, allow_from, limits=limits)
+    await receiver.start()
+    bodies = [event(f"flooded-{n}") for n in range(88)]
+    statuses: list[int] = []
+    try:
+        async with Flood(receiver.port, FLOOD):
+            for start in range(0, len(bodies), 4):  # the PBX posts four at a time
+                batch = bodies[start : start + 4]
+                statuses += await asyncio.gather(*(post_slowly(receiver.port, b) for b in batch))
+    finally:
+        await receiver.stop()
+    assert statuses == [200] * 88
+    assert store.event_count() == 88
+
+
+async def test_one_address_cannot_hold_every_connection(tracker: CallTracker, store: Store) -> None:
+    # Connections that sent a byte are never dropped for room, so one address must not be
+    # able to hold them all: past its own cap, its newcomers are refused.
+    limits = Limits(connections=16, per_address=8)
+    receiver = Receiver(tracker, TOKEN, "127.0.0.1", 0, limits=limits)
+    await receiver.start()
+    try:
+        async with Flood(receiver.port, FLOOD, send=b"P", keep=50):
+            await until(
+                lambda: receiver.connections >= 8, CLOSED_WITHIN, "the flood to hold its cap"
+            )
+            assert await post_slowly(receiver.port, event("held-back")) == 200
+            assert receiver.connections <= 9
+    finally:
+        await receiver.stop()
     assert store.event_count() == 1

@@ -9,13 +9,13 @@ import logging
 import time
 from pathlib import Path
 
-from bulutpop.app.core import ERASED, Core, file_handler
+from bulutpop.app.core import Core, file_handler
 from bulutpop.calls.events import parse_body
 from bulutpop.calls.phone import canonical_key
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.local.config import Dirs
-from bulutpop.local.redact import Redactor, install
+from bulutpop.local.redact import ERASED, Redactor, install
 from bulutpop.storage.store import Store
 from bulutpop.storage.team import ClaimRow, TeamTables
 from tests.conftest import scenario
@@ -145,7 +145,7 @@ async def test_log_lines_after_forget_show_the_number_masked(tmp_path: Path) -> 
         core.close()
     before, after = (tmp_path / "logs" / "bulutpop.log").read_text().splitlines()
     assert "02123205062" in before
-    assert after.endswith(f"caller +90{ERASED}, {ERASED}, 90{ERASED}")
+    assert after.endswith(f"caller +90{ERASED}, 0{ERASED}, 90{ERASED}")
 
 
 async def test_forget_refuses_an_extension_and_asks_before_erasing(

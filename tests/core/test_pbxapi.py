@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import shutil
 import socket
 import stat
+import sys
 import wave
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -97,7 +100,9 @@ async def test_originate_sends_params_and_returns_uuid(pbx: Pbx, client: PbxClie
     ]
 
 
-@pytest.mark.parametrize("wrong", [WRONG_KEY, "not-a-key-shaped-secret"])
+# A key with a character missing is no key shape, but still one of 32 URL-safe characters
+# or more, the least a secret of ours has (a shorter "key" is not masked: see test_redact).
+@pytest.mark.parametrize("wrong", [WRONG_KEY, WRONG_KEY[:-1]])
 async def test_invalid_key_error_never_shows_the_key(pbx: Pbx, wrong: str) -> None:
     async with pbx.client(wrong) as c:
         with pytest.raises(KeyRefused) as info:
@@ -145,8 +150,83 @@ async def test_connection_refused() -> None:
         with pytest.raises(NetworkError) as info:
             await c.originate("1001", "908505320000")
     assert not info.value.uncertain
+    assert (info.value.errno, info.value.host) == (errno.ECONNREFUSED, "127.0.0.1")
     assert "the call was not placed" in describe(info.value, "dial")[0]
     assert_no_key(info.value)
+
+
+# In a network namespace of its own where 192.168.77.0/24 is unreachable, as macOS makes
+# the LAN look to an app the user has not allowed on the local network.
+_NO_ROUTE = """
+import asyncio, sys
+from bulutpop.errors import NetworkError
+from bulutpop.pbx.client import PbxClient
+
+async def main():
+    async with PbxClient("http://192.168.77.7:8788/api", sys.argv[1], relay=True) as client:
+        try:
+            await client.originate("1001", "908505320000")
+        except NetworkError as exc:
+            print(exc.errno, exc.host, exc.uncertain, exc.cause, sep="|")
+
+asyncio.run(main())
+"""
+
+
+async def test_no_route_to_a_lan_address_is_told_apart() -> None:
+    unshare = shutil.which("unshare")
+    if unshare is None or os.geteuid() != 0:
+        pytest.skip("needs unshare(1) and root for a network namespace")
+    setup = "ip link set lo up && ip route add unreachable 192.168.77.0/24"
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    process = await asyncio.create_subprocess_exec(
+        *[unshare, "--net", "sh", "-c", f'{setup} && exec "$0" -c "$1" "$2"'],
+        *[sys.executable, _NO_ROUTE, KEY],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
+    code, host, uncertain, cause = out.decode().strip().split("|")
+    assert (int(code), host, uncertain) == (errno.EHOSTUNREACH, "192.168.77.7", "False")
+    assert KEY not in cause
+
+    error = NetworkError(cause, uncertain=False, errno=int(code), host=host, platform="darwin")
+    assert error.local_network_refused  # what a Mac would say
+    assert not NetworkError(
+        cause, uncertain=False, errno=int(code), host=host
+    ).local_network_refused
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("192.168.1.20", True),
+        ("10.0.0.5", True),
+        ("172.20.3.4", True),
+        ("169.254.10.1", True),
+        ("fd12:3456::1", True),
+        ("fe80::1%en0", True),
+        ("[fe80::1]", True),
+        ("ofis-relay.local", True),
+        ("172.32.0.1", False),  # outside 172.16.0.0/12
+        ("8.8.8.8", False),
+        ("127.0.0.1", False),  # loopback needs no permission
+        ("relay.example.com", False),
+        ("", False),
+    ],
+)
+async def test_local_network_refusal_needs_macos_no_route_and_a_lan_address(
+    host: str, local: bool
+) -> None:
+    def error(code: int, platform: str) -> NetworkError:
+        return NetworkError("x", uncertain=False, errno=code, host=host, platform=platform)
+
+    assert error(errno.EHOSTUNREACH, "darwin").local_network_refused is local
+    assert not error(errno.ECONNREFUSED, "darwin").local_network_refused
+    assert not error(errno.EHOSTUNREACH, "linux").local_network_refused
+    assert not error(errno.EHOSTUNREACH, "win32").local_network_refused
 
 
 async def test_server_error(pbx: Pbx, client: PbxClient) -> None:
@@ -396,3 +476,11 @@ async def test_requests_go_through_the_systems_proxy(
     pbx.state.caller_ids = ["908505551234"]
     async with PbxClient("http://pbx.invalid", KEY, clock=pbx.clock) as client:
         assert await client.caller_ids() == ["908505551234"]
+
+
+async def test_the_command_line_names_the_local_network_setting() -> None:
+    refused = NetworkError(
+        "x", uncertain=False, errno=errno.EHOSTUNREACH, host="10.0.0.5", platform="darwin"
+    )
+    message, code = describe(refused, "dial")
+    assert "Privacy & Security → Local Network" in message and code == 1

@@ -18,7 +18,8 @@ from bulutpop.pbx.client import PbxClient
 from bulutpop.pbx.phonebook import PhoneBook, read_csv
 from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY
-from tests.core.conftest import FakePbx, events, feed
+from tests.core.conftest import FakePbx, Server, events, feed, run_cli
+from tests.core.teamrig import event
 
 MOBILE = "+905321234567"  # scenario 02's caller, written 05321234567 by the PBX
 
@@ -236,3 +237,70 @@ async def test_cli_contacts_import(tmp_path: Path) -> None:
     assert "1 contacts with 1 numbers" in out
     code, _, err = await run("contacts", "import", str(bad))
     assert code == 2 and "no phone number column" in err
+
+
+# --- hostile address books -----------------------------------------------------------------
+
+
+def hostile_books(folder: Path) -> dict[str, Path]:
+    """Files that are no address books, each made to break a reader: a CSV field over the
+    csv module's limit, vCards nested until the parser's recursion gives out, and a vCard
+    in a character set no codec knows."""
+    books = {
+        "long_field": folder / "huge-field.csv",
+        "deep_nesting": folder / "nested.vcf",
+        "damaged": folder / "charset.vcf",
+    }
+    books["long_field"].write_bytes(b"Name,Phone\nAli," + b"9" * 200_000 + b"\n")
+    books["deep_nesting"].write_bytes(b"BEGIN:VCARD\r\n" * 5000 + b"END:VCARD\r\n" * 5000)
+    books["damaged"].write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=utf-99;ENCODING=QUOTED-PRINTABLE:=41\r\n"
+        b"TEL:05321234567\r\nEND:VCARD\r\n"
+    )
+    return books
+
+
+async def test_hostile_files_are_refused_saying_which_and_why(
+    book: PhoneBook, store: Store, tmp_path: Path
+) -> None:
+    for problem, path in hostile_books(tmp_path).items():
+        with pytest.raises(AddressBookError) as refused:
+            await book.import_file(path)
+        assert (refused.value.path, refused.value.problem) == (str(path), problem)
+    assert store.contact_sources() == []
+
+
+def test_the_command_line_refuses_a_hostile_file_in_words(tmp_path: Path) -> None:
+    for path in hostile_books(tmp_path).values():
+        done = run_cli("contacts", "import", str(path))
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"bulutpop: cannot import {path}: "), done.stderr
+        assert "Traceback" not in done.stderr and "unexpected" not in done.stderr
+    huge = run_cli("contacts", "import", str(tmp_path / "huge-field.csv")).stderr
+    assert "a field is longer than 131072 characters" in huge
+
+
+async def test_a_big_import_leaves_room_for_the_webhook(
+    server: Server, book: PhoneBook, store: Store, tmp_path: Path
+) -> None:
+    """200,000 contacts go in as many short transactions as it takes: an event the PBX
+    posts meanwhile waits for one of them at most, not for the whole book."""
+    path = tmp_path / "big.csv"
+    rows = (f"Kişi {n};{1000 + n % 9000};{20000 + n % 70000}" for n in range(200_000))
+    path.write_text(
+        "Ad Soyad;İş Telefonu;Cep Telefonu\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    importing = asyncio.create_task(book.import_file(path))
+    loop = asyncio.get_running_loop()
+    slowest, posted = 0.0, 0
+    while not importing.done():
+        started = loop.time()
+        status, _ = await server.post(event(f"during-import-{posted}"))
+        slowest = max(slowest, loop.time() - started)
+        assert status == 200
+        posted += 1
+        await asyncio.sleep(0.05)
+    result = await importing
+    assert result.contacts == 200_000
+    assert posted > 10 and slowest < 1.0, (posted, slowest)
+    assert len(store.calls(limit=posted + 1)) == posted

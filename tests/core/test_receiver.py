@@ -7,7 +7,7 @@ import pytest
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.storage.store import Store
 from tests.conftest import scenario
-from tests.core.conftest import TOKEN, Server
+from tests.core.conftest import TOKEN, Server, own_address
 
 
 async def test_scenario_events_are_stored_and_acknowledged(server: Server, store: Store) -> None:
@@ -97,7 +97,9 @@ async def test_health_reports_counts_without_secrets(server: Server) -> None:
     assert TOKEN not in text
 
 
-async def test_allow_list_refuses_other_networks(tracker: CallTracker, store: Store) -> None:
+async def test_allow_list_refuses_other_networks_as_they_connect(
+    tracker: CallTracker, store: Store
+) -> None:
     import aiohttp
 
     from bulutpop.pbx.receiver import Receiver
@@ -107,8 +109,10 @@ async def test_allow_list_refuses_other_networks(tracker: CallTracker, store: St
     try:
         async with aiohttp.ClientSession() as session:
             url = f"http://127.0.0.1:{receiver.port}/events/{TOKEN}"
-            async with session.post(url, data=scenario("02")[0]) as response:
-                assert response.status == 403
+            # Closed before a byte is read: no answer, and no connection slot taken.
+            with pytest.raises(aiohttp.ClientConnectionError):
+                await session.post(url, data=scenario("02")[0])
+        assert receiver.connections == 0
     finally:
         await receiver.stop()
     assert store.event_count() == 0
@@ -128,3 +132,30 @@ async def test_port_in_use_names_the_port_and_the_setting(
     assert (exc.port, exc.problem, exc.setting) == (server.receiver.port, "in_use", "listen_port")
     message = describe(exc)[0]
     assert str(server.receiver.port) in message and "listen_port" in message
+
+
+@pytest.mark.parametrize("allow_from", [(), ("{me}/32",)], ids=["open", "allowed"])
+async def test_health_tells_others_only_that_it_runs(
+    tracker: CallTracker, allow_from: tuple[str, ...]
+) -> None:
+    import aiohttp
+
+    from bulutpop import __version__
+    from bulutpop.pbx.receiver import Receiver
+
+    me = own_address()
+    allowed = tuple(n.format(me=me) for n in allow_from)
+    receiver = Receiver(tracker, TOKEN, me, 0, allowed)
+    await receiver.start()
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://{me}:{receiver.port}/health") as response,
+        ):
+            data = await response.json()
+    finally:
+        await receiver.stop()
+    if allowed:  # the PBX's own network may see the counts
+        assert data["version"] == __version__ and data["events_received"] == 0
+    else:
+        assert data == {"status": "ok"}

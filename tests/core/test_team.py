@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import socket
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -28,9 +28,16 @@ from bulutpop.errors import (
 )
 from bulutpop.team.link import Claim, claim, claims
 from bulutpop.team.protocol import TOPIC_ROOT, Address, Invite, ext_topic, payload
-from bulutpop.team.relay.broker import BrokerFiles, ManagedBroker
+from bulutpop.team.relay.broker import (
+    MAX_CONNECTIONS,
+    BrokerFiles,
+    BrokerUser,
+    ManagedBroker,
+    hash_password,
+)
 from bulutpop.team.relay.service import reload_broker
-from tests.conftest import TEST_KEY, free_port, until
+from tests.conftest import TEST_KEY, free_port, open_files, open_files_limit, until
+from tests.core.conftest import certificates
 from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
 
 
@@ -278,25 +285,8 @@ async def test_the_pbx_rate_limits_hold_for_all_agents_together(rig: TeamRig) ->
     assert len(rig.pbx.originates) == 3
 
 
-def _certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A CA and a certificate it signed for 127.0.0.1 (openssl, as an admin would)."""
-    folder.mkdir()
-    ca, ca_key = folder / "ca.pem", folder / "ca.key"
-    cert, key, csr = folder / "relay.pem", folder / "relay.key", folder / "relay.csr"
-    ext = folder / "ext.cnf"
-    ext.write_text("subjectAltName=IP:127.0.0.1\n")
-    for command in (
-        f"req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=office-ca -keyout {ca_key} -out {ca}",
-        f"req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout {key} -out {csr}",
-        f"x509 -req -in {csr} -CA {ca} -CAkey {ca_key} -CAcreateserial -days 2"
-        f" -extfile {ext} -out {cert}",
-    ):
-        subprocess.run(["openssl", *command.split()], check=True, capture_output=True)
-    return ca, cert, key
-
-
 async def test_over_tls_the_invite_carries_the_certificate_to_trust(tmp_path: Path) -> None:
-    ca, cert, key = _certificates(tmp_path / "tls")
+    ca, cert, key = certificates(tmp_path / "tls")
     broker, api = free_port(), free_port()
     team = await make_rig(
         tmp_path / "team",
@@ -341,3 +331,52 @@ def _command_lines() -> list[bytes]:
         with contextlib.suppress(OSError):  # a process that ended meanwhile
             lines.append(path.read_bytes())
     return lines
+
+
+async def _silent(port: int) -> socket.socket:
+    """A connection that will never send a byte."""
+    sock = socket.socket()
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    return sock
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc (Linux)")
+async def test_an_agent_logs_in_while_the_broker_is_flooded_with_silent_connections(
+    tmp_path: Path,
+) -> None:
+    # Started with a service's usual soft limit of 1,024 open files (which it would keep),
+    # the broker gets 1,100 connections that never send CONNECT (each kept 90 s).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 2048:
+        pytest.skip("the hard limit on open files is too low for the flood")
+    files = BrokerFiles(tmp_path / "broker")
+    files.write_users([BrokerUser("agent1001", hash_password("s3cret"), read=(ext_topic("1001"),))])
+    address = Address("127.0.0.1", free_port(), False)
+    broker = ManagedBroker(files.write_config(address), address)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+    try:
+        await broker.start()
+    finally:  # room for the flood on this side
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4096)), hard))
+    try:
+        assert broker.process is not None
+        assert open_files_limit(broker.process.pid) > MAX_CONNECTIONS
+        pid = broker.process.pid
+        flood: list[socket.socket] = []
+        try:
+            async with asyncio.timeout(20):
+                while len(flood) < 1100:  # 50 at a time, so that none waits out a full backlog
+                    flood += await asyncio.gather(*(_silent(address.port) for _ in range(50)))
+            # The broker has taken all it can (before, with 1,024: 1,020 of them).
+            await until(lambda: open_files(pid) > 1000, 20, "the broker to take the flood")
+            async with aiomqtt.Client(
+                address.host, address.port, username="agent1001", password="s3cret", timeout=5
+            ) as agent:
+                await agent.subscribe(ext_topic("1001"), qos=1)
+        finally:
+            for sock in flood:
+                sock.close()
+    finally:
+        await broker.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

@@ -4,19 +4,28 @@ another profile, and `bulutpop serve` there receiving through the broker."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import resource
+import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bulutpop.local.config import Config
+from bulutpop.team.link import whoami
 from bulutpop.team.protocol import Invite
-from tests.conftest import TEST_KEY, free_port, wait_for_http
-from tests.core.conftest import post_form, run_cli
+from tests.conftest import TEST_KEY, free_port, until, wait_for_http
+from tests.core.conftest import Flood, post_form, run_cli
 from tests.core.teamrig import event
 
 
@@ -27,9 +36,22 @@ def _stop(process: subprocess.Popen[str]) -> str:
     return process.stderr.read()
 
 
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
-    """`bulutpop relay` in its own profile; yields its environment and webhook URL."""
+@dataclass
+class RelayProcess:
+    env: dict[str, str]  # its profile
+    webhook: str  # the URL the PBX posts to
+    api: int  # the agents' API port
+    log_file: Path  # its standard error
+
+    @property
+    def log(self) -> str:
+        return self.log_file.read_text()
+
+
+@contextlib.contextmanager
+def running_relay(tmp_path: Path, open_files: int | None = None) -> Iterator[RelayProcess]:
+    """`bulutpop relay` in its own profile, with at most `open_files` descriptors if given;
+    stopped on the way out (its log kept in a file)."""
     env = {
         "BULUTPOP_CONFIG_DIR": str(tmp_path / "relay-config"),
         "BULUTPOP_DATA_DIR": str(tmp_path / "relay-data"),
@@ -46,17 +68,41 @@ def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
         ("broker_public_url", f"mqtt://127.0.0.1:{broker}"),
     ):
         assert run_cli("config", "set", key, str(value), env=env).returncode == 0
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bulutpop", "relay"],
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-    )
-    wait_for_http(f"http://127.0.0.1:{api}/health", process)
-    wait_for_http(f"http://127.0.0.1:{listen}/health", process)
-    yield env, run_cli("webhook-url", env=env).stdout.strip()
-    log = _stop(process)
-    assert TEST_KEY not in log
+
+    def limit() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, open_files))
+
+    # Its log to a file, not a pipe: a pipe nobody reads would stop it once full.
+    log = tmp_path / "relay.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bulutpop", "relay"],
+            stderr=stderr,
+            text=True,
+            env={**os.environ, **env},
+            preexec_fn=limit,
+            start_new_session=True,  # its own group, with the broker it starts
+        )
+    try:
+        wait_for_http(f"http://127.0.0.1:{api}/health", process)
+        wait_for_http(f"http://127.0.0.1:{listen}/health", process)
+        webhook = run_cli("webhook-url", env=env).stdout.strip()
+        yield RelayProcess(env, webhook, api, log)
+        process.terminate()
+        assert process.wait(timeout=15) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # a relay that failed: all of it
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert TEST_KEY not in log.read_text()
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
+    """`bulutpop relay` in its own profile; yields its environment and webhook URL."""
+    with running_relay(tmp_path) as running:
+        yield running.env, running.webhook
 
 
 def test_an_invited_agent_receives_through_the_relay(
@@ -119,3 +165,56 @@ def test_team_commands_explain_bad_input() -> None:
     assert missing.returncode == 2 and "usage: bulutpop relay agent add EXTENSION" in missing.stderr
     not_ext = run_cli("relay", "agent", "add", "12a")
     assert not_ext.returncode == 2 and "is not an extension" in not_ext.stderr
+
+
+def test_an_agents_credential_in_a_malformed_request_stays_out_of_the_relays_log(
+    tmp_path: Path,
+) -> None:
+    """aiohttp logs a request it cannot parse with the line it stopped at (the request line,
+    query string and all, or a header): an agent's credential there is masked by its shape
+    (the relay knows only hashes)."""
+    with running_relay(tmp_path) as relay:
+        added = run_cli("relay", "agent", "add", "1001", env=relay.env)
+        assert added.returncode == 0, added.stderr
+        secret = Invite.parse(added.stdout).secret
+        broken = secret[:9] + "\n" + secret[9:]
+        for line in (
+            f"GET /pbx/queues?key=agent1001:{secret}\x01 HTTP/1.1\r\n\r\n",
+            f"GET /pbx/queues?key=agent1001%3A{secret} HTTP/1.1\r\nBad Header\r\n\r\n",
+            f"GET /pbx/queues?key=agent1001:{broken} HTTP/1.1\r\n\r\n",
+            f"GET /pbx/queues HTTP/1.1\r\nAuthorization: Bearer agent1001:{secret}\x01\r\n\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", relay.api), timeout=10) as sock:
+                sock.sendall(line.encode())
+                assert sock.recv(100).startswith(b"HTTP/1.0 400")
+    flat = relay.log.replace("\\n", "")
+    assert flat.count("Error handling request") == 4, relay.log
+    assert secret not in flat and secret[:9] not in flat, relay.log
+
+
+async def test_a_flood_on_the_agents_port_starves_neither_the_webhook_nor_the_agents(
+    tmp_path: Path,
+) -> None:
+    # A relay with few descriptors (a service often gets 1,024; 512 keeps the flood small)
+    # and more idle connections to its agents' API than that: the PBX's event is still
+    # stored and an agent still answered, while the flood goes on.
+    with running_relay(tmp_path, open_files=512) as relay:
+        env, webhook, api = relay.env, relay.webhook, relay.api
+        added = run_cli("relay", "agent", "add", "1001", env=env)
+        invite = Invite.parse(added.stdout.strip())
+        config = invite.apply(Config())
+        async with Flood(api, "127.0.0.1", keep=700) as flood:
+            # More connections than the relay has descriptors in all.
+            await until(lambda: flood.made > 560, 10, "the flood to connect")
+            async with asyncio.timeout(5), aiohttp.ClientSession() as session:
+                async with session.post(
+                    webhook,
+                    data=event("during-flood"),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                ) as response:
+                    assert response.status == 200
+                assert (await whoami(config, invite.secret))["agent"] == "agent1001"
+        calls = json.loads(run_cli("calls", "--json", env=env).stdout)
+        assert [c["call_uuid"] for c in calls] == ["during-flood"]
+    # Before, asyncio logged this thousands of times a second: its descriptors were gone.
+    assert "out of system resource" not in relay.log

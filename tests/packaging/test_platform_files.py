@@ -59,6 +59,32 @@ def test_info_plist_gets_the_version(bundling: ModuleType) -> None:
     assert written["CFBundleExecutable"] == "bulutpop"
 
 
+def test_info_plist_says_why_it_needs_the_local_network(bundling: ModuleType) -> None:
+    # macOS 15 asks before an app reaches the LAN (a team relay in the office), and shows
+    # this reason; without it the request is refused without asking.
+    info = bundling.info_plist("1.0.0")
+    assert "relay" in info["NSLocalNetworkUsageDescription"]
+
+
+def test_turkish_info_plist_strings_are_bundled(bundling: ModuleType) -> None:
+    strings = PACKAGING / "macos" / "tr.lproj" / "InfoPlist.strings"
+    with strings.open("rb") as fh:
+        turkish = plistlib.load(fh)  # any plist format is a valid .strings file
+    info = bundling.info_plist("1.0.0")
+    descriptions = {key for key in info if key.endswith("UsageDescription")}
+    assert descriptions and descriptions <= turkish.keys() <= info.keys()
+    for key, text in turkish.items():
+        assert isinstance(text, str) and text.strip() and text != info[key]
+    assert "tr" in info["CFBundleLocalizations"]
+    # Contents/Resources/tr.lproj/InfoPlist.strings: where macOS looks for it.
+    assert bundling.macos_localizations() == [(str(strings), "tr.lproj")]
+    assert bundling.keep("tr.lproj/InfoPlist.strings")
+    spec = (PACKAGING / "bulutpop.spec").read_text(encoding="utf-8")
+    assert re.search(
+        r'if sys.platform == "darwin":\n    datas \+= bundling.macos_localizations\(\)', spec
+    )
+
+
 def test_the_macos_build_is_windowed() -> None:
     spec = (PACKAGING / "bulutpop.spec").read_text(encoding="utf-8")
     assert 'console=sys.platform not in ("win32", "darwin")' in spec
@@ -223,7 +249,6 @@ def test_installer_registers_the_link_scheme(iss: dict[str, list[str]], scheme: 
         (e["Subkey"], e.get("ValueName", "")): e for e in registry if e["Subkey"].startswith(key)
     }
     assert values[(key, "URL Protocol")]["ValueData"] == ""
-    assert "uninsdeletekey" in values[(key, "")]["Flags"]
     command = values[(key + r"\shell\open\command", "")]
     assert command["ValueData"] == r'"{app}\bulutpop.exe" "%1"'
     # And the registered-application route, for Settings → Default apps.
@@ -231,6 +256,46 @@ def test_installer_registers_the_link_scheme(iss: dict[str, list[str]], scheme: 
         e["Subkey"].endswith(r"Capabilities\URLAssociations") and e["ValueName"] == scheme
         for e in registry
     )
+
+
+@pytest.mark.parametrize("scheme", ["tel", "callto"])
+def test_installer_leaves_another_apps_link_handler_alone(
+    iss: dict[str, list[str]], scheme: str
+) -> None:
+    key = rf"Software\Classes\{scheme}"
+    entries = [e for e in _entries(iss["Registry"]) if e["Subkey"].startswith(key)]
+    assert len(entries) == 4
+    for entry in entries:
+        # Written only where no other app has a per-user handler (or it is bulutpop's)…
+        assert entry["Check"] == f"MayHandleScheme('{scheme}')"
+        # …and never deleted wholesale: Inno would remove the key whoever owns it by then.
+        assert "uninsdelete" not in entry.get("Flags", "")
+    code = _routines(iss)
+    # Decided before the first entry creates the key, from the key and its command.
+    install = code["procedure CurStepChanged(CurStep: TSetupStep);"]
+    assert "CurStep = ssInstall" in install
+    assert (
+        f"not RegKeyExists(HKCU, 'Software\\Classes\\{scheme}') or HandlesScheme('{scheme}')"
+        in install
+    )
+    handles = code["function HandlesScheme(const Scheme: String): Boolean;"]
+    assert (
+        "RegQueryStringValue(HKCU, 'Software\\Classes\\' + Scheme + '\\shell\\open\\command'"
+        in handles
+    )
+    assert """'"' + ExpandConstant('{app}\\bulutpop.exe') + '" "%1"'""" in handles
+    # Uninstall removes its own values only while the handler is still bulutpop's.
+    release = code["procedure ReleaseScheme(const Scheme: String);"]
+    assert release.index("if not HandlesScheme(Scheme) then") < release.index("RegDelete")
+    assert "RegDeleteKeyIncludingSubkeys" not in "\n".join(iss["Code"])
+    assert "RegDeleteKeyIfEmpty(HKCU, Key);" in release
+    uninstall = code["procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);"]
+    assert f"ReleaseScheme('{scheme}');" in uninstall
+    # The ProgID and the capabilities are bulutpop's alone: those go whole.
+    progid = [
+        e for e in _entries(iss["Registry"]) if e["Subkey"] == r"Software\Classes\bulutpop.url"
+    ]
+    assert any("uninsdeletekey" in e.get("Flags", "") for e in progid)
 
 
 def test_start_at_login_is_optional_and_removed_on_uninstall(
@@ -251,17 +316,56 @@ def test_start_at_login_is_optional_and_removed_on_uninstall(
 
 def test_uninstall_asks_before_deleting_user_data(iss: dict[str, list[str]]) -> None:
     code = "\n".join(iss["Code"])
-    assert "function InitializeUninstall(): Boolean;" in code
     assert "MsgBox(CustomMessage('DeleteData'), mbConfirmation, MB_YESNO" in code
     assert "UninstallSilent()" in code  # silent uninstalls keep the data
     # platformdirs keeps config, data and cache in %LOCALAPPDATA%\bulutpop\bulutpop.
     assert r"DelTree(ExpandConstant('{localappdata}\bulutpop')" in code
-    assert "'key delete --all'" in code  # the API key and team secret in Credential Manager
+    # Every secret in Credential Manager, through the console program.
+    assert "Exec(ExpandConstant('{app}\\bulutpop-cli.exe'), 'key delete --all'" in code
     messages = "\n".join(iss["CustomMessages"])
     assert "en.DeleteData=" in messages and "tr.DeleteData=" in messages
     # Balanced Pascal blocks.
     opened = len(re.findall(r"\bbegin\b", code))
     assert opened == len(re.findall(r"\bend\b[;.]?", code)) and opened > 0
+
+
+def test_uninstall_asks_and_ends_the_app_only_after_inno_asked_are_you_sure(
+    iss: dict[str, list[str]],
+) -> None:
+    # Inno's uninstaller (Setup.Uninstall.pas, RunSecondPhase): InitializeUninstall, then
+    # its own "Are you sure…?" (msgConfirmUninstall), then CurUninstallStepChanged with
+    # usAppMutexCheck, the progress form, usUninstall, the removal, usPostUninstall.
+    code = _routines(iss)
+    assert not [name for name in code if "InitializeUninstall" in name]
+    steps = _steps(code["procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);"])
+    assert "MsgBox(CustomMessage('DeleteData')" in steps["usAppMutexCheck"]
+    assert "taskkill" not in steps["usAppMutexCheck"]
+    uninstall = steps["usUninstall"]
+    # The app ends (its files are in use) before its command line deletes the secrets,
+    # which a taskkill of bulutpop.exe and bulutpop-cli.exe afterwards would cut short.
+    assert uninstall.index("taskkill.exe") < uninstall.index("'key delete --all'")
+    assert "/IM bulutpop.exe /IM bulutpop-cli.exe" in uninstall
+    assert uninstall.index("if DeleteUserData then") < uninstall.index("'key delete --all'")
+    assert "DeleteUserData" in steps["usPostUninstall"]
+
+
+def _routines(iss: dict[str, list[str]]) -> dict[str, str]:
+    """The [Code] section's procedures and functions by their heading line."""
+    routines: dict[str, str] = {}
+    heading = ""
+    for line in iss["Code"]:
+        if re.match(r"(procedure|function) \w+", line):
+            heading = line
+            routines[heading] = ""
+        elif heading:
+            routines[heading] += line + "\n"
+    return routines
+
+
+def _steps(body: str) -> dict[str, str]:
+    """A CurUninstallStepChanged body split at each `CurUninstallStep = usX` test."""
+    parts = re.split(r"CurUninstallStep = (us\w+)", body)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
 def test_every_custom_message_exists_in_both_languages(iss: dict[str, list[str]]) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import subprocess
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -208,3 +210,14 @@ def make_dialog(
     for dialog in dialogs:
         dialog.tasks.cancel()
         qloop.run(dialog.tasks.drain())
+
+
+def hand_over_later(name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    """A later start of the app, in a process of its own, handing `argv` to the instance at
+    `name`; exits 0 when it was handed over, 3 when nobody took it."""
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication; "
+        "from bulutpop.ui.handoff import hand_over; app = QCoreApplication([]); "
+        f"sys.exit(0 if hand_over({name!r}, {argv!r}) else 3)"
+    )
+    return subprocess.Popen([sys.executable, "-c", code])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,20 +15,16 @@ from pytestqt.qtbot import QtBot
 from bulutpop.local.config import Dirs
 from bulutpop.ui.app import LinkEvents
 from bulutpop.ui.handoff import InstanceServer, server_name
-from tests.conftest import TEST_KEY, free_port, wait_for_http
+from tests.conftest import TEST_KEY, app_env, free_port, wait_for_http
+from tests.ui.conftest import hand_over_later
 
 
 def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
     name = server_name(Dirs.from_env().data)
     server = InstanceServer(name)
     assert server.listening
-    code = (
-        "import sys; from PySide6.QtCore import QCoreApplication; "
-        "from bulutpop.ui.handoff import hand_over; app = QCoreApplication([]); "
-        f"sys.exit(0 if hand_over({name!r}, ['tel:+905321234567']) else 3)"
-    )
     with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
-        process = subprocess.Popen([sys.executable, "-c", code])
+        process = hand_over_later(name, ["tel:+905321234567"])
     assert blocker.args == [["tel:+905321234567"]]
     qtbot.waitUntil(lambda: process.poll() is not None, timeout=10_000)
     assert process.returncode == 0
@@ -38,14 +33,7 @@ def test_a_second_start_hands_its_arguments_over(qtbot: QtBot) -> None:
 
 def test_gui_starts_listens_takes_a_tel_link_and_quits_cleanly(isolated: Path) -> None:
     port = free_port()
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
-    for key, value in (("extension", "1001"), ("listen_port", str(port))):
-        subprocess.run(
-            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = app_env(port)
     first = subprocess.Popen(
         [sys.executable, "-m", "bulutpop"], env=env, stderr=subprocess.PIPE, text=True
     )
@@ -94,14 +82,7 @@ sys.exit(run([]))
 
 def test_qt_quitting_by_itself_stops_the_app_cleanly(isolated: Path) -> None:
     port = free_port()
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
-    for key, value in (("extension", "1001"), ("listen_port", str(port))):
-        subprocess.run(
-            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = app_env(port)
     done = subprocess.run(
         [sys.executable, "-c", _QUIT_FROM_OUTSIDE, str(port)],
         env=env,

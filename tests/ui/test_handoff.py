@@ -22,7 +22,8 @@ from pytestqt.qtbot import QtBot
 
 from bulutpop.local.config import Dirs
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
-from tests.conftest import TEST_KEY, as_another_user, free_port, wait_for_http
+from tests.conftest import app_env, as_another_user, free_port, wait_for_http
+from tests.ui.conftest import hand_over_later
 
 pytestmark = pytest.mark.skipif(
     os.name != "posix" or os.geteuid() != 0, reason="acts as another user: Unix, as root"
@@ -95,13 +96,8 @@ def becomes_the_instance(qtbot: QtBot, name: str) -> None:
     assert not hand_over(name, [NUMBER])  # nobody of ours is there: not handed over
     server = InstanceServer(name)
     assert server.listening
-    code = (
-        "import sys; from PySide6.QtCore import QCoreApplication; "
-        "from bulutpop.ui.handoff import hand_over; app = QCoreApplication([]); "
-        f"sys.exit(0 if hand_over({name!r}, ['later']) else 3)"
-    )
     with qtbot.waitSignal(server.received, timeout=10_000) as blocker:
-        later = subprocess.Popen([sys.executable, "-c", code])
+        later = hand_over_later(name, ["later"])
     assert blocker.args == [["later"]]
     assert later.wait(timeout=10) == 0
     server.close()
@@ -127,14 +123,7 @@ def test_with_a_squatter_in_tmp_the_app_starts_instead_of_exiting(
     digest = hashlib.sha256(str(data.resolve()).encode()).hexdigest()[:12]
     squat(squatter_at, Path(QDir.tempPath(), f"bulutpop-{getpass.getuser()}-{digest}"))
     port = free_port()
-    env = {**os.environ, "BULUTPOP_API_KEY": TEST_KEY, "QT_QPA_PLATFORM": "offscreen"}
-    for key, value in (("extension", "1001"), ("listen_port", str(port))):
-        subprocess.run(
-            [sys.executable, "-m", "bulutpop", "config", "set", key, value],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = app_env(port)
     app = subprocess.Popen(
         [sys.executable, "-m", "bulutpop", NUMBER], env=env, stderr=subprocess.PIPE, text=True
     )

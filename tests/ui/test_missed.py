@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 
 import pytest
 from PySide6.QtCore import QRect, Qt
@@ -219,6 +220,10 @@ EVERY_ERROR: list[BaseException] = [
     TeamError("the relay answered HTTP 500"),
     BrokerError("Mosquitto did not start"),
     AutostartError("could not write the login item"),
+    AutostartError("runs from a temporary copy", problem="translocated"),
+    NetworkError(
+        "no route", uncertain=False, errno=errno.EHOSTUNREACH, host="192.168.1.5", platform="darwin"
+    ),
 ]
 
 
@@ -251,6 +256,31 @@ EVERY_ERROR: list[BaseException] = [
 def test_describe_error(exc: BaseException, text: str) -> None:
     assert text in describe_error(exc)
     assert "`bulutpop" not in describe_error(exc)  # no command-line advice in the app
+
+
+def test_no_route_to_the_office_lan_on_macos_points_at_the_privacy_setting() -> None:
+    def no_route(platform: str) -> NetworkError:
+        return NetworkError(
+            "cannot connect to 192.168.1.5:8788: No route to host",
+            uncertain=False,
+            errno=errno.EHOSTUNREACH,
+            host="192.168.1.5",
+            platform=platform,
+        )
+
+    hint = (
+        "macOS may be blocking local network access: System Settings → Privacy and Security → "
+        "Local Network → allow bulutpop."
+    )
+    assert describe_error(no_route("darwin")) == hint
+    assert describe_error(no_route("darwin"), "dial") == hint
+    assert "No route to host" in describe_error(no_route("linux"))
+    assert "macOS" not in describe_error(no_route("linux"), "dial")
+
+
+def test_a_translocated_app_says_where_to_move_it() -> None:
+    text = describe_error(AutostartError("temporary copy", problem="translocated"))
+    assert "move bulutpop.app into Applications" in text
 
 
 def test_a_dial_that_may_have_gone_through_says_so() -> None:

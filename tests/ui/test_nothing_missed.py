@@ -30,6 +30,7 @@ from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.settings.dialog import SettingsDialog
 from tests.conftest import scenario
+from tests.core.test_phonebook import hostile_books
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 
 OTHER_URL = "https://crm.example.com/bulutsantralim/hook"
@@ -307,6 +308,25 @@ def test_an_address_book_file_names_callers_until_it_is_removed(
     settle(missed_window, qloop)
     assert caller(missed_window) == ("0532 123 45 67", "")
     assert len(books(dialog)) == 1
+
+
+def test_a_hostile_address_book_is_reported_and_the_next_file_still_added(
+    make_dialog: MakeDialog, qloop: Loop, tmp_path: Path
+) -> None:
+    hostile = hostile_books(tmp_path)
+    good = tmp_path / "rehber.csv"
+    good.write_text("Ad Soyad;Cep Telefonu\nMehmet Demir;0532 123 45 67\n", encoding="utf-8")
+
+    async def choose() -> list[Path]:
+        return [*hostile.values(), good]
+
+    dialog = make_dialog(choose_files=choose)
+    text = qloop.run(dialog.books_tab.add_address_books())
+    assert "rehber.csv: 1 contact" in text
+    assert "huge-field.csv: a field is longer than 131072 characters" in text
+    assert "nested.vcf: vCards are nested too deeply" in text
+    assert "charset.vcf: not a readable CSV or vCard file" in text
+    assert [r.text(0) for r in books(dialog)] == ["PBX phonebook", "rehber.csv"]
 
 
 def test_syncing_the_pbx_phonebook_from_settings_counts_it(

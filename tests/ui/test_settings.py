@@ -5,6 +5,7 @@ fake PBX, and the test event to the real webhook receiver."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import keyring
@@ -12,6 +13,7 @@ import pytest
 from keyring.backends import null
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QLabel
+from pytestqt.qtbot import QtBot
 
 from bulutpop.app.core import Core
 from bulutpop.devtools.fakepbx import FakePbxState
@@ -327,6 +329,25 @@ def test_first_run_wizard_walks_through_three_pages(
     assert keyring.get_password(SERVICE, USERNAME) == NEW_KEY
     assert load(core.dirs).extension == "1003"
     assert autostart.is_enabled(platform="linux", base=login_dir)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="there it would read the real registry")
+@pytest.mark.usefixtures("no_env_key")
+def test_first_run_wizard_keeps_the_windows_installers_answer(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge
+) -> None:
+    # The installer asked "start bulutpop when I sign in" and the user said no: no Run
+    # value. (Off Windows the real registry is out of reach, which reads as "not set up"
+    # and would make any write fail: the wizard must not try one.)
+    dialog = SettingsDialog(bridge, True, autostart_platform="win32")
+    qtbot.addWidget(dialog)
+    qloop.run(dialog.tasks.drain())  # the keyring status it asks for on opening
+    assert not dialog.preferences_tab.autostart_check.isChecked()
+    dialog.account_tab.key_edit.setText(NEW_KEY)
+    assert qloop.run(dialog.save()) is True
+    assert dialog.error_text("autostart") == ""
+    dialog.tasks.cancel()
+    qloop.run(dialog.tasks.drain())
 
 
 def test_settings_changed_elsewhere_while_open_are_kept(

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bulutpop import __version__
 from bulutpop.app.core import Core
+from bulutpop.app.guard import request_deadline, trusted
 from bulutpop.calls import phone
 from bulutpop.errors import (
     KeyRefused,
@@ -53,7 +54,7 @@ class RelayApi:
         self.link_secret = ""  # signs recording links; set by `Relay.start`
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024)
+        app = web.Application(client_max_size=64 * 1024, middlewares=[request_deadline])
         app.router.add_get("/pbx/originate", self._dial)
         app.router.add_post("/pbx/recording_url/", self._recording_url)
         app.router.add_post("/pbx/recording_url", self._recording_url)
@@ -276,7 +277,9 @@ class RelayApi:
             {"agent": agent.name, "extension": agent.extension, "queues": list(agent.queues)}
         )
 
-    async def _health(self, _request: web.Request) -> web.Response:
+    async def _health(self, request: web.Request) -> web.Response:
+        if not trusted(request):  # the version is for the admin, on this machine
+            return web.json_response({"status": "ok"})
         return web.json_response({"status": "ok", "version": __version__})
 
     async def _not_for_agents(self, request: web.Request) -> web.Response:

@@ -13,7 +13,12 @@ Mosquitto 2.0:
 * queued messages live in memory until the next autosave: a hard kill loses what arrived
   since, so autosave runs every second;
 * Nagle's algorithm is on by default (`set_tcp_nodelay false`): QoS 1 traffic then stalls
-  ~40 ms per burst.
+  ~40 ms per burst;
+* a connection that never sends CONNECT is kept for 90 s, each with a file descriptor:
+  with the 1,024 a service often gets, 1,100 of them kept every agent out. The broker
+  inherits the relay's raised limit (`raise_open_files`) and caps its listener at
+  MAX_CONNECTIONS, below that limit, so that a flood is refused before it takes the
+  descriptors the broker needs for its store and files.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulutpop.app.guard import raise_open_files
 from bulutpop.errors import BrokerError, CannotListen
 from bulutpop.local.private import UMASK, private_dir, write_private
 from bulutpop.team.protocol import SESSION_EXPIRY_DAYS, Address
@@ -43,6 +49,11 @@ log = logging.getLogger(__name__)
 RELAY_USER = "bulutpop-relay"
 # An agent offline for a long holiday still gets every event (see module docstring).
 MAX_QUEUED_MESSAGES = 1_000_000
+# Connections at once on the broker's listener: a large office many times over, and room
+# for a flood of silent connections (see the module docstring). Mosquitto's own: unlimited.
+MAX_CONNECTIONS = 10_000
+# Descriptors the broker needs besides its connections: its store, files, log, listener.
+_SPARE_FILES = 64
 _PBKDF2_ITERATIONS = 101  # mosquitto_passwd's own choice for its $7$ hashes
 
 
@@ -140,6 +151,7 @@ class BrokerFiles:
             # Says when it runs (`ManagedBroker.start` waits for that line); no per-client lines.
             "log_type information",
             f"listener {listen.port} {listen.host}",
+            f"max_connections {MAX_CONNECTIONS}",
             # A listener option: written before any `listener`, it would open a second,
             # default listener on port 1883.
             "use_username_as_clientid true",
@@ -213,6 +225,15 @@ class ManagedBroker:
         host, port = self.listen.host, self.listen.port
         if _port_taken(self.listen):
             raise CannotListen("broker", host, port, "in_use", "broker_url")
+        # Mosquitto never raises its limit on open files: it runs with this process's.
+        open_files = raise_open_files()
+        if open_files is not None and open_files < MAX_CONNECTIONS + _SPARE_FILES:
+            log.warning(
+                "the broker can keep only about %d connections open (a limit of %d open "
+                "files): raise the relay's hard limit (systemd: LimitNOFILE=)",
+                open_files - _SPARE_FILES,
+                open_files,
+            )
         self.process = await asyncio.create_subprocess_exec(
             found,
             "-c",

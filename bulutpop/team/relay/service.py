@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiomqtt
-from aiohttp import web
 
 from bulutpop.app.core import Core
+from bulutpop.app.guard import GuardedServer, Limits
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import Change
 from bulutpop.errors import (
@@ -44,6 +44,10 @@ from bulutpop.team.relay.publisher import BrokerLink, Publisher
 from bulutpop.team.relay.router import Router
 
 log = logging.getLogger(__name__)
+
+# Agents' PCs keep a connection or two each; offices behind one address (NAT) share the
+# per-address cap, where the idle ones make room for each other.
+API_LIMITS = Limits()
 
 
 def broker_files(core: Core) -> BrokerFiles:
@@ -134,7 +138,7 @@ class Relay:
         self._address = address
         self.publisher: Publisher | None = None
         self.api = RelayApi(core, self.agents, public_urls(config)[1])
-        self._api_runner: web.AppRunner | None = None
+        self._api_server: GuardedServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.api_port = config.relay_port
 
@@ -169,21 +173,16 @@ class Relay:
             )
 
     async def _serve(self) -> None:
-        core = self.core
-        runner = web.AppRunner(self.api.app(), access_log=None, handle_signals=False)
-        await runner.setup()
-        site = web.TCPSite(
-            runner, self.core.config.relay_host, self.api_port, ssl_context=server_tls(core.config)
-        )
+        host = self.core.config.relay_host
+        # Open to every agent's network: behind the guard, like the webhook, so that idle or
+        # slow clients cannot take the descriptors the webhook and the agents need.
+        server = GuardedServer(self.api.app(), API_LIMITS, tls=server_tls(self.core.config))
         try:
-            await site.start()
+            await server.start(host, self.api_port)
         except OSError as exc:
-            await runner.cleanup()
-            host = self.core.config.relay_host
             raise listen_error("relay_api", host, self.api_port, exc, "relay_port") from None
-        self._api_runner = runner
-        if self.api_port == 0:
-            self.api_port = int(runner.addresses[0][1])
+        self._api_server = server
+        self.api_port = server.port
         assert self.publisher is not None
         self._tasks.append(asyncio.create_task(self.publisher.run(), name="relay-publisher"))
 
@@ -202,7 +201,7 @@ class Relay:
                 await task
         if self.publisher is not None:
             self.publisher.close()
-        if self._api_runner is not None:
-            await self._api_runner.cleanup()
+        if self._api_server is not None:
+            await self._api_server.stop()
         if self.broker is not None:
             await self.broker.stop()

@@ -88,6 +88,11 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
             return _tr("The PBX had a problem (%1); try again in a moment.").replace(
                 "%1", _detail(exc.detail, exc)
             )
+        case NetworkError() if exc.local_network_refused:
+            return _tr(
+                "macOS may be blocking local network access: System Settings → Privacy and "
+                "Security → Local Network → allow bulutpop."
+            )
         case NetworkError(uncertain=True) if action == "dial":
             return _tr(
                 "No answer from the PBX: the call may or may not have been placed. "
@@ -130,6 +135,12 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
             return _tr("The team's message broker: %1").replace("%1", str(exc))
         case TeamError():
             return _tr("The team server: %1").replace("%1", str(exc))
+        case AutostartError(problem="translocated"):
+            return _tr(
+                "macOS runs bulutpop from a temporary copy of the download, which will not be "
+                "there at the next login: move bulutpop.app into Applications, open it from "
+                "there and try again."
+            )
         case AutostartError():
             return _tr("Starting at login could not be changed: %1").replace("%1", str(exc))
         case OSError():

@@ -181,6 +181,11 @@ class AddressBooksTab(SettingsTab):
                 except AddressBookError as exc:
                     failed.append(f"{path.name}: {exc}")
                     continue
+                except Exception as exc:  # this file is not added; the others still may be
+                    if not isinstance(exc, BulutpopError):
+                        log.exception("importing an address book failed")
+                    failed.append(f"{path.name}: {describe_error(exc)}")
+                    continue
                 done.append(
                     self.tr("%1: %n contact(s)", "", result.contacts).replace("%1", path.name)
                 )

@@ -10,15 +10,16 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout
 from bulutpop.errors import AutostartError
 from bulutpop.local import autostart
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.settings.shared import SaveFailed, SettingsTab, form_layout
 
 
 class PreferencesTab(SettingsTab):
     """How pop-ups look and where, and the login item. ``suggest_autostart`` ticks "start
-    at login" whatever is set up now (the wizard does); ``autostart_platform`` and
-    ``autostart_base`` choose where the login item is written (see
-    `bulutpop.local.autostart`)."""
+    at login" whatever is set up now (the wizard does, where no installer asked);
+    ``autostart_platform`` and ``autostart_base`` choose where the login item is written
+    (see `bulutpop.local.autostart`)."""
 
     def __init__(
         self,
@@ -68,9 +69,10 @@ class PreferencesTab(SettingsTab):
             stretch=False,
         )
         self.autostart_check = QCheckBox(self.tr("Start bulutpop when I log in"))
-        # The wizard suggests it (a tray app that is not running misses calls); later the
-        # box shows what is actually set up on this computer.
-        self.autostart_check.setChecked(suggest_autostart or self._autostart_enabled())
+        # The wizard suggests it (a tray app that is not running misses calls), unless the
+        # installer asked already; otherwise the box shows what is set up on this computer.
+        suggest = suggest_autostart and not autostart.asked_by_installer(autostart_platform)
+        self.autostart_check.setChecked(suggest or self._autostart_enabled())
         self._field("autostart", self.autostart_check)
         self._lay_out(self._popup_form())
 
@@ -94,7 +96,7 @@ class PreferencesTab(SettingsTab):
                 raise SaveFailed(
                     self.tr("Settings saved, but starting at login could not be changed."),
                     "autostart",
-                    str(exc),
+                    describe_error(exc),
                 ) from None
 
     def _autostart_enabled(self) -> bool:
