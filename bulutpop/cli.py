@@ -389,8 +389,9 @@ def csv_cell(text: str) -> str:
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """CSV on standard output, every cell neutralised (`csv_cell`)."""
-    writer = csv.writer(sys.stdout)
+    """CSV on standard output, every cell neutralised (`csv_cell`). Lines end in "\\n":
+    standard output, a text stream, writes the system's own line ending for it."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([csv_cell(cell) for cell in row])
