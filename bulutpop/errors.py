@@ -147,7 +147,7 @@ class StorageError(BulutpopError):
     def __init__(
         self,
         path: str,
-        problem: Literal["damaged", "newer", "unwritable", "unsupported"],
+        problem: Literal["damaged", "newer", "unwritable", "unsupported", "busy"],
         detail: str = "",
     ) -> None:
         words = {
@@ -155,6 +155,7 @@ class StorageError(BulutpopError):
             "damaged": f"the call store {path} cannot be read ({detail})",
             "newer": f"the call store {path} was written by a newer bulutpop ({detail})",
             "unwritable": f"the call store {path} cannot be created ({detail})",
+            "busy": f"the call store {path} is held by another reader ({detail})",
         }[problem]
         super().__init__(words)
         self.path = path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import io
@@ -13,19 +14,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bulutpop.calls import phone
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import KeyringUnavailable, SetupMissing
 from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
 from bulutpop.local.keys import TEAM_SECRET, KeyStore
-from bulutpop.local.private import open_private, private_dir
+from bulutpop.local.private import copy_private, open_private, private_dir
 from bulutpop.local.redact import Redactor, install
 from bulutpop.local.repeats import RepeatFilter
 from bulutpop.pbx.client import PbxClient
 from bulutpop.pbx.recordings import RecordingCache
-from bulutpop.storage.store import Store
+from bulutpop.storage.store import Forgotten, Store, erasable_digits
 
 ConfigListener = Callable[[Config, Config], None]
+Progress = Callable[[int, int | None], None]
+# Who played a recording, in the audit, on a PC outside a team.
+THIS_PC = "this PC"
 
 
 @dataclass
@@ -71,6 +76,47 @@ class Core:
 
     def close(self) -> None:
         self.store.close()
+
+    async def recording(
+        self,
+        client: PbxClient,
+        call_uuid: str,
+        progress: Progress | None = None,
+        *,
+        wait: bool = False,
+    ) -> Path:
+        """A call's recording to play (fetched once into the cache), added to the audit."""
+        path = await self.recordings.fetch(client, call_uuid, progress, wait=wait)
+        await self.store.write(self.store.record_access, call_uuid, "play", self._who())
+        return path
+
+    async def save_recording(
+        self,
+        client: PbxClient,
+        call_uuid: str,
+        target: Path,
+        progress: Progress | None = None,
+        *,
+        wait: bool = False,
+    ) -> int:
+        """Save a copy of a call's recording at `target` (from the cache when there), added
+        to the audit as a download; returns its size."""
+        path = await self.recordings.fetch(client, call_uuid, progress, wait=wait)
+        await self.store.write(self.store.record_access, call_uuid, "download", self._who())
+        return await asyncio.to_thread(copy_private, path, target)
+
+    def _who(self) -> str:
+        return self.config.team_agent if self.config.team_mode else THIS_PC
+
+    async def forget(self, number: str) -> Forgotten:
+        """Erase a number, written any way, from this PC: the store (`Store.forget`) and
+        its calls' cached recordings; from now on the log shows it masked. Raises
+        NumberError for an extension."""
+        key = phone.canonical_key(number)
+        self.redactor.erase(erasable_digits(key))
+        forgotten = await self.tracker.forget(key)
+        await asyncio.to_thread(self.recordings.remove, forgotten.call_uuids)
+        return forgotten
 
     def api_key(self) -> str:
         """The API key (registered with the redactor first); raises SetupMissing or

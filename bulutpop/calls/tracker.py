@@ -20,7 +20,7 @@ from typing import TypeVar
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.fold import FOLDED_TYPES, HISTORY_EVENT, SETTLE_EVENT, fold
 from bulutpop.calls.model import Call
-from bulutpop.storage.store import Store
+from bulutpop.storage.store import Forgotten, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -229,6 +229,12 @@ class CallTracker:
     async def undo_done(self, party_key: str, at: float) -> None:
         await self._write(self._undismiss, party_key, at)
         self._notify(Change(call=None, event=None, missed_changed=True))
+
+    async def forget(self, number_key: str) -> Forgotten:
+        """Erase a number from the store (`Store.forget`); the lists are told."""
+        forgotten = await self.store.forget_async(number_key)
+        self._notify(Change(call=None, event=None, missed_changed=True))
+        return forgotten
 
     def _dismiss(self, party_key: str, at: float) -> None:
         with self.store.transaction() as conn:

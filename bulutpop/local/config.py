@@ -245,6 +245,13 @@ SETTINGS: dict[str, Setting] = {
         _whole(1, 3600),
         "seconds of silence after which a queue call whose every leg ended unanswered is missed",
     ),
+    # Retention (KVKK): personal data is kept no longer than the office needs it.
+    "keep_calls_days": Setting(
+        _whole(1, 3650), "days calls, their events and the recordings' audit are kept"
+    ),
+    "keep_recordings_days": Setting(
+        _whole(1, 3650), "days a played or saved recording stays in this PC's cache"
+    ),
     # Team mode, on an agent's PC (filled in by `bulutpop team join INVITE`).
     "team_broker": Setting(
         lambda v: _broker_url(v, allow_empty=True), "team mode: the broker (mqtt[s]://host:port)"
@@ -293,6 +300,8 @@ class Config:
     history_days: int = 7
     catchup_minutes: int = 10
     settle_seconds: int = 120
+    keep_calls_days: int = 730
+    keep_recordings_days: int = 30
     team_broker: str = ""
     team_relay: str = ""
     team_agent: str = ""

@@ -55,6 +55,11 @@ CREDENTIAL_PATTERN = re.compile(
 # Anything else is no secret of ours: a "key" of one character would mask every line.
 _SECRET_SHAPE = re.compile(r"(?:[^:\s]+:)?([0-9A-Za-z_-]{32,})")
 MASK = "K********"
+# What a log shows where a number erased on request was (KVKK): from the erasure on, no line
+# written names it.
+ERASED = "<erased number>"
+# Fewer digits than a Turkish service number (444 1234) would mask innocent text.
+_MIN_ERASED_DIGITS = 7
 
 
 def _tolerant(secret: str) -> str:
@@ -72,6 +77,8 @@ class Redactor:
     def __init__(self, *secrets: str) -> None:
         self._secrets: frozenset[str] = frozenset()
         self._known: re.Pattern[str] | None = None
+        self._erased: frozenset[str] = frozenset()
+        self._erased_pattern: re.Pattern[str] | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -91,12 +98,25 @@ class Redactor:
         self._known = re.compile("|".join(_tolerant(s) for s in ordered), re.IGNORECASE)
         self._secrets = secrets
 
+    def erase(self, digits: str) -> None:
+        """Mask a phone number erased on request as `ERASED` from now on: `digits`, the
+        digits every written form of it holds (0532…, +90 532…), however spaced or
+        percent-encoded. Fewer than 7 digits are ignored."""
+        if len(digits) < _MIN_ERASED_DIGITS or not digits.isdecimal():
+            return
+        erased = self._erased | {digits}
+        ordered = sorted(erased, key=len, reverse=True)
+        self._erased_pattern = re.compile("|".join(_tolerant(d) for d in ordered))
+        self._erased = erased
+
     def redact(self, text: str) -> str:
         if not text:
             return text
-        known = self._known
+        known, erased = self._known, self._erased_pattern
         if known is not None:
             text = known.sub(MASK, text)
+        if erased is not None:
+            text = erased.sub(ERASED, text)
         text = KEY_PATTERN.sub(MASK, text)
         return CREDENTIAL_PATTERN.sub(MASK, text)
 

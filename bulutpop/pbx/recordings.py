@@ -1,9 +1,14 @@
-"""Recordings on disk: fetched once through the PBX API into a size-limited cache."""
+"""Recordings on disk: fetched once through the PBX API into a cache limited in size and age.
+
+A file's modification time is when it was downloaded (the age the retention goes by); its
+access time is when it was last used (the order the size limit evicts in)."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from bulutpop.local.private import private_dir
@@ -37,7 +42,8 @@ class RecordingCache:
             return None
         for path in self.folder.glob(stem + ".*"):
             if path.suffix != ".part" and not path.name.startswith("."):
-                path.touch()  # most recently used: evicted last
+                # Most recently used: evicted last (its download time stays).
+                os.utime(path, (time.time(), path.stat().st_mtime))
                 return path
         return None
 
@@ -68,7 +74,7 @@ class RecordingCache:
     def evict(self, keep: Path | None = None) -> None:
         """Delete least recently used recordings until the cache fits its limit."""
         files = [p for p in self.folder.glob("*") if p.is_file() and p.suffix != ".part"]
-        files.sort(key=lambda p: p.stat().st_mtime)
+        files.sort(key=lambda p: p.stat().st_atime)
         total = sum(p.stat().st_size for p in files)
         for path in files:
             if total <= self.limit_bytes:
@@ -77,3 +83,25 @@ class RecordingCache:
                 continue
             total -= path.stat().st_size
             path.unlink(missing_ok=True)
+
+    def expire(self, max_age: float, now: float | None = None) -> int:
+        """Delete recordings downloaded more than `max_age` seconds ago (the retention);
+        returns how many."""
+        if not self.folder.is_dir():
+            return 0
+        cutoff = (time.time() if now is None else now) - max_age
+        expired = [p for p in self.folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+        for path in expired:
+            path.unlink(missing_ok=True)
+        return len(expired)
+
+    def remove(self, call_uuids: Iterable[str]) -> int:
+        """Delete these calls' recordings (an erased number's); returns how many files."""
+        if not self.folder.is_dir():
+            return 0
+        removed = 0
+        for call_uuid in call_uuids:
+            for path in self.folder.glob(self._stem(call_uuid) + ".*"):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed

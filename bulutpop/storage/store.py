@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import sqlite3
 import string
@@ -22,12 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+from urllib.parse import unquote_to_bytes
 
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
-from bulutpop.errors import StorageError
+from bulutpop.errors import NumberError, StorageError
 from bulutpop.local.private import open_private, private_dir
 
 log = logging.getLogger(__name__)
@@ -205,6 +207,24 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT OR REPLACE INTO meta (key, value)
         SELECT 'refold', '1' WHERE EXISTS (SELECT 1 FROM calls);
     """,
+    """
+    -- Retention (KVKK): what is older than the kept period is purged oldest first, in
+    -- small batches; these find it without scanning.
+    CREATE INDEX events_by_received ON events (received_ts);
+    CREATE INDEX rejected_by_received ON rejected (received_ts);
+    -- Who played or saved which call's recording, and when (`bulutpop audit`). The number
+    -- is kept with it, so the audit outlives neither the call's retention nor an erasure.
+    CREATE TABLE accesses (
+        id INTEGER PRIMARY KEY,
+        at_ts REAL NOT NULL,
+        who TEXT NOT NULL,
+        action TEXT NOT NULL,
+        call_uuid TEXT NOT NULL,
+        party TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX accesses_by_time ON accesses (at_ts);
+    CREATE INDEX accesses_by_call ON accesses (call_uuid);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -225,6 +245,10 @@ _MATCHING = "SELECT rowid FROM calls_search WHERE calls_search MATCH ?"
 
 CHECKPOINT_SECONDS = 1.0
 
+# Free pages handed back to the file system per step of the retention (1 MiB of 4 KiB
+# pages): each step is one short write on the writer thread (~10 ms; 4 MiB took ~20-30).
+RECLAIM_PAGES = 256
+
 
 def changed(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Run a write and return how many rows it changed.
@@ -243,6 +267,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     # loss can take the last commits, and fsync per event would cost every webhook ~ms.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.create_function("bulutpop_mentions", 2, _mentions, deterministic=True)
     return conn
 
 
@@ -282,6 +307,9 @@ class Store:
             # Made 0600 before SQLite opens it: its -wal and -shm take the same mode.
             os.close(open_private(path, os.O_WRONLY))
             self._write = _connect(path)
+            # Deleted rows are overwritten with zeros, not left in free pages: an erased
+            # number must not be readable from the file (KVKK).
+            self._write.execute("PRAGMA secure_delete=ON")
             require_search(self._write, path)
             self.run(self._migrate)
         except sqlite3.DatabaseError as exc:
@@ -335,6 +363,14 @@ class Store:
         (version,) = self._write.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
             raise StorageError(str(self.path), "newer", f"schema {version}")
+        # The retention's purges give space back to the file system page by page
+        # (`reclaim`). Only VACUUM changes the mode once the file exists (WAL mode wrote
+        # its header): instant for a new store, once for an older one.
+        if self._write.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+            self._write.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            if version > 0:
+                log.info("compacting the store once, so that it can shrink later")
+            self._write.execute("VACUUM")
         for number in range(version, SCHEMA_VERSION):
             with self.transaction() as conn:
                 _run_migration(conn, MIGRATIONS[number], number + 1)
@@ -560,6 +596,17 @@ class Store:
             (party_key, at_ts),
         )
 
+    @staticmethod
+    def _remove_calls(conn: sqlite3.Connection, call_uuids: Sequence[str]) -> int:
+        """Delete calls and their events; returns how many rows went."""
+        removed = 0
+        for start in range(0, len(call_uuids), _IN_CHUNK):
+            chunk = list(call_uuids[start : start + _IN_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            removed += changed(conn, f"DELETE FROM events WHERE call_uuid IN ({marks})", chunk)
+            removed += changed(conn, f"DELETE FROM calls WHERE call_uuid IN ({marks})", chunk)
+        return removed
+
     def add_rejected(self, raw: bytes, reason: str, content_type: str, source: str) -> None:
         """Keep a body that could not be used (on the writer thread: see `run`)."""
         with self.transaction() as conn:
@@ -577,6 +624,177 @@ class Store:
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    # -- retention, erasure and the audit (KVKK) ---------------------------------------------
+
+    def purge(self, before_ts: float, batch: int = 500) -> int:
+        """Remove one small batch of what is older than `before_ts`: calls (by their start)
+        with their events, stray events, rejected bodies, dismissals, claims and the audit.
+        Returns how many rows went; 0 when nothing older is left. On the writer thread
+        (`run`, `write`): each batch is one short transaction, so events wait little."""
+        with self.transaction() as conn:
+            uuids = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT call_uuid FROM calls WHERE start_ts < ? ORDER BY start_ts LIMIT ?",
+                    (before_ts, batch),
+                )
+            ]
+            removed = self._remove_calls(conn, uuids)
+            # Events of no call kept (and calls that never got a start, once their events
+            # are gone).
+            removed += changed(
+                conn,
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE received_ts < ?"
+                " AND NOT EXISTS (SELECT 1 FROM calls WHERE calls.call_uuid = events.call_uuid"
+                " AND calls.start_ts >= ?) ORDER BY received_ts LIMIT ?)",
+                (before_ts, before_ts, batch),
+            )
+            removed += changed(
+                conn,
+                "DELETE FROM calls WHERE start_ts IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM events WHERE events.call_uuid = calls.call_uuid)",
+            )
+            for table, column in (
+                ("rejected", "received_ts"),
+                ("dismissals", "at_ts"),
+                ("claims", "at_ts"),
+                ("accesses", "at_ts"),
+            ):
+                removed += changed(
+                    conn,
+                    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table}"
+                    f" WHERE {column} < ? ORDER BY {column} LIMIT ?)",
+                    (before_ts, batch),
+                )
+        return removed
+
+    def reclaim(self, pages: int = RECLAIM_PAGES) -> int:
+        """Give up to `pages` free pages back to the file system; returns how many free
+        pages are left. On the writer thread."""
+        # Run to its end: each step of the statement frees one page, and `execute` takes
+        # only the first step of a statement without result columns.
+        self._write.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
+        return int(self._write.execute("PRAGMA freelist_count").fetchone()[0])
+
+    def scan_mentions(self, number_key: str) -> Scanned:
+        """The calls of every event that mentions the number: the slow part of `forget`
+        (a Python function per event), read on this thread's reader, so that the writer
+        (and every event waiting for it) only waits for what arrives meanwhile."""
+        needle = erasable_digits(number_key)
+        since = time.time()
+        last = int(self.read("SELECT IFNULL(MAX(id), 0) FROM events")[0][0])
+        rows = self.read(
+            "SELECT DISTINCT call_uuid FROM events WHERE id <= ?"
+            " AND (bulutpop_mentions(raw, ?2) OR bulutpop_mentions(fields, ?2))",
+            (last, needle),
+        )
+        return Scanned(last, since, tuple(str(r[0]) for r in rows))
+
+    def forget(self, number_key: str, scanned: Scanned | None = None) -> Forgotten:
+        """Erase everything the store holds about one number (a canonical key): its calls
+        and every call an event of which mentions it, those calls' events, rejected bodies
+        and relay messages that mention it, its names, address-book numbers, dismissals
+        and claims; the audit keeps who played which call, without the number. Then the
+        WAL is emptied, so no copy of the removed pages stays in it. On the writer thread
+        (`forget_async` from the loop, which scans the events beforehand: `scanned`).
+        Raises NumberError for an extension: its digits are in too many other numbers to
+        be erased safely."""
+        needle = erasable_digits(number_key)
+        scanned = scanned or Scanned(0, -math.inf, ())
+        gone = "SELECT call_uuid FROM temp.forgetting"
+        with self.transaction() as conn:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS forgetting (call_uuid TEXT PRIMARY KEY)")
+            conn.executemany(
+                "INSERT OR IGNORE INTO temp.forgetting VALUES (?)",
+                [(uuid,) for uuid in scanned.call_uuids],
+            )
+            # Calls whose columns hold the number have events that do (they are derived
+            # from them); calls filed under its key may have written it otherwise.
+            conn.execute(
+                "INSERT OR IGNORE INTO temp.forgetting SELECT call_uuid FROM calls"
+                " WHERE party_key = ?1 UNION SELECT call_uuid FROM events"
+                " WHERE (id > ?2 OR received_ts >= ?3)"
+                " AND (bulutpop_mentions(raw, ?4) OR bulutpop_mentions(fields, ?4))",
+                (number_key, scanned.last_id, scanned.since, needle),
+            )
+            uuids = tuple(str(r[0]) for r in conn.execute(gone))
+            groups = int(
+                conn.execute(
+                    "SELECT COUNT(DISTINCT IFNULL(resolved_ts, -1)) FROM calls"
+                    f" WHERE missed = 1 AND call_uuid IN ({gone})"
+                ).fetchone()[0]
+            )
+            conn.execute(
+                "UPDATE accesses SET party = '' WHERE party <> ''"
+                f" AND (call_uuid IN ({gone}) OR bulutpop_mentions(party, ?))",
+                (needle,),
+            )
+            events = changed(conn, f"DELETE FROM events WHERE call_uuid IN ({gone})")
+            calls = changed(conn, f"DELETE FROM calls WHERE call_uuid IN ({gone})")
+            conn.execute("DELETE FROM temp.forgetting")
+            events += changed(
+                conn, "DELETE FROM rejected WHERE bulutpop_mentions(raw, ?)", (needle,)
+            )
+            events += changed(
+                conn, "DELETE FROM outbox WHERE bulutpop_mentions(payload, ?)", (needle,)
+            )
+            names = changed(conn, "DELETE FROM local_names WHERE number_key = ?", (number_key,))
+            names += changed(
+                conn, "DELETE FROM contact_numbers WHERE number_key = ?", (number_key,)
+            )
+            # A contact left without a number was this person's entry: its name goes too.
+            names += changed(
+                conn,
+                "DELETE FROM contacts WHERE NOT EXISTS"
+                " (SELECT 1 FROM contact_numbers WHERE contact_id = contacts.id)",
+            )
+            groups += changed(conn, "DELETE FROM dismissals WHERE party_key = ?", (number_key,))
+            claims = changed(conn, "DELETE FROM claims WHERE party_key = ?", (number_key,))
+        self._empty_wal()
+        return Forgotten(calls, events, names, groups, claims, uuids)
+
+    async def forget_async(self, number_key: str) -> Forgotten:
+        scanned = await asyncio.to_thread(self.scan_mentions, number_key)
+        return await self.write(self.forget, number_key, scanned)
+
+    def _empty_wal(self) -> None:
+        """Copy the WAL into the database and truncate it to nothing, so no earlier version
+        of a page stays in it. Each try waits for readers (the busy timeout); a reader that
+        never lets go (another program) is an error: the erasure is committed, but its
+        old copy stays in the -wal file until that reader closes."""
+        for _ in range(3):
+            busy = self._write.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+        raise StorageError(
+            str(self.path), "busy", "erased, but an old copy stays in its -wal file until it closes"
+        )
+
+    def record_access(
+        self,
+        call_uuid: str,
+        action: Literal["play", "download"],
+        who: str,
+        at: float | None = None,
+    ) -> None:
+        """Add a recording's play or download to the audit, with the call's number as it
+        is now. On the writer thread (`run`, `write`)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO accesses (at_ts, who, action, call_uuid, party) VALUES (?, ?, ?, ?,"
+                " IFNULL((SELECT party FROM calls WHERE call_uuid = ?), ''))",
+                (time.time() if at is None else at, who, action, call_uuid, call_uuid),
+            )
+
+    def accesses(self, since: float | None = None) -> list[Access]:
+        """The audit of recordings played and saved, oldest first."""
+        rows = self.read(
+            "SELECT at_ts, who, action, call_uuid, party FROM accesses WHERE at_ts >= ?"
+            " ORDER BY at_ts, id",
+            (-math.inf if since is None else since,),
+        )
+        return [Access(float(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows]
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -1030,3 +1248,66 @@ class ContactSource:
     origin: str  # the file for imported books, "" for the PBX's
     contacts: int
     updated_ts: float
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What `Store.forget` removed, for the confirmation and the command line."""
+
+    calls: int  # calls with that number (as the other party, or in any of their events)
+    events: int  # raw events (and rejected bodies, relay messages) that went with them
+    names: int  # local names + address-book numbers and contacts for it
+    groups: int  # missed groups (and dismissals) for it
+    claims: int  # team claims for it (relay, agents)
+    call_uuids: tuple[str, ...]  # whose cached recordings must go too
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """What `Store.scan_mentions` read: the events up to `last_id` (and received before
+    `since`), and the calls of those that mention the number."""
+
+    last_id: int
+    since: float
+    call_uuids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """One recording played or saved: when, by whom ("this PC" or the agent), which call,
+    and its number ("" once erased)."""
+
+    at: float
+    who: str
+    action: str  # "play" | "download"
+    call_uuid: str
+    party: str
+
+
+# Digits of a number written any way: in a body as sent, a form's %-escapes decoded first.
+_NON_DIGITS = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
+# Fewer digits than a Turkish service number (444 1234) match inside too much else.
+_MIN_NEEDLE = 7
+
+
+def erasable_digits(number_key: str) -> str:
+    """The digits every written form of the number contains: the national number for a
+    Turkish one (0532…, 90532…, +90 532…), the international digits for a foreign one.
+    Raises NumberError for an extension (or junk): too short to be told from other text."""
+    digits = number_key.translate(str.maketrans("", "", "+"))
+    if number_key.startswith("+90"):
+        digits = digits[2:]
+    if len(digits) < _MIN_NEEDLE or not digits.isdecimal() or not digits.isascii():
+        raise NumberError(number_key)
+    return digits
+
+
+def _mentions(value: bytes | str | None, needle: str) -> int:
+    """SQL `bulutpop_mentions(value, needle)`: whether the digits of `value` contain the
+    number's digits, however spaced, punctuated or %-encoded."""
+    if value is None:
+        return 0
+    data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else bytes(value)
+    if b"%" in data:
+        data = unquote_to_bytes(data)
+    return int(needle.encode() in data.translate(None, _NON_DIGITS))
