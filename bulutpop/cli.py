@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import csv
 import getpass
 import io
 import json
@@ -18,7 +19,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -50,11 +51,13 @@ from bulutpop.errors import (
     StorageError,
 )
 from bulutpop.local.config import SETTINGS, Dirs
-from bulutpop.local.private import copy_private, open_private, private_dir, restrict_umask
+from bulutpop.local.private import open_private, private_dir, restrict_umask
 from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
 from bulutpop.pbx.phonebook import PhoneBook
+from bulutpop.storage.history import HistoryFilter, history_terms
+from bulutpop.storage.store import erasable_digits
 from bulutpop.team.protocol import INVITE_PREFIX
 
 log = logging.getLogger("bulutpop")
@@ -307,7 +310,7 @@ async def _dial(core: Core, args: argparse.Namespace) -> int:
 
 def _calls(core: Core, args: argparse.Namespace) -> int:
     if args.missed:
-        groups = core.store.missed_groups(include_resolved=args.all, limit=args.limit)
+        groups = core.store.missed_groups(include_resolved=args.all, limit=args.limit or 100)
         if args.json:
             _out(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=2))
             return EXIT_OK
@@ -317,14 +320,140 @@ def _calls(core: Core, args: argparse.Namespace) -> int:
             state = f"  resolved ({g.resolved_by})" if g.resolved else ""
             _out(f"{_local(g.last_ts)}  {g.display:<18} {g.count}×{state}")
         return EXIT_OK
-    calls = core.store.calls(limit=args.limit)
+    # The history window's filters: what the user types, the direction, missed only.
+    wanted = HistoryFilter(args.search or "", args.direction or "", args.missed_only)
+    terms = history_terms(core.store, wanted)
+    if args.csv:
+        write_csv(_CALL_HEADER, _call_rows(core, terms, args.limit))
+        return EXIT_OK
+    calls = core.store.calls(limit=args.limit or 100, **terms)
     if args.json:
         _out(json.dumps([c.to_json() for c in calls], ensure_ascii=False, indent=2))
         return EXIT_OK
     if not calls:
-        _out("No calls yet.")
+        _out("No calls yet." if not wanted.active else "No calls match.")
     for c in calls:
         _out(f"{_local(c.start_ts)}  {_arrow(c)} {phone.display(c.party):<18} {_outcome(c)}")
+    return EXIT_OK
+
+
+_CALL_HEADER = (
+    "start",
+    "direction",
+    "number",
+    "name",
+    "company",
+    "outcome",
+    "answered_by",
+    "queue",
+    "duration",
+    "recording",
+    "call_uuid",
+)
+_CSV_PAGE = 2000
+
+
+def _call_rows(core: Core, terms: dict[str, Any], limit: int | None) -> Iterator[list[str]]:
+    """The history's calls as CSV rows, newest first, a page at a time (a whole store
+    would not fit in memory as calls); names as the history shows them."""
+    done = 0
+    while limit is None or done < limit:
+        size = _CSV_PAGE if limit is None else min(_CSV_PAGE, limit - done)
+        page = core.store.calls(limit=size, offset=done, **terms)
+        names = core.store.names_for([c.party_key for c in page])
+        for c in page:
+            name, company = names.get(c.party_key, (c.name, ""))
+            yield [
+                _iso_local(c.start_ts),
+                c.direction,
+                phone.display(c.party),
+                name,
+                company,
+                _outcome(c),
+                c.connected_user,
+                c.queue,
+                "" if c.duration is None else str(c.duration),
+                "yes" if c.recording else "no",
+                c.call_uuid,
+            ]
+        done += len(page)
+        if len(page) < size:
+            return
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab or carriage
+    return, which some strip first) would run as a formula, so it gets a leading '."""
+    return "'" + text if text.startswith(("=", "+", "-", "@", "\t", "\r")) else text
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """CSV on standard output, every cell neutralised (`csv_cell`)."""
+    writer = csv.writer(sys.stdout)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_cell(cell) for cell in row])
+
+
+def parse_since(text: str) -> float:
+    """`--since DATE`: 2026-11-30 or 2026-11-30T14:00 (or with a space), this PC's time."""
+    try:
+        return datetime.fromisoformat(text.strip()).timestamp()
+    except ValueError:
+        raise UsageError(
+            f"--since: {text!r} is not a date (2026-11-30 or 2026-11-30T14:00)"
+        ) from None
+
+
+def _iso_local(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).isoformat(sep=" ", timespec="seconds") if ts else ""
+
+
+async def _forget(core: Core, args: argparse.Namespace) -> int:
+    key = phone.canonical_key(args.number)
+    erasable_digits(key)  # an extension or junk is refused before anything is asked
+    shown = phone.display(key)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not asking without a terminal: add --yes to erase")
+        _out(
+            f"This erases everything bulutpop keeps on this PC about {shown}: every call with "
+            "that number, the raw events and rejected bodies that mention it, its search "
+            "entries, the names and address-book entries for it, its missed calls and "
+            "claims, and the cached recordings of those calls. It cannot be undone."
+        )
+        _out(
+            "The PBX keeps its own copies: delete the calls' history and recordings in the "
+            "PBX's web portal too, and the number from its phonebook (else the next sync "
+            "brings the name back). In a team, the relay's administrator runs "
+            "`bulutpop relay forget NUMBER` for every PC."
+        )
+        answer = await asyncio.to_thread(input, "Erase? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "e", "evet"):
+            _out("Nothing was erased.")
+            return EXIT_FAILURE
+    gone = await core.forget(args.number)
+    _out(
+        f"Erased {shown}: {gone.calls} calls, {gone.events} events, {gone.names} names, "
+        f"{gone.groups} missed groups, {gone.claims} claims."
+    )
+    return EXIT_OK
+
+
+def _audit(core: Core, args: argparse.Namespace) -> int:
+    since = parse_since(args.since) if args.since else None
+    accesses = core.store.accesses(since)
+    rows = (
+        [_iso_local(a.at), a.who, a.action, phone.display(a.party) if a.party else "", a.call_uuid]
+        for a in accesses
+    )
+    if args.csv:
+        write_csv(("at", "who", "action", "number", "call_uuid"), rows)
+        return EXIT_OK
+    if not accesses:
+        _out("No recording was played or saved" + (" since then." if since else "."))
+    for at, who, action, number, call_uuid in rows:
+        _out(f"{at}  {who:<12} {action:<8} {number or '(erased)':<18} {call_uuid}")
     return EXIT_OK
 
 
@@ -362,10 +491,9 @@ async def _recording(core: Core, args: argparse.Namespace) -> int:
     # The app's own cache: a recording played or saved within its lifetime is copied from
     # there, with no new link asked of the PBX (5 a minute).
     async with core.client() as client:
-        cached = await core.recordings.fetch(client, args.call_uuid, progress, wait=True)
+        size = await core.save_recording(client, args.call_uuid, dest, progress, wait=True)
     if show:
         print(file=sys.stderr)
-    size = await asyncio.to_thread(copy_private, cached, dest)
     _out(f"Saved {size} bytes to {dest}", sys.stderr)
     return EXIT_OK
 
@@ -536,8 +664,23 @@ def _parser() -> argparse.ArgumentParser:
     calls = sub.add_parser("calls", help="call history, newest first")
     calls.add_argument("--missed", action="store_true", help="missed-call groups instead")
     calls.add_argument("--all", action="store_true", help="with --missed: resolved ones too")
-    calls.add_argument("--json", action="store_true", help="print JSON")
-    calls.add_argument("--limit", type=int, default=100, help="at most this many (100)")
+    calls.add_argument("--search", help="a number or a name, as in the history window")
+    calls.add_argument("--direction", choices=["inbound", "outbound", "internal"])
+    calls.add_argument("--missed-only", action="store_true", help="only missed calls")
+    shape = calls.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON")
+    shape.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet (all)")
+    calls.add_argument("--limit", type=int, help="at most this many (100; with --csv: every call)")
+
+    forget = sub.add_parser(
+        "forget", help="erase everything kept about a phone number (KVKK erasure request)"
+    )
+    forget.add_argument("number", help="any written form, e.g. '0532 123 45 67'")
+    forget.add_argument("--yes", action="store_true", help="erase without asking")
+
+    audit = sub.add_parser("audit", help="who played or saved which recording, and when")
+    audit.add_argument("--since", help="from this date on: 2026-11-30 or 2026-11-30T14:00")
+    audit.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
 
     rec = sub.add_parser("recording", help="download a call's recording")
     rec.add_argument("call_uuid")
@@ -589,6 +732,8 @@ COMMANDS: dict[str, Command] = {
     "config": _config,
     "dial": _dial,
     "calls": _calls,
+    "forget": _forget,
+    "audit": _audit,
     "recording": _recording,
     "replay": _replay,
     "fake-pbx": _fake_pbx,

@@ -10,7 +10,9 @@ services, by mode:
 * relay — the office's relay: the webhook receiver, the relay itself (broker, publisher,
   agents' API), the catch-up and the phonebook sync for the whole office.
 
-Every mode also settles the calls whose outcome the events alone cannot tell (calls.fold):
+Every mode also keeps personal data no longer than the settings say (KVKK): the retention
+purges older calls, events and recordings at start and daily (see `purge`). And it settles
+the calls whose outcome the events alone cannot tell (calls.fold):
 where the PBX's history can be asked, seconds after every leg of such a call has ended;
 otherwise `settle_seconds` after its last news. After an upgrade it derives the stored
 calls again with the current rules.
@@ -59,6 +61,15 @@ HISTORY_RETRY = 60.0
 HISTORY_SPACING = 20.0
 # The look-up starts this long before the oldest such call (clocks differ a little).
 HISTORY_MARGIN = 120.0
+
+# The retention runs at start and then once a day. Each batch is one short transaction on
+# the store's writer: events queue behind at most one batch, and the pause lets them go
+# before the next. The freed space goes back to the file system the same way, a step at a
+# time.
+RETENTION_INTERVAL = 86400.0
+RETENTION_BATCH = 200
+RETENTION_PAUSE = 0.05
+DAY = 86400.0
 
 # The services whose failure leaves the mode without its events (the command line exits).
 ESSENTIAL = frozenset({"receiver", "relay", "team"})
@@ -127,6 +138,8 @@ class Runtime:
         self.history_lag = HISTORY_LAG
         self.history_retry = HISTORY_RETRY
         self.history_spacing = HISTORY_SPACING
+        self.retention_interval = RETENTION_INTERVAL
+        self.retention_pause = RETENTION_PAUSE
 
     # -- what the front ends use -------------------------------------------------------------
 
@@ -212,7 +225,10 @@ class Runtime:
     async def _wanted(self) -> dict[str, tuple[Hashable, Work]]:
         config = self.core.config
         mode = self.mode
-        wanted: dict[str, tuple[Hashable, Work]] = {"settle": (None, self._settle)}
+        wanted: dict[str, tuple[Hashable, Work]] = {
+            "settle": (None, self._settle),
+            "retention": (None, self._retention),
+        }
         if mode == "team":
             key = (
                 config.team_broker,
@@ -384,6 +400,40 @@ class Runtime:
         settled = await self.catchup.look_up(min(start for _, start in due) - HISTORY_MARGIN)
         log.debug("the history settled %d of %d quiet undecided calls", settled, len(due))
         return True
+
+    async def _retention(self, ready: Ready) -> None:
+        self._set("retention", "running")
+        while True:
+            try:
+                await self.purge()
+            except Exception:  # the store failed: tried again at the next round
+                log.exception("could not purge old calls")
+            self._set("retention", "running", last_run=time.time())
+            await asyncio.sleep(self.retention_interval)
+
+    async def purge(self) -> int:
+        """Remove what is older than the settings keep: calls with their events, rejected
+        bodies, dismissals, claims and the audit (`keep_calls_days`), and cached
+        recordings (`keep_recordings_days`); then give the freed space back. Returns how
+        many rows went."""
+        config = self.core.config
+        store = self.core.store
+        before = time.time() - config.keep_calls_days * DAY
+        removed = 0
+        while batch := await store.write(store.purge, before, RETENTION_BATCH):
+            removed += batch
+            await self._pause()
+        expired = await asyncio.to_thread(
+            self.core.recordings.expire, config.keep_recordings_days * DAY
+        )
+        if removed or expired:
+            log.info("retention: %d old rows and %d cached recordings removed", removed, expired)
+        while await store.write(store.reclaim):  # free pages left
+            await self._pause()
+        return removed
+
+    async def _pause(self) -> None:
+        await asyncio.sleep(self.retention_pause)
 
     async def _upgrade(self, ready: Ready) -> None:
         if await self.core.tracker.refold_if_needed():

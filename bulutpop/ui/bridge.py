@@ -225,8 +225,12 @@ class CoreBridge(QObject):
     async def fetch_recording(
         self, call_uuid: str, progress: Callable[[int, int | None], None] | None = None
     ) -> Path:
-        """The call's recording as a local file (downloaded once, then cached)."""
-        return await self.core.recordings.fetch(self.core.api(), call_uuid, progress)
+        """The call's recording as a local file (downloaded once, then cached), to play."""
+        return await self.core.recording(self.core.api(), call_uuid, progress)
+
+    async def save_recording(self, call_uuid: str, target: Path) -> int:
+        """Save a copy of the call's recording at `target`; returns its size."""
+        return await self.core.save_recording(self.core.api(), call_uuid, target)
 
     async def dnd_on(self) -> bool:
         """Whether do-not-disturb is on for the user's extension, as the PBX says."""

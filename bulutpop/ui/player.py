@@ -6,7 +6,6 @@ so the window counts down and offers the recording again when the PBX will give 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import re
@@ -43,7 +42,6 @@ from PySide6.QtWidgets import (
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
 from bulutpop.errors import BulutpopError, NotFound, RateLimited
-from bulutpop.local.private import copy_private
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import describe_error
@@ -390,14 +388,14 @@ class PlayerWindow(QWidget):
 
     async def save_to(self, target: Path) -> None:
         """Copy the cached recording to `target` and say where it went (or why not)."""
-        if self.path is None:
+        if self.path is None or self.call is None:
             return
         source = self.path
         if not target.suffix:
             target = target.with_suffix(source.suffix)
         try:
-            # A long recording is many megabytes: copy off the UI thread.
-            await asyncio.to_thread(copy_private, source, target)
+            # Through the core: the copy (off the UI thread) is added to the audit.
+            await self._bridge.save_recording(self.call.call_uuid, target)
         except Exception as exc:
             if not isinstance(exc, OSError):
                 log.exception("saving a recording failed")
