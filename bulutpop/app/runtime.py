@@ -337,7 +337,13 @@ class Runtime:
         except BulutpopError as exc:
             self._set("team", "failed", error=exc)
             return
-        link = TeamLink(self.core.tracker, self.core.config, secret, self._team_changed)
+        link = TeamLink(
+            self.core.tracker,
+            self.core.config,
+            secret,
+            self._team_changed,
+            forget=self.core.forget,
+        )
         self.link = link
         self._team_changed(link.status)
         ready.set_result(None)  # connecting is the link's own business: it retries
