@@ -29,7 +29,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -126,6 +126,9 @@ class Runtime:
         self.link: TeamLink | None = None
         # Bumped by a new invite: the same settings with a new secret start the link again.
         self.team_generation = 0
+        # What the team link does when the relay asks this PC to forget a number (KVKK); the
+        # tray app puts its bridge's, which also refreshes the open windows.
+        self.forget: Callable[[str], Awaitable[object]] = core.forget
         self.states: dict[str, ServiceState] = {}
         self._listeners: list[StateListener] = []
         self._services: dict[str, _Running] = {}
@@ -342,7 +345,7 @@ class Runtime:
             self.core.config,
             secret,
             self._team_changed,
-            forget=self.core.forget,
+            forget=self.forget,
         )
         self.link = link
         self._team_changed(link.status)

@@ -67,6 +67,7 @@ class CoreBridge(QObject):
         # The background services; the app starts it, windows and tests may leave it idle
         # and use the catch-up's and the phonebook's one-shot methods.
         self.runtime = Runtime(core)
+        self.runtime.forget = self.forget  # the relay's requests refresh the windows too
         self.dialer = Dialer(core)
         self._queues = self.phonebook.queue_names()
         # The PBX's outbound numbers, once asked for (`load_caller_ids`).
