@@ -109,6 +109,7 @@ async def test_the_relay_audits_every_recording_it_serves(rig: TeamRig) -> None:
 
 
 async def test_the_relay_keeps_no_delivered_outbox_rows_nor_old_claims(rig: TeamRig) -> None:
+    assert rig.runtime is not None and rig.runtime.running("retention")  # as on every PC
     assert rig.relay is not None and rig.relay.publisher is not None
     rig.relay.publisher.tidy_every = 0.2
     tables = TeamTables(rig.core.store)
