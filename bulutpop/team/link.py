@@ -28,7 +28,7 @@ from paho.mqtt.properties import Properties
 
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.errors import TeamError
+from bulutpop.errors import NumberError, TeamError
 from bulutpop.local.config import Config
 from bulutpop.local.net import client_session, tls_for
 from bulutpop.storage.team import ClaimRow, TeamTables
@@ -246,7 +246,7 @@ class TeamLink:
                 log.info("forgot a number's records on the team relay's request")
             else:
                 raise ValueError(f"unknown kind {kind!r}")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, NumberError) as exc:
             # Kept for inspection, like a malformed webhook body; never retried forever.
             await self.tracker.reject(raw, f"team message: {exc}"[:200], "application/json", SOURCE)
             log.warning("kept a team message that could not be used: %s", exc)

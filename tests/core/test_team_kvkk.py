@@ -14,6 +14,7 @@ import pytest
 
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.storage.team import ClaimRow, TeamTables
+from bulutpop.team.protocol import forget_message
 from bulutpop.team.relay.publisher import REPUBLISH_SECONDS
 from tests.conftest import until
 from tests.core.conftest import run_cli
@@ -126,3 +127,14 @@ async def test_the_relay_keeps_no_delivered_outbox_rows_nor_old_claims(rig: Team
     # Nothing comes after this one: no later acknowledgement deletes it.
     await until(lambda: rows() == 0, timeout=REPUBLISH_SECONDS + 5, what="the delivered row to go")
     assert tables.claims_since(0) == []
+
+
+async def test_a_request_to_forget_an_extension_is_kept_aside_not_retried(rig: TeamRig) -> None:
+    pc = await rig.pc("1001")
+    await pc.start()
+    # As a relay of another version might send it: `relay forget` itself refuses extensions.
+    await rig.core.store.write(TeamTables(rig.core.store).queue, [forget_message("1002")])
+    assert await rig.post(event("after")) == [200]
+    await until(lambda: pc.call_uuids() == ["after"], what="the next event")
+    rejected = pc.core.store.read("SELECT reason FROM rejected")
+    assert [r[0] for r in rejected] == ["team message: '1002' is not a phone number"]
