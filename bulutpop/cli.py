@@ -114,6 +114,8 @@ async def _relay(core: Core, args: argparse.Namespace) -> int:
 async def _relay_forget(core: Core, args: argparse.Namespace) -> int:
     from bulutpop.team.relay.service import tell_agents_to_forget
 
+    if not args.yes and sys.stdin.isatty():
+        _out("This is the relay: it erases the number here, then tells every agent's PC to.")
     if (erased := await _forget(core, args)) != EXIT_OK:
         return erased
     agents = await tell_agents_to_forget(core, args.number)
