@@ -123,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+215"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -539,7 +539,7 @@ Data folder: %2</source>
 <context>
     <name>ForgetConfirmation</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+184"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+195"/>
         <source>Delete this number&apos;s records</source>
         <translation type="unfinished"></translation>
     </message>
@@ -558,11 +558,11 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+8"/>
-        <source>The PBX keeps its own copies: its call history and the recordings of these calls stay there. To erase them too, delete them in the PBX&apos;s web portal or ask the PBX provider to.</source>
+        <source>The PBX keeps its own copies: its call history and the recordings of these calls stay there. To erase them too, delete them in the PBX&apos;s web portal, with the number&apos;s contact in its phonebook (bulutpop reads it again every day), or ask the PBX provider to.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Your colleagues&apos; PCs and the team server keep theirs: the team server&apos;s administrator erases the number everywhere in the team with “bulutpop relay forget”.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -688,7 +688,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+66"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
@@ -833,7 +833,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-155"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-166"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
@@ -1405,7 +1405,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+65"/>
+        <location filename="../../bulutpop/ui/player.py" line="+63"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2295,7 +2295,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>forget_number</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+60"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+71"/>
         <source>Deleting the records of %1…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2326,7 +2326,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-110"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-121"/>
         <source>Calling %1… your phone will ring.</source>
         <translation type="unfinished"></translation>
     </message>

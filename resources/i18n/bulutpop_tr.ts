@@ -123,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+215"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -541,7 +541,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>ForgetConfirmation</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+184"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+195"/>
         <source>Delete this number&apos;s records</source>
         <translation>Bu numaranın kayıtlarını sil</translation>
     </message>
@@ -559,11 +559,11 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+8"/>
-        <source>The PBX keeps its own copies: its call history and the recordings of these calls stay there. To erase them too, delete them in the PBX&apos;s web portal or ask the PBX provider to.</source>
-        <translation>Santral kendi kopyalarını tutar: arama geçmişi ve bu aramaların ses kayıtları orada kalır. Onları da silmek için santralin web portalından silin veya santral sağlayıcınızdan silmesini isteyin.</translation>
+        <source>The PBX keeps its own copies: its call history and the recordings of these calls stay there. To erase them too, delete them in the PBX&apos;s web portal, with the number&apos;s contact in its phonebook (bulutpop reads it again every day), or ask the PBX provider to.</source>
+        <translation>Santral kendi kopyalarını tutar: arama geçmişi ve bu aramaların ses kayıtları orada kalır. Onları da silmek için santralin web portalından, numaranın santral rehberindeki kişisiyle birlikte silin (bulutpop rehberi her gün yeniden okur) veya santral sağlayıcınızdan silmesini isteyin.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>Your colleagues&apos; PCs and the team server keep theirs: the team server&apos;s administrator erases the number everywhere in the team with “bulutpop relay forget”.</source>
         <translation>Ekip arkadaşlarınızın bilgisayarları ve ekip sunucusu kendi kopyalarını tutar: ekip sunucusunun yöneticisi numarayı “bulutpop relay forget” ile ekibin her yerinden siler.</translation>
     </message>
@@ -689,7 +689,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+66"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
@@ -834,7 +834,7 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-155"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-166"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
@@ -1415,7 +1415,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+65"/>
+        <location filename="../../bulutpop/ui/player.py" line="+63"/>
         <source>Save recording</source>
         <translation>Ses kaydını kaydet</translation>
     </message>
@@ -2306,7 +2306,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>forget_number</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+60"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+71"/>
         <source>Deleting the records of %1…</source>
         <translation>%1 numarasının kayıtları siliniyor…</translation>
     </message>
@@ -2337,7 +2337,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-110"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-121"/>
         <source>Calling %1… your phone will ring.</source>
         <translation>%1 aranıyor… telefonunuz çalacak.</translation>
     </message>

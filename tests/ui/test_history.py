@@ -297,10 +297,12 @@ def test_keys_buttons_and_menu_act_on_the_selected_call(
 def test_deleting_a_numbers_records_from_the_history(
     window: HistoryWindow, webhook: Webhook, qloop: Loop, bridge: CoreBridge
 ) -> None:
-    webhook.post(*scenario("01"), *scenario("02"), *scenario("05"))
+    webhook.post(*scenario("01"), *scenario("02"), *scenario("05"), *scenario("06"))
     window.show()
     rows = [c.party_key for c in calls(window)]
     assert rows.count("+905321234567") == 2  # the missed call and the callback
+    window.view.selectRow(rows.index("1002"))
+    assert not window.forget_action.isEnabled()  # an extension's digits are in other numbers
     window.view.selectRow(rows.index("+905321234567"))
     window.forget_action.trigger()
     box = forget_confirmation(qloop, window)
@@ -309,5 +311,5 @@ def test_deleting_a_numbers_records_from_the_history(
     assert "The PBX keeps its own copies" in box.informativeText()
     box.delete_button.click()
     qloop.run(window.tasks.drain())
-    assert [c.party for c in calls(window)] == ["02123205062"]
+    assert [c.party for c in calls(window)] == ["1002", "02123205062"]
     assert "Deleted everything this PC kept about 0532 123 45 67" in window.status_text()

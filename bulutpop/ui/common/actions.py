@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from bulutpop.calls import phone
-from bulutpop.errors import BulutpopError
+from bulutpop.errors import BulutpopError, NumberError
+from bulutpop.storage.store import erasable_digits
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.widgets import NameAsker, StatusLine, dialog_result
@@ -175,6 +176,16 @@ async def edit_local_name(
     return True
 
 
+def can_forget(number_key: str) -> bool:
+    """Whether a number's records can be deleted: not an extension's, whose digits are
+    part of too many other numbers (`erasable_digits`)."""
+    try:
+        erasable_digits(number_key)
+    except NumberError:
+        return False
+    return True
+
+
 class ForgetConfirmation(QMessageBox):
     """Asks before a number's records are deleted (KVKK erasure), naming what goes, and
     what stays at the PBX (and, in team mode, on colleagues' PCs) with what to do there."""
@@ -197,8 +208,9 @@ class ForgetConfirmation(QMessageBox):
             ),
             self.tr(
                 "The PBX keeps its own copies: its call history and the recordings of these "
-                "calls stay there. To erase them too, delete them in the PBX's web portal or "
-                "ask the PBX provider to."
+                "calls stay there. To erase them too, delete them in the PBX's web portal, "
+                "with the number's contact in its phonebook (bulutpop reads it again every "
+                "day), or ask the PBX provider to."
             ),
         ]
         if team:

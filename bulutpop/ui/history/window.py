@@ -29,6 +29,7 @@ from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.actions import (
     RowActions,
+    can_forget,
     copy_number,
     edit_local_name,
     forget_number,
@@ -322,7 +323,7 @@ class HistoryWindow(QWidget):
         self.tasks.start(self._edit_name(call), name="edit name")
 
     def _forget(self, call: Call) -> None:
-        if call.party:
+        if can_forget(call.party_key):
             self.tasks.start(
                 forget_number(self.bridge, self, call.party_key, self.status),
                 name="delete records",
@@ -351,7 +352,7 @@ class HistoryWindow(QWidget):
         self.call_action.setEnabled(can_call)
         self.copy_action.setEnabled(call is not None and bool(call.party))
         self.edit_name_action.setEnabled(call is not None and bool(call.party))
-        self.forget_action.setEnabled(call is not None and bool(call.party))
+        self.forget_action.setEnabled(call is not None and can_forget(call.party_key))
 
     def _update_state(self) -> None:
         total = self.model.total()

@@ -60,6 +60,7 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.actions import (
     RowActions,
+    can_forget,
     copy_number,
     edit_local_name,
     forget_number,
@@ -626,7 +627,7 @@ class MissedWindow(QWidget):
         self.call_action.setEnabled(group is not None and self.model.busy_number is None)
         self.done_action.setEnabled(group is not None and not group.resolved)
         self.copy_action.setEnabled(group is not None)
-        self.forget_action.setEnabled(group is not None)
+        self.forget_action.setEnabled(group is not None and can_forget(group.number))
         self.edit_name_action.setEnabled(group is not None)
 
     def _on_show_resolved(self, checked: bool) -> None:
