@@ -453,8 +453,9 @@ async def _forget(core: Core, args: argparse.Namespace) -> int:
             _out("Nothing was erased.")
             return EXIT_FAILURE
     gone = await core.forget(args.number)
+    # Not the number: in a windowed program this output goes to a log file (cli.log).
     _out(
-        f"Erased {shown}: {gone.calls} calls, {gone.events} events, {gone.names} names, "
+        f"Erased: {gone.calls} calls, {gone.events} events, {gone.names} names, "
         f"{gone.groups} missed groups, {gone.claims} claims."
     )
     return EXIT_OK

@@ -267,6 +267,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     # loss can take the last commits, and fsync per event would cost every webhook ~ms.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.create_function("bulutpop_mentions", 2, _mentions, deterministic=True)
     return conn
 
 
@@ -309,7 +310,6 @@ class Store:
             # Deleted rows are overwritten with zeros, not left in free pages: an erased
             # number must not be readable from the file (KVKK).
             self._write.execute("PRAGMA secure_delete=ON")
-            self._write.create_function("bulutpop_mentions", 2, _mentions, deterministic=True)
             require_search(self._write, path)
             self.run(self._migrate)
         except sqlite3.DatabaseError as exc:
@@ -672,29 +672,51 @@ class Store:
     def reclaim(self, pages: int = RECLAIM_PAGES) -> int:
         """Give up to `pages` free pages back to the file system; returns how many free
         pages are left. On the writer thread."""
-        self._write.execute(f"PRAGMA incremental_vacuum({int(pages)})").fetchall()
+        # Run to its end: each step of the statement frees one page, and `execute` takes
+        # only the first step of a statement without result columns.
+        self._write.executescript(f"PRAGMA incremental_vacuum({int(pages)});")
         return int(self._write.execute("PRAGMA freelist_count").fetchone()[0])
 
-    def forget(self, number_key: str) -> Forgotten:
+    def scan_mentions(self, number_key: str) -> Scanned:
+        """The calls of every event that mentions the number: the slow part of `forget`
+        (a Python function per event), read on this thread's reader, so that the writer
+        (and every event waiting for it) only waits for what arrives meanwhile."""
+        needle = erasable_digits(number_key)
+        since = time.time()
+        last = int(self.read("SELECT IFNULL(MAX(id), 0) FROM events")[0][0])
+        rows = self.read(
+            "SELECT DISTINCT call_uuid FROM events WHERE id <= ?"
+            " AND (bulutpop_mentions(raw, ?2) OR bulutpop_mentions(fields, ?2))",
+            (last, needle),
+        )
+        return Scanned(last, since, tuple(str(r[0]) for r in rows))
+
+    def forget(self, number_key: str, scanned: Scanned | None = None) -> Forgotten:
         """Erase everything the store holds about one number (a canonical key): its calls
         and every call an event of which mentions it, those calls' events, rejected bodies
         and relay messages that mention it, its names, address-book numbers, dismissals
         and claims; the audit keeps who played which call, without the number. Then the
         WAL is emptied, so no copy of the removed pages stays in it. On the writer thread
-        (`forget_async` from the loop). Raises NumberError for an extension: its digits
-        are in too many other numbers to be erased safely."""
+        (`forget_async` from the loop, which scans the events beforehand: `scanned`).
+        Raises NumberError for an extension: its digits are in too many other numbers to
+        be erased safely."""
         needle = erasable_digits(number_key)
+        scanned = scanned or Scanned(0, -math.inf, ())
         gone = "SELECT call_uuid FROM temp.forgetting"
         with self.transaction() as conn:
-            # The one scan of every event (a Python function per row): its calls, once.
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS forgetting (call_uuid TEXT PRIMARY KEY)")
+            conn.executemany(
+                "INSERT OR IGNORE INTO temp.forgetting VALUES (?)",
+                [(uuid,) for uuid in scanned.call_uuids],
+            )
+            # Calls whose columns hold the number have events that do (they are derived
+            # from them); calls filed under its key may have written it otherwise.
             conn.execute(
-                "INSERT INTO temp.forgetting SELECT call_uuid FROM calls WHERE party_key = ?1"
-                " OR bulutpop_mentions(caller || ' ' || destination || ' ' || party || ' '"
-                " || connected_user, ?2)"
-                " UNION SELECT call_uuid FROM events"
-                " WHERE bulutpop_mentions(raw, ?2) OR bulutpop_mentions(fields, ?2)",
-                (number_key, needle),
+                "INSERT OR IGNORE INTO temp.forgetting SELECT call_uuid FROM calls"
+                " WHERE party_key = ?1 UNION SELECT call_uuid FROM events"
+                " WHERE (id > ?2 OR received_ts >= ?3)"
+                " AND (bulutpop_mentions(raw, ?4) OR bulutpop_mentions(fields, ?4))",
+                (number_key, scanned.last_id, scanned.since, needle),
             )
             uuids = tuple(str(r[0]) for r in conn.execute(gone))
             groups = int(
@@ -733,7 +755,8 @@ class Store:
         return Forgotten(calls, events, names, groups, claims, uuids)
 
     async def forget_async(self, number_key: str) -> Forgotten:
-        return await self.write(self.forget, number_key)
+        scanned = await asyncio.to_thread(self.scan_mentions, number_key)
+        return await self.write(self.forget, number_key, scanned)
 
     def _empty_wal(self) -> None:
         """Copy the WAL into the database and truncate it to nothing (waiting for readers
@@ -1216,6 +1239,16 @@ class Forgotten:
     groups: int  # missed groups (and dismissals) for it
     claims: int  # team claims for it (relay, agents)
     call_uuids: tuple[str, ...]  # whose cached recordings must go too
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """What `Store.scan_mentions` read: the events up to `last_id` (and received before
+    `since`), and the calls of those that mention the number."""
+
+    last_id: int
+    since: float
+    call_uuids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,3 +196,20 @@ def test_cancelled_save_writes_nothing(
     assert len(player.tasks) == 0
     assert set(tmp_path.rglob("*")) == before
     assert not player.save_note.isVisible()
+
+
+def test_plays_and_saves_are_in_the_audit(
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, call: Call, tmp_path: Path
+) -> None:
+    player = make(qtbot, bridge, lambda parent, path: str(tmp_path / "copy"))
+    qloop.run(player.open_call(call))
+    qloop.run(make(qtbot, bridge).open_call(call))  # played again, from the cache
+    QTest.mouseClick(player.save_button, Qt.MouseButton.LeftButton)
+    qloop.run(player.tasks.drain())
+    assert (tmp_path / "copy.wav").exists()
+    audit = bridge.core.store.accesses()
+    assert [(a.action, a.who, a.call_uuid, a.party) for a in audit] == [
+        ("play", "this PC", UUID, "02123205062"),
+        ("play", "this PC", UUID, "02123205062"),
+        ("download", "this PC", UUID, "02123205062"),
+    ]
