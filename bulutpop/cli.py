@@ -105,7 +105,27 @@ async def _relay(core: Core, args: argparse.Namespace) -> int:
         raise NotOnThisSystem("the team relay", "Linux or macOS")
     if args.relay_command == "agent":
         return await _relay_agent(core, args)
+    if args.relay_command == "forget":
+        return await _relay_forget(core, args)
+    if args.relay_command == "audit":
+        return _audit(core, args)  # the relay's store: the recordings it served agents
     return await _run(Runtime(core, "relay"), core)
+
+
+async def _relay_forget(core: Core, args: argparse.Namespace) -> int:
+    from bulutpop.team.relay.service import tell_agents_to_forget
+
+    if not args.yes and sys.stdin.isatty():
+        _out("This is the relay: it erases the number here, then tells every agent's PC to.")
+    if (erased := await _forget(core, args)) != EXIT_OK:
+        return erased
+    agents = await tell_agents_to_forget(core, args.number)
+    _out(
+        f"Every agent's PC ({agents}) is told to erase it too, by the relay while it runs; a "
+        "PC that is off does it when it next connects. The PBX keeps its own copies: erase "
+        "them there (see docs/kvkk.md)."
+    )
+    return EXIT_OK
 
 
 async def _run(runtime: Runtime, core: Core) -> int:
@@ -712,13 +732,21 @@ def _parser() -> argparse.ArgumentParser:
     dnd.add_argument("state", choices=["on", "off"])
 
     relay = sub.add_parser("relay", help="team mode: run the office's relay, or manage its agents")
-    relay_sub = relay.add_subparsers(dest="relay_command", metavar="agent")
+    relay_sub = relay.add_subparsers(dest="relay_command", metavar="agent|forget|audit")
     agent = relay_sub.add_parser("agent", help="add, list or remove agents (prints invites)")
     agent.add_argument("action", choices=["add", "list", "remove"])
     agent.add_argument("target", nargs="?", help="add: the extension; remove: the agent name")
     agent.add_argument("--name", help="add: agent name (default agentEXTENSION)")
     agent.add_argument("--queues", help="add: queues whose missed calls they share, '200 201'")
     agent.add_argument("--display", help="add: name colleagues see, e.g. 'Ayşe'")
+    relay_forget = relay_sub.add_parser(
+        "forget", help="erase a phone number on the relay and every agent's PC (KVKK)"
+    )
+    relay_forget.add_argument("number", help="any written form, e.g. '0532 123 45 67'")
+    relay_forget.add_argument("--yes", action="store_true", help="erase without asking")
+    relay_audit = relay_sub.add_parser("audit", help="which agent fetched which recording, when")
+    relay_audit.add_argument("--since", help="from this date on: 2026-11-30 or 2026-11-30T14:00")
+    relay_audit.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
 
     team = sub.add_parser("team", help="team mode on this PC: join with an invite, leave")
     team.add_argument("action", choices=["join", "leave", "status"])

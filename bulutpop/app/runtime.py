@@ -30,7 +30,7 @@ import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -136,6 +136,9 @@ class Runtime:
         self.link: TeamLink | None = None
         # Bumped by a new invite: the same settings with a new secret start the link again.
         self.team_generation = 0
+        # What the team link does when the relay asks this PC to forget a number (KVKK); the
+        # tray app puts its bridge's, which also refreshes the open windows.
+        self.forget: Callable[[str], Awaitable[object]] = core.forget
         self.states: dict[str, ServiceState] = {}
         self._listeners: list[StateListener] = []
         self._services: dict[str, _Running] = {}
@@ -357,7 +360,13 @@ class Runtime:
         except BulutpopError as exc:
             self._set("team", "failed", error=exc)
             return
-        link = TeamLink(self.core.tracker, self.core.config, secret, self._team_changed)
+        link = TeamLink(
+            self.core.tracker,
+            self.core.config,
+            secret,
+            self._team_changed,
+            forget=self.forget,
+        )
         self.link = link
         self._team_changed(link.status)
         ready.set_result(None)  # connecting is the link's own business: it retries

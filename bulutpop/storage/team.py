@@ -92,6 +92,10 @@ class TeamTables:
         """Messages (topic, payload) for the broker, in this transaction."""
         conn.executemany("INSERT INTO outbox (topic, payload) VALUES (?, ?)", messages)
 
+    def queue(self, messages: Iterable[tuple[str, bytes]]) -> None:
+        with self.store.transaction() as conn:
+            self.queue_in(conn, messages)
+
     def unsent(self, after: int, limit: int) -> list[tuple[int, str, bytes]]:
         rows = self.store.read(
             "SELECT seq, topic, payload FROM outbox WHERE acked_ts IS NULL AND seq > ?"
@@ -113,6 +117,15 @@ class TeamTables:
                 "UPDATE outbox SET acked_ts = ? WHERE seq = ?", [(now, seq) for seq in seqs]
             )
             conn.execute("DELETE FROM outbox WHERE acked_ts < ?", (now - keep_seconds,))
+
+    def tidy(self, acked_before: float, claimed_before: float) -> int:
+        """Delete what team mode no longer needs, all naming callers: outbox rows the broker
+        acknowledged before `acked_before` (`ack` does it only as the next ones arrive, so
+        an idle relay would keep the last ones) and claims made before `claimed_before`.
+        Returns how many rows went."""
+        with self.store.transaction() as conn:
+            gone = changed(conn, "DELETE FROM outbox WHERE acked_ts < ?", (acked_before,))
+            return gone + changed(conn, "DELETE FROM claims WHERE at_ts < ?", (claimed_before,))
 
     def outbox_empty(self) -> bool:
         return not self.store.read("SELECT 1 FROM outbox WHERE acked_ts IS NULL LIMIT 1")

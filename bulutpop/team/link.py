@@ -5,7 +5,9 @@ of this PC's own: `TeamLink` keeps a persistent MQTT session (what arrived while
 off is delivered on reconnect, in order) and feeds each event to the tracker exactly like a
 webhook event, so duplicates are dropped the same way. A message is acknowledged to the
 broker only once it is stored. Dial and recordings go through the relay's API
-(`Core.api()`), which needs the agent's credential, never the PBX's API key.
+(`Core.api()`), which needs the agent's credential, never the PBX's API key. When the relay
+forgets a number (KVKK erasure), its "forget" message makes this PC forget it too, before
+the message is acknowledged: a PC that was off does it as it reconnects.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,7 +28,7 @@ from paho.mqtt.properties import Properties
 
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import CallTracker
-from bulutpop.errors import TeamError
+from bulutpop.errors import NumberError, TeamError
 from bulutpop.local.config import Config
 from bulutpop.local.net import client_session, tls_for
 from bulutpop.storage.team import ClaimRow, TeamTables
@@ -161,11 +163,15 @@ class TeamLink:
         config: Config,
         secret: str,
         on_status: Callable[[TeamStatus], None] | None = None,
+        *,
+        forget: Callable[[str], Awaitable[object]],
     ) -> None:
+        """`forget` erases a number from this PC (`Core.forget`) when the relay says so."""
         self.tracker = tracker
         self.config = config
         self._secret = secret
         self._on_status = on_status
+        self._forget = forget
         self.status = TeamStatus("connecting", time.time())
         self.received = 0
 
@@ -232,9 +238,15 @@ class TeamLink:
             elif kind == "claim":
                 tables = TeamTables(self.tracker.store)
                 await self.tracker.run_write(tables.put_claim, claim_message(data), missed=True)
+            elif kind == "forget":
+                number = data["number"]
+                if not isinstance(number, str) or not number:
+                    raise ValueError("no number to forget")
+                await self._forget(number)
+                log.info("forgot a number's records on the team relay's request")
             else:
                 raise ValueError(f"unknown kind {kind!r}")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, NumberError) as exc:
             # Kept for inspection, like a malformed webhook body; never retried forever.
             await self.tracker.reject(raw, f"team message: {exc}"[:200], "application/json", SOURCE)
             log.warning("kept a team message that could not be used: %s", exc)

@@ -19,12 +19,12 @@ INVITE_PREFIX = "bulutpop-team:"
 PAYLOAD_VERSION = 1
 CLAIM_SECONDS = 15 * 60  # as long as the relay holds a claim
 TOPIC_ROOT = "bulutpop"
-TEAM_TOPIC = f"{TOPIC_ROOT}/team"
+TEAM_TOPIC = f"{TOPIC_ROOT}/team"  # every agent's PC reads it: the relay's "forget" requests
 SESSION_EXPIRY_DAYS = 60
 
 
 def payload(kind: str, **data: Any) -> bytes:
-    """A message for agents: JSON with a version and a kind ("event", "claim")."""
+    """A message for agents: JSON with a version and a kind ("event", "claim", "forget")."""
     return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
 
 
@@ -118,6 +118,12 @@ def presented(header: str) -> str:
     """The credential in an Authorization header's value, or ""."""
     scheme, _, value = header.strip().partition(" ")
     return value.strip() if scheme.lower() == AUTH_SCHEME.lower() else ""
+
+
+def forget_message(number_key: str) -> tuple[str, bytes]:
+    """The relay's request that every agent's PC forget a number (KVKK erasure): on the
+    topic all of them read, kept by the broker for a PC that is off until it connects."""
+    return TEAM_TOPIC, payload("forget", number=number_key)
 
 
 def subscriptions(extension: str) -> list[tuple[str, int]]:

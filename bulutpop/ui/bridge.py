@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ class CoreBridge(QObject):
     teamChanged = Signal(object)
     # A background service changed state (ServiceState: receiver, team, catchup, …).
     serviceChanged = Signal(object)
+    # A number's records were deleted (KVKK erasure): lists showing its calls read again.
+    recordsDeleted = Signal()
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +67,7 @@ class CoreBridge(QObject):
         # The background services; the app starts it, windows and tests may leave it idle
         # and use the catch-up's and the phonebook's one-shot methods.
         self.runtime = Runtime(core)
+        self.runtime.forget = self.forget  # the relay's requests refresh the windows too
         self.dialer = Dialer(core)
         self._queues = self.phonebook.queue_names()
         # The PBX's outbound numbers, once asked for (`load_caller_ids`).
@@ -158,6 +162,17 @@ class CoreBridge(QObject):
 
     async def undo_done(self, party_key: str, at: float) -> None:
         await self.core.tracker.undo_done(party_key, at)
+
+    def calls_with(self, number_key: str) -> int:
+        """How many calls the store has with this number as the other party."""
+        return self.core.store.history_for(number_key, math.inf)[0]
+
+    async def forget(self, number_key: str) -> None:
+        """Delete every record of this number on this PC (KVKK erasure); open windows
+        drop it."""
+        await self.core.forget(number_key)  # the tracker tells the missed list
+        self.recordsDeleted.emit()
+        self.namesChanged.emit()
 
     async def save_config(self, config: Config) -> None:
         await self.core.update_config(config)

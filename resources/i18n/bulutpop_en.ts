@@ -123,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+214"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -419,7 +419,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+154"/>
+        <location filename="../../bulutpop/ui/app.py" line="+155"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -533,6 +533,42 @@ Data folder: %2</source>
     <message>
         <location line="+21"/>
         <source>Your phone is ringing — pick up to call %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ForgetConfirmation</name>
+    <message>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+195"/>
+        <source>Delete this number&apos;s records</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Delete everything this PC keeps about %1?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Deleted from this PC, for good: %n call(s) with this number in the history and the missed calls, the call events that mention it, its name (yours and the address books&apos;), its missed-call marks and claims, and the recordings of its calls downloaded here.</source>
+        <translation>
+            <numerusform>Deleted from this PC, for good: %n call with this number in the history and the missed calls, the call events that mention it, its name (yours and the address books&apos;), its missed-call marks and claims, and the recordings of its calls downloaded here.</numerusform>
+            <numerusform>Deleted from this PC, for good: %n calls with this number in the history and the missed calls, the call events that mention it, its name (yours and the address books&apos;), its missed-call marks and claims, and the recordings of its calls downloaded here.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The PBX keeps its own copies: its call history and the recordings of these calls stay there. To erase them too, delete them in the PBX&apos;s web portal, with the number&apos;s contact in its phonebook (bulutpop reads it again every day), or ask the PBX provider to.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Your colleagues&apos; PCs and the team server keep theirs: the team server&apos;s administrator erases the number everywhere in the team with “bulutpop relay forget”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Delete</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -652,7 +688,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+65"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
@@ -699,17 +735,17 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+71"/>
+        <location line="+72"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-70"/>
+        <location line="-71"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>Answered by %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -739,12 +775,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Delete this number&apos;s records…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+16"/>
         <source>Clear filters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+145"/>
+        <location line="+156"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -792,7 +833,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+52"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-166"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
@@ -886,7 +927,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+1"/>
+        <source>Delete this number&apos;s records…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
@@ -921,7 +967,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+56"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
@@ -1359,7 +1405,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+65"/>
+        <location filename="../../bulutpop/ui/player.py" line="+63"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1477,7 +1523,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+40"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+41"/>
         <source>Bottom right</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1523,6 +1569,27 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+10"/>
+        <location line="+12"/>
+        <source>days</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-10"/>
+        <source>Older calls are deleted from this PC, with their call events and the record of who listened to their recordings. Keep personal data no longer than your office needs it (KVKK).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Recordings played or saved here are deleted from this PC after this.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Privacy (KVKK)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Pop-up corner</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1544,6 +1611,16 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     <message>
         <location line="+1"/>
         <source>Startup</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Keep calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep recordings</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2226,6 +2303,19 @@ Leave empty to use the address books.</source>
     </message>
 </context>
 <context>
+    <name>forget_number</name>
+    <message>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+71"/>
+        <source>Deleting the records of %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Deleted everything this PC kept about %1. The PBX still has its own copies.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>missing_setup</name>
     <message>
         <location filename="../../bulutpop/ui/common/errors.py" line="+6"/>
@@ -2246,7 +2336,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-39"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-121"/>
         <source>Calling %1… your phone will ring.</source>
         <translation type="unfinished"></translation>
     </message>

@@ -123,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+214"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -417,7 +417,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+154"/>
+        <location filename="../../bulutpop/ui/app.py" line="+155"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -539,6 +539,41 @@ Veri klasörü: %2</translation>
     </message>
 </context>
 <context>
+    <name>ForgetConfirmation</name>
+    <message>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+195"/>
+        <source>Delete this number&apos;s records</source>
+        <translation>Bu numaranın kayıtlarını sil</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Delete everything this PC keeps about %1?</source>
+        <translation>Bu bilgisayarın %1 hakkında tuttuğu her şey silinsin mi?</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>Deleted from this PC, for good: %n call(s) with this number in the history and the missed calls, the call events that mention it, its name (yours and the address books&apos;), its missed-call marks and claims, and the recordings of its calls downloaded here.</source>
+        <translation>
+            <numerusform>Bu bilgisayardan kalıcı olarak silinecekler: geçmişte ve cevapsız çağrılarda bu numarayla yapılan %n arama, onu anan çağrı olayları, adı (sizin verdiğiniz ve rehberlerdeki), cevapsız çağrı işaretleri ve “ben arıyorum” kayıtları, ve aramalarının buraya indirilmiş ses kayıtları.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The PBX keeps its own copies: its call history and the recordings of these calls stay there. To erase them too, delete them in the PBX&apos;s web portal, with the number&apos;s contact in its phonebook (bulutpop reads it again every day), or ask the PBX provider to.</source>
+        <translation>Santral kendi kopyalarını tutar: arama geçmişi ve bu aramaların ses kayıtları orada kalır. Onları da silmek için santralin web portalından, numaranın santral rehberindeki kişisiyle birlikte silin (bulutpop rehberi her gün yeniden okur) veya santral sağlayıcınızdan silmesini isteyin.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Your colleagues&apos; PCs and the team server keep theirs: the team server&apos;s administrator erases the number everywhere in the team with “bulutpop relay forget”.</source>
+        <translation>Ekip arkadaşlarınızın bilgisayarları ve ekip sunucusu kendi kopyalarını tutar: ekip sunucusunun yöneticisi numarayı “bulutpop relay forget” ile ekibin her yerinden siler.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Delete</source>
+        <translation>Sil</translation>
+    </message>
+</context>
+<context>
     <name>HistoryModel</name>
     <message>
         <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
@@ -654,7 +689,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+65"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
@@ -701,17 +736,17 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+71"/>
+        <location line="+72"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-70"/>
+        <location line="-71"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>Answered by %1</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -741,12 +776,17 @@ Veri klasörü: %2</translation>
         <translation>Adı düzenle…</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Delete this number&apos;s records…</source>
+        <translation>Bu numaranın kayıtlarını sil…</translation>
+    </message>
+    <message>
         <location line="+16"/>
         <source>Clear filters</source>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+145"/>
+        <location line="+156"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>
@@ -794,7 +834,7 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+52"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-166"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
@@ -888,7 +928,12 @@ Veri klasörü: %2</translation>
         <translation>Adı düzenle…</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+1"/>
+        <source>Delete this number&apos;s records…</source>
+        <translation>Bu numaranın kayıtlarını sil…</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
@@ -923,7 +968,7 @@ Veri klasörü: %2</translation>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+56"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
@@ -1370,7 +1415,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+65"/>
+        <location filename="../../bulutpop/ui/player.py" line="+63"/>
         <source>Save recording</source>
         <translation>Ses kaydını kaydet</translation>
     </message>
@@ -1488,7 +1533,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PreferencesTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+40"/>
+        <location filename="../../bulutpop/ui/settings/preferences_tab.py" line="+41"/>
         <source>Bottom right</source>
         <translation>Sağ alt</translation>
     </message>
@@ -1534,6 +1579,27 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+10"/>
+        <location line="+12"/>
+        <source>days</source>
+        <translation>gün</translation>
+    </message>
+    <message>
+        <location line="-10"/>
+        <source>Older calls are deleted from this PC, with their call events and the record of who listened to their recordings. Keep personal data no longer than your office needs it (KVKK).</source>
+        <translation>Daha eski aramalar, çağrı olayları ve ses kayıtlarını kimin dinlediğinin kaydıyla birlikte bu bilgisayardan silinir. Kişisel verileri ofisinizin ihtiyacından uzun süre saklamayın (KVKK).</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Recordings played or saved here are deleted from this PC after this.</source>
+        <translation>Burada dinlenen veya kaydedilen ses kayıtları bu süreden sonra bu bilgisayardan silinir.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Privacy (KVKK)</source>
+        <translation>Gizlilik (KVKK)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Pop-up corner</source>
         <translation>Açılır pencere köşesi</translation>
     </message>
@@ -1556,6 +1622,16 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <location line="+1"/>
         <source>Startup</source>
         <translation>Başlangıç</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Keep calls</source>
+        <translation>Aramaları sakla</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep recordings</source>
+        <translation>Ses kayıtlarını sakla</translation>
     </message>
     <message>
         <location line="+12"/>
@@ -2238,6 +2314,19 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
 </context>
 <context>
+    <name>forget_number</name>
+    <message>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+71"/>
+        <source>Deleting the records of %1…</source>
+        <translation>%1 numarasının kayıtları siliniyor…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Deleted everything this PC kept about %1. The PBX still has its own copies.</source>
+        <translation>Bu bilgisayarın %1 hakkında tuttuğu her şey silindi. Santralde kendi kopyaları duruyor.</translation>
+    </message>
+</context>
+<context>
     <name>missing_setup</name>
     <message>
         <location filename="../../bulutpop/ui/common/errors.py" line="+6"/>
@@ -2258,7 +2347,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>place_call</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-39"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-121"/>
         <source>Calling %1… your phone will ring.</source>
         <translation>%1 aranıyor… telefonunuz çalacak.</translation>
     </message>

@@ -50,7 +50,11 @@ class AgentPc:
     @property
     def link(self) -> TeamLink:
         return TeamLink(
-            self.core.tracker, self.core.config, self.invite.secret, self.statuses.append
+            self.core.tracker,
+            self.core.config,
+            self.invite.secret,
+            self.statuses.append,
+            forget=self.core.forget,
         )
 
     async def start(self) -> None:

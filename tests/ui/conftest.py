@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 import qasync
 from PySide6.QtCore import QLocale
-from PySide6.QtWidgets import QApplication, QMenu, QTableView
+from PySide6.QtWidgets import QApplication, QMenu, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 from bulutpop.app.core import Core
@@ -27,6 +27,7 @@ from bulutpop.devtools.replay import post_bodies
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.ui import i18n
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.actions import ForgetConfirmation
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.settings.dialog import SettingsDialog
 from bulutpop.ui.tray import Shell, ShellActions
@@ -181,6 +182,19 @@ def menu_texts(view: QTableView, row: int) -> list[str]:
     assert menu is not None and menu.isVisible()
     menu.close()
     return [action.text() for action in menu.actions()]
+
+
+def forget_confirmation(loop: Loop, parent: QWidget) -> ForgetConfirmation:
+    """The confirmation "Delete this number's records…" opens over `parent`, once shown."""
+
+    async def shown() -> ForgetConfirmation:
+        while True:
+            box = parent.findChild(ForgetConfirmation)
+            if box is not None and box.isVisible():
+                return box
+            await asyncio.sleep(0.01)
+
+    return loop.run(asyncio.wait_for(shown(), 5))
 
 
 MakeDialog = Callable[..., SettingsDialog]

@@ -18,7 +18,7 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.history.model import PAGE_SIZE, Column
 from bulutpop.ui.history.window import HistoryWindow
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook, menu_texts
+from tests.ui.conftest import Loop, Webhook, forget_confirmation, menu_texts
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=PBX_TZ).timestamp()
 
@@ -287,7 +287,29 @@ def test_keys_buttons_and_menu_act_on_the_selected_call(
         "Copy number",
         "",
         "Edit name…",
+        "Delete this number's records…",
     ]
     assert window.view.selectionModel().selectedRows()[0].row() == other  # right-click selects
     window.copy_action.trigger()
     assert QGuiApplication.clipboard().text() == "0532 123 45 67"
+
+
+def test_deleting_a_numbers_records_from_the_history(
+    window: HistoryWindow, webhook: Webhook, qloop: Loop, bridge: CoreBridge
+) -> None:
+    webhook.post(*scenario("01"), *scenario("02"), *scenario("05"), *scenario("06"))
+    window.show()
+    rows = [c.party_key for c in calls(window)]
+    assert rows.count("+905321234567") == 2  # the missed call and the callback
+    window.view.selectRow(rows.index("1002"))
+    assert not window.forget_action.isEnabled()  # an extension's digits are in other numbers
+    window.view.selectRow(rows.index("+905321234567"))
+    window.forget_action.trigger()
+    box = forget_confirmation(qloop, window)
+    assert "0532 123 45 67" in box.text()
+    assert "2 calls with this number" in box.informativeText()
+    assert "The PBX keeps its own copies" in box.informativeText()
+    box.delete_button.click()
+    qloop.run(window.tasks.drain())
+    assert [c.party for c in calls(window)] == ["1002", "02123205062"]
+    assert "Deleted everything this PC kept about 0532 123 45 67" in window.status_text()

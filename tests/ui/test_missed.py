@@ -37,7 +37,7 @@ from bulutpop.ui.missed import model as missed_model
 from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import Action, MissedWindow
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook, menu_texts
+from tests.ui.conftest import Loop, Webhook, forget_confirmation, menu_texts
 
 LEFT = Qt.MouseButton.LeftButton
 NO_KEYS = Qt.KeyboardModifier.NoModifier
@@ -405,7 +405,14 @@ def test_keys_and_menu_act_on_the_selected_caller(
     assert len(fake_pbx.originates) == 1
 
     window.view.clearSelection()
-    assert menu_texts(window.view, 0) == ["Call back", "Done", "Copy number", "", "Edit name…"]
+    assert menu_texts(window.view, 0) == [
+        "Call back",
+        "Done",
+        "Copy number",
+        "",
+        "Edit name…",
+        "Delete this number's records…",
+    ]
     assert window.view.selectionModel().selectedRows()[0].row() == 0  # right-click selects
     window.done_action.trigger()
     qloop.run(window.tasks.drain())
@@ -434,3 +441,33 @@ def test_more_callers_than_the_list_holds_are_mentioned(
     window.model.refresh()
     qloop.run(window.model.settled())
     assert not window.more.isVisibleTo(window)
+
+
+def test_deleting_a_callers_records_says_what_goes_and_what_the_pbx_keeps(
+    window: MissedWindow, webhook: Webhook, qloop: Loop, bridge: CoreBridge
+) -> None:
+    post(window, webhook, qloop, *scenario("02"), *scenario("01"))
+    window.view.selectRow(0)
+    window.forget_action.trigger()
+    box = forget_confirmation(qloop, window)
+    assert box.text() == "Delete everything this PC keeps about 0532 123 45 67?"
+    told = box.informativeText()
+    for words in ("1 call with this number", "call events", "name", "recordings", "claims"):
+        assert words in told
+    assert "The PBX keeps its own copies" in told and "PBX's web portal" in told
+    assert "relay forget" not in told  # not in a team
+    assert box.defaultButton() is not box.delete_button
+    box.reject()  # Cancel, or Esc
+    qloop.run(window.tasks.drain())
+    assert window.model.rowCount() == 1 and bridge.calls_with("+905321234567") == 1
+
+    window.forget_action.trigger()
+    forget_confirmation(qloop, window).delete_button.click()
+    qloop.run(window.tasks.drain())
+    qloop.run(window.model.settled())
+    assert window.is_empty()
+    assert bridge.calls_with("+905321234567") == 0
+    assert [c.party for c in bridge.recent_calls(10)] == ["02123205062"]  # the other caller
+    assert window.status_text() == (
+        "Deleted everything this PC kept about 0532 123 45 67. The PBX still has its own copies."
+    )

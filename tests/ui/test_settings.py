@@ -100,6 +100,24 @@ def test_valid_values_are_saved_to_the_config_file(
     assert announced == [core.config]
 
 
+def test_retention_is_set_in_the_preferences(
+    make_dialog: MakeDialog, qloop: Loop, core: Core
+) -> None:
+    dialog = make_dialog()
+    tab = dialog.preferences_tab
+    assert (tab.keep_calls_edit.text(), tab.keep_recordings_edit.text()) == ("730", "30")
+    assert "KVKK" in shown_text(dialog)
+    tab.keep_calls_edit.setText("0")
+    assert dialog.error_text("keep_calls_days")
+    assert not dialog.ok_button.isEnabled()
+    tab.keep_calls_edit.setText("365")
+    tab.keep_recordings_edit.setText("7")
+    assert dialog.error_text("keep_calls_days") == ""
+    assert qloop.run(dialog.save()) is True
+    saved = load(core.dirs)
+    assert (saved.keep_calls_days, saved.keep_recordings_days) == (365, 7)
+
+
 def test_missing_extension_blocks_ok(make_dialog: MakeDialog, qloop: Loop) -> None:
     dialog = make_dialog()
     dialog.account_tab.extension_edit.setText("")

@@ -6,6 +6,7 @@ the real relay and Mosquitto on loopback (tests/core/teamrig.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -29,10 +30,12 @@ from bulutpop.team.protocol import Invite, leave
 from bulutpop.ui import i18n
 from bulutpop.ui.app import DesktopApp
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.history.window import HistoryWindow
 from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell
 from tests.conftest import free_port, until
+from tests.core.conftest import run_cli
 from tests.core.teamrig import TeamRig, event, make_rig
 from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 
@@ -340,6 +343,46 @@ def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double
             await window.call_back(0)
             assert len(rig.pbx.originates) == 1
             assert "Your team was not told: The team server: no open shared" in window.status_text()
+        finally:
+            await desktop.stop()
+
+    async def main() -> None:
+        rig = await make_rig(tmp_path / "team")
+        try:
+            await scenario(rig)
+        finally:
+            await rig.close()
+
+    qloop.run(main())
+
+
+def test_a_number_the_relay_forgets_leaves_the_open_lists(
+    qloop: Loop, tmp_path: Path, no_quit: None
+) -> None:
+    async def scenario(rig: TeamRig) -> None:
+        ayse = await rig.pc("1001")
+        desktop = desktop_for(ayse.core)
+        try:
+            await desktop.start()
+            await until(lambda: "Team: connected" in desktop.shell.tooltip, what="the link")
+            assert await rig.post(
+                event("f-1"),
+                event("f-1", "hangup", answered="false"),
+                event("k-1", caller_id_number="05559876543"),
+            ) == [200, 200, 200]
+            desktop.show_history()
+            desktop.show_missed()
+            history, missed = desktop._windows["history"], desktop._windows["missed"]
+            assert isinstance(history, HistoryWindow) and isinstance(missed, MissedWindow)
+            await until(lambda: history.model.rowCount() == 2, what="the calls")
+            await until(lambda: missed.model.rowCount() == 1, what="the missed call")
+
+            forgot = await asyncio.to_thread(
+                run_cli, "relay", "forget", "0532 123 45 67", "--yes", env=rig.env
+            )
+            assert forgot.returncode == 0, forgot.stderr
+            await until(lambda: missed.model.rowCount() == 0, what="the missed list to drop it")
+            await until(lambda: history.model.rowCount() == 1, what="the history to drop it")
         finally:
             await desktop.stop()
 

@@ -39,6 +39,12 @@ class Agent:
         return f"{self.display} ({self.extension})" if self.display else self.extension
 
     @property
+    def audit_name(self) -> str:
+        """Who fetched a recording, as the audit shows it: "Ayşe (1002) [agent1002]", which
+        still says who after the agent is removed or the name is given to someone else."""
+        return f"{self.label} [{self.name}]"
+
+    @property
     def topics(self) -> tuple[str, ...]:
         return (ext_topic(self.extension), TEAM_TOPIC)
 
@@ -79,6 +85,10 @@ class Agents:
         if removed:
             self.write_broker_files()
         return removed
+
+    def named(self, name: str) -> Agent | None:
+        row = self.tables.agent(name)
+        return agent_of(row) if row is not None else None
 
     def verify(self, credential: str) -> Agent | None:
         """The agent whose `name:secret` this is, or None."""

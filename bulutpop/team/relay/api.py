@@ -1,7 +1,8 @@
 """The agents' API: the PBX API's own paths and errors, so the desktop's `PbxClient` works
 against it with the agent's credential (in a header) in place of the API key. It dials only
 from the agent's own extension and serves only recordings of calls that involved the
-agent or their queues, under the PBX's rate limits shared by everyone."""
+agent or their queues, under the PBX's rate limits shared by everyone. Every recording it
+serves goes into the audit first (`bulutpop relay audit`): which agent, which call, when."""
 
 from __future__ import annotations
 
@@ -210,6 +211,10 @@ class RelayApi:
         async with self._downloads.get(url, timeout=timeout) as upstream:
             if upstream.status != 200:
                 return web.Response(status=upstream.status, text="the PBX refused the recording")
+            agent = self.agents.named(agent_name)
+            who = agent.audit_name if agent is not None else agent_name
+            store = self.core.store
+            await store.write(store.record_access, call_uuid, "download", who)
             response = web.StreamResponse(
                 headers={"Content-Type": upstream.content_type or "application/octet-stream"}
             )

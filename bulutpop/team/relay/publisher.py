@@ -1,7 +1,8 @@
 """Publishing: the outbox sent to the broker in order, QoS 1, a row acknowledged only
 after the broker's PUBACK; a broker outage or restart only delays it. Rows are kept a few
 seconds after the PUBACK and sent again on every reconnect, because a broker killed hard
-loses what arrived since its last autosave (agents drop the duplicates)."""
+loses what arrived since its last autosave (agents drop the duplicates). While idle, it
+deletes what no one needs any more (`TeamTables.tidy`): delivered rows, expired claims."""
 
 from __future__ import annotations
 
@@ -16,14 +17,13 @@ import aiomqtt
 
 from bulutpop.app.core import Core
 from bulutpop.storage.team import TeamTables
-from bulutpop.team.protocol import (
-    Address,
-)
+from bulutpop.team.protocol import CLAIM_SECONDS, Address
 
 log = logging.getLogger(__name__)
 
 
 REPUBLISH_SECONDS = 5.0  # longer than the broker's autosave interval (1 s)
+TIDY_SECONDS = 60.0  # how often an idle relay tidies the outbox and the claims
 
 _BATCH = 100
 
@@ -54,6 +54,8 @@ class Publisher:
         self._wake = asyncio.Event()
         self._unsubscribe = core.tracker.subscribe(lambda _change: self._wake.set())
         self.tables = TeamTables(core.store)
+        self.tidy_every = TIDY_SECONDS  # a test may shorten it
+        self._next_tidy = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -101,6 +103,7 @@ class Publisher:
             self._wake.clear()
             rows = self.tables.unsent(sent, _BATCH)
             if not rows:
+                await self._tidy()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
                 continue
@@ -125,6 +128,13 @@ class Publisher:
             failed = next((r for r in results if isinstance(r, BaseException)), None)
             if failed is not None:
                 raise failed
+
+    async def _tidy(self) -> None:
+        if time.monotonic() < self._next_tidy:
+            return
+        self._next_tidy = time.monotonic() + self.tidy_every
+        now = time.time()
+        await self.core.store.write(self.tables.tidy, now - REPUBLISH_SECONDS, now - CLAIM_SECONDS)
 
     def close(self) -> None:
         self._unsubscribe()

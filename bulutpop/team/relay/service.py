@@ -19,6 +19,7 @@ import aiomqtt
 
 from bulutpop.app.core import Core
 from bulutpop.app.guard import GuardedServer, Limits
+from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import Change
 from bulutpop.errors import (
@@ -26,10 +27,12 @@ from bulutpop.errors import (
 )
 from bulutpop.local.config import Config
 from bulutpop.pbx.receiver import listen_error
+from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import session_client
 from bulutpop.team.protocol import (
     Address,
     Invite,
+    forget_message,
     subscriptions,
 )
 from bulutpop.team.relay.agents import Agent, Agents, secret_in
@@ -116,6 +119,16 @@ async def open_session(config: Config, agent: Agent, secret: str) -> None:
                     "for them wait from their PC's first connection on"
                 ) from None
             await asyncio.sleep(0.1)
+
+
+async def tell_agents_to_forget(core: Core, number: str) -> int:
+    """Ask every agent's PC to forget a number the relay has forgotten (after it:
+    `Store.forget` deletes the outbox rows that mention the number). The request goes into
+    the outbox, which the running relay sends whoever wrote it, and the broker keeps it for
+    a PC that is off. Returns how many agents there are."""
+    tables = TeamTables(core.store)
+    await core.store.write(tables.queue, [forget_message(phone.canonical_key(number))])
+    return len(tables.agents())
 
 
 class Relay:

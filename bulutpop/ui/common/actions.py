@@ -1,7 +1,7 @@
 """What the list windows (missed calls, call history) share around their table: the table's
 look, the actions on the selected row (keyboard shortcuts and the right-click menu), and
 what those actions do with a row's number: copy it, dial it, edit the name shown for it,
-each with word of it in the status line."""
+delete its records (KVKK erasure), each with word of it in the status line."""
 
 from __future__ import annotations
 
@@ -11,13 +11,21 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QPoint, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QWidget,
+)
 
 from bulutpop.calls import phone
-from bulutpop.errors import BulutpopError
+from bulutpop.errors import BulutpopError, NumberError
+from bulutpop.storage.store import erasable_digits
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.errors import describe_error
-from bulutpop.ui.common.widgets import NameAsker, StatusLine
+from bulutpop.ui.common.widgets import NameAsker, StatusLine, dialog_result
 
 log = logging.getLogger(__name__)
 
@@ -165,4 +173,89 @@ async def edit_local_name(
     else:
         text = QCoreApplication.translate("edit_name", "%1 shows its address book name again.")
         status.show_success(text.replace("%1", shown), seconds=5)
+    return True
+
+
+def can_forget(number_key: str) -> bool:
+    """Whether a number's records can be deleted: not an extension's, whose digits are
+    part of too many other numbers (`erasable_digits`)."""
+    try:
+        erasable_digits(number_key)
+    except NumberError:
+        return False
+    return True
+
+
+class ForgetConfirmation(QMessageBox):
+    """Asks before a number's records are deleted (KVKK erasure), naming what goes, and
+    what stays at the PBX (and, in team mode, on colleagues' PCs) with what to do there."""
+
+    def __init__(self, parent: QWidget, number: str, calls: int, team: bool) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Delete this number's records"))
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setIcon(QMessageBox.Icon.Warning)
+        shown = phone.display(number)
+        self.setText(self.tr("Delete everything this PC keeps about %1?").replace("%1", shown))
+        what = [
+            self.tr(
+                "Deleted from this PC, for good: %n call(s) with this number in the history "
+                "and the missed calls, the call events that mention it, its name (yours and "
+                "the address books'), its missed-call marks and claims, and the recordings of "
+                "its calls downloaded here.",
+                "",
+                calls,
+            ),
+            self.tr(
+                "The PBX keeps its own copies: its call history and the recordings of these "
+                "calls stay there. To erase them too, delete them in the PBX's web portal, "
+                "with the number's contact in its phonebook (bulutpop reads it again every "
+                "day), or ask the PBX provider to."
+            ),
+        ]
+        if team:
+            what.append(
+                self.tr(
+                    "Your colleagues' PCs and the team server keep theirs: the team server's "
+                    "administrator erases the number everywhere in the team with “bulutpop "
+                    "relay forget”."
+                )
+            )
+        self.setInformativeText("\n\n".join(what))
+        self.delete_button = self.addButton(
+            self.tr("Delete"), QMessageBox.ButtonRole.DestructiveRole
+        )
+        self.setDefaultButton(self.addButton(QMessageBox.StandardButton.Cancel))
+
+
+async def forget_number(
+    bridge: CoreBridge, parent: QWidget, number: str, status: StatusLine
+) -> bool:
+    """Delete everything this PC keeps about `number` (a canonical key) once the user has
+    confirmed it in a `ForgetConfirmation`; True when deleted."""
+    box = ForgetConfirmation(parent, number, bridge.calls_with(number), bridge.config.team_mode)
+    try:
+        await dialog_result(box)
+        if box.clickedButton() is not box.delete_button:
+            return False
+    finally:
+        box.deleteLater()
+    shown = phone.display(number)
+    status.show_progress(
+        QCoreApplication.translate("forget_number", "Deleting the records of %1…").replace(
+            "%1", shown
+        )
+    )
+    try:
+        await bridge.forget(number)
+    except Exception as exc:
+        if not isinstance(exc, BulutpopError):
+            log.exception("deleting a number's records failed")
+        status.show_error(describe_error(exc))
+        return False
+    text = QCoreApplication.translate(
+        "forget_number",
+        "Deleted everything this PC kept about %1. The PBX still has its own copies.",
+    )
+    status.show_success(text.replace("%1", shown))
     return True

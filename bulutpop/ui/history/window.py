@@ -29,8 +29,10 @@ from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.actions import (
     RowActions,
+    can_forget,
     copy_number,
     edit_local_name,
+    forget_number,
     list_view,
     place_call,
     queue_width,
@@ -136,6 +138,7 @@ class HistoryWindow(QWidget):
         self._change_timer.timeout.connect(self._apply_pending)
         bridge.changed.connect(self._on_change)
         bridge.configChanged.connect(self._on_config)
+        bridge.recordsDeleted.connect(self._reload)
         bridge.namesChanged.connect(self._on_names)
 
         for signal in (self.model.modelReset, self.model.rowsInserted):
@@ -182,8 +185,10 @@ class HistoryWindow(QWidget):
         self.edit_name_action = rows.add(
             self.tr("Edit name…"), self._start_edit_name, Qt.Key.Key_F2
         )
+        self.forget_action = rows.add(self.tr("Delete this number's records…"), self._forget)
         rows.set_menu(
-            [self.play_action, self.call_action, self.copy_action], [self.edit_name_action]
+            [self.play_action, self.call_action, self.copy_action],
+            [self.edit_name_action, self.forget_action],
         )
         return view
 
@@ -283,6 +288,9 @@ class HistoryWindow(QWidget):
 
     def _on_config(self, _config: Config) -> None:
         # New extensions re-derive which calls were missed and who answered "you".
+        self._reload()
+
+    def _reload(self) -> None:
         if self.isVisible():
             self.model.reload()
         else:
@@ -314,6 +322,13 @@ class HistoryWindow(QWidget):
     def _start_edit_name(self, call: Call) -> None:
         self.tasks.start(self._edit_name(call), name="edit name")
 
+    def _forget(self, call: Call) -> None:
+        if can_forget(call.party_key):
+            self.tasks.start(
+                forget_number(self.bridge, self, call.party_key, self.status),
+                name="delete records",
+            )
+
     def _on_names(self) -> None:
         # A name search may now match other numbers.
         if self.search.text().strip():
@@ -337,6 +352,7 @@ class HistoryWindow(QWidget):
         self.call_action.setEnabled(can_call)
         self.copy_action.setEnabled(call is not None and bool(call.party))
         self.edit_name_action.setEnabled(call is not None and bool(call.party))
+        self.forget_action.setEnabled(call is not None and can_forget(call.party_key))
 
     def _update_state(self) -> None:
         total = self.model.total()

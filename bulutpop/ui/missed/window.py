@@ -60,8 +60,10 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.actions import (
     RowActions,
+    can_forget,
     copy_number,
     edit_local_name,
+    forget_number,
     list_view,
     place_call,
     queue_width,
@@ -443,10 +445,12 @@ class MissedWindow(QWidget):
         self.done_action = rows.add(self.tr("Done"), done, Qt.Key.Key_Delete)
         self.copy_action = rows.add(self.tr("Copy number"), copy, QKeySequence.StandardKey.Copy)
         self.edit_name_action = rows.add(self.tr("Edit name…"), self._edit_name, Qt.Key.Key_F2)
+        self.forget_action = rows.add(self.tr("Delete this number's records…"), self._forget)
         # Enter on the keypad is a second key for the same action.
         rows.add("", call, Qt.Key.Key_Enter)
         rows.set_menu(
-            [self.call_action, self.done_action, self.copy_action], [self.edit_name_action]
+            [self.call_action, self.done_action, self.copy_action],
+            [self.edit_name_action, self.forget_action],
         )
         view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.dataChanged.connect(self._update_actions)
@@ -610,6 +614,11 @@ class MissedWindow(QWidget):
             name="edit name",
         )
 
+    def _forget(self, group: MissedGroup) -> None:
+        self.tasks.start(
+            forget_number(self.bridge, self, group.number, self.status), name="delete records"
+        )
+
     def _on_names(self) -> None:
         self.view.setColumnWidth(Column.QUEUE, queue_width(self.bridge, self.view))
 
@@ -618,6 +627,7 @@ class MissedWindow(QWidget):
         self.call_action.setEnabled(group is not None and self.model.busy_number is None)
         self.done_action.setEnabled(group is not None and not group.resolved)
         self.copy_action.setEnabled(group is not None)
+        self.forget_action.setEnabled(group is not None and can_forget(group.number))
         self.edit_name_action.setEnabled(group is not None)
 
     def _on_show_resolved(self, checked: bool) -> None:

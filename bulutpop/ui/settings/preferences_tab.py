@@ -1,5 +1,6 @@
 """The "Preferences" tab, also the wizard's last page: where pop-ups appear, their sound,
-the CRM link they offer, the language, and starting bulutpop at login."""
+the CRM link they offer, the language, starting bulutpop at login, and how long this PC
+keeps calls and recordings (KVKK)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bulutpop.local import autostart
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
-from bulutpop.ui.settings.shared import SaveFailed, SettingsTab, form_layout
+from bulutpop.ui.settings.shared import SaveFailed, SettingsTab, form_layout, text_label
 
 
 class PreferencesTab(SettingsTab):
@@ -74,7 +75,29 @@ class PreferencesTab(SettingsTab):
         suggest = suggest_autostart and not autostart.asked_by_installer(autostart_platform)
         self.autostart_check.setChecked(suggest or self._autostart_enabled())
         self._field("autostart", self.autostart_check)
-        self._lay_out(self._popup_form())
+        self.keep_calls_edit = self._line("keep_calls_days", placeholder="730", width=70)
+        self._field(
+            "keep_calls_days",
+            self.keep_calls_edit,
+            text_label(self.tr("days")),
+            hint=self.tr(
+                "Older calls are deleted from this PC, with their call events and the record "
+                "of who listened to their recordings. Keep personal data no longer than your "
+                "office needs it (KVKK)."
+            ),
+            stretch=False,
+        )
+        self.keep_recordings_edit = self._line("keep_recordings_days", placeholder="30", width=70)
+        self._field(
+            "keep_recordings_days",
+            self.keep_recordings_edit,
+            text_label(self.tr("days")),
+            hint=self.tr("Recordings played or saved here are deleted from this PC after this."),
+            stretch=False,
+        )
+        self._lay_out(
+            self._popup_form(), text_label(self.tr("Privacy (KVKK)"), "section"), self._keep_form()
+        )
 
     def _popup_form(self) -> QFormLayout:
         form = form_layout()
@@ -83,6 +106,12 @@ class PreferencesTab(SettingsTab):
         form.addRow(self.tr("CRM link"), self.fields["crm_url"])
         form.addRow(self.tr("Language"), self.fields["language"])
         form.addRow(self.tr("Startup"), self.fields["autostart"])
+        return form
+
+    def _keep_form(self) -> QFormLayout:
+        form = form_layout()
+        form.addRow(self.tr("Keep calls"), self.fields["keep_calls_days"])
+        form.addRow(self.tr("Keep recordings"), self.fields["keep_recordings_days"])
         return form
 
     def store_autostart(self) -> None:
