@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 import qasync
-from PySide6.QtCore import QLocale
+from PySide6.QtCore import QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QMenu, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -25,9 +25,10 @@ from bulutpop.app.core import Core
 from bulutpop.devtools.fakepbx import FakePbxState, start, tone_wav
 from bulutpop.devtools.replay import post_bodies
 from bulutpop.pbx.receiver import Receiver
-from bulutpop.ui import i18n
+from bulutpop.ui import assets, i18n
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.actions import ForgetConfirmation
+from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.settings.dialog import SettingsDialog
 from bulutpop.ui.tray import Shell, ShellActions
@@ -60,13 +61,18 @@ class Loop:
 
 
 @pytest.fixture(autouse=True)
-def english_by_default() -> Iterator[None]:
-    """English formats, whatever the machine's locale (scripts/test also runs the tests
-    under tr_TR.UTF-8): QLocale() as Translations.apply("en") leaves it. Tests that want
-    Turkish apply it (the `turkish` fixture)."""
+def english_by_default(qapp: QApplication) -> Iterator[None]:
+    """English, whatever the machine's locale (scripts/test also runs the tests under
+    tr_TR.UTF-8) and whatever an earlier test installed: formats as Translations.apply("en")
+    leaves QLocale(), and the plural forms of bulutpop_en.qm ("2 calls", not "2 call(s)").
+    Tests that want Turkish apply it (the `turkish` fixture)."""
     previous = QLocale()
     QLocale.setDefault(QLocale(QLocale.Language.English))
+    plurals = QTranslator()
+    assert plurals.load(str(assets.path("i18n", "bulutpop_en.qm")))
+    qapp.installTranslator(plurals)
     yield
+    qapp.removeTranslator(plurals)
     QLocale.setDefault(previous)
 
 
@@ -137,8 +143,14 @@ def missed_window(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[Mis
     window = MissedWindow(bridge)
     qtbot.addWidget(window)
     yield window
-    qloop.run(window.tasks.drain())
+    drain(qloop, window.tasks)
     qloop.run(window.model.settled())
+
+
+def drain(qloop: Loop, tasks: TaskSet, seconds: float = 10.0) -> None:
+    """Wait for a window's tasks at the end of a test. One still waiting after `seconds` (on
+    a dialog a failed test left open) is cancelled, so the failure is reported, not hung."""
+    qloop.run(asyncio.wait_for(tasks.drain(), seconds))
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.history.model import PAGE_SIZE, Column
 from bulutpop.ui.history.window import HistoryWindow
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, Webhook, forget_confirmation, menu_texts
+from tests.ui.conftest import Loop, Webhook, drain, forget_confirmation, menu_texts
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=PBX_TZ).timestamp()
 
@@ -66,7 +66,7 @@ def window(qtbot: QtBot, qloop: Loop, bridge: CoreBridge) -> Iterator[HistoryWin
     w = HistoryWindow(bridge)
     qtbot.addWidget(w)
     yield w
-    qloop.run(w.tasks.drain())
+    drain(qloop, w.tasks)
 
 
 def calls(window: HistoryWindow) -> list[Call]:
