@@ -203,3 +203,13 @@ async def test_an_agents_credential_travels_only_in_a_header(rig: TeamRig) -> No
         bearer = {"Authorization": f"Bearer {credential}"}
         async with session.get(f"{base}/team/whoami", headers=bearer) as response:
             assert response.status == 200
+
+
+async def test_a_pbx_refusal_reaches_the_agent_in_the_pbxs_own_words(rig: TeamRig) -> None:
+    ayse = await rig.pc("1001")
+    rig.pbx.extensions.discard("1001")  # the PBX no longer knows the agent's extension
+    async with ayse.core.client() as relay:
+        with pytest.raises(PbxRefused) as refused:
+            await relay.originate("1001", "05321234567")
+    assert refused.value.detail == "extension 1001 not found"
+    assert str(refused.value).count("the PBX refused the request") == 1

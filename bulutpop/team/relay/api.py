@@ -83,8 +83,9 @@ class RelayApi:
         return agent
 
     def _failure(self, exc: PbxError) -> web.Response:
-        """A PBX error passed on in the PBX's own shape (the relay's key redacted)."""
-        text = self.core.redactor.redact(str(exc))
+        """A PBX error passed on in the PBX's own shape: its own words where it gave some
+        (the agent's client words them as the PBX's), the relay's key redacted."""
+        text = self.core.redactor.redact(exc.detail or str(exc))
         if isinstance(exc, RateLimited):
             return web.Response(
                 status=429,
