@@ -11,12 +11,11 @@ from bulutpop.calls.events import CallEvent, party
 from bulutpop.calls.tracker import Change
 from bulutpop.storage.team import ClaimRow, TeamTables
 from bulutpop.team.protocol import (
+    CLAIM_SECONDS,
     ext_topic,
     payload,
 )
 from bulutpop.team.relay.agents import Agent, agent_of, members_of
-
-CLAIM_SECONDS = 15 * 60  # an "I'm calling back" holds this long unless the call resolves
 
 
 def parties(direction: str, caller: str, destination: str, users: Iterable[str]) -> set[str]:
