@@ -4,7 +4,7 @@ grew (baseline, same run); then the daily purge of that day, and an erasure, whi
 keep coming.
 
     .venv/bin/python benchmarks/retention.py [--calls 100000] [--day-events 1400000]
-        [--seconds 5] [--rate 50] [--keep DIR]
+        [--seconds 5] [--rate 50] [--open-seconds 30] [--keep DIR]
 
 Built through the real path (`CallTracker.ingest`, group commit): the 100,000-call store of
 history_scale.py, then a copy of it grown by one day of queue calls, each ringing 6 of 200
@@ -17,7 +17,8 @@ the measurements that write (events, the erasure, the purge) work on copies.
 Timed, on both stores: the history's queries (history_scale.queries, p50 of 15: target
 <= 20 ms each); `bulutpop serve` on the store, webhook events posted closed-loop at
 concurrency 1 and 16 for `--seconds` each (time to the 200, i.e. stored: the ingest target
-is p99 <= 20 ms at 16), and open-loop at `--rate` events/s (a busy office's peak).
+is p99 <= 20 ms at 16), and before them open-loop at `--rate` events/s (a busy office's
+peak) for `--open-seconds`: the baseline of the same load during the purge.
 Then, on the grown store, with the same open-loop events meanwhile: `bulutpop serve` with
 keep_calls_days 730, whose retention purges the old day at start (how long the batches
 take, how long giving the space back takes, the file before and after); and
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import sqlite3
@@ -140,8 +142,9 @@ async def grow(home: Path, events: int, regulars: list[str]) -> tuple[int, float
             print(f"  {added} events stored ({time.perf_counter() - began:.0f} s)", flush=True)
     await asyncio.gather(*pending)
     # As the running app does seconds after each call: the unanswered queue calls' outcome
-    # is settled (else `bulutpop serve` spends its first minutes on the whole day's).
-    while await core.tracker.settle_due():
+    # is settled, the last ones too (else `bulutpop serve` settles the day's in rounds of
+    # 500 while it is timed, each holding events up for ~400 ms).
+    while await core.tracker.settle_due(time.time() + DAY):
         pass
     took = time.perf_counter() - began
     await core.aclose()
@@ -150,6 +153,13 @@ async def grow(home: Path, events: int, regulars: list[str]) -> tuple[int, float
 
 
 # --- measuring --------------------------------------------------------------------------------
+
+
+def copy(source: Path, target: Path) -> None:
+    """A copy of a store, on disk before anything is timed on it: the kernel writing back a
+    1.5 GB copy meanwhile stalled the store's own writes for 300-450 ms."""
+    shutil.copytree(source, target)
+    os.sync()
 
 
 def measure_queries(home: Path) -> list[tuple[str, tuple[float, float, float]]]:
@@ -248,15 +258,15 @@ def summary(latencies: list[float]) -> str:
     )
 
 
-def webhook(home: Path, seconds: float, rate: float) -> dict[int | str, Any]:
-    """Closed-loop (concurrency 1 and 16) and open-loop load on `bulutpop serve` with
-    nothing to purge."""
+def webhook(home: Path, seconds: float, rate: float, open_seconds: float) -> dict[int | str, Any]:
+    """Open-loop load on `bulutpop serve` with nothing to purge (first: the closed loops
+    leave the WAL to checkpoint), then closed-loop at concurrency 1 and 16."""
     serve = Serve(home, keep_days=3650)
     try:
         out: dict[int | str, Any] = {}
+        out["open"] = asyncio.run(open_loop(serve.url, rate, lambda: True, open_seconds))
         for concurrency in (1, 16):
             out[concurrency] = asyncio.run(load(serve.url, concurrency, seconds))
-        out["open"] = asyncio.run(open_loop(serve.url, rate, lambda: True, seconds))
         return out
     finally:
         serve.stop()
@@ -340,6 +350,7 @@ def main() -> None:
     parser.add_argument("--day-events", type=int, default=1_400_000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--open-seconds", type=float, default=30.0)
     parser.add_argument("--keep", type=Path, help="build the stores here, or reuse them")
     args = parser.parse_args()
 
@@ -371,11 +382,11 @@ def main() -> None:
         hooks = {}
         for name, home in stores:
             work = Path(tmp) / f"work-{name}"
-            shutil.copytree(home, work)
-            hooks[name] = webhook(work, args.seconds, args.rate)
+            copy(home, work)
+            hooks[name] = webhook(work, args.seconds, args.rate, args.open_seconds)
             shutil.rmtree(work)
         work = Path(tmp) / "work"
-        shutil.copytree(grown, work)
+        copy(grown, work)
         number = "0" + sorted_parties(work)[0][3:]
         erased = forget(work, number, args.rate)
         purged = purge(work, args.rate)
