@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,19 @@ def today_at(hour: int, minute: int) -> float:
 
 
 # --- the tray ---------------------------------------------------------------------------------
+
+
+def with_rig(qloop: Loop, tmp_path: Path, scenario: Callable[[TeamRig], Awaitable[None]]) -> None:
+    """Run `scenario` against a team rig (relay, Mosquitto, fake PBX), closed after."""
+
+    async def main() -> None:
+        rig = await make_rig(tmp_path / "team")
+        try:
+            await scenario(rig)
+        finally:
+            await rig.close()
+
+    qloop.run(main())
 
 
 def test_the_tray_tells_the_team_link_state(
@@ -346,14 +359,7 @@ def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double
         finally:
             await desktop.stop()
 
-    async def main() -> None:
-        rig = await make_rig(tmp_path / "team")
-        try:
-            await scenario(rig)
-        finally:
-            await rig.close()
-
-    qloop.run(main())
+    with_rig(qloop, tmp_path, scenario)
 
 
 def test_a_number_the_relay_forgets_leaves_the_open_lists(
@@ -386,14 +392,7 @@ def test_a_number_the_relay_forgets_leaves_the_open_lists(
         finally:
             await desktop.stop()
 
-    async def main() -> None:
-        rig = await make_rig(tmp_path / "team")
-        try:
-            await scenario(rig)
-        finally:
-            await rig.close()
-
-    qloop.run(main())
+    with_rig(qloop, tmp_path, scenario)
 
 
 def test_a_team_pc_without_its_secret_says_so_and_listens_to_nothing(
