@@ -435,25 +435,19 @@ async def _forget(core: Core, args: argparse.Namespace) -> int:
     key = phone.canonical_key(args.number)
     erasable_digits(key)  # an extension or junk is refused before anything is asked
     shown = phone.display(key)
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not asking without a terminal: add --yes to erase")
-        _out(
-            f"This erases everything bulutpop keeps on this PC about {shown}: every call with "
-            "that number, the raw events and rejected bodies that mention it, its search "
-            "entries, the names and address-book entries for it, its missed calls and "
-            "claims, and the cached recordings of those calls. It cannot be undone."
-        )
-        _out(
-            "The PBX keeps its own copies: delete the calls' history and recordings in the "
-            "PBX's web portal too, and the number from its phonebook (else the next sync "
-            "brings the name back). In a team, the relay's administrator runs "
-            "`bulutpop relay forget NUMBER` for every PC."
-        )
-        answer = await asyncio.to_thread(input, "Erase? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes", "e", "evet"):
-            _out("Nothing was erased.")
-            return EXIT_FAILURE
+    warning = [
+        f"This erases everything bulutpop keeps on this PC about {shown}: every call with "
+        "that number, the raw events and rejected bodies that mention it, its search "
+        "entries, the names and address-book entries for it, its missed calls and "
+        "claims, and the cached recordings of those calls. It cannot be undone.",
+        "The PBX keeps its own copies: delete the calls' history and recordings in the "
+        "PBX's web portal too, and the number from its phonebook (else the next sync "
+        "brings the name back). In a team, the relay's administrator runs "
+        "`bulutpop relay forget NUMBER` for every PC.",
+    ]
+    if not await _confirmed(args.yes, "erase", warning, "Erase?"):
+        _out("Nothing was erased.")
+        return EXIT_FAILURE
     gone = await core.forget(args.number)
     # Not the number: in a windowed program this output goes to a log file (cli.log).
     _out(
@@ -461,6 +455,20 @@ async def _forget(core: Core, args: argparse.Namespace) -> int:
         f"{gone.groups} missed groups, {gone.claims} claims."
     )
     return EXIT_OK
+
+
+async def _confirmed(yes: bool, action: str, lines: Sequence[str], prompt: str) -> bool:
+    """Whether the user agrees, after `lines`, at `prompt` ([y/N]; Turkish e/evet too).
+    `--yes` (`yes`) agrees without asking; without a terminal nothing is asked: a
+    UsageError says to add --yes to `action`."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"not asking without a terminal: add --yes to {action}")
+    for line in lines:
+        _out(line)
+    answer = await asyncio.to_thread(input, f"{prompt} [y/N] ")
+    return answer.strip().lower() in ("y", "yes", "e", "evet")
 
 
 def _audit(core: Core, args: argparse.Namespace) -> int:
@@ -616,16 +624,17 @@ async def _pbx_webhook(core: Core, args: argparse.Namespace) -> int:
             return EXIT_OK
 
         async def confirm(current: CrmSettings) -> bool:
-            if args.yes:
-                return True
-            if not sys.stdin.isatty():
-                raise UsageError("not asking without a terminal: add --yes to replace the URL")
-            for line in _crm_lines(current, url):
-                _out(line)
-            _out(f"Replace it with {url} (ringing, answered, hangup)?")
-            _out("The PBX has one notification URL: a tool using the old one stops getting events.")
-            answer = await asyncio.to_thread(input, "Replace? [y/N] ")
-            return answer.strip().lower() in ("y", "yes", "e", "evet")
+            return await _confirmed(
+                args.yes,
+                "replace the URL",
+                [
+                    *_crm_lines(current, url),
+                    f"Replace it with {url} (ringing, answered, hangup)?",
+                    "The PBX has one notification URL: a tool using the old one stops getting "
+                    "events.",
+                ],
+                "Replace?",
+            )
 
         if not core.config.public_url:
             _out("warning: no public_url is set; the PBX must reach " + url, sys.stderr)

@@ -116,7 +116,11 @@ class TeamTables:
             conn.executemany(
                 "UPDATE outbox SET acked_ts = ? WHERE seq = ?", [(now, seq) for seq in seqs]
             )
-            conn.execute("DELETE FROM outbox WHERE acked_ts < ?", (now - keep_seconds,))
+            self._drop_acked(conn, now - keep_seconds)
+
+    @staticmethod
+    def _drop_acked(conn: sqlite3.Connection, before: float) -> int:
+        return changed(conn, "DELETE FROM outbox WHERE acked_ts < ?", (before,))
 
     def tidy(self, acked_before: float, claimed_before: float) -> int:
         """Delete what team mode no longer needs, all naming callers: outbox rows the broker
@@ -124,7 +128,7 @@ class TeamTables:
         an idle relay would keep the last ones) and claims made before `claimed_before`.
         Returns how many rows went."""
         with self.store.transaction() as conn:
-            gone = changed(conn, "DELETE FROM outbox WHERE acked_ts < ?", (acked_before,))
+            gone = self._drop_acked(conn, acked_before)
             return gone + changed(conn, "DELETE FROM claims WHERE at_ts < ?", (claimed_before,))
 
     def outbox_empty(self) -> bool:
