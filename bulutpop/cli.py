@@ -659,6 +659,18 @@ async def _dnd(core: Core, args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------------
 
 
+def _forget_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `_forget` reads, on this PC and on the relay."""
+    parser.add_argument("number", help="any written form, e.g. '0532 123 45 67'")
+    parser.add_argument("--yes", action="store_true", help="erase without asking")
+
+
+def _audit_arguments(parser: argparse.ArgumentParser) -> None:
+    """What `_audit` reads, on this PC and on the relay."""
+    parser.add_argument("--since", help="from this date on: 2026-11-30 or 2026-11-30T14:00")
+    parser.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bulutpop",
@@ -704,15 +716,12 @@ def _parser() -> argparse.ArgumentParser:
     shape.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet (all)")
     calls.add_argument("--limit", type=int, help="at most this many (100; with --csv: every call)")
 
-    forget = sub.add_parser(
-        "forget", help="erase everything kept about a phone number (KVKK erasure request)"
+    _forget_arguments(
+        sub.add_parser(
+            "forget", help="erase everything kept about a phone number (KVKK erasure request)"
+        )
     )
-    forget.add_argument("number", help="any written form, e.g. '0532 123 45 67'")
-    forget.add_argument("--yes", action="store_true", help="erase without asking")
-
-    audit = sub.add_parser("audit", help="who played or saved which recording, and when")
-    audit.add_argument("--since", help="from this date on: 2026-11-30 or 2026-11-30T14:00")
-    audit.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
+    _audit_arguments(sub.add_parser("audit", help="who played or saved which recording, and when"))
 
     rec = sub.add_parser("recording", help="download a call's recording")
     rec.add_argument("call_uuid")
@@ -748,14 +757,14 @@ def _parser() -> argparse.ArgumentParser:
     agent.add_argument("--name", help="add: agent name (default agentEXTENSION)")
     agent.add_argument("--queues", help="add: queues whose missed calls they share, '200 201'")
     agent.add_argument("--display", help="add: name colleagues see, e.g. 'Ayşe'")
-    relay_forget = relay_sub.add_parser(
-        "forget", help="erase a phone number on the relay and every agent's PC (KVKK)"
+    _forget_arguments(
+        relay_sub.add_parser(
+            "forget", help="erase a phone number on the relay and every agent's PC (KVKK)"
+        )
     )
-    relay_forget.add_argument("number", help="any written form, e.g. '0532 123 45 67'")
-    relay_forget.add_argument("--yes", action="store_true", help="erase without asking")
-    relay_audit = relay_sub.add_parser("audit", help="which agent fetched which recording, when")
-    relay_audit.add_argument("--since", help="from this date on: 2026-11-30 or 2026-11-30T14:00")
-    relay_audit.add_argument("--csv", action="store_true", help="print CSV for a spreadsheet")
+    _audit_arguments(
+        relay_sub.add_parser("audit", help="which agent fetched which recording, when")
+    )
 
     team = sub.add_parser("team", help="team mode on this PC: join with an invite, leave")
     team.add_argument("action", choices=["join", "leave", "status"])
