@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from bulutpop.calls import phone
 from bulutpop.calls.tracker import CallTracker
@@ -86,9 +87,7 @@ class Core:
         wait: bool = False,
     ) -> Path:
         """A call's recording to play (fetched once into the cache), added to the audit."""
-        path = await self.recordings.fetch(client, call_uuid, progress, wait=wait)
-        await self.store.write(self.store.record_access, call_uuid, "play", self._who())
-        return path
+        return await self._fetched(client, call_uuid, "play", progress, wait)
 
     async def save_recording(
         self,
@@ -101,12 +100,23 @@ class Core:
     ) -> int:
         """Save a copy of a call's recording at `target` (from the cache when there), added
         to the audit as a download; returns its size."""
-        path = await self.recordings.fetch(client, call_uuid, progress, wait=wait)
-        await self.store.write(self.store.record_access, call_uuid, "download", self._who())
+        path = await self._fetched(client, call_uuid, "download", progress, wait)
         return await asyncio.to_thread(copy_private, path, target)
 
-    def _who(self) -> str:
-        return self.config.team_agent if self.config.team_mode else THIS_PC
+    async def _fetched(
+        self,
+        client: PbxClient,
+        call_uuid: str,
+        action: Literal["play", "download"],
+        progress: Progress | None,
+        wait: bool,
+    ) -> Path:
+        """The recording from the cache (fetched once), its use written to the audit: who
+        (the agent in team mode, else this PC), which call, now."""
+        path = await self.recordings.fetch(client, call_uuid, progress, wait=wait)
+        who = self.config.team_agent if self.config.team_mode else THIS_PC
+        await self.store.write(self.store.record_access, call_uuid, action, who)
+        return path
 
     async def forget(self, number: str) -> Forgotten:
         """Erase a number, written any way, from this PC: the store (`Store.forget`) and
