@@ -121,6 +121,8 @@ def _relay_as_root(args: argparse.Namespace) -> None:
     (`refuse_root`), and root never manages a relay whose folder is its service user's,
     which would leave files the service cannot open (SQLite's -wal and -shm, the broker's
     files)."""
+    if sys.platform == "win32":  # no relay there: `_relay` says so
+        return
     if args.relay_command is None:
         from bulutpop.team.relay.service import refuse_root
 
