@@ -393,12 +393,18 @@ class Processes:
         self.broker_pid_files: list[Path] = []
 
     def start(
-        self, name: str, argv: list[str], env: dict[str, str] | None = None, pipe: bool = False
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        pipe: bool = False,
+        cwd: Path | None = None,
     ) -> subprocess.Popen[str]:
         log = open(self.logs / f"{name}.log", "w")  # noqa: SIM115 - closed with the run
         process = subprocess.Popen(
             argv,
             env=env,
+            cwd=cwd,
             stdin=subprocess.PIPE if pipe else subprocess.DEVNULL,
             stdout=subprocess.PIPE if pipe else subprocess.DEVNULL,
             stderr=log,
@@ -794,7 +800,10 @@ async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
     for ext, queue in plan:
         routes.setdefault(ext, []).append(ext)
         routes.setdefault(queue, []).append(ext)
-    mosquitto = procs.start("baseline-mosquitto", ["/usr/sbin/mosquitto", "-c", str(conf)])
+    # In its folder: the configuration's paths are relative to it (see BrokerFiles).
+    mosquitto = procs.start(
+        "baseline-mosquitto", ["/usr/sbin/mosquitto", "-c", conf.name], cwd=conf.parent
+    )
     wait_listening(broker_port)
     spec = home / "baseline-server.json"
     base_port = free_port()
@@ -830,7 +839,9 @@ async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
     procs.stop(mosquitto)
 
     # The relay, with its own Mosquitto, and the agents' PCs.
-    relay = procs.start("relay", [sys.executable, "-m", "bulutpop", "relay"], env=env)
+    relay = procs.start(
+        "relay", [sys.executable, "-m", "bulutpop", "relay", "--allow-root"], env=env
+    )
     wait_http(f"http://127.0.0.1:{api_port}/health")
     wait_http(f"http://127.0.0.1:{listen_port}/health")
     memory = Memory(

@@ -17,6 +17,8 @@ import logging
 import math
 import os
 import signal
+import socket
+import ssl
 import sys
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
@@ -103,13 +105,141 @@ async def _serve(core: Core, args: argparse.Namespace) -> int:
 async def _relay(core: Core, args: argparse.Namespace) -> int:
     if sys.platform == "win32":  # the broker is reloaded with SIGHUP, a relay is a server
         raise NotOnThisSystem("the team relay", "Linux or macOS")
+    if args.relay_command is None:
+        return await _run(Runtime(core, "relay"), core)
+    if args.relay_command == "status":
+        return await _relay_status(core, args)
     if args.relay_command == "agent":
         return await _relay_agent(core, args)
     if args.relay_command == "forget":
         return await _relay_forget(core, args)
-    if args.relay_command == "audit":
-        return _audit(core, args)  # the relay's store: the recordings it served agents
-    return await _run(Runtime(core, "relay"), core)
+    return _audit(core, args)  # the relay's store: the recordings it served agents
+
+
+def _relay_as_root(args: argparse.Namespace) -> None:
+    """Before the relay's store is opened: the relay never runs as root unless told to
+    (`refuse_root`), and root never manages a relay whose folder is its service user's,
+    which would leave files the service cannot open (SQLite's -wal and -shm, the broker's
+    files)."""
+    if sys.platform == "win32":  # no relay there: `_relay` says so
+        return
+    if args.relay_command is None:
+        from bulutpop.team.relay.service import refuse_root
+
+        refuse_root(args.allow_root)
+        return
+    data = Dirs.from_env().data
+    if os.name != "posix" or os.geteuid() != 0 or not data.exists():
+        return
+    owner = data.stat().st_uid
+    if owner != 0:
+        import pwd
+
+        with contextlib.suppress(KeyError):
+            name = pwd.getpwuid(owner).pw_name
+            raise UsageError(
+                f"the relay's data folder {data} belongs to {name}: run this as that user "
+                f"(sudo -u {name} -H bulutpop relay ...)"
+            )
+
+
+async def _relay_status(core: Core, args: argparse.Namespace) -> int:
+    """The running relay's status (its `/team/status`), or, when nothing answers, what its
+    store says. Exit 1 when it is not running or reports a problem: for monitoring."""
+    import aiohttp
+
+    from bulutpop.team.relay.service import local_api_url, status_token, stored_status
+
+    token = status_token(core)
+    if args.token:
+        _out(token)
+        return EXIT_OK
+    url = local_api_url(core.config) + "/team/status"
+    # Its own certificate, on this machine: the name in it is the public one, not 127.0.0.1.
+    context = None
+    if url.startswith("https:"):
+        context = ssl.create_default_context(cafile=core.config.tls_ca or None)
+        context.check_hostname = False
+    status: dict[str, Any] | None = None
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session,
+            session.get(
+                url, headers={"Authorization": f"Bearer {token}"}, ssl=context or True
+            ) as response,
+        ):
+            if response.status != 200:
+                raise UsageError(f"{url} answered HTTP {response.status}: {await response.text()}")
+            status = await response.json()
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        stored = stored_status(core)
+        stored["running"] = False
+        stored["problems"] = [f"the relay is not running (nothing answers at {url}: {reason})"]
+        status = stored
+    assert status is not None
+    if args.json:
+        _out(json.dumps(status, indent=2, ensure_ascii=False))
+    else:
+        for line in _status_lines(status):
+            _out(line)
+    return EXIT_FAILURE if status.get("problems") else EXIT_OK
+
+
+def _ago(ts: float | None, now: float) -> str:
+    if ts is None:
+        return "never"
+    seconds = max(0, int(now - ts))
+    if seconds < 120:
+        return f"{seconds} s ago"
+    if seconds < 7200:
+        return f"{seconds // 60} min ago"
+    return f"{_local(ts)}"
+
+
+def _status_lines(status: dict[str, Any]) -> list[str]:
+    now = float(status["now"])
+    lines = []
+    if status.get("running") is False:
+        lines.append("relay: NOT RUNNING (below: what its store says)")
+    else:
+        lines.append(
+            f"relay: running since {_local(status['started'])}, version {status['version']}"
+        )
+    broker = status.get("broker")
+    if broker is not None:
+        managed = "managed" if broker["managed"] else "external"
+        state = "connected" if broker["relay_connected"] else "NOT CONNECTED"
+        lines.append(f"broker: {broker['url']} ({managed}), relay {state}")
+    lines.append(f"last event from the PBX: {_ago(status['pbx']['last_event'], now)}")
+    catch_up = status["catchup"]
+    result = (
+        f"failed: {catch_up['error']}"
+        if catch_up.get("error")
+        else f"{catch_up['recovered']} recovered of {catch_up['fetched']} fetched"
+    )
+    lines.append(f"last catch-up: {_ago(catch_up['last_run'], now)} ({result})")
+    lines.append(f"outbox not yet acknowledged by the broker: {status['outbox']['unsent']}")
+    lines.append("agents:")
+    for agent in status["agents"]:
+        name = f"  {agent['name']:<16} ext {agent['extension']:<6} {agent['display']:<12}"
+        connected = agent.get("connected")
+        if connected is None and status.get("running") is not False:
+            presence = "connection unknown (external broker)"
+        elif connected is None:
+            presence = ""
+        elif connected:
+            presence = f"connected since {_ago(agent['since'], now)}"
+        else:
+            presence = f"OFFLINE, last seen {_ago(agent['since'], now)}"
+            if agent.get("waiting"):
+                presence += f", {agent['waiting']} message(s) waiting"
+        unsent = f", {agent['unsent']} unsent" if agent["unsent"] else ""
+        lines.append(f"{name} {presence}{unsent}".rstrip())
+    if not status["agents"]:
+        lines.append("  none yet: bulutpop relay agent add EXTENSION")
+    lines.extend(f"problem: {problem}" for problem in status.get("problems", []))
+    return lines
 
 
 async def _relay_forget(core: Core, args: argparse.Namespace) -> int:
@@ -167,7 +297,7 @@ def _log_state(state: ServiceState) -> None:
 
 async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
     from bulutpop.team.relay.agents import Agents, agent_lines
-    from bulutpop.team.relay.service import broker_files, invite_for, open_session, reload_broker
+    from bulutpop.team.relay.service import broker_files, reload_broker
 
     files = broker_files(core)
     agents = Agents(core.store, files)
@@ -179,38 +309,79 @@ async def _relay_agent(core: Core, args: argparse.Namespace) -> int:
             _out("No agents yet: bulutpop relay agent add EXTENSION", sys.stderr)
         return EXIT_OK
     if args.target is None:
-        what = "EXTENSION" if args.action == "add" else "NAME"
+        what = "EXTENSION" if args.action == "add" else "NAME|EXTENSION"
         raise UsageError(f"usage: bulutpop relay agent {args.action} {what}")
     if args.action == "add":
-        extension = SETTINGS["extension"].parse(args.target)
-        queues = SETTINGS["watch"].parse(args.queues or "")
-        name = SETTINGS["team_agent"].parse(args.name or "")
-        if any(a.name == (name or f"agent{extension}") for a in agents.all()):
-            taken = name or f"agent{extension}"
+        await _relay_agent_add(core, agents, args)
+        return EXIT_OK
+    agent = agents.find(args.target)
+    if args.action == "set":
+        if args.queues is None and args.display is None:
             raise UsageError(
-                f"an agent named {taken!r} exists: remove it first "
-                f"(bulutpop relay agent remove {taken}) or choose --name"
+                "usage: bulutpop relay agent set NAME|EXTENSION --queues … --display …"
             )
-        agent, secret = agents.add(extension, name, queues, args.display or "")
-        core.redactor.add(secret)
-        _out(invite_for(core.config, agent, secret).encode())
+        queues = None if args.queues is None else SETTINGS["watch"].parse(args.queues)
+        agent = agents.change(agent.name, queues, args.display)
+        _out(agent_lines([agent])[0])
         _out(
-            f"Agent {agent.name} (extension {agent.extension}) added. Paste the line above "
-            "into bulutpop on their PC (Settings → Team, or `bulutpop team join`). It holds "
-            "their secret: send it privately; it is not shown again.",
+            f"Agent {agent.name} changed; their invite stays valid. The relay routes by the "
+            "new queues from the next call on.",
             sys.stderr,
         )
-    else:
-        if not agents.remove(args.target):
-            raise UsageError(f"no agent named {args.target!r} (see: bulutpop relay agent list)")
-        _out(f"Agent {args.target} removed; their PC can no longer connect.", sys.stderr)
+        return EXIT_OK
+    agents.remove(agent.name)
+    _out(f"Agent {agent.name} removed; their PC can no longer connect.", sys.stderr)
     try:
         reload_broker(core.config, files)
-        if args.action == "add":
-            await open_session(core.config, agent, secret)
     except BrokerError as exc:
         _out(f"note: {exc}. The broker reads the change when it starts.", sys.stderr)
     return EXIT_OK
+
+
+async def _relay_agent_add(core: Core, agents: Any, args: argparse.Namespace) -> None:
+    from bulutpop.team.relay.service import invite_for, open_session, public_urls, reload_broker
+
+    extension = SETTINGS["extension"].parse(args.target)
+    queues = SETTINGS["watch"].parse(args.queues or "")
+    name = SETTINGS["team_agent"].parse(args.name or "")
+    if any(a.name == (name or f"agent{extension}") for a in agents.all()):
+        taken = name or f"agent{extension}"
+        raise UsageError(
+            f"an agent named {taken!r} exists: remove it first "
+            f"(bulutpop relay agent remove {taken}) or choose --name"
+        )
+    agent, secret = agents.add(extension, name, queues, args.display or "")
+    core.redactor.add(secret)
+    _out(invite_for(core.config, agent, secret).encode())
+    config = core.config
+    broker, relay = public_urls(config)
+    guessed = [
+        setting
+        for setting, value in (
+            ("broker_public_url", config.broker_public_url),
+            ("relay_url", config.relay_url),
+        )
+        if not value
+    ]
+    _out(
+        f"Agent {agent.name} (extension {agent.extension}) added. Paste the line above "
+        "into bulutpop on their PC (Settings → Team, or `bulutpop team join`). It holds "
+        "their secret: send it privately; it is not shown again.\n"
+        f"The invite sends their PC to the broker at {broker} and the relay at {relay}.",
+        sys.stderr,
+    )
+    if guessed:
+        _out(
+            f"Those use this machine's name ({socket.getfqdn()}) where {' and '.join(guessed)} "
+            "is not set. If agents reach the relay by another name, set it (`bulutpop config "
+            f"set {guessed[0]} …`), then remove this agent and add them again.",
+            sys.stderr,
+        )
+    try:
+        reload_broker(core.config, agents.files)
+        await open_session(core.config, agent, secret)
+    except BrokerError as exc:
+        _out(f"note: {exc}. The broker reads the change when it starts.", sys.stderr)
 
 
 async def _team(core: Core, args: argparse.Namespace) -> int:
@@ -271,6 +442,7 @@ def _key(core: Core, args: argparse.Namespace) -> int:
         status = core.keys.status()
         where = {
             "env": "from the BULUTPOP_API_KEY environment variable",
+            "credential": "from the service's systemd credential (LoadCredential=api_key:…)",
             "keyring": f"stored in {status.backend}",
             "none": "not stored",
         }[status.source]
@@ -638,7 +810,17 @@ async def _pbx_webhook(core: Core, args: argparse.Namespace) -> int:
 
         if not core.config.public_url:
             _out("warning: no public_url is set; the PBX must reach " + url, sys.stderr)
-        outcome = await register_webhook(client, url, confirm)
+        try:
+            outcome = await register_webhook(client, url, confirm)
+        except PbxRefused as exc:
+            # The PBX tests a new URL with a request of its own: nothing answered it.
+            exc.detail = (
+                f"{exc.detail or f'HTTP {exc.status}'}. The PBX tests the URL by posting to "
+                f"it: start what receives there first (`bulutpop relay`, its service, or "
+                f"`bulutpop serve`), check that {core.config.public_url or url} reaches it "
+                "from the internet, then register again"
+            )
+            raise
     _out(
         {
             "registered": "The PBX now sends ringing, answered and hangup events to this app.",
@@ -750,13 +932,29 @@ def _parser() -> argparse.ArgumentParser:
     dnd.add_argument("state", choices=["on", "off"])
 
     relay = sub.add_parser("relay", help="team mode: run the office's relay, or manage its agents")
-    relay_sub = relay.add_subparsers(dest="relay_command", metavar="agent|forget|audit")
-    agent = relay_sub.add_parser("agent", help="add, list or remove agents (prints invites)")
-    agent.add_argument("action", choices=["add", "list", "remove"])
-    agent.add_argument("target", nargs="?", help="add: the extension; remove: the agent name")
+    relay_sub = relay.add_subparsers(dest="relay_command", metavar="agent|status|forget|audit")
+    relay.add_argument(
+        "--allow-root", action="store_true", help="run the relay as root anyway (a container)"
+    )
+    agent = relay_sub.add_parser(
+        "agent", help="add, list, change or remove agents (add prints an invite)"
+    )
+    agent.add_argument("action", choices=["add", "list", "set", "remove"])
+    agent.add_argument(
+        "target", nargs="?", help="add: the extension; set, remove: the agent's name or extension"
+    )
     agent.add_argument("--name", help="add: agent name (default agentEXTENSION)")
-    agent.add_argument("--queues", help="add: queues whose missed calls they share, '200 201'")
-    agent.add_argument("--display", help="add: name colleagues see, e.g. 'Ayşe'")
+    agent.add_argument(
+        "--queues", help="add, set: queues whose missed calls they share, '200 201' ('' for none)"
+    )
+    agent.add_argument("--display", help="add, set: name colleagues see, e.g. 'Ayşe'")
+    status = relay_sub.add_parser(
+        "status", help="the running relay's agents, backlog, PBX events, catch-up and broker"
+    )
+    status.add_argument("--json", action="store_true", help="print JSON (for monitoring)")
+    status.add_argument(
+        "--token", action="store_true", help="print the token GET /team/status asks for"
+    )
     _forget_arguments(
         relay_sub.add_parser(
             "forget", help="erase a phone number on the relay and every agent's PC (KVKK)"
@@ -866,6 +1064,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     redactor = Redactor()
     setup_logging(redactor, logging.DEBUG if args.verbose else logging.INFO)
     try:
+        if args.command == "relay":
+            _relay_as_root(args)
         core = Core.open(redactor=redactor)
     except BulutpopError as exc:
         return _fail(exc, redactor, args.command)

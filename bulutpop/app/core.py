@@ -22,7 +22,7 @@ from bulutpop.local import config as config_mod
 from bulutpop.local.config import Config, Dirs
 from bulutpop.local.keys import TEAM_SECRET, KeyStore
 from bulutpop.local.private import copy_private, open_private, private_dir
-from bulutpop.local.redact import Redactor, install
+from bulutpop.local.redact import TOKEN_MASK, Redactor, install
 from bulutpop.local.repeats import RepeatFilter
 from bulutpop.pbx.client import PbxClient
 from bulutpop.pbx.recordings import RecordingCache
@@ -58,7 +58,7 @@ class Core:
         config = config_mod.load(dirs, env)
         store = Store(dirs.store_file)
         redactor = redactor or Redactor()
-        redactor.add(config.token)
+        redactor.add(config.token, TOKEN_MASK)
         return cls(
             dirs=dirs,
             config=config,

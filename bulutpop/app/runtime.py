@@ -337,7 +337,7 @@ class Runtime:
 
         self._set("relay", "starting")
         try:
-            relay = Relay(self.core)
+            relay = Relay(self.core, self.catchup)
             await relay.start()
         except BulutpopError as exc:
             self._set("relay", "failed", error=exc)

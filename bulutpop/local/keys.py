@@ -3,7 +3,9 @@
 `KeyStore` is the only code that talks to `keyring`. It
 
 * prefers ``BULUTPOP_API_KEY`` from the environment (for CI, kiosks and headless boxes),
-  otherwise reads the keyring entry service ``"bulutpop"`` / username ``"api_key"``;
+  then a systemd credential of the entry's name (``LoadCredential=api_key:FILE``: the file
+  ``$CREDENTIALS_DIRECTORY/api_key``, which only the service can read), otherwise reads
+  the keyring entry service ``"bulutpop"`` / username ``"api_key"``;
 * turns every keyring failure (locked collection, no backend, D-Bus gone, …) into one
   `KeyringUnavailable` whose message tells the user what to do and never contains the key;
 * treats ``None`` as "not stored" and guards ``delete_password``, which raises when the
@@ -33,6 +35,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import keyring
@@ -61,7 +64,7 @@ TEAM_SECRET = Secret("team_secret", "BULUTPOP_TEAM_SECRET", "team secret")
 USERNAME = API_KEY.entry
 ENV_VAR = API_KEY.env_var
 
-KeySource = Literal["env", "keyring", "none"]
+KeySource = Literal["env", "credential", "keyring", "none"]
 
 MIN_KEY_LENGTH = 8
 MAX_KEY_LENGTH = 200
@@ -253,6 +256,17 @@ class KeyStore:
         value = self._env.get(self.secret.env_var, "").strip()
         return value or None
 
+    def _credential(self) -> str | None:
+        """The secret systemd handed this service (`LoadCredential=`), if it did."""
+        folder = self._env.get("CREDENTIALS_DIRECTORY", "")
+        if not folder:
+            return None
+        try:
+            value = (Path(folder) / self.secret.entry).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeError):  # not given this one
+            return None
+        return value or None
+
     def _keyring_get(self) -> str | None:
         backend = self._keyring()
         try:
@@ -267,7 +281,7 @@ class KeyStore:
 
         Raises `KeyringUnavailable` when the keyring is locked, missing or failing.
         """
-        value = self._env_key() or self._keyring_get()
+        value = self._env_key() or self._credential() or self._keyring_get()
         self._loaded, self._value, self._error = True, value, None
         return value
 
@@ -336,17 +350,20 @@ class KeyStore:
         Reads the keyring (to tell ``"keyring"`` from ``"none"``) unless the environment
         variable is set; a keyring failure is reported in ``warning`` with source ``"none"``.
         """
+        given: KeySource | None = (
+            "env" if self._env_key() else "credential" if self._credential() else None
+        )
         try:
             backend = self._keyring()
         except KeyringUnavailable as exc:
-            return KeyStatus("env" if self._env_key() else "none", "none", exc)
+            return KeyStatus(given or "none", "none", exc)
         assessment = _assess(backend, self.secret)
-        if self._env_key() is not None:
-            # With the key in the environment, a missing keyring is no problem.
+        if given is not None:
+            # With the key given to the process, a missing keyring is no problem.
             problem = assessment.problem
             if problem is not None and problem.problem == "unavailable":
                 problem = None
-            return KeyStatus("env", assessment.name, problem, assessment.memory_only)
+            return KeyStatus(given, assessment.name, problem, assessment.memory_only)
         try:
             stored = self._keyring_get() is not None
         except KeyringUnavailable as exc:

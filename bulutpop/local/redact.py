@@ -55,6 +55,9 @@ CREDENTIAL_PATTERN = re.compile(
 # Anything else is no secret of ours: a "key" of one character would mask every line.
 _SECRET_SHAPE = re.compile(r"(?:[^:\s]+:)?([0-9A-Za-z_-]{32,})")
 MASK = "K********"
+# The webhook token, masked under a name of its own: it is in every webhook URL the user
+# sees, and masked like an API key it sent them looking for a key in the URL.
+TOKEN_MASK = "<webhook token>"
 # What a log shows where a number erased on request was (KVKK): from the erasure on, no line
 # written names it.
 ERASED = "<erased number>"
@@ -75,8 +78,8 @@ class Redactor:
     """
 
     def __init__(self, *secrets: str) -> None:
-        self._secrets: frozenset[str] = frozenset()
-        self._known: re.Pattern[str] | None = None
+        self._secrets: dict[str, str] = {}  # each secret's mask
+        self._known: tuple[tuple[re.Pattern[str], str], ...] = ()
         self._erased: frozenset[str] = frozenset()
         self._erased_pattern: re.Pattern[str] | None = None
         for secret in secrets:
@@ -85,17 +88,21 @@ class Redactor:
     def __repr__(self) -> str:
         return f"<Redactor with {len(self._secrets)} secret(s)>"
 
-    def add(self, secret: str) -> None:
+    def add(self, secret: str, mask: str = MASK) -> None:
         """Register a secret shaped like one of ours (a token of 32 or more URL-safe
-        characters, or a credential `name:token`); anything else is ignored, and so is an
-        API key, which its shape masks already."""
+        characters, or a credential `name:token`), shown as `mask`; anything else is
+        ignored, and so is an API key, which its shape masks already."""
         shaped = _SECRET_SHAPE.fullmatch(secret.strip())
         if shaped is None:
             return
-        secrets = self._secrets | {shaped[1]}
-        # Longest first, so a secret that contains another is masked whole.
-        ordered = sorted(secrets, key=len, reverse=True)
-        self._known = re.compile("|".join(_tolerant(s) for s in ordered), re.IGNORECASE)
+        secrets = {**self._secrets, shaped[1]: mask}
+        known = []
+        for each in dict.fromkeys(secrets.values()):
+            # Longest first, so a secret that contains another is masked whole.
+            ordered = sorted((s for s, m in secrets.items() if m == each), key=len, reverse=True)
+            pattern = re.compile("|".join(_tolerant(s) for s in ordered), re.IGNORECASE)
+            known.append((pattern, each))
+        self._known = tuple(known)
         self._secrets = secrets
 
     def erase(self, digits: str) -> None:
@@ -113,8 +120,8 @@ class Redactor:
         if not text:
             return text
         known, erased = self._known, self._erased_pattern
-        if known is not None:
-            text = known.sub(MASK, text)
+        for pattern, mask in known:
+            text = pattern.sub(mask, text)
         if erased is not None:
             text = erased.sub(ERASED, text)
         text = KEY_PATTERN.sub(MASK, text)

@@ -81,6 +81,20 @@ class TeamTables:
             return False
         return True
 
+    def change_agent(self, name: str, queues: Sequence[str] | None, display: str | None) -> bool:
+        """Change an agent's queues and/or display name (None: keep); False when there is
+        no such agent. Their secret, and so their PC's invite, stays valid."""
+        with self.store.transaction() as conn:
+            return (
+                changed(
+                    conn,
+                    "UPDATE agents SET queues = coalesce(?, queues), display = coalesce(?, display)"
+                    " WHERE name = ?",
+                    (None if queues is None else " ".join(queues), display, name),
+                )
+                > 0
+            )
+
     def remove_agent(self, name: str) -> bool:
         with self.store.transaction() as conn:
             return changed(conn, "DELETE FROM agents WHERE name = ?", (name,)) > 0
@@ -130,6 +144,28 @@ class TeamTables:
         with self.store.transaction() as conn:
             gone = self._drop_acked(conn, acked_before)
             return gone + changed(conn, "DELETE FROM claims WHERE at_ts < ?", (claimed_before,))
+
+    def unsent_by_topic(self) -> dict[str, int]:
+        """Outbox rows the broker has not acknowledged yet, per topic (`bulutpop relay
+        status`)."""
+        rows = self.store.read(
+            "SELECT topic, count(*) FROM outbox WHERE acked_ts IS NULL GROUP BY topic"
+        )
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    @staticmethod
+    def queued_since_in(conn: sqlite3.Connection, after: int) -> tuple[int, dict[str, int]]:
+        """The outbox rows after `after` (seq), per topic, and the last seq: what the
+        router has just queued, in its transaction."""
+        rows = conn.execute(
+            "SELECT topic, count(*), max(seq) FROM outbox WHERE seq > ? GROUP BY topic", (after,)
+        ).fetchall()
+        last = max((int(r[2]) for r in rows), default=after)
+        return last, {str(r[0]): int(r[1]) for r in rows}
+
+    def last_seq(self) -> int:
+        rows = self.store.read("SELECT max(seq) FROM outbox")
+        return int(rows[0][0] or 0) if rows else 0
 
     def outbox_empty(self) -> bool:
         return not self.store.read("SELECT 1 FROM outbox WHERE acked_ts IS NULL LIMIT 1")

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,15 +48,26 @@ class RelayProcess:
         return self.log_file.read_text()
 
 
+BULUTPOP = (sys.executable, "-m", "bulutpop")
+
+
 @contextlib.contextmanager
-def running_relay(tmp_path: Path, open_files: int | None = None) -> Iterator[RelayProcess]:
-    """`bulutpop relay` in its own profile, with at most `open_files` descriptors if given;
-    stopped on the way out (its log kept in a file)."""
+def running_relay(
+    tmp_path: Path,
+    open_files: int | None = None,
+    command: Sequence[str] = BULUTPOP,
+    settings: Sequence[tuple[str, object]] = (),
+    pbx: str = "",
+) -> Iterator[RelayProcess]:
+    """`bulutpop relay` (`command`, then `relay --allow-root`: the tests run as root) in its
+    own profile, with these settings, the PBX API at `pbx` (default: nothing there) and
+    at most `open_files` descriptors if given; stopped on the way out (its log kept in a
+    file)."""
     env = {
         "BULUTPOP_CONFIG_DIR": str(tmp_path / "relay-config"),
         "BULUTPOP_DATA_DIR": str(tmp_path / "relay-data"),
         "BULUTPOP_API_KEY": TEST_KEY,
-        "BULUTPOP_API_URL": f"http://127.0.0.1:{free_port()}",
+        "BULUTPOP_API_URL": pbx or f"http://127.0.0.1:{free_port()}",
     }
     listen, api, broker = free_port(), free_port(), free_port()
     for key, value in (
@@ -66,6 +77,7 @@ def running_relay(tmp_path: Path, open_files: int | None = None) -> Iterator[Rel
         ("relay_url", f"http://127.0.0.1:{api}"),
         ("broker_url", f"mqtt://127.0.0.1:{broker}"),
         ("broker_public_url", f"mqtt://127.0.0.1:{broker}"),
+        *settings,
     ):
         assert run_cli("config", "set", key, str(value), env=env).returncode == 0
 
@@ -77,7 +89,7 @@ def running_relay(tmp_path: Path, open_files: int | None = None) -> Iterator[Rel
     log = tmp_path / "relay.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bulutpop", "relay"],
+            [*command, "relay", "--allow-root"],
             stderr=stderr,
             text=True,
             env={**os.environ, **env},

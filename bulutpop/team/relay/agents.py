@@ -86,6 +86,32 @@ class Agents:
             self.write_broker_files()
         return removed
 
+    def find(self, target: str) -> Agent:
+        """The agent named `target`, else the one whose extension it is; raises InvalidInput
+        saying which exist when there is none (or several on one extension)."""
+        agent = self.named(target)
+        if agent is not None:
+            return agent
+        on_extension = [a for a in self.all() if a.extension == target]
+        if len(on_extension) == 1:
+            return on_extension[0]
+        if on_extension:
+            names = ", ".join(a.name for a in on_extension)
+            raise InvalidInput(f"extension {target} has several agents ({names}): name one")
+        raise InvalidInput(
+            f"no agent named {target!r} or on extension {target} (see: bulutpop relay agent list)"
+        )
+
+    def change(self, name: str, queues: Sequence[str] | None, display: str | None) -> Agent:
+        """New queues and/or display name (None: unchanged) for an agent, whose invite stays
+        valid: their extension and topics, and so the broker's files, stay as they were."""
+        display = None if display is None else display.strip()
+        if not self.store.run(self.tables.change_agent, name, queues, display):
+            raise InvalidInput(f"no agent named {name!r} (see: bulutpop relay agent list)")
+        changed = self.named(name)
+        assert changed is not None
+        return changed
+
     def named(self, name: str) -> Agent | None:
         row = self.tables.agent(name)
         return agent_of(row) if row is not None else None

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -53,6 +55,10 @@ class RelayApi:
         self._originate = SlidingWindow(*ORIGINATE_LIMIT, time.monotonic)
         self._downloads: aiohttp.ClientSession | None = None
         self.link_secret = ""  # signs recording links; set by `Relay.start`
+        # `GET /team/status` (monitoring): the token it asks for and what it answers; set
+        # by `Relay.start`.
+        self.status_token = ""
+        self.status: Callable[[], dict[str, Any]] | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024, middlewares=[request_deadline])
@@ -66,6 +72,7 @@ class RelayApi:
         app.router.add_get("/pbx/user_statuses", self._user_statuses)
         app.router.add_post("/team/claim", self._claim)
         app.router.add_get("/team/whoami", self._whoami)
+        app.router.add_get("/team/status", self._status)
         app.router.add_get("/health", self._health)
         app.router.add_route("*", "/pbx/{rest:.*}", self._not_for_agents)
         app.on_cleanup.append(self._cleanup)
@@ -282,6 +289,21 @@ class RelayApi:
         return web.json_response(
             {"agent": agent.name, "extension": agent.extension, "queues": list(agent.queues)}
         )
+
+    async def _status(self, request: web.Request) -> web.Response:
+        """The relay's state for its admin and monitoring (`Relay.status`), to whoever
+        presents the status token, from anywhere: a reverse proxy in front makes every
+        request local, so where a request comes from proves nothing."""
+        presented_token = presented(request.headers.get("Authorization", ""))
+        if not self.status_token or not hmac.compare_digest(
+            presented_token.encode(), self.status_token.encode()
+        ):
+            raise web.HTTPUnauthorized(
+                text="the relay's status needs its status token (bulutpop relay status --token)"
+            )
+        if self.status is None:
+            raise web.HTTPServiceUnavailable(text="the relay is starting")
+        return web.json_response(await asyncio.to_thread(self.status))
 
     async def _health(self, request: web.Request) -> web.Response:
         if not trusted(request):  # the version is for the admin, on this machine

@@ -12,6 +12,12 @@ Mosquitto 2.0:
 * `max_queued_messages` (default 1000) silently drops a long offline backlog;
 * queued messages live in memory until the next autosave: a hard kill loses what arrived
   since, so autosave runs every second;
+* started as root, Mosquitto keeps root unless its `user` option names another account,
+  and that account must read its files on every reload (SIGHUP: the configuration, the
+  password and ACL files) and write its persistence: a relay running as root hands the
+  broker's folder to an unprivileged account (`broker_account`) and the broker uses paths
+  relative to that folder, its working directory, so no private folder above it needs
+  opening to it;
 * Nagle's algorithm is on by default (`set_tcp_nodelay false`): QoS 1 traffic then stalls
   ~40 ms per burst;
 * a connection that never sends CONNECT is kept for 90 s, each with a file descriptor:
@@ -31,11 +37,14 @@ import getpass
 import hashlib
 import logging
 import os
+import pwd
+import re
 import secrets
 import shutil
 import signal
 import socket
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +87,26 @@ def check_password(password: str, hashed: str) -> bool:
     return secrets.compare_digest(computed, base64.b64decode(digest))
 
 
+def running_as_root() -> bool:
+    return os.name == "posix" and os.geteuid() == 0
+
+
+def broker_account(data: Path) -> pwd.struct_passwd:
+    """The account a broker started by root runs as: the owner of the relay's data folder
+    when that is not root (the relay's service user), else `nobody`."""
+    owner = data.stat().st_uid if data.exists() else 0
+    if owner != 0:
+        with contextlib.suppress(KeyError):
+            return pwd.getpwuid(owner)
+    try:
+        return pwd.getpwnam("nobody")
+    except KeyError:
+        raise BrokerError(
+            "running as root, the relay would leave Mosquitto running as root too, and there "
+            "is no 'nobody' account to give it: run the relay as its own user (docs/team.md)"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class BrokerUser:
     name: str
@@ -108,17 +137,31 @@ class BrokerFiles:
     def pid_file(self) -> Path:
         return self.folder / "mosquitto.pid"
 
+    def _write(self, path: Path, data: bytes) -> None:
+        """`write_private`, the file then given to the folder's owner: a root process (the
+        relay, `relay agent add`) writes for a broker that runs unprivileged."""
+        write_private(path, data)
+        if running_as_root():
+            folder = self.folder.stat()
+            os.chown(path, folder.st_uid, folder.st_gid)
+
     def write_users(self, users: Iterable[BrokerUser]) -> None:
         users = sorted(users, key=lambda u: u.name)
         private_dir(self.folder)
         passwd = "".join(f"{u.name}:{u.password_hash}\n" for u in users)
-        write_private(self.passwd, passwd.encode())
+        self._write(self.passwd, passwd.encode())
         lines = ["# Written by bulutpop relay; changes here are overwritten.\n"]
         for user in users:
             lines.append(f"\nuser {user.name}\n")
             lines.extend(f"topic read {topic}\n" for topic in user.read)
             lines.extend(f"topic readwrite {topic}\n" for topic in user.readwrite)
-        write_private(self.acl, "".join(lines).encode())
+        self._write(self.acl, "".join(lines).encode())
+
+    def _hand_over(self, account: pwd.struct_passwd, store: Path) -> None:
+        """The folder, its files and the persistence store to `account` (see the module
+        docstring); the relay, as root, can still write them."""
+        for path in (self.folder, store, *self.folder.iterdir(), *store.iterdir()):
+            os.chown(path, account.pw_uid, account.pw_gid, follow_symlinks=False)
 
     def write_config(
         self, listen: Address, cert: str = "", key: str = "", persistence: Path | None = None
@@ -126,18 +169,20 @@ class BrokerFiles:
         """The configuration of a broker the relay runs itself (`broker_managed`)."""
         private_dir(self.folder)
         store = private_dir(persistence or self.folder / "db")
+        account = broker_account(self.folder.parent) if running_as_root() else None
+        # Paths relative to the folder, the broker's working directory (`ManagedBroker`).
         lines = [
             "# Written by bulutpop relay for the broker it runs; see docs/team.md.",
-            f"pid_file {self.pid_file}",
-            # Started as root, Mosquitto would switch to user "mosquitto", who cannot read
-            # the relay's files: stay the relay's user.
-            f"user {getpass.getuser()}",
+            f"pid_file {self.pid_file.name}",
+            # Started as root, Mosquitto switches to this account (else to "mosquitto", who
+            # cannot read the relay's files); otherwise it stays the relay's user.
+            f"user {account.pw_name if account is not None else getpass.getuser()}",
             "per_listener_settings false",
             "allow_anonymous false",
-            f"password_file {self.passwd}",
-            f"acl_file {self.acl}",
+            f"password_file {self.passwd.name}",
+            f"acl_file {self.acl.name}",
             "persistence true",
-            f"persistence_location {store}/",
+            f"persistence_location {os.path.relpath(store, self.folder)}/",
             "autosave_interval 1",
             f"persistent_client_expiration {SESSION_EXPIRY_DAYS}d",
             f"max_queued_messages {MAX_QUEUED_MESSAGES}",
@@ -148,17 +193,27 @@ class BrokerFiles:
             "log_dest stderr",
             "log_type error",
             "log_type warning",
-            # Says when it runs (`ManagedBroker.start` waits for that line); no per-client lines.
+            # Says when it runs (`ManagedBroker.start` waits for that line).
             "log_type information",
+            # Clients connecting and leaving: which agents are connected (`Presence`).
+            "log_type notice",
             f"listener {listen.port} {listen.host}",
             f"max_connections {MAX_CONNECTIONS}",
             # A listener option: written before any `listener`, it would open a second,
             # default listener on port 1883.
             "use_username_as_clientid true",
         ]
-        if cert and key:
-            lines += [f"certfile {cert}", f"keyfile {key}"]
+        if cert and key and account is not None:
+            # Mosquitto reads them once unprivileged, which the originals may not allow
+            # (/etc/letsencrypt, a private folder): private copies, handed over below.
+            for source, copy in ((cert, "tls-cert.pem"), (key, "tls-key.pem")):
+                write_private(self.folder / copy, Path(source).read_bytes())
+            lines += ["certfile tls-cert.pem", "keyfile tls-key.pem"]
+        elif cert and key:
+            lines += [f"certfile {Path(cert).resolve()}", f"keyfile {Path(key).resolve()}"]
         write_private(self.conf, ("\n".join(lines) + "\n").encode())
+        if account is not None:
+            self._hand_over(account, store)
         return self.conf
 
 
@@ -184,6 +239,43 @@ def reload(pid_file: Path) -> None:
             f"not allowed to signal the broker named in {pid_file}: run this as the "
             "user the broker runs as, or reload it yourself (systemctl reload mosquitto)"
         ) from None
+
+
+# Mosquitto's notices of its clients (`log_type notice`), all naming the client id, which
+# is the username (`use_username_as_clientid`): the agent.
+_CONNECTED = re.compile(r"New client connected from \S+ as (\S+) \(")
+_DISCONNECTED = re.compile(
+    r"Client (\S+) (?:disconnected|closed its connection|has exceeded timeout)"
+    r"|Socket error on client (\S+), disconnecting"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    connected: bool
+    at: float  # since when (Unix time)
+
+
+class Presence:
+    """Which of the broker's clients are connected, and since when, from the log of the
+    broker the relay runs (an external broker's clients are not known)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.clients: dict[str, Seen] = {}
+        self._clock = clock
+        self.listeners: list[Callable[[str, Seen], None]] = []
+
+    def read(self, line: str) -> None:
+        if (match := _CONNECTED.search(line)) is not None:
+            self._set(match[1], True)
+        elif (match := _DISCONNECTED.search(line)) is not None:
+            self._set(match[1] or match[2], False)
+
+    def _set(self, client: str, connected: bool) -> None:
+        seen = Seen(connected, self._clock())
+        self.clients[client] = seen
+        for listener in self.listeners:
+            listener(client, seen)
 
 
 def _port_taken(address: Address) -> bool:
@@ -212,6 +304,7 @@ class ManagedBroker:
         self.executable = executable
         self.process: asyncio.subprocess.Process | None = None
         self._log_task: asyncio.Task[None] | None = None
+        self.presence = Presence()
 
     async def start(self, timeout: float = 10.0) -> None:
         found = shutil.which(self.executable) or shutil.which(
@@ -237,14 +330,15 @@ class ManagedBroker:
         self.process = await asyncio.create_subprocess_exec(
             found,
             "-c",
-            str(self.conf),
+            self.conf.name,  # read again on every reload, maybe by an unprivileged account
+            cwd=self.conf.parent,  # its paths are relative to its folder
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
             umask=UMASK,  # its persistence and pid files are the relay's, private too
         )
         running = asyncio.get_running_loop().create_future()
-        self._log_task = asyncio.create_task(self._read_log(self.process, running))
+        self._log_task = asyncio.create_task(self._read_log(self.process, running, self.presence))
         try:
             async with asyncio.timeout(timeout):
                 last_error = await running
@@ -259,7 +353,9 @@ class ManagedBroker:
 
     @staticmethod
     async def _read_log(
-        process: asyncio.subprocess.Process, running: asyncio.Future[str | None]
+        process: asyncio.subprocess.Process,
+        running: asyncio.Future[str | None],
+        presence: Presence,
     ) -> None:
         """Pass Mosquitto's log on to ours, and settle `running`: None once it runs, or its
         last error line if it exits first."""
@@ -274,12 +370,17 @@ class ManagedBroker:
             elif line.startswith("Warning"):
                 log.warning("mosquitto: %s", line)
             else:
+                presence.read(line)
                 log.debug("mosquitto: %s", line)
             said_running = line.startswith("mosquitto version") and line.endswith(" running")
             if said_running and not running.done():
                 running.set_result(None)
         if not running.done():
             running.set_result(last_error)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
 
     async def stop(self) -> None:
         process, self.process = self.process, None

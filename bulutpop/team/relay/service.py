@@ -8,30 +8,40 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import sqlite3
 import ssl
+import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiomqtt
 
+from bulutpop import __version__
 from bulutpop.app.core import Core
 from bulutpop.app.guard import GuardedServer, Limits
 from bulutpop.calls import phone
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.tracker import Change
 from bulutpop.errors import (
+    BrokerError,
+    InvalidInput,
     TeamError,
 )
 from bulutpop.local.config import Config
+from bulutpop.pbx import catchup, receiver
 from bulutpop.pbx.receiver import listen_error
 from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import session_client
 from bulutpop.team.protocol import (
+    TEAM_TOPIC,
     Address,
     Invite,
+    ext_topic,
     forget_message,
     subscriptions,
 )
@@ -41,7 +51,9 @@ from bulutpop.team.relay.broker import (
     RELAY_USER,
     BrokerFiles,
     ManagedBroker,
+    Seen,
     reload,
+    running_as_root,
 )
 from bulutpop.team.relay.publisher import BrokerLink, Publisher
 from bulutpop.team.relay.router import Router
@@ -72,7 +84,8 @@ def client_tls(config: Config) -> ssl.SSLContext | None:
 
 
 def public_urls(config: Config) -> tuple[str, str]:
-    """The broker and relay addresses an invite gives agents."""
+    """The broker and relay addresses an invite gives agents: `broker_public_url` and
+    `relay_url`, else this machine's name (`socket.getfqdn`) with the ports."""
     host = socket.getfqdn()
     broker = config.broker_public_url
     if not broker:
@@ -82,6 +95,72 @@ def public_urls(config: Config) -> tuple[str, str]:
     scheme = "https" if config.tls_cert else "http"
     relay = config.relay_url or f"{scheme}://{host}:{config.relay_port}"
     return broker, relay
+
+
+def refuse_root(allow_root: bool) -> None:
+    """The relay holds the office's API key and faces the network: never as root, unless
+    asked (a container, CI)."""
+    if running_as_root() and not allow_root:
+        raise InvalidInput(
+            "the relay does not run as root: run it as a user of its own (docs/team.md: "
+            "`useradd --system bulutpop` and the systemd unit packaging/linux/"
+            "bulutpop-relay.service), or add --allow-root to run it as root anyway (a "
+            "container that is the relay alone)"
+        )
+
+
+def status_token(core: Core) -> str:
+    """The secret `GET /team/status` asks for; made on first use, kept in the store, so
+    `bulutpop relay status` (the same user) and a monitoring system given it can ask."""
+    token = secret_in(core.store, "relay_status_token", 32)
+    core.redactor.add(token)
+    return token
+
+
+def local_api_url(config: Config) -> str:
+    """The relay's API as seen from its own machine (`bulutpop relay status`)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(
+        config.relay_host, config.relay_host
+    )
+    host = f"[{host}]" if ":" in host else host
+    scheme = "https" if config.tls_cert else "http"
+    return f"{scheme}://{host}:{config.relay_port}"
+
+
+def stored_status(core: Core) -> dict[str, Any]:
+    """What the relay's store says, running or not: its agents, the outbox the broker has
+    not acknowledged, the PBX's last event and the last catch-up."""
+    tables = TeamTables(core.store)
+    unsent = tables.unsent_by_topic()
+    rows = core.store.read(
+        "SELECT received_ts FROM events WHERE source = ? ORDER BY received_ts DESC LIMIT 1",
+        (receiver.SOURCE,),
+    )
+    try:
+        saved = json.loads(core.store.meta(catchup.META_KEY) or "{}")
+    except ValueError:
+        saved = {}
+    return {
+        "version": __version__,
+        "now": time.time(),
+        "pbx": {"last_event": float(rows[0][0]) if rows else None},
+        "catchup": {
+            "last_run": saved.get("last_run"),
+            "recovered": saved.get("last_recovered", 0),
+            "fetched": saved.get("last_fetched", 0),
+        },
+        "outbox": {"unsent": sum(unsent.values())},
+        "agents": [
+            {
+                "name": agent.name,
+                "extension": agent.extension,
+                "display": agent.display,
+                "queues": list(agent.queues),
+                "unsent": unsent.get(ext_topic(agent.extension), 0) + unsent.get(TEAM_TOPIC, 0),
+            }
+            for agent in Agents(core.store, broker_files(core)).all()
+        ],
+    }
 
 
 def invite_for(config: Config, agent: Agent, secret: str) -> Invite:
@@ -136,8 +215,9 @@ class Relay:
     agents' API. The runtime runs it in relay mode beside the webhook receiver, the catch-up
     and the phonebook sync, whose events it routes to the agents (`Router`)."""
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, catch_up: catchup.CatchUp | None = None) -> None:
         self.core = core
+        self.catch_up = catch_up  # the runtime's, for its state in the status
         self.files = broker_files(core)
         self.agents = Agents(core.store, self.files)
         self.router = Router()
@@ -154,6 +234,14 @@ class Relay:
         self._api_server: GuardedServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.api_port = config.relay_port
+        # Messages queued per topic since the start (`_on_stored`), and each agent's count
+        # when their PC left the broker: the difference waits for them there.
+        self._queued: Counter[str] = Counter()
+        self._queued_seq = 0
+        self._left_at: dict[str, int] = {}
+        self.started = time.time()
+        if self.broker is not None:
+            self.broker.presence.listeners.append(self._presence_changed)
 
     async def start(self) -> None:
         core = self.core
@@ -163,7 +251,15 @@ class Relay:
         self.api.link_secret = await asyncio.to_thread(
             secret_in, core.store, "relay_link_secret", 32
         )
+        self.api.status_token = await asyncio.to_thread(status_token, core)
+        self.api.status = self.status
+        self._queued_seq = await asyncio.to_thread(TeamTables(core.store).last_seq)
         self.agents.write_broker_files()
+        if self.broker is None:  # an external broker learns the relay's own user now
+            try:
+                reload_broker(core.config, self.files)
+            except BrokerError as exc:
+                log.warning("%s; the relay connects once the broker reads its files", exc)
         link = BrokerLink(self._address, RELAY_USER, password, client_tls(core.config))
         self.publisher = Publisher(core, link)
         core.tracker.mine = frozenset(
@@ -201,8 +297,60 @@ class Relay:
 
     def _on_stored(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
         self.router(conn, event, change)
+        # Counted before the commit: were it rolled back, the status overcounts, harmlessly.
+        self._queued_seq, queued = TeamTables.queued_since_in(conn, self._queued_seq)
+        self._queued.update(queued)
         # An agent added meanwhile (by another process) counts from the next event on.
         self.core.tracker.mine = self.router.mine
+
+    def _waiting_for(self, agent: Agent) -> int:
+        return self._queued[ext_topic(agent.extension)] + self._queued[TEAM_TOPIC]
+
+    def _presence_changed(self, client: str, seen: Seen) -> None:
+        agent = self.agents.named(client)
+        if agent is not None and not seen.connected:
+            self._left_at[client] = self._waiting_for(agent)
+
+    def status(self) -> dict[str, Any]:
+        """The running relay's state for `GET /team/status` and `bulutpop relay status`:
+        what the store says (`stored_status`), each agent's connection and the messages
+        queued for them while away, the broker, and `problems`, a list of what needs an
+        admin (empty: all is well)."""
+        config = self.core.config
+        status = stored_status(self.core)
+        presence = self.broker.presence.clients if self.broker is not None else None
+        problems: list[str] = []
+        for entry in status["agents"]:
+            agent = self.agents.named(entry["name"])
+            seen = presence.get(entry["name"]) if presence is not None else None
+            entry["connected"] = None if presence is None else bool(seen and seen.connected)
+            entry["since"] = seen.at if seen is not None else None
+            if agent is None or presence is None or entry["connected"]:
+                entry["waiting"] = None
+                continue
+            # Away since the relay started, or since their PC left: queued since then.
+            entry["waiting"] = self._waiting_for(agent) - self._left_at.get(agent.name, 0)
+            if entry["waiting"]:
+                problems.append(
+                    f"agent {agent.name} ({agent.extension}) is offline with "
+                    f"{entry['waiting']} message(s) waiting"
+                )
+        connected = self.publisher is not None and self.publisher.connected
+        status["broker"] = {
+            "url": config.broker_url,
+            "managed": self.broker is not None,
+            "running": self.broker.running if self.broker is not None else None,
+            "relay_connected": connected,
+        }
+        if not connected:
+            problems.append("the relay is not connected to the broker: events wait in its outbox")
+        live = self.catch_up.status if self.catch_up is not None else None
+        if live is not None and live.error is not None:
+            status["catchup"]["error"] = self.core.redactor.redact(str(live.error))
+            problems.append(f"the last catch-up failed: {status['catchup']['error']}")
+        status["started"] = self.started
+        status["problems"] = problems
+        return status
 
     async def stop(self) -> None:
         if self.core.tracker.on_stored == self._on_stored:
