@@ -421,7 +421,7 @@ class PlayerWindow(QWidget):
         self._sync_play_button()
         if self.call is None:
             self.setWindowTitle(self.tr("Recording"))
-        else:
+        elif self.isVisible():  # a hidden one shows its call's names again when reopened
             self._show_names()
 
     def changeEvent(self, event: QEvent) -> None:

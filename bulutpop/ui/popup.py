@@ -451,7 +451,7 @@ class CallPopup(_FloatingWindow):
             handle = self.windowHandle()
             if handle is not None:
                 handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
-        elif event.type() == QEvent.Type.LanguageChange:
+        elif event.type() == QEvent.Type.LanguageChange and self.isVisible():
             self._retranslate()
             self.show_call(self.call, self.state)
         super().changeEvent(event)

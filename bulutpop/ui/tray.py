@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QActionGroup, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
@@ -503,7 +503,7 @@ class FallbackWindow(QWidget):
         # The menu's switches, placed after "Dial…" as in the menu.
         self.pause_button = QPushButton()
         self.pause_button.setCheckable(True)
-        self.pause_button.clicked.connect(shell.actions.toggle_pause)
+        self.pause_button.clicked.connect(lambda on: shell.actions.toggle_pause(on))
         self.dnd_button = QPushButton()
         self.dnd_button.setCheckable(True)
         self.dnd_button.clicked.connect(shell._toggle_dnd)
@@ -539,12 +539,6 @@ class FallbackWindow(QWidget):
         self.dnd_button.setEnabled(bool(config.extension) and not shell._dnd_busy)
         self.caller_button.setText(self.tr("Present my number as"))
         self.caller_button.setVisible(bool(shell.bridge.caller_ids))
-
-    def changeEvent(self, event: QEvent) -> None:
-        # A closed one (the app stopping) has nothing to show, and the store may be closed.
-        if event.type() == QEvent.Type.LanguageChange and self.isVisible():
-            self._show_state(self.shell.state, self.shell.tooltip)
-        super().changeEvent(event)
 
     def closeEvent(self, event: object) -> None:
         # Closing the only window quits: nothing would be left to bring the app back.

@@ -11,20 +11,25 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from keyring.backends import fail
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from bulutpop.app.core import Core
+from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.local.config import load
 from bulutpop.local.keys import KeyStore
 from bulutpop.local.net import reachable_from_internet
 from bulutpop.ui.app import DesktopApp
+from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.i18n import Translations
 from bulutpop.ui.settings.dialog import SettingsDialog
-from tests.ui.conftest import Loop, MakeDialog
+from tests.conftest import TEST_KEY, scenario
+from tests.ui.conftest import Loop, MakeDialog, Webhook, make_shell
 from tests.ui.test_team_ui import invite
 
 # The app started as a user would (`bulutpop`), in a process of its own on a real X server.
@@ -32,6 +37,7 @@ from tests.ui.test_team_ui import invite
 _FIRST_START = """
 import json, sys
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 from bulutpop.ui.app import run
 from bulutpop.ui.settings.dialog import SettingsDialog
@@ -127,7 +133,8 @@ def test_the_first_start_speaks_turkish_under_a_turkish_locale(tmp_path: Path) -
 def no_keyring(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
     """No key in the environment and no keyring to hold one; no extension either."""
     monkeypatch.delenv("BULUTPOP_API_KEY", raising=False)
-    monkeypatch.setattr(core, "keys", KeyStore({}, backend=fail.Keyring()))
+    backend = fail.Keyring()  # type: ignore[no-untyped-call]  # keyring leaves it unannotated
+    monkeypatch.setattr(core, "keys", KeyStore({}, backend=backend))
     core.config = core.config.with_value("extension", "").with_value("listen_port", "0")
 
 
@@ -236,3 +243,107 @@ def test_an_address_of_this_pc_is_not_one_the_pbx_can_reach() -> None:
         assert not reachable_from_internet(url), url
     assert reachable_from_internet("https://pop.example.com/events/x")
     assert reachable_from_internet("http://8.8.8.8:8787/")
+
+
+@pytest.mark.usefixtures("no_env_key")
+def test_the_wizard_is_not_ready_while_the_pbx_cannot_reach_this_pc(
+    qloop: Loop, make_dialog: MakeDialog, webhook: Webhook
+) -> None:
+    dialog = make_dialog(first_run=True)
+    dialog.start_page.solo_choice.setChecked(True)
+    dialog.next()
+    dialog.account_tab.key_edit.setText(TEST_KEY)
+    dialog.next()
+    # The receiver answers at 127.0.0.1: the test event reaches it, but that proves
+    # nothing about the PBX on the internet.
+    base = webhook.url.split("/events/")[0]
+    dialog.notifications_tab.public_url_edit.setText(base)
+    assert "cannot use this address" in qloop.run(dialog.notifications_tab.send_test_event())
+    assert dialog.notifications_tab.event_result.text.property("tone") == "warning"
+    dialog.next()
+    assert dialog.page == dialog.FINISH
+    assert dialog.title_label.text() == "Almost done"
+    assert dialog.summary.text.text().startswith("Calls cannot reach this PC yet")
+    assert "Ready" not in dialog.summary.text.text()
+
+
+@pytest.fixture
+def no_env_key(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BULUTPOP_API_KEY", raising=False)
+    monkeypatch.setattr(core, "keys", KeyStore({}))
+
+
+# --- the tray's smaller states -------------------------------------------------------------
+
+
+def test_paused_popups_show_while_calls_are_missed(
+    qloop: Loop, bridge: CoreBridge, webhook: Webhook
+) -> None:
+    shell = make_shell(bridge)
+    webhook.post(*scenario("02"))
+    assert shell.state == "missed"
+    qloop.run(bridge.save_config(bridge.config.with_value("popups_paused", "true")))
+    assert shell.state == "missed-paused"  # the grey cloud, with the count's badge
+    assert "1 missed call" in shell.tooltip and "Popups paused" in shell.tooltip
+    shell.close()
+
+
+def test_the_window_in_place_of_a_tray_pauses_and_switches_do_not_disturb(
+    qloop: Loop, bridge: CoreBridge, fake_pbx: FakePbxState
+) -> None:
+    paused: list[bool] = []
+    shell = make_shell(bridge)
+    shell.actions = replace(shell.actions, toggle_pause=paused.append)
+    window = shell.window
+    assert window is not None
+    window.pause_button.click()
+    assert paused == [True]
+    window.dnd_button.click()
+    qloop.run(shell.tasks.drain())
+    assert shell.dnd is True and window.dnd_button.isChecked()
+    assert fake_pbx.dnd.get("1001") is True
+    qloop.run(bridge.load_caller_ids())
+    shell.refresh()
+    assert window.caller_button.isVisible() or not window.isVisible()
+    assert window.caller_button.menu() is shell._caller_menu
+    shell.close()
+
+
+def test_switching_the_language_retranslates_what_is_open(
+    qloop: Loop, bridge: CoreBridge, turkish: Translations
+) -> None:
+    turkish.apply("en")
+    shell = make_shell(bridge)
+    window = shell.window
+    assert window is not None and window.pause_button.text() == "Pause popups"
+    qloop.run(bridge.load_caller_ids())
+    shell._rebuild_menu()
+    assert shell._caller_menu.title() == "Present my number as"
+    turkish.apply("tr")
+    shell.refresh()  # as the app does when the language changes
+    assert window.pause_button.text() == "Açılır pencereleri duraklat"
+    shell._rebuild_menu()
+    assert shell._caller_menu.title() == "Görünen numaram"
+    shell.close()
+
+
+def test_open_popups_and_the_player_follow_a_language_switch(
+    qloop: Loop, bridge: CoreBridge, webhook: Webhook, turkish: Translations
+) -> None:
+    from bulutpop.ui.player import PlayerWindow
+    from bulutpop.ui.popup import PopupManager
+
+    turkish.apply("en")
+    manager = PopupManager(bridge, lambda: None)
+    webhook.post(scenario("01")[0])
+    (popup,) = manager.popups().values()
+    player = PlayerWindow(bridge)
+    assert (popup.copy_button.text(), player.save_button.text()) == ("Copy", "Save as…")
+    turkish.apply("tr")
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
+    assert popup.copy_button.text() == "Kopyala"
+    assert popup.status.text() == "Çalıyor"
+    assert player.save_button.text() == "Kaydet…"
+    manager.close_all()
+    manager.overflow.deleteLater()
+    player.deleteLater()
