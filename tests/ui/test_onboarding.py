@@ -8,8 +8,10 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -347,3 +349,32 @@ def test_open_popups_and_the_player_follow_a_language_switch(
     manager.close_all()
     manager.overflow.deleteLater()
     player.deleteLater()
+
+
+def test_the_demo_says_what_it_is_before_its_first_call(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BULUTPOP_")}
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bulutpop", "demo"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert demo.stderr is not None
+    lines = ["(nothing)"]
+    # A demo that never says it would run until killed: stop waiting for it at some point.
+    deadline = threading.Timer(60, demo.kill)
+    deadline.start()
+    try:
+        for line in demo.stderr:
+            lines.append(line)
+            if "demo:" in line:
+                break
+    finally:
+        deadline.cancel()
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=30)
+    told = lines[-1]
+    assert "fake PBX" in told and "sample calls" in told and "made up" in told
+    # Said before anything of a call was shown.
+    assert not any("ringing" in line or "popup" in line for line in lines[:-1])
