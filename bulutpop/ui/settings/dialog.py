@@ -1,4 +1,5 @@
-"""Settings, and the first-run wizard that asks for the same things in three short steps.
+"""Settings, and the first-run wizard: the team's invite first (the whole setup), or the
+administrator's own connection over the same fields.
 
 Every field is checked by `Config.with_value`, the same parser the CLI and the config file
 use, so a value is refused the same way wherever it is typed; the error appears under the
@@ -6,9 +7,10 @@ field and OK (or Next) stays disabled until it is fixed.
 
 Each tab is a class of its own, in a module of this package: the account (API key and
 extension), the notifications (where the PBX posts), the preferences, the PBX, the address
-books and the team. The wizard shows the first three as its pages, and offers the team's
-invite on the first. This module is the shell: it reads the settings as typed on every tab,
-validates and saves them, and shows what team mode changes on each tab.
+books and the team. The wizard's first page (`start_page`) offers the team's invite; the
+first three tabs are the pages of the administrator's way. This module is the shell: it
+reads the settings as typed on every tab, validates and saves them, and shows what team mode
+changes on each tab.
 """
 
 from __future__ import annotations
