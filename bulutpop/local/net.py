@@ -10,8 +10,10 @@ certificate paths of the machine it was built on, where nothing may be.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import truststore
@@ -35,3 +37,21 @@ def client_session(*, tls: ssl.SSLContext | None = None, **kwargs: Any) -> aioht
     return aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=tls or system_tls()), trust_env=True, **kwargs
     )
+
+
+# Names only a local network knows (RFC 6762's .local, RFC 8375's home.arpa, and the
+# suffixes routers and Active Directory use): the PBX on the internet cannot resolve them.
+_LOCAL_SUFFIXES = (".local", ".localhost", ".lan", ".home", ".internal", ".home.arpa", ".corp")
+
+
+def reachable_from_internet(url: str) -> bool:
+    """Whether a server on the internet (the cloud PBX) could reach `url` at all: not a
+    loopback, private, link-local or unspecified address (127.0.0.1, 192.168.x.x, 0.0.0.0),
+    nor a name without a dot or one only a local network knows. A public name may still
+    lead nowhere: only a request through it (`bulutpop.pbx.receiver.probe`) tells."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        pass
+    return "." in host and host != "localhost" and not host.endswith(_LOCAL_SUFFIXES)

@@ -23,7 +23,7 @@ from bulutpop import __version__
 from bulutpop.app.core import Core, setup_logging
 from bulutpop.app.runtime import ServiceState
 from bulutpop.calls.model import Call
-from bulutpop.errors import BulutpopError, CredentialRefused, KeyringUnavailable
+from bulutpop.errors import BulutpopError, CredentialRefused, KeyringUnavailable, SetupMissing
 from bulutpop.local.config import Dirs
 from bulutpop.local.redact import Redactor
 
@@ -42,7 +42,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from bulutpop.ui import assets
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.common.errors import describe_error, missing_setup
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
@@ -123,6 +123,7 @@ class DesktopApp(QObject):
                 about=self.show_about,
                 quit=self.quit,
                 toggle_pause=self.set_paused,
+                setup=lambda: self.show_settings(first_run=True),
             ),
             use_tray=use_tray,
         )
@@ -138,11 +139,28 @@ class DesktopApp(QObject):
         receiver = self.runtime.receiver
         if self.demo is not None and receiver is not None:
             url = f"http://127.0.0.1:{receiver.port}{self.core.config.webhook_path()}"
+            self._announce_demo()
             self.tasks.start(self.demo.play(url), name="demo")
-        if await self._needs_setup():
+        if await self._check_setup():
             self.show_settings(first_run=True)
-        else:
-            self._ask_pbx()
+
+    def _announce_demo(self) -> None:
+        """Say what the demo is before its first call pops up: made-up calls from a fake
+        PBX on this PC, not a PBX account."""
+        assert self.demo is not None
+        log.warning(
+            "demo: a built-in fake PBX at %s plays sample calls to this app every few "
+            "seconds; the calls, names and recordings are made up and nothing reaches a real "
+            "PBX. Quit from the tray menu or with Ctrl+C.",
+            self.demo.api_url,
+        )
+        self.shell.notify(
+            self.tr("bulutpop demo"),
+            self.tr(
+                "A fake PBX on this PC now plays sample calls every few seconds, so you can "
+                "try popups, missed calls, calling back and recordings. The calls are made up."
+            ),
+        )
 
     def _on_service(self, state: ServiceState) -> None:
         """A service of the runtime changed: the tray says what matters to the user."""
@@ -174,17 +192,35 @@ class DesktopApp(QObject):
             await self.bridge.load_caller_ids()
         except BulutpopError as exc:
             log.info("outbound numbers not listed: %s", exc)
+        self.shell.refresh()  # the fallback window shows the choice once there is one
 
-    async def _needs_setup(self) -> bool:
-        if self.core.config.team_mode:
+    async def _check_setup(self) -> str:
+        """What setup still lacks, in the user's words ("" when complete), shown by the
+        tray until it is done; once complete, the app asks the PBX its own questions."""
+        missing = await self._setup_gap()
+        self.shell.set_setup_needed(missing)
+        if not missing:
+            self._ask_pbx()
+        return missing
+
+    async def _setup_gap(self) -> str:
+        config = self.core.config
+        if config.team_mode:
             # No API key in team mode; a missing team secret is told by the team service.
-            return not self.core.config.extension
+            return "" if config.extension else missing_setup(SetupMissing("extension"))
         try:
             key = await self.bridge.stored_key()
         except KeyringUnavailable as exc:
-            self.shell.set_problem(describe_error(exc))
-            return False
-        return not key or not self.core.config.extension
+            if config.extension and exc.problem in ("locked", "failed"):
+                # Set up before, and the keyring is only unusable for now: the tray says
+                # so, and the key is read again once the keyring works.
+                self.shell.set_problem(describe_error(exc))
+                return ""
+            # No keyring at all (or only a plaintext one): no key can be stored here.
+            return describe_error(exc)
+        if not key:
+            return missing_setup(SetupMissing("api_key"))
+        return "" if config.extension else missing_setup(SetupMissing("extension"))
 
     async def stop(self) -> None:
         # Windows first: what closing one starts (applying the settings) is cancelled with
@@ -219,9 +255,9 @@ class DesktopApp(QObject):
 
     def _retranslate(self) -> None:
         """A new language: the reused lists are made again (their texts are set when they
-        are built), in the same place if they are open; the tray's texts follow at once,
-        popups and dialogs from the next one on. An open player keeps its language until
-        it is closed."""
+        are built), in the same place if they are open. The tray's tooltip follows here;
+        its menus are rebuilt when opened, and open popups, the player and the fallback
+        window retranslate themselves on Qt's LanguageChange."""
         reopen = {"missed": self.show_missed, "history": self.show_history}
         for name, show in reopen.items():
             window = self._windows.pop(name, None)
@@ -340,8 +376,7 @@ class DesktopApp(QObject):
     async def _apply_settings(self) -> None:
         """The runtime follows saved settings by itself (a new port restarts the receiver,
         joining a team swaps the services); what is left is the app's own."""
-        if not await self._needs_setup():
-            self._ask_pbx()
+        await self._check_setup()
         if self.bridge.catchup_status.error is not None:
             self.runtime.trigger_catchup()  # the key or address may be fixed now
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import (
     QCoreApplication,
     QDateTime,
+    QEvent,
     QSignalBlocker,
     QStandardPaths,
     Qt,
@@ -145,10 +146,8 @@ class PlayerWindow(QWidget):
         speeds.setSpacing(0)
         for index, rate in enumerate(RATES):
             button = QToolButton()
-            button.setText(self.tr("%1×").replace("%1", f"{rate:g}"))
             button.setCheckable(True)
             button.setChecked(rate == 1.0)
-            button.setToolTip(self.tr("Playback speed"))
             self.speed_buttons.addButton(button, index)
             speeds.addWidget(button)
         self.speed_buttons.idClicked.connect(lambda index: self.media.setPlaybackRate(RATES[index]))
@@ -162,10 +161,9 @@ class PlayerWindow(QWidget):
         self.volume.setRange(0, 100)
         self.volume.setValue(100)
         self.volume.setFixedWidth(90)
-        self.volume.setToolTip(self.tr("Volume"))
         self.volume.valueChanged.connect(lambda value: self.audio.setVolume(value / 100))
 
-        self.save_button = QPushButton(self.tr("Save as…"))
+        self.save_button = QPushButton()
         self.save_button.clicked.connect(self.save_as)
         self.save_note = QLabel()
         self.save_note.setTextFormat(Qt.TextFormat.PlainText)
@@ -202,6 +200,7 @@ class PlayerWindow(QWidget):
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._tick)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle_play)
+        self._retranslate()
 
         self._set_ready(False)
         self._sync_play_button()
@@ -409,6 +408,26 @@ class PlayerWindow(QWidget):
             self.save_note.setToolTip(str(target))
             set_tone(self.save_note, "muted")
         self.save_note.show()
+
+    def _retranslate(self) -> None:
+        """The texts that stay as they are while a recording plays, in the current
+        language (again after the language changed)."""
+        for button in self.speed_buttons.buttons():
+            rate = RATES[self.speed_buttons.id(button)]
+            button.setText(self.tr("%1×").replace("%1", f"{rate:g}"))
+            button.setToolTip(self.tr("Playback speed"))
+        self.volume.setToolTip(self.tr("Volume"))
+        self.save_button.setText(self.tr("Save as…"))
+        self._sync_play_button()
+        if self.call is None:
+            self.setWindowTitle(self.tr("Recording"))
+        elif self.isVisible():  # a hidden one shows its call's names again when reopened
+            self._show_names()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # A closed player must not keep talking in the background.

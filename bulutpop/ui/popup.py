@@ -255,7 +255,6 @@ class CallPopup(_FloatingWindow):
         self._close_timer.setSingleShot(True)
         self._close_timer.timeout.connect(self.close)
         self._hovered = False
-        self.setWindowTitle(self.tr("Incoming call"))
 
         card = self.card
         self.route = _Label(card, self.muted)
@@ -267,8 +266,6 @@ class CallPopup(_FloatingWindow):
         self.close_button = self.button("×", card)
         self.close_button.setFlat(True)
         self.close_button.setFixedSize(22, 22)
-        self.close_button.setToolTip(self.tr("Close"))
-        self.close_button.setAccessibleName(self.tr("Close"))
         _set_font(self.close_button, 1.3, QFont.Weight.Normal)
         self.close_button.clicked.connect(self.close)
 
@@ -278,10 +275,9 @@ class CallPopup(_FloatingWindow):
         self.meta = _Label(card, self.muted)
         _set_font(self.meta, 0.9, QFont.Weight.Normal)
 
-        self.crm_button = self.button(self.tr("Open in CRM"), card)
+        self.crm_button = self.button("", card)
         self.crm_button.clicked.connect(self.open_crm)
-        self.copy_button = self.button(self.tr("Copy"), card)
-        self.copy_button.setToolTip(self.tr("Copy the number"))
+        self.copy_button = self.button("", card)
         self.copy_button.clicked.connect(self.copy_number)
 
         top = QHBoxLayout()
@@ -305,8 +301,18 @@ class CallPopup(_FloatingWindow):
         layout.addLayout(actions)
         card.setStyleSheet(self.button_style())
 
-        self._show_history()
+        self._retranslate()
         self.show_call(call, PopupState.RINGING)
+
+    def _retranslate(self) -> None:
+        """The popup's words in the current language (again after the language changed)."""
+        self.setWindowTitle(self.tr("Incoming call"))
+        self.close_button.setToolTip(self.tr("Close"))
+        self.close_button.setAccessibleName(self.tr("Close"))
+        self.crm_button.setText(self.tr("Open in CRM"))
+        self.copy_button.setText(self.tr("Copy"))
+        self.copy_button.setToolTip(self.tr("Copy the number"))
+        self._show_history()
 
     def show_call(self, call: Call, state: PopupState) -> None:
         """Display the call as it now is."""
@@ -445,6 +451,9 @@ class CallPopup(_FloatingWindow):
             handle = self.windowHandle()
             if handle is not None:
                 handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+        elif event.type() == QEvent.Type.LanguageChange and self.isVisible():
+            self._retranslate()
+            self.show_call(self.call, self.state)
         super().changeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -484,9 +493,17 @@ class OverflowBar(_FloatingWindow):
         layout.addWidget(self.label, 1)
         layout.addWidget(self.close_all_button)
         self.card.setStyleSheet(self.button_style())
+        self._count = 0
 
     def set_hidden_count(self, count: int) -> None:
+        self._count = count
         self.label.setText(self.tr("+%1 more").replace("%1", str(count)))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.close_all_button.setText(self.tr("Close all"))
+            self.set_hidden_count(self._count)
+        super().changeEvent(event)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QLocale, QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QLocale, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QActionGroup, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QLabel,
+    QLayout,
     QMenu,
     QPushButton,
     QSystemTrayIcon,
@@ -56,6 +57,8 @@ class ShellActions:
     about: Callable[[], None]
     quit: Callable[[], None]
     toggle_pause: Callable[[bool], None]
+    # The first-run wizard again, while setup is incomplete (None: not offered).
+    setup: Callable[[], None] | None = None
 
 
 ICON_CACHE = 16  # looks kept by the shell (states × missed counts shown lately)
@@ -86,13 +89,18 @@ def fit_tip(lines: list[str], limit: int | None) -> str:
 
 
 def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
-    """The icon for a state; "missed" gets the count painted into its badge."""
+    """The icon for a state; "missed" gets the count painted into its badge. "setup"
+    (setup incomplete) wears the problem's warning badge. "missed-paused" is the paused
+    (grey) cloud with the missed calls' badge: popups are paused (or do-not-disturb is
+    on) while calls wait, and neither fact may hide the other."""
     # Do-not-disturb shares the paused icon: either way, calls will not reach the user.
     name = {
         "problem": "tray-problem",
+        "setup": "tray-problem",
         "paused": "tray-paused",
         "dnd": "tray-paused",
         "missed": "tray-missed",
+        "missed-paused": "tray-paused",
     }.get(state, "tray-listening")
     icon = QIcon()
     renderer = QSvgRenderer(str(assets.path("icons", f"{name}.svg")))
@@ -102,8 +110,16 @@ def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
         painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter)
-        if state == "missed" and count > 0:
-            scale = side / 64
+        scale = side / 64
+        cx, cy = BADGE_CENTRE
+        r = BADGE_RADIUS
+        if state == "missed-paused":  # the badge of tray-missed.svg, on the grey cloud
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#FFFFFF"))
+            painter.drawEllipse(QPointF(cx * scale, cy * scale), 17 * scale, 17 * scale)
+            painter.setBrush(QColor("#D32F2F"))
+            painter.drawEllipse(QPointF(cx * scale, cy * scale), r * scale, r * scale)
+        if state in ("missed", "missed-paused") and count > 0:
             text = str(count) if count < 10 or side >= 32 else "9+"
             text = text if count < 100 else "99+"
             font = QFont()
@@ -112,8 +128,6 @@ def tray_icon(state: str, count: int = 0, size: int = 64) -> QIcon:
             font.setPixelSize(max(6, int(BADGE_RADIUS * factor * scale)))
             painter.setFont(font)
             painter.setPen(QColor("white"))
-            cx, cy = BADGE_CENTRE
-            r = BADGE_RADIUS
             box = QRectF((cx - r) * scale, (cy - r) * scale, 2 * r * scale, 2 * r * scale)
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.end()
@@ -179,6 +193,8 @@ class Shell(QObject):
         self.actions = actions
         self.tasks = TaskSet()
         self.problem = ""
+        # What setup still lacks, in the user's words ("" once complete).
+        self.setup_needed = ""
         self.listening_on = ""
         self.state = "listening"
         self.tooltip = ""
@@ -222,6 +238,12 @@ class Shell(QObject):
         self.problem = text
         self.refresh()
 
+    def set_setup_needed(self, text: str) -> None:
+        """Setup is incomplete (`text` says what is missing) or, with "", complete: the
+        icon, tooltip and menu say so, and the menu offers to finish it."""
+        self.setup_needed = text
+        self.refresh()
+
     def set_listening(self, where: str) -> None:
         self.listening_on = where
         self.refresh()
@@ -232,7 +254,7 @@ class Shell(QObject):
     def icon(self, state: str, count: int) -> QIcon:
         """`tray_icon`, drawn once per look: every change shown (a ring, a catch-up) asks
         again, and drawing six sizes from SVG each time would hold up the loop."""
-        key = (state, count if state == "missed" else 0)
+        key = (state, count if state.startswith("missed") else 0)
         icon = self._icons.get(key)
         if icon is None:
             if len(self._icons) >= ICON_CACHE:
@@ -264,12 +286,17 @@ class Shell(QObject):
             problems.append(team)
         if key_refused and catchup.error is not None:
             problems.append(describe_error(catchup.error))
-        if problems:
+        paused = self.bridge.config.popups_paused
+        if self.setup_needed:
+            # Not "listening": until setup is done, no call can reach this PC.
+            problems.insert(0, self.tr("Setup not finished: %1").replace("%1", self.setup_needed))
+            state, tip = "setup", "\n".join(problems)
+        elif problems:
             state, tip = "problem", "\n".join(problems)
         elif count:
-            state = "missed"
+            state = "missed-paused" if paused or self.dnd else "missed"
             tip = self.tr("%n missed call(s)", "", count)
-        elif self.bridge.config.popups_paused:
+        elif paused:
             state, tip = "paused", self.tr("Popups paused")
         elif self.dnd:
             state, tip = "dnd", self.tr("Do not disturb is on")
@@ -277,10 +304,12 @@ class Shell(QObject):
             state = "listening"
             tip = self.tr("Listening for calls")
         lines = [tip]
-        if self.listening_on and not self.problem:
+        if self.listening_on and not self.problem and not self.setup_needed:
             lines.append(self.tr("Receiver: %1").replace("%1", self.listening_on))
         if team and not team_down:
             lines.append(team)
+        if paused and state != "paused":
+            lines.append(self.tr("Popups paused"))
         if self.dnd and state != "dnd":
             lines.append(self.tr("Do not disturb is on"))
         if not key_refused:
@@ -345,6 +374,8 @@ class Shell(QObject):
             if not isinstance(exc, BulutpopError):
                 log.exception("do-not-disturb failed")
             self.notify(self.tr("Do not disturb was not changed"), describe_error(exc))
+            self._dnd_busy = False
+            self.refresh()  # the fallback window's switch shows the state that held
             return False
         finally:
             self._dnd_busy = False
@@ -387,6 +418,8 @@ class Shell(QObject):
         status = [*self.problems, *([team] if team and team not in self.problems else [])]
         for line in status:
             self._menu.addAction(line).setEnabled(False)
+        if self.setup_needed and self.actions.setup is not None:
+            self._menu.addAction(self.tr("Finish setup…")).triggered.connect(self.actions.setup)
         if status:
             self._menu.addSeparator()
         for index, entry in enumerate(self.entries()):
@@ -417,6 +450,8 @@ class Shell(QObject):
     def _fill_caller_menu(self) -> None:
         menu = self._caller_menu
         menu.clear()
+        # Set on every fill: the language may have changed since the menu was made.
+        menu.setTitle(self.tr("Present my number as"))
         current = self.bridge.config.caller_id
         choices = [("", self.tr("My extension's default"))]
         choices += [(number, phone.display(number)) for number in self.bridge.caller_ids]
@@ -438,7 +473,8 @@ class Shell(QObject):
 
 
 class FallbackWindow(QWidget):
-    """Shown instead of the tray icon where the desktop has none."""
+    """Shown instead of the tray icon where the desktop has none: the menu's entries and
+    switches (pause, do-not-disturb, the number presented) as buttons."""
 
     def __init__(self, shell: Shell) -> None:
         super().__init__()
@@ -446,10 +482,16 @@ class FallbackWindow(QWidget):
         self.setWindowTitle("bulutpop")
         self.setWindowIcon(assets.icon("bulutpop"))
         layout = QVBoxLayout(self)
+        # The window grows with its text (a problem, setup advice) instead of cutting it.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
         self.state = QLabel()
         self.state.setTextFormat(Qt.TextFormat.PlainText)
         self.state.setWordWrap(True)
         layout.addWidget(self.state)
+        self.setup_button = QPushButton()
+        if shell.actions.setup is not None:
+            self.setup_button.clicked.connect(shell.actions.setup)
+        layout.addWidget(self.setup_button)
         self.buttons: list[QPushButton] = []
         for entry in shell.entries():
             if entry is None:
@@ -458,20 +500,45 @@ class FallbackWindow(QWidget):
             button.clicked.connect(entry[1])
             layout.addWidget(button)
             self.buttons.append(button)
+        # The menu's switches, placed after "Dial…" as in the menu.
+        self.pause_button = QPushButton()
+        self.pause_button.setCheckable(True)
+        self.pause_button.clicked.connect(lambda on: shell.actions.toggle_pause(on))
+        self.dnd_button = QPushButton()
+        self.dnd_button.setCheckable(True)
+        self.dnd_button.clicked.connect(shell._toggle_dnd)
+        self.caller_button = QPushButton()
+        self.caller_button.setMenu(shell._caller_menu)
+        shell._caller_menu.aboutToShow.connect(shell._fill_caller_menu)
+        for offset, button in enumerate((self.pause_button, self.dnd_button, self.caller_button)):
+            layout.insertWidget(layout.indexOf(self.buttons[2]) + 1 + offset, button)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.status)
         shell.stateChanged.connect(self._show_state)
         self.setMinimumWidth(280)
+        self._show_state(shell.state, shell.tooltip)
 
     def _show_state(self, state: str, tooltip: str) -> None:
+        shell = self.shell
         self.state.setText(tooltip)
-        self.setWindowIcon(self.shell.icon(state, self.shell.count))
+        self.setWindowIcon(shell.icon(state, shell.count))
+        self.setup_button.setText(self.tr("Finish setup…"))
+        self.setup_button.setVisible(bool(shell.setup_needed) and shell.actions.setup is not None)
         # Only the labels change (the missed count); the buttons stay.
-        labels = [entry[0] for entry in self.shell.entries() if entry is not None]
+        labels = [entry[0] for entry in shell.entries() if entry is not None]
         for button, label in zip(self.buttons, labels, strict=True):
             button.setText(label)
+        config = shell.bridge.config
+        self.pause_button.setText(self.tr("Pause popups"))
+        self.pause_button.setChecked(config.popups_paused)
+        self.dnd_button.setText(self.tr("Do not disturb"))
+        self.dnd_button.setToolTip(self.tr("Your phone does not ring while this is on"))
+        self.dnd_button.setChecked(bool(shell.dnd))
+        self.dnd_button.setEnabled(bool(config.extension) and not shell._dnd_busy)
+        self.caller_button.setText(self.tr("Present my number as"))
+        self.caller_button.setVisible(bool(shell.bridge.caller_ids))
 
     def closeEvent(self, event: object) -> None:
         # Closing the only window quits: nothing would be left to bring the app back.

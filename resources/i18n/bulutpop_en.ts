@@ -69,7 +69,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+7"/>
+        <source>Until then, an administrator can start bulutpop for this session with the key in an environment variable, which is kept in memory only: in a terminal, run  read -rs BULUTPOP_API_KEY &amp;&amp; export BULUTPOP_API_KEY &amp;&amp; bulutpop  and paste the key.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The API key is kept in memory only and is forgotten at exit.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -292,35 +297,35 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
-        <location line="+117"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+309"/>
+        <location line="+72"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-71"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+1"/>
         <source>Open in CRM</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+88"/>
+        <location line="+1"/>
+        <location line="+64"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-63"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+33"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -419,7 +424,17 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+155"/>
+        <location filename="../../bulutpop/ui/app.py" line="+158"/>
+        <source>bulutpop demo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A fake PBX on this PC now plays sample calls every few seconds, so you can try popups, missed calls, calling back and recordings. The calls are made up.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -429,7 +444,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+194"/>
+        <location line="+211"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -533,6 +548,34 @@ Data folder: %2</source>
     <message>
         <location line="+21"/>
         <source>Your phone is ringing — pick up to call %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FallbackWindow</name>
+    <message>
+        <location filename="../../bulutpop/ui/tray.py" line="+527"/>
+        <source>Finish setup…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Pause popups</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Do not disturb</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your phone does not ring while this is on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -991,7 +1034,7 @@ Data folder: %2</source>
 <context>
     <name>NotificationsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+41"/>
+        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+42"/>
         <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1016,12 +1059,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>This address works on this PC only, and the PBX is on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a forwarded port) so that the PBX can reach bulutpop.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+8"/>
+        <location line="+17"/>
         <source>Copied. Paste it into the PBX&apos;s web portal.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1036,7 +1074,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+26"/>
         <source>The name in %1 cannot be resolved: check the address.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1061,12 +1099,22 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-13"/>
-        <source>Reached this app through %1.</source>
+        <location line="-57"/>
+        <source>This address works on this PC or your own network only, and the PBX is on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a forwarded port) so that the PBX can reach bulutpop.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+37"/>
+        <source>Reached this app at %1, but only from this PC or your own network: the PBX, on the internet, cannot use this address. Set a public URL (a tunnel or a forwarded port) and test again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Reached this app through the public address %1, as the PBX will.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>%1 redirects to %2: the PBX does not follow redirects, use the final address.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1129,12 +1177,13 @@ Data folder: %2</source>
 <context>
     <name>OverflowBar</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+53"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+56"/>
+        <location line="+14"/>
         <source>Close all</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-4"/>
         <source>+%1 more</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1405,7 +1454,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <location filename="../../bulutpop/ui/player.py" line="+64"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1416,31 +1465,32 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+25"/>
+        <location line="+332"/>
         <source>Recording</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="-6"/>
         <source>%1×</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>Playback speed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+1"/>
         <source>Volume</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>Save as…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="-194"/>
         <source>Downloading…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1558,12 +1608,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Takes effect the next time bulutpop starts.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>Start bulutpop when I log in</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1632,7 +1677,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/dialog.py" line="+105"/>
+        <location filename="../../bulutpop/ui/settings/dialog.py" line="+116"/>
         <source>bulutpop setup</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1642,7 +1687,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+44"/>
         <source>Account</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1653,12 +1698,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+1"/>
-        <location line="+46"/>
+        <location line="+54"/>
         <source>Preferences</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-45"/>
+        <location line="-53"/>
         <source>PBX</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1673,37 +1718,78 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+58"/>
+        <source>Welcome to bulutpop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>bulutpop shows who is calling as soon as your phone rings. Did your administrator give you a team invite?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Connect to your PBX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>bulutpop places calls and fetches recordings with your PBX&apos;s API key, and uses your extension to tell which calls are yours.</source>
+        <source>For the office&apos;s administrator: bulutpop places calls and fetches recordings with the PBX&apos;s API key, and uses the extension to tell which calls are this PC&apos;s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The PBX, on the internet, announces every call by sending it to a web address that leads to this PC. Choose that address, then enter it in the PBX&apos;s web portal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+187"/>
+        <source>Calls cannot reach this PC yet: the PBX is on the internet and cannot use %1, an address of this PC or your own network. Set up a tunnel or a forwarded port, enter its public URL on the previous page and register the notification URL in the PBX&apos;s web portal.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Checking that %1 reaches this app…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Extension %1 · the PBX sends calls to %2, and a test through it reached this app.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Calls cannot reach this PC yet: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Almost done</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+5"/>
+        <source>You can finish now. Until the PBX can reach this PC, calls do not pop up while they ring; they are fetched from the PBX&apos;s call history later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-232"/>
         <source>Receive call notifications</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>The PBX announces every call by sending it to a web address on this PC. Choose how the PBX reaches it, then enter that address in the PBX&apos;s web portal.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+8"/>
+        <location line="+219"/>
         <source>You&apos;re all set</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-217"/>
         <source>bulutpop waits in the system tray. When a call rings for you, a small window shows who is calling; missed calls collect behind the tray icon.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1714,32 +1800,32 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+2"/>
-        <location line="+41"/>
+        <location line="+63"/>
         <source>Next</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-6"/>
+        <location line="-8"/>
         <source>Step %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Finish</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+31"/>
+        <source>Paste the invite and press Join first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+63"/>
         <source>Extension %1 · calls come from the team server %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Extension %1 · the PBX sends calls to %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+100"/>
+        <location line="+154"/>
         <location line="+23"/>
         <source>Fix the highlighted fields first.</source>
         <translation type="unfinished"></translation>
@@ -1761,12 +1847,18 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-325"/>
+        <location line="+239"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="-162"/>
+        <source>Setup not finished: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
-        <location line="+72"/>
+        <location line="+6"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n missed call</numerusform>
@@ -1775,17 +1867,18 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+2"/>
+        <location line="+12"/>
         <source>Popups paused</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+10"/>
+        <location line="-10"/>
+        <location line="+12"/>
         <source>Do not disturb is on</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-7"/>
+        <location line="-9"/>
         <source>Listening for calls</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1795,7 +1888,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+20"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1823,7 +1916,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+27"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1853,7 +1946,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+12"/>
+        <source>Finish setup…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Pause popups</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1868,8 +1966,41 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>My extension&apos;s default</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>StartPage</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/start_page.py" line="+37"/>
+        <source>Check again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Yes, I have a team invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Paste the whole line your administrator sent (it starts with bulutpop-team:) and press Join. That is all this PC needs: no API key, no address for the PBX.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No, connect this PC to the PBX directly (for administrators)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Needs the PBX&apos;s API key, and an address on the internet through which the PBX reaches this PC (a tunnel or a forwarded port). Agents: ask your administrator for a team invite instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source>This PC has no keyring to keep bulutpop&apos;s credentials in (such as GNOME Keyring or KWallet), and bulutpop never writes them to a file. Ask whoever looks after this PC to install one (on Debian, Ubuntu or Mint: the gnome-keyring package), then log out and back in, and press Check again.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -2033,12 +2164,14 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+9"/>
-        <source>The PBX refused: %1</source>
+        <source>The PBX refused the request.</source>
+        <oldsource>The PBX refused: %1</oldsource>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>The PBX had a problem (%1); try again in a moment.</source>
+        <source>The PBX had a problem; try again in a moment.</source>
+        <oldsource>The PBX had a problem (%1); try again in a moment.</oldsource>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2123,6 +2256,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>The PBX&apos;s reply: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The login keychain is locked: unlock it in Keychain Access and try again.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2167,7 +2305,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-82"/>
+        <location line="-83"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2233,11 +2371,12 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+3"/>
-        <source>The PBX refused the call: %1</source>
+        <source>The PBX refused the call.</source>
+        <oldsource>The PBX refused the call: %1</oldsource>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+202"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2250,7 +2389,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-298"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>

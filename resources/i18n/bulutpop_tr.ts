@@ -69,7 +69,12 @@
         <translation>Değiştirmek için yeni anahtarı yazın</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+7"/>
+        <source>Until then, an administrator can start bulutpop for this session with the key in an environment variable, which is kept in memory only: in a terminal, run  read -rs BULUTPOP_API_KEY &amp;&amp; export BULUTPOP_API_KEY &amp;&amp; bulutpop  and paste the key.</source>
+        <translation>O zamana kadar bir yönetici, anahtarı yalnızca bellekte tutulan bir ortam değişkenine koyarak bulutpop&apos;u bu oturum için başlatabilir: bir terminalde  read -rs BULUTPOP_API_KEY &amp;&amp; export BULUTPOP_API_KEY &amp;&amp; bulutpop  komutunu çalıştırıp anahtarı yapıştırın.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>The API key is kept in memory only and is forgotten at exit.</source>
         <translation>API anahtarı yalnızca bellekte tutuluyor; uygulama kapanınca unutulur.</translation>
     </message>
@@ -290,35 +295,35 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
-        <location line="+117"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+309"/>
+        <location line="+72"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-71"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+1"/>
         <source>Open in CRM</source>
         <translation>CRM&apos;de aç</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+88"/>
+        <location line="+1"/>
+        <location line="+64"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-63"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+33"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
@@ -417,7 +422,17 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+155"/>
+        <location filename="../../bulutpop/ui/app.py" line="+158"/>
+        <source>bulutpop demo</source>
+        <translation>bulutpop tanıtımı</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A fake PBX on this PC now plays sample calls every few seconds, so you can try popups, missed calls, calling back and recordings. The calls are made up.</source>
+        <translation>Bu bilgisayardaki sahte bir santral birkaç saniyede bir örnek arama gönderiyor; açılır pencereleri, cevapsız çağrıları, geri aramayı ve ses kayıtlarını deneyebilirsiniz. Aramalar gerçek değildir.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -427,7 +442,7 @@
         <translation>Ekip bağlantısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+194"/>
+        <location line="+211"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -536,6 +551,34 @@ Veri klasörü: %2</translation>
         <location line="+21"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
+    </message>
+</context>
+<context>
+    <name>FallbackWindow</name>
+    <message>
+        <location filename="../../bulutpop/ui/tray.py" line="+527"/>
+        <source>Finish setup…</source>
+        <translation>Kurulumu tamamla…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Pause popups</source>
+        <translation>Açılır pencereleri duraklat</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Do not disturb</source>
+        <translation>Rahatsız etme</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Your phone does not ring while this is on</source>
+        <translation>Bu açıkken telefonunuz çalmaz</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Present my number as</source>
+        <translation>Görünen numaram</translation>
     </message>
 </context>
 <context>
@@ -992,7 +1035,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>NotificationsTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+41"/>
+        <location filename="../../bulutpop/ui/settings/notifications_tab.py" line="+42"/>
         <source>127.0.0.1 accepts connections from this PC only (use it with a tunnel); 0.0.0.0 also from your network.</source>
         <translation>127.0.0.1 yalnızca bu bilgisayardan gelen bağlantıları kabul eder (tünelle kullanın); 0.0.0.0 ağınızdan gelenleri de kabul eder.</translation>
     </message>
@@ -1017,12 +1060,7 @@ Veri klasörü: %2</translation>
         <translation>Bu bilgisayarın %1 portuna yönlendiren tünelin veya modemin adresi. Santral bu bilgisayara doğrudan ulaşabiliyorsa boş bırakın.</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>This address works on this PC only, and the PBX is on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a forwarded port) so that the PBX can reach bulutpop.</source>
-        <translation>Bu adres yalnızca bu bilgisayarda geçerli, santral ise internette. Santralin bulutpop&apos;a ulaşabilmesi için bir genel adres girin (Cloudflare Tunnel veya ngrok gibi bir tünel ya da yönlendirilmiş bir port).</translation>
-    </message>
-    <message>
-        <location line="+8"/>
+        <location line="+17"/>
         <source>Copied. Paste it into the PBX&apos;s web portal.</source>
         <translation>Kopyalandı. Santralin web portalına yapıştırın.</translation>
     </message>
@@ -1037,7 +1075,7 @@ Veri klasörü: %2</translation>
         <translation>Gönderiliyor…</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+26"/>
         <source>The name in %1 cannot be resolved: check the address.</source>
         <translation>%1 içindeki ad çözümlenemiyor: adresi kontrol edin.</translation>
     </message>
@@ -1062,12 +1100,22 @@ Veri klasörü: %2</translation>
         <translation>%1 adresinden %2 sn içinde yanıt gelmedi.</translation>
     </message>
     <message>
-        <location line="-13"/>
-        <source>Reached this app through %1.</source>
-        <translation>Bu uygulamaya %1 üzerinden ulaşıldı.</translation>
+        <location line="-57"/>
+        <source>This address works on this PC or your own network only, and the PBX is on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a forwarded port) so that the PBX can reach bulutpop.</source>
+        <translation>Bu adres yalnızca bu bilgisayarda ya da kendi ağınızda geçerli; santral ise internette. Santralin bulutpop&apos;a ulaşabilmesi için bir genel adres girin (Cloudflare Tunnel veya ngrok gibi bir tünel ya da yönlendirilmiş bir port).</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+37"/>
+        <source>Reached this app at %1, but only from this PC or your own network: the PBX, on the internet, cannot use this address. Set a public URL (a tunnel or a forwarded port) and test again.</source>
+        <translation>Uygulamaya %1 üzerinden ulaşıldı, ama bu adres yalnızca bu bilgisayardan ya da kendi ağınızdan kullanılabilir: internetteki santral bu adrese ulaşamaz. Bir genel adres girin (bir tünel ya da yönlendirilmiş bir port) ve yeniden deneyin.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Reached this app through the public address %1, as the PBX will.</source>
+        <translation>Uygulamaya, santralin de kullanacağı genel adres %1 üzerinden ulaşıldı.</translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>%1 redirects to %2: the PBX does not follow redirects, use the final address.</source>
         <translation>%1, %2 adresine yönlendiriyor: santral yönlendirmeleri izlemez, son adresi kullanın.</translation>
     </message>
@@ -1130,12 +1178,13 @@ Veri klasörü: %2</translation>
 <context>
     <name>OverflowBar</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+53"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+56"/>
+        <location line="+14"/>
         <source>Close all</source>
         <translation>Tümünü kapat</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-4"/>
         <source>+%1 more</source>
         <translation>+%1 daha</translation>
     </message>
@@ -1415,7 +1464,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <location filename="../../bulutpop/ui/player.py" line="+64"/>
         <source>Save recording</source>
         <translation>Ses kaydını kaydet</translation>
     </message>
@@ -1426,31 +1475,32 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+25"/>
+        <location line="+332"/>
         <source>Recording</source>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="-6"/>
         <source>%1×</source>
         <translation>%1×</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>Playback speed</source>
         <translation>Oynatma hızı</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+1"/>
         <source>Volume</source>
         <translation>Ses düzeyi</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>Save as…</source>
         <translation>Kaydet…</translation>
     </message>
     <message>
-        <location line="+59"/>
+        <location line="-194"/>
         <source>Downloading…</source>
         <translation>İndiriliyor…</translation>
     </message>
@@ -1568,12 +1618,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Sistem dili</translation>
     </message>
     <message>
-        <location line="+5"/>
-        <source>Takes effect the next time bulutpop starts.</source>
-        <translation>bulutpop bir sonraki açılışında geçerli olur.</translation>
-    </message>
-    <message>
-        <location line="+3"/>
+        <location line="+7"/>
         <source>Start bulutpop when I log in</source>
         <translation>Oturum açtığımda bulutpop&apos;u başlat</translation>
     </message>
@@ -1642,7 +1687,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/dialog.py" line="+105"/>
+        <location filename="../../bulutpop/ui/settings/dialog.py" line="+116"/>
         <source>bulutpop setup</source>
         <translation>bulutpop kurulumu</translation>
     </message>
@@ -1652,7 +1697,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ayarlar</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+44"/>
         <source>Account</source>
         <translation>Hesap</translation>
     </message>
@@ -1663,12 +1708,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+1"/>
-        <location line="+46"/>
+        <location line="+54"/>
         <source>Preferences</source>
         <translation>Tercihler</translation>
     </message>
     <message>
-        <location line="-45"/>
+        <location line="-53"/>
         <source>PBX</source>
         <translation>Santral</translation>
     </message>
@@ -1683,37 +1728,78 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ekip</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+58"/>
+        <source>Welcome to bulutpop</source>
+        <translation>bulutpop&apos;a hoş geldiniz</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>bulutpop shows who is calling as soon as your phone rings. Did your administrator give you a team invite?</source>
+        <translation>bulutpop, telefonunuz çalar çalmaz kimin aradığını gösterir. Yöneticiniz size bir ekip daveti verdi mi?</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Connect to your PBX</source>
         <translation>Santralinize bağlanın</translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>bulutpop places calls and fetches recordings with your PBX&apos;s API key, and uses your extension to tell which calls are yours.</source>
-        <translation>bulutpop, santralinizin API anahtarıyla arama yapar ve ses kayıtlarını indirir; hangi aramaların size ait olduğunu dahilinizden anlar.</translation>
+        <source>For the office&apos;s administrator: bulutpop places calls and fetches recordings with the PBX&apos;s API key, and uses the extension to tell which calls are this PC&apos;s.</source>
+        <translation>Ofisin yöneticisi için: bulutpop aramaları başlatmak ve ses kayıtlarını almak için santralin API anahtarını kullanır; hangi aramaların bu bilgisayara ait olduğunu dahili numaradan anlar.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>The PBX, on the internet, announces every call by sending it to a web address that leads to this PC. Choose that address, then enter it in the PBX&apos;s web portal.</source>
+        <translation>İnternetteki santral her aramayı, bu bilgisayara ulaşan bir web adresine göndererek bildirir. Bu adresi belirleyin, sonra santralin web portalına girin.</translation>
+    </message>
+    <message>
+        <location line="+187"/>
+        <source>Calls cannot reach this PC yet: the PBX is on the internet and cannot use %1, an address of this PC or your own network. Set up a tunnel or a forwarded port, enter its public URL on the previous page and register the notification URL in the PBX&apos;s web portal.</source>
+        <translation>Aramalar henüz bu bilgisayara ulaşamıyor: santral internette ve yalnızca bu bilgisayarda ya da kendi ağınızda geçerli olan %1 adresini kullanamaz. Bir tünel ya da yönlendirilmiş bir port kurun, genel adresini önceki sayfaya girin ve bildirim adresini santralin web portalına kaydedin.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Checking that %1 reaches this app…</source>
+        <translation>%1 adresinin bu uygulamaya ulaştığı kontrol ediliyor…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Extension %1 · the PBX sends calls to %2, and a test through it reached this app.</source>
+        <translation>Dahili %1 · santral aramaları %2 adresine gönderiyor; bu adresten gönderilen deneme uygulamaya ulaştı.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Calls cannot reach this PC yet: %1</source>
+        <translation>Aramalar henüz bu bilgisayara ulaşamıyor: %1</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Almost done</source>
+        <translation>Neredeyse bitti</translation>
     </message>
     <message>
         <location line="+5"/>
+        <source>You can finish now. Until the PBX can reach this PC, calls do not pop up while they ring; they are fetched from the PBX&apos;s call history later.</source>
+        <translation>Şimdi bitirebilirsiniz. Santral bu bilgisayara ulaşana kadar aramalar çalarken ekrana gelmez; sonradan santralin arama geçmişinden alınır.</translation>
+    </message>
+    <message>
+        <location line="-232"/>
         <source>Receive call notifications</source>
         <translation>Arama bildirimlerini alın</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>The PBX announces every call by sending it to a web address on this PC. Choose how the PBX reaches it, then enter that address in the PBX&apos;s web portal.</source>
-        <translation>Santral her aramayı bu bilgisayardaki bir web adresine göndererek bildirir. Santralin bu adrese nasıl ulaşacağını seçin, ardından adresi santralin web portalına girin.</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+8"/>
+        <location line="+219"/>
         <source>You&apos;re all set</source>
         <translation>Her şey hazır</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-217"/>
         <source>bulutpop waits in the system tray. When a call rings for you, a small window shows who is calling; missed calls collect behind the tray icon.</source>
         <translation>bulutpop sistem tepsisinde bekler. Size bir arama geldiğinde küçük bir pencere kimin aradığını gösterir; cevapsız çağrılar tepsi simgesinde birikir.</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Cancel</source>
         <translation>İptal</translation>
     </message>
@@ -1724,32 +1810,32 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+2"/>
-        <location line="+41"/>
+        <location line="+63"/>
         <source>Next</source>
         <translation>İleri</translation>
     </message>
     <message>
-        <location line="-6"/>
+        <location line="-8"/>
         <source>Step %1 of %2</source>
         <translation>Adım %1 / %2</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
         <source>Finish</source>
         <translation>Bitir</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+31"/>
+        <source>Paste the invite and press Join first.</source>
+        <translation>Önce daveti yapıştırıp Katıl&apos;a basın.</translation>
+    </message>
+    <message>
+        <location line="+63"/>
         <source>Extension %1 · calls come from the team server %2</source>
         <translation>Dahili %1 · aramalar %2 ekip sunucusundan gelir</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Extension %1 · the PBX sends calls to %2</source>
-        <translation>Dahili %1 · santral aramaları şu adrese gönderir: %2</translation>
-    </message>
-    <message>
-        <location line="+100"/>
+        <location line="+154"/>
         <location line="+23"/>
         <source>Fix the highlighted fields first.</source>
         <translation>Önce işaretli alanları düzeltin.</translation>
@@ -1771,12 +1857,18 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-325"/>
+        <location line="+239"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
+    <message>
+        <location line="-162"/>
+        <source>Setup not finished: %1</source>
+        <translation>Kurulum tamamlanmadı: %1</translation>
+    </message>
     <message numerus="yes">
-        <location line="+72"/>
+        <location line="+6"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n cevapsız çağrı</numerusform>
@@ -1784,17 +1876,18 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+2"/>
+        <location line="+12"/>
         <source>Popups paused</source>
         <translation>Açılır pencereler duraklatıldı</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <location line="+10"/>
+        <location line="-10"/>
+        <location line="+12"/>
         <source>Do not disturb is on</source>
         <translation>Rahatsız etme açık</translation>
     </message>
     <message>
-        <location line="-7"/>
+        <location line="-9"/>
         <source>Listening for calls</source>
         <translation>Aramalar bekleniyor</translation>
     </message>
@@ -1804,7 +1897,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Alıcı: %1</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+20"/>
         <source>Catching up from the PBX&apos;s call history…</source>
         <translation>Santralin arama geçmişinden eşitleniyor…</translation>
     </message>
@@ -1831,7 +1924,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Rahatsız etme değiştirilemedi</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+27"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
     </message>
@@ -1861,7 +1954,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Çıkış</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+12"/>
+        <source>Finish setup…</source>
+        <translation>Kurulumu tamamla…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
     </message>
@@ -1876,9 +1974,42 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Bu açıkken telefonunuz çalmaz</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>My extension&apos;s default</source>
         <translation>Dahilimin varsayılanı</translation>
+    </message>
+</context>
+<context>
+    <name>StartPage</name>
+    <message>
+        <location filename="../../bulutpop/ui/settings/start_page.py" line="+37"/>
+        <source>Check again</source>
+        <translation>Yeniden dene</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Yes, I have a team invite</source>
+        <translation>Evet, ekip davetim var</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Paste the whole line your administrator sent (it starts with bulutpop-team:) and press Join. That is all this PC needs: no API key, no address for the PBX.</source>
+        <translation>Yöneticinizin gönderdiği satırın tamamını yapıştırın (bulutpop-team: ile başlar) ve Katıl&apos;a basın. Bu bilgisayarın ihtiyacı bu kadar: API anahtarı da santral için bir adres de gerekmez.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>No, connect this PC to the PBX directly (for administrators)</source>
+        <translation>Hayır, bu bilgisayarı santrale doğrudan bağla (yöneticiler için)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Needs the PBX&apos;s API key, and an address on the internet through which the PBX reaches this PC (a tunnel or a forwarded port). Agents: ask your administrator for a team invite instead.</source>
+        <translation>Santralin API anahtarı ve santralin bu bilgisayara internet üzerinden ulaşacağı bir adres (bir tünel ya da yönlendirilmiş bir port) gerekir. Temsilciyseniz yöneticinizden bir ekip daveti isteyin.</translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source>This PC has no keyring to keep bulutpop&apos;s credentials in (such as GNOME Keyring or KWallet), and bulutpop never writes them to a file. Ask whoever looks after this PC to install one (on Debian, Ubuntu or Mint: the gnome-keyring package), then log out and back in, and press Check again.</source>
+        <translation>Bu bilgisayarda bulutpop&apos;un kimlik bilgilerini saklayacağı bir anahtar deposu (GNOME Keyring ya da KWallet gibi) yok; bulutpop bunları hiçbir zaman bir dosyaya yazmaz. Bu bilgisayarla ilgilenen kişiden bir anahtar deposu kurmasını isteyin (Debian, Ubuntu veya Mint&apos;te: gnome-keyring paketi), sonra oturumu kapatıp yeniden açın ve Yeniden dene&apos;ye basın.</translation>
     </message>
 </context>
 <context>
@@ -2044,13 +2175,15 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+9"/>
-        <source>The PBX refused: %1</source>
-        <translation>Santral reddetti: %1</translation>
+        <source>The PBX refused the request.</source>
+        <oldsource>The PBX refused: %1</oldsource>
+        <translation>Santral isteği reddetti.</translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>The PBX had a problem (%1); try again in a moment.</source>
-        <translation>Santralde bir sorun oluştu (%1); birazdan tekrar deneyin.</translation>
+        <source>The PBX had a problem; try again in a moment.</source>
+        <oldsource>The PBX had a problem (%1); try again in a moment.</oldsource>
+        <translation>Santralde bir sorun oluştu; birazdan yeniden deneyin.</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2134,6 +2267,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>The PBX&apos;s reply: %1</source>
+        <translation>Santralin yanıtı: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>The login keychain is locked: unlock it in Keychain Access and try again.</source>
         <translation>Giriş anahtar zinciri kilitli: Anahtar Zinciri Erişimi&apos;nde kilidini açıp tekrar deneyin.</translation>
     </message>
@@ -2178,7 +2316,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-82"/>
+        <location line="-83"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2244,11 +2382,12 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+3"/>
-        <source>The PBX refused the call: %1</source>
-        <translation>Santral aramayı reddetti: %1</translation>
+        <source>The PBX refused the call.</source>
+        <oldsource>The PBX refused the call: %1</oldsource>
+        <translation>Santral aramayı reddetti.</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+202"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>
@@ -2261,7 +2400,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-298"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>

@@ -30,9 +30,9 @@ QT_TRANSLATE_NOOP("describe_error", "The recording link has expired: try again."
 QT_TRANSLATE_NOOP(
     "describe_error", "The PBX answered “not found”: check the API address in Settings."
 )
-QT_TRANSLATE_NOOP("describe_error", "The PBX refused the call: %1")
-QT_TRANSLATE_NOOP("describe_error", "The PBX refused: %1")
-QT_TRANSLATE_NOOP("describe_error", "The PBX had a problem (%1); try again in a moment.")
+QT_TRANSLATE_NOOP("describe_error", "The PBX refused the call.")
+QT_TRANSLATE_NOOP("describe_error", "The PBX refused the request.")
+QT_TRANSLATE_NOOP("describe_error", "The PBX had a problem; try again in a moment.")
 QT_TRANSLATE_NOOP(
     "describe_error",
     "macOS may be blocking local network access: System Settings → Privacy and Security → Local Network → allow bulutpop.",
@@ -69,6 +69,7 @@ QT_TRANSLATE_NOOP(
 )
 QT_TRANSLATE_NOOP("describe_error", "Starting at login could not be changed: %1")
 QT_TRANSLATE_NOOP("describe_error", "Something went wrong: %1")
+QT_TRANSLATE_NOOP("describe_error", "The PBX's reply: %1")
 QT_TRANSLATE_NOOP(
     "describe_error", "The login keychain is locked: unlock it in Keychain Access and try again."
 )

@@ -127,7 +127,9 @@ def test_pbx_error_is_shown_and_the_user_can_try_again(
     fake_pbx.fail(400, "extension 1001 not found")
     dialog = make(qtbot, bridge, "05321234567")
     assert qloop.run(dialog.dial()) is False
-    assert dialog.status.text() == "The PBX refused the call: extension 1001 not found"
+    assert dialog.status.text() == (
+        "The PBX refused the call.\nThe PBX's reply: extension 1001 not found"
+    )
     assert dialog.status.property("tone") == "error"
     assert dialog.call_button.isEnabled()
     assert dialog.field.isEnabled()
@@ -182,7 +184,9 @@ def test_a_failure_after_the_dialog_was_closed_brings_it_back(
     assert not dialog.isVisible()
     qloop.run(dialog.tasks.drain())
     assert dialog.isVisible()
-    assert dialog.status.text() == "The PBX refused the call: extension 1001 not found"
+    assert dialog.status.text() == (
+        "The PBX refused the call.\nThe PBX's reply: extension 1001 not found"
+    )
     assert dialog.status.property("tone") == "error"
     assert dialog.call_button.isEnabled()
     assert len(fake_pbx.originates) == 1  # shown, never dialled again

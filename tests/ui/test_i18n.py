@@ -121,8 +121,8 @@ def test_settings_wizard_in_turkish(
     qtbot.addWidget(dialog)
     qloop.run(dialog.tasks.drain())
     assert dialog.windowTitle() == "bulutpop kurulumu"
-    assert dialog.step_label.text() == "Adım 1 / 3"
-    assert dialog.title_label.text() == "Santralinize bağlanın"
+    assert dialog.step_label.text() == "Adım 1 / 4"  # a key is set: the own connection
+    assert dialog.title_label.text() == "bulutpop'a hoş geldiniz"
     assert (dialog.cancel_button.text(), dialog.next_button.text()) == ("İptal", "İleri")
     dialog.tasks.cancel()
     qloop.run(dialog.tasks.drain())

@@ -288,7 +288,9 @@ def test_a_dial_that_may_have_gone_through_says_so() -> None:
     assert "may or may not have been placed" in describe_error(uncertain, "dial")
     assert "may or may not" not in describe_error(uncertain)
     refused = PbxRefused(detail="invalid destination: 1234")
-    assert describe_error(refused, "dial") == "The PBX refused the call: invalid destination: 1234"
+    assert describe_error(refused, "dial") == (
+        "The PBX refused the call.\nThe PBX's reply: invalid destination: 1234"
+    )
 
 
 @pytest.mark.parametrize("exc", EVERY_ERROR, ids=lambda e: type(e).__name__)

@@ -437,7 +437,9 @@ def test_do_not_disturb_is_switched_on_the_pbx_from_the_tray_menu(
     assert qloop.run(tray.set_dnd(True)) is False
     assert tray.dnd is False
     assert tray.window is not None
-    assert tray.window.status.text() == "The PBX refused: extension 1001 not found"
+    assert tray.window.status.text() == (
+        "The PBX refused the request.\nThe PBX's reply: extension 1001 not found"
+    )
     tray.close()
 
 

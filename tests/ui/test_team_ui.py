@@ -227,12 +227,16 @@ def test_the_wizard_does_not_ask_for_an_api_key_after_joining(
     monkeypatch.setattr(core, "keys", KeyStore({}))
     dialog = make_dialog(first_run=True)
     dialog.show()
+    dialog.start_page.solo_choice.setChecked(True)
+    assert dialog.next()
     assert not dialog.next()  # no key, no team: the key is asked for
     assert dialog.error_text("api_key")
-    dialog.team_tab.team_toggle.setChecked(True)
+    dialog.back()
+    dialog.start_page.team_choice.setChecked(True)
     dialog.team_tab.invite_edit.setPlainText(invite(extension="1003").encode())
     qloop.run(dialog.team_tab.join_team())
     assert dialog.next()
+    assert dialog.page == dialog.FINISH  # the invite was the whole setup
     assert dialog.error_text("api_key") == ""
     assert dialog.account_tab.extension_edit.text() == "1003"
 

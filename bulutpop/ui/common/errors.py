@@ -81,13 +81,11 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
         case NotFound():
             return _tr("The PBX answered “not found”: check the API address in Settings.")
         case PbxRefused() if action == "dial":
-            return _tr("The PBX refused the call: %1").replace("%1", _detail(exc.detail, exc))
+            return _with_reply(_tr("The PBX refused the call."), exc.detail)
         case PbxRefused():
-            return _tr("The PBX refused: %1").replace("%1", _detail(exc.detail, exc))
+            return _with_reply(_tr("The PBX refused the request."), exc.detail)
         case PbxFailed():
-            return _tr("The PBX had a problem (%1); try again in a moment.").replace(
-                "%1", _detail(exc.detail, exc)
-            )
+            return _with_reply(_tr("The PBX had a problem; try again in a moment."), exc.detail)
         case NetworkError() if exc.local_network_refused:
             return _tr(
                 "macOS may be blocking local network access: System Settings → Privacy and "
@@ -150,8 +148,12 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
     return _tr("Something went wrong: %1").replace("%1", str(exc) or type(exc).__name__)
 
 
-def _detail(detail: str, exc: BaseException) -> str:
-    return detail or str(exc)
+def _with_reply(sentence: str, reply: str) -> str:
+    """A sentence in the user's language, then on a line of its own what the PBX said, in
+    its own words (English): useful to whoever looks into it, never mixed into the sentence."""
+    if not reply:
+        return sentence
+    return sentence + "\n" + _tr("The PBX's reply: %1").replace("%1", reply)
 
 
 def _keyring(exc: KeyringUnavailable) -> str:

@@ -129,6 +129,15 @@ class AccountTab(SettingsTab):
             self.key_edit.setPlaceholderText(self.tr("Type a new key to replace it"))
         if status.problem is not None:
             warning = describe_error(status.problem)
+            if status.problem.problem == "unavailable":
+                # A way that needs no keyring and writes the key nowhere: `read -s` keeps it
+                # out of the terminal's history too.
+                warning += "\n" + self.tr(
+                    "Until then, an administrator can start bulutpop for this session with the "
+                    "key in an environment variable, which is kept in memory only: in a "
+                    "terminal, run  read -rs BULUTPOP_API_KEY && export BULUTPOP_API_KEY && "
+                    "bulutpop  and paste the key."
+                )
         elif status.memory_only:
             warning = self.tr("The API key is kept in memory only and is forgotten at exit.")
         else:

@@ -1,4 +1,5 @@
-"""Settings, and the first-run wizard that asks for the same things in three short steps.
+"""Settings, and the first-run wizard: the team's invite first (the whole setup), or the
+administrator's own connection over the same fields.
 
 Every field is checked by `Config.with_value`, the same parser the CLI and the config file
 use, so a value is refused the same way wherever it is typed; the error appears under the
@@ -6,9 +7,10 @@ field and OK (or Next) stays disabled until it is fixed.
 
 Each tab is a class of its own, in a module of this package: the account (API key and
 extension), the notifications (where the PBX posts), the preferences, the PBX, the address
-books and the team. The wizard shows the first three as its pages, and offers the team's
-invite on the first. This module is the shell: it reads the settings as typed on every tab,
-validates and saves them, and shows what team mode changes on each tab.
+books and the team. The wizard's first page (`start_page`) offers the team's invite; the
+first three tabs are the pages of the administrator's way. This module is the shell: it
+reads the settings as typed on every tab, validates and saves them, and shows what team mode
+changes on each tab.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QStyle,
     QTabWidget,
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from bulutpop.local.config import Config
+from bulutpop.local.net import reachable_from_internet
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.settings.account_tab import AccountTab
@@ -37,7 +41,16 @@ from bulutpop.ui.settings.address_books_tab import AddressBooksTab, FileChooser
 from bulutpop.ui.settings.notifications_tab import ADDRESS_FIELDS, NotificationsTab
 from bulutpop.ui.settings.pbx_tab import PbxTab, RegisterConfirm
 from bulutpop.ui.settings.preferences_tab import PreferencesTab
-from bulutpop.ui.settings.shared import Field, SaveFailed, SettingsTab, Status, address, text_label
+from bulutpop.ui.settings.shared import (
+    Field,
+    SaveFailed,
+    SettingsTab,
+    Status,
+    Tone,
+    address,
+    text_label,
+)
+from bulutpop.ui.settings.start_page import StartPage
 from bulutpop.ui.settings.team_tab import LeaveConfirm, TeamTab
 
 # Message colours for light and dark palettes (the darker reds are unreadable on grey).
@@ -129,7 +142,10 @@ class SettingsDialog(QDialog):
         self.team_tab.membershipChanged.connect(self._on_membership)
         self._show_team()
         self._validate()
-        self.tasks.start(self.account_tab.load_key_status(), name="settings-key-status")
+        if first_run:
+            self.tasks.start(self.check_keyring(), name="settings-key-status")
+        else:
+            self.tasks.start(self.account_tab.load_key_status(), name="settings-key-status")
 
     # --- layouts ------------------------------------------------------------------------------
 
@@ -168,7 +184,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
-        self.resize(640, 600)
+        # As tall as the longest tab needs, no taller; the user may resize it.
+        self.setMinimumWidth(640)
+        self.adjustSize()
 
     def _build_wizard(self) -> None:
         self.step_label = text_label("", "step", small=True)
@@ -188,28 +206,42 @@ class SettingsDialog(QDialog):
 
         self.summary = Status()
         self.pages = QStackedWidget()
-        # The team's invite under the account fields; the summary above the preferences.
-        self.account_tab.add(self.team_tab)
+        # Team first: the first page asks for the team's invite, which is the whole setup;
+        # the administrator's own connection (API key, notification URL) is the other way.
+        self.start_page = StartPage(self.team_tab)
+        self.start_page.choiceChanged.connect(self._on_choice)
+        self.start_page.recheckKeyring.connect(
+            lambda: self.tasks.start(self.check_keyring(), name="settings-key-status")
+        )
+        self.team_tab.membershipChanged.connect(self._on_joined)
         self.preferences_tab.add(
             self.summary, text_label(self.tr("Preferences"), "section"), first=True
         )
         self._tab_pages = [self.account_tab, self.notifications_tab, self.preferences_tab]
-        for page in self._tab_pages:
+        for page in (self.start_page, *self._tab_pages):
             self.pages.addWidget(page)
         self._page_texts = [
             (
+                self.tr("Welcome to bulutpop"),
+                self.tr(
+                    "bulutpop shows who is calling as soon as your phone rings. Did your "
+                    "administrator give you a team invite?"
+                ),
+            ),
+            (
                 self.tr("Connect to your PBX"),
                 self.tr(
-                    "bulutpop places calls and fetches recordings with your PBX's API key, "
-                    "and uses your extension to tell which calls are yours."
+                    "For the office's administrator: bulutpop places calls and fetches "
+                    "recordings with the PBX's API key, and uses the extension to tell which "
+                    "calls are this PC's."
                 ),
             ),
             (
                 self.tr("Receive call notifications"),
                 self.tr(
-                    "The PBX announces every call by sending it to a web address on this PC. "
-                    "Choose how the PBX reaches it, then enter that address in the PBX's web "
-                    "portal."
+                    "The PBX, on the internet, announces every call by sending it to a web "
+                    "address that leads to this PC. Choose that address, then enter it in the "
+                    "PBX's web portal."
                 ),
             ),
             (
@@ -220,6 +252,8 @@ class SettingsDialog(QDialog):
                 ),
             ),
         ]
+        self._summary_tone: Tone = ""
+        self._summary_for: Config | None = None
 
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.clicked.connect(self.reject)
@@ -247,7 +281,7 @@ class SettingsDialog(QDialog):
         error_row.addWidget(self.form_error)
         layout.addLayout(error_row)
         layout.addLayout(buttons)
-        self.resize(640, 620)
+        self.setMinimumWidth(600)
         self._show_page(0)
 
     # --- wizard navigation --------------------------------------------------------------------
@@ -256,53 +290,190 @@ class SettingsDialog(QDialog):
     def page(self) -> int:
         return self.pages.currentIndex() if self.first_run else 0
 
+    # The wizard's pages, by index.
+    START, ACCOUNT, NOTIFICATIONS, FINISH = range(4)
+
+    def _path(self) -> list[int]:
+        """The pages this setup goes through: the invite is the whole of a team's."""
+        if self.start_page.team:
+            return [self.START, self.FINISH]
+        return [self.START, self.ACCOUNT, self.NOTIFICATIONS, self.FINISH]
+
+    def _page_fields(self, index: int) -> set[str]:
+        widget = self.pages.widget(index)
+        return set(widget.fields) if isinstance(widget, SettingsTab) else set()
+
     def _show_page(self, index: int) -> None:
         self.pages.setCurrentIndex(index)
+        # Only the page on show counts for the window's size: no room kept for the others.
+        for other in range(self.pages.count()):
+            policy = QSizePolicy.Policy.Preferred if other == index else QSizePolicy.Policy.Ignored
+            widget = self.pages.widget(other)
+            if widget is not None:
+                widget.setSizePolicy(policy, policy)
+        path = self._path()
         title, subtitle = self._page_texts[index]
         self.step_label.setText(
-            self.tr("Step %1 of %2").replace("%1", str(index + 1)).replace("%2", "3")
+            self.tr("Step %1 of %2")
+            .replace("%1", str(path.index(index) + 1))
+            .replace("%2", str(len(path)))
         )
         self.title_label.setText(title)
         self.subtitle_label.setText(subtitle)
-        self.back_button.setVisible(index > 0)
-        last = index == self.pages.count() - 1
+        self.back_button.setVisible(index != self.START)
+        last = index == self.FINISH
         self.next_button.setText(self.tr("Finish") if last else self.tr("Next"))
+        self.form_error.show_result("", "")
         if last:
             self._update_summary()
         self._validate()
+        self._fit()
+
+    def _fit(self) -> None:
+        """Fit the window to the page (never narrower than the user made it)."""
+        layout = self.layout()
+        page = self.pages.currentWidget()
+        if layout is None or page is None:
+            return
+        self.pages.updateGeometry()
+        layout.invalidate()
+        layout.activate()
+        width = max(self.width(), self.sizeHint().width())
+        if width != self.width():
+            self.resize(width, self.height())
+            layout.activate()
+        # The stack would ask every page for its height: only this one's counts, at the
+        # width it has (wrapped text is as tall as the width makes it).
+        wanted = page.heightForWidth(self.pages.width()) if page.hasHeightForWidth() else -1
+        wanted = max(wanted, page.minimumSizeHint().height())
+        self.resize(width, self.height() - self.pages.height() + wanted)
 
     def next(self) -> bool:
         """Go to the next wizard page if this one is complete; False (errors shown) if not."""
-        self._insist = True
-        errors = self._validate()
-        if errors.keys() & self._tab_pages[self.page].fields.keys():
-            return False
-        self._insist = False
-        if self.page < self.pages.count() - 1:
-            self._show_page(self.page + 1)
+        if self.page == self.START:
+            if self.start_page.team and not self._bridge.config.team_mode:
+                self.form_error.show_result(
+                    "error", self.tr("Paste the invite and press Join first.")
+                )
+                return False
+        else:
+            self._insist = True
+            errors = self._validate()
+            if errors.keys() & self._page_fields(self.page):
+                return False
+            self._insist = False
+        path = self._path()
+        position = path.index(self.page)
+        if position < len(path) - 1:
+            self._show_page(path[position + 1])
         return True
 
     def back(self) -> None:
-        if self.first_run and self.page > 0:
-            self._show_page(self.page - 1)
+        if self.first_run and self.page != self.START:
+            path = self._path()
+            self._show_page(path[max(path.index(self.page) - 1, 0)])
 
     def _on_next(self) -> None:
-        if self.page == self.pages.count() - 1:
+        if self.page == self.FINISH:
             self._on_ok()
+        elif (
+            self.page == self.START
+            and self.start_page.team
+            and not self._bridge.config.team_mode
+            and self.team_tab.join_button.isEnabled()
+        ):
+            # A pasted invite and Next: join, then go on.
+            self.tasks.start(self._join_and_go_on(), name="settings-join-team")
         else:
             self.next()
 
+    async def _join_and_go_on(self) -> None:
+        await self.team_tab.join_team()
+        if self._bridge.config.team_mode:
+            self.next()
+
+    def _on_choice(self) -> None:
+        if self.first_run and self.page == self.START:
+            self._show_page(self.START)  # the step count follows the way chosen
+
+    def _on_joined(self) -> None:
+        if self._bridge.config.team_mode:
+            self.start_page.team_choice.setChecked(True)
+
+    async def check_keyring(self) -> None:
+        """Ask the keyring again (it may have been installed or unlocked meanwhile)."""
+        status = await self.account_tab.load_key_status()
+        self.start_page.show_keyring(status.problem)
+        if status.source != "none" and not self._bridge.config.team_mode:
+            # An API key is there already (this PC's own, or the environment's): that way.
+            self.start_page.solo_choice.setChecked(True)
+        self._fit()
+
     def _update_summary(self) -> None:
+        """Say honestly whether calls can reach this PC: in a team, through the team
+        server; alone, only once the notification URL is one the PBX on the internet can
+        use and a test through it reached this app."""
         config, _errors = self._parse()
+        extension = config.extension
         if config.team_mode:
             text = self.tr("Extension %1 · calls come from the team server %2").replace(
                 "%2", config.team_relay
             )
-        else:
-            text = self.tr("Extension %1 · the PBX sends calls to %2").replace(
-                "%2", address(config)
+            self._show_summary("ok", text.replace("%1", extension))
+            return
+        where = address(config)
+        if not reachable_from_internet(config.webhook_url()):
+            self._show_summary(
+                "warning",
+                self.tr(
+                    "Calls cannot reach this PC yet: the PBX is on the internet and cannot "
+                    "use %1, an address of this PC or your own network. Set up a tunnel or a "
+                    "forwarded port, enter its public URL on the previous page and register "
+                    "the notification URL in the PBX's web portal."
+                ).replace("%1", where),
             )
-        self.summary.show_result("ok", text.replace("%1", config.extension))
+            return
+        if self._summary_for == config and self._summary_tone:
+            return  # checked already
+        self._summary_for = config
+        checking = self.tr("Checking that %1 reaches this app…").replace("%1", where)
+        self._show_summary("busy", checking)
+        self.tasks.start(self.check_public_address(config), name="settings-check-address")
+
+    async def check_public_address(self, config: Config) -> None:
+        """The self-test through the public URL, for the last page's verdict."""
+        tone, text = await self.notifications_tab.check_address(config)
+        if self._summary_for != config:
+            return  # the address was changed meanwhile
+        if tone == "ok":
+            text = (
+                self.tr(
+                    "Extension %1 · the PBX sends calls to %2, and a test through it "
+                    "reached this app."
+                )
+                .replace("%1", config.extension)
+                .replace("%2", address(config))
+            )
+        else:
+            tone = "warning"
+            text = self.tr("Calls cannot reach this PC yet: %1").replace("%1", text)
+        self._show_summary(tone, text)
+
+    def _show_summary(self, tone: Tone, text: str) -> None:
+        self._summary_tone = tone
+        self.summary.show_result(tone, text)
+        if self.page == self.FINISH:
+            ready = tone == "ok"
+            self.title_label.setText(self.tr("You're all set") if ready else self.tr("Almost done"))
+            self.subtitle_label.setText(
+                self._page_texts[self.FINISH][1]
+                if tone != "warning"
+                else self.tr(
+                    "You can finish now. Until the PBX can reach this PC, calls do not pop up "
+                    "while they ring; they are fetched from the PBX's call history later."
+                )
+            )
+        self._fit()
 
     # --- validation ---------------------------------------------------------------------------
 
@@ -337,7 +508,7 @@ class SettingsDialog(QDialog):
 
         blocking = set(errors)
         if self.first_run:
-            blocking &= self._tab_pages[self.page].fields.keys()
+            blocking &= self._page_fields(self.page)
         self.ok_button.setEnabled(not blocking and not self._busy)
         return errors
 
@@ -346,7 +517,7 @@ class SettingsDialog(QDialog):
         for index, page in enumerate(self._tab_pages):
             if errors.keys() & page.fields.keys():
                 if self.first_run:
-                    self._show_page(index)
+                    self._show_page(self.pages.indexOf(page))
                 else:
                     self.tabs.setCurrentIndex(index)
                 return

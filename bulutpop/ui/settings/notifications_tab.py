@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from bulutpop.local.config import Config
+from bulutpop.local.net import reachable_from_internet
 from bulutpop.pbx.receiver import PROBE_SECONDS, probe
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.tasks import TaskSet
@@ -86,14 +87,14 @@ class NotificationsTab(SettingsTab):
                 "Leave empty if the PBX can reach this PC directly."
             ).replace("%1", str(config.listen_port))
         )
-        if config.public_url:
+        if reachable_from_internet(config.webhook_url()):
             self.webhook_notice.set_text("")
         else:
             self.webhook_notice.set_text(
                 self.tr(
-                    "This address works on this PC only, and the PBX is on the internet. "
-                    "Set a public URL (a tunnel such as Cloudflare Tunnel or ngrok, or a "
-                    "forwarded port) so that the PBX can reach bulutpop."
+                    "This address works on this PC or your own network only, and the PBX is "
+                    "on the internet. Set a public URL (a tunnel such as Cloudflare Tunnel or "
+                    "ngrok, or a forwarded port) so that the PBX can reach bulutpop."
                 )
             )
 
@@ -113,18 +114,29 @@ class NotificationsTab(SettingsTab):
         self.test_event_button.setEnabled(False)
         self.event_result.show_result("busy", self.tr("Sending…"))
         try:
-            tone, text = await self._post_probe(config)
+            tone, text = await self.check_address(config)
         finally:
             self.test_event_button.setEnabled(True)
         self.event_result.show_result(tone, text)
         return text
 
-    async def _post_probe(self, config: Config) -> tuple[Tone, str]:
+    async def check_address(self, config: Config) -> tuple[Tone, str]:
+        """Post the PBX's address check to `config`'s notification URL: "ok" only when it
+        reached this app through an address the PBX on the internet can use."""
         where = address(config)
         result = await probe(config.webhook_url())
         match result.outcome:
+            case "reached" if not reachable_from_internet(config.webhook_url()):
+                # Reaching ourselves through 127.0.0.1 proves nothing about the PBX.
+                return "warning", self.tr(
+                    "Reached this app at %1, but only from this PC or your own network: the "
+                    "PBX, on the internet, cannot use this address. Set a public URL (a "
+                    "tunnel or a forwarded port) and test again."
+                ).replace("%1", where)
             case "reached":
-                return "ok", self.tr("Reached this app through %1.").replace("%1", where)
+                return "ok", self.tr(
+                    "Reached this app through the public address %1, as the PBX will."
+                ).replace("%1", where)
             case "unknown_host":
                 text = self.tr("The name in %1 cannot be resolved: check the address.")
             case "untrusted":

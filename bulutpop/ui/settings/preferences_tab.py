@@ -66,7 +66,6 @@ class PreferencesTab(SettingsTab):
         self._field(
             "language",
             self.language_combo,
-            hint=self.tr("Takes effect the next time bulutpop starts."),
             stretch=False,
         )
         self.autostart_check = QCheckBox(self.tr("Start bulutpop when I log in"))
