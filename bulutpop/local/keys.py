@@ -40,6 +40,7 @@ from typing import Literal
 
 import keyring
 import keyring.backend
+import keyring.core
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
@@ -343,6 +344,12 @@ class KeyStore:
             raise _error_for(exc, f"deleting the {self.secret.what}", self.secret) from exc
         self._loaded, self._value, self._error = True, self._env_key(), None
         return True
+
+    def rediscover(self) -> None:
+        """Look for a keyring again when there was none: keyring picks its backend once per
+        process, so one installed or started after the app would otherwise never count."""
+        if self._backend is None and isinstance(keyring.get_keyring(), fail.Keyring):
+            keyring.core.init_backend()
 
     def status(self) -> KeyStatus:
         """Where the key comes from and how well the backend protects it. Never raises.

@@ -252,6 +252,9 @@ class CoreBridge(QObject):
 
     # -- the API key (keyring calls block: each runs on a worker thread) ----------------------
 
+    async def rediscover_keyring(self) -> None:
+        await asyncio.to_thread(self.core.keys.rediscover)
+
     async def key_status(self) -> KeyStatus:
         return await asyncio.to_thread(self.core.keys.status)
 

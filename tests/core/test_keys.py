@@ -252,6 +252,24 @@ def test_no_keyring_at_all(select_keyring: SelectKeyring) -> None:
     assert KeyStore(env={ENV_VAR: KEY}).status() == KeyStatus("env", "none")
 
 
+def test_a_keyring_started_after_the_app_is_found_again(
+    select_keyring: SelectKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # keyring chose "none" when the process began; the user then installed one.
+    select_keyring(fail.Keyring())  # type: ignore[no-untyped-call]  # keyring's own class
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "bulutpop.local.keys.MemoryKeyring")
+    store = KeyStore(env={})
+    assert store.status().problem is not None
+    store.rediscover()
+    store.set(KEY)
+    assert isinstance(keyring.get_keyring(), MemoryKeyring)
+    status = store.status()
+    assert (status.source, status.problem) == ("keyring", None)
+    # A working keyring is never swapped for another one.
+    store.rediscover()
+    assert store.get() == KEY
+
+
 def test_null_keyring_is_refused(select_keyring: SelectKeyring) -> None:
     select_keyring(null.Keyring())  # type: ignore[no-untyped-call]  # keyring's own class
     store = KeyStore(env={})

@@ -402,6 +402,7 @@ class SettingsDialog(QDialog):
 
     async def check_keyring(self) -> None:
         """Ask the keyring again (it may have been installed or unlocked meanwhile)."""
+        await self._bridge.rediscover_keyring()
         status = await self.account_tab.load_key_status()
         self.start_page.show_keyring(status.problem)
         if status.source != "none" and not self._bridge.config.team_mode:
