@@ -16,7 +16,7 @@
     <message>
         <location line="+3"/>
         <source>Ask the PBX whether it accepts this key</source>
-        <translation>Santrale bu anahtarı kabul edip etmediğini sorun</translation>
+        <translation>Santrale bu anahtarı kabul edip etmediğini sor</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -130,7 +130,7 @@
     <message>
         <location line="+1"/>
         <source>Done</source>
-        <translation>Tamamlandı</translation>
+        <translation>Tamamla</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -147,7 +147,7 @@
     <message>
         <location line="+99"/>
         <source>Ring your phone, then dial %1 (Enter)</source>
-        <translation>Telefonunuzu çaldırıp %1 numarasını ara (Enter)</translation>
+        <translation>Önce telefonunuz çalar, sonra %1 aranır (Enter)</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -180,7 +180,7 @@
     <message>
         <location line="+0"/>
         <source>Updated</source>
-        <translation>Güncelleme</translation>
+        <translation>Son güncelleme</translation>
     </message>
     <message>
         <location line="+13"/>
@@ -365,7 +365,7 @@
     <message>
         <location line="+1"/>
         <source>A colleague answered</source>
-        <translation>Bir çalışma arkadaşınız yanıtladı</translation>
+        <translation>Bir iş arkadaşınız yanıtladı</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -440,7 +440,7 @@ Screen pop, missed calls, click-to-dial and recordings for Bulutsantralim.
 Data folder: %2</source>
         <translation>bulutpop %1
 
-Bulutsantralim için arayan penceresi, cevapsız çağrılar, tıkla-ara ve ses kayıtları.
+Bulutsantralim için arayanı gösteren açılır pencere, cevapsız çağrılar, tıkla-ara ve ses kayıtları.
 
 Veri klasörü: %2</translation>
     </message>
@@ -470,7 +470,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+3"/>
         <source>Call a number</source>
-        <translation>Numara ara</translation>
+        <translation>Arama yap</translation>
     </message>
     <message>
         <location line="+11"/>
@@ -495,7 +495,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+0"/>
         <source>called %1</source>
-        <translation>arandı %1</translation>
+        <translation>aradınız %1</translation>
     </message>
     <message>
         <location line="+11"/>
@@ -554,7 +554,7 @@ Veri klasörü: %2</translation>
         <location line="+3"/>
         <source>Deleted from this PC, for good: %n call(s) with this number in the history and the missed calls, the call events that mention it, its name (yours and the address books&apos;), its missed-call marks and claims, and the recordings of its calls downloaded here.</source>
         <translation>
-            <numerusform>Bu bilgisayardan kalıcı olarak silinecekler: geçmişte ve cevapsız çağrılarda bu numarayla yapılan %n arama, onu anan çağrı olayları, adı (sizin verdiğiniz ve rehberlerdeki), cevapsız çağrı işaretleri ve “ben arıyorum” kayıtları, ve aramalarının buraya indirilmiş ses kayıtları.</numerusform>
+            <numerusform>Bu bilgisayardan kalıcı olarak silinecekler: geçmişte ve cevapsız çağrılarda bu numarayla yapılan %n arama, numaranın geçtiği çağrı olayları, adı (sizin verdiğiniz ve adres defterlerindeki), cevapsız çağrı işaretleri ve “ben arıyorum” kayıtları ile aramalarının buraya indirilen ses kayıtları.</numerusform>
         </translation>
     </message>
     <message>
@@ -653,7 +653,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+5"/>
         <source>Answered</source>
-        <translation>Yanıtladı</translation>
+        <translation>Yanıtlandı</translation>
     </message>
     <message>
         <location line="-3"/>
@@ -743,7 +743,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="-71"/>
         <source>Ring your phone, then dial the selected number</source>
-        <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
+        <translation>Önce telefonunuz çalar, sonra seçili numara aranır</translation>
     </message>
     <message>
         <location line="+57"/>
@@ -915,7 +915,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+1"/>
         <source>Done</source>
-        <translation>Tamamlandı</translation>
+        <translation>Tamamlandı olarak işaretle</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -955,7 +955,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+2"/>
         <source>A colleague is already calling back.</source>
-        <translation>Bir çalışma arkadaşınız zaten geri arıyor.</translation>
+        <translation>Bir iş arkadaşınız zaten geri arıyor.</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -1009,7 +1009,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+3"/>
         <source>Post the PBX&apos;s address check to this URL and see whether it arrives here</source>
-        <translation>Santralin adres kontrolünü bu adrese gönderip buraya ulaşıp ulaşmadığını görün</translation>
+        <translation>Santralin adres kontrolünü bu adrese gönder ve buraya ulaşıp ulaşmadığına bak</translation>
     </message>
     <message>
         <location line="+23"/>
@@ -1039,7 +1039,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+15"/>
         <source>The name in %1 cannot be resolved: check the address.</source>
-        <translation>%1 içindeki ad çözümlenemiyor: adresi kontrol edin.</translation>
+        <translation>%1 adresindeki sunucu adı bulunamadı: adresi kontrol edin.</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -1765,7 +1765,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     <message>
         <location filename="../../bulutpop/ui/settings/shared.py" line="+293"/>
         <source>In team mode, call events come from the team server; no API key is needed.</source>
-        <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
+        <translation>Ekip modunda arama olayları ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
     </message>
 </context>
 <context>
@@ -1962,7 +1962,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     <message>
         <location line="+60"/>
         <source>Not joined: %1</source>
-        <translation>Ekibe katılınmadı: %1</translation>
+        <translation>Ekibe katılınamadı: %1</translation>
     </message>
     <message>
         <location line="-35"/>
@@ -1992,7 +1992,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     <message>
         <location line="+14"/>
         <source>Leave the team?</source>
-        <translation>Ekipten ayrılınsın mı?</translation>
+        <translation>Ekipten ayrılmak istiyor musunuz?</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -2085,7 +2085,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     <message>
         <location line="+4"/>
         <source>This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.</source>
-        <translation>bulutpop&apos;un bu kopyası çağrı geçmişinde arama yapamıyor (SQLite&apos;ında FTS5 trigram araması yok: %1). bulutpop&apos;un resmî sürümünü kurun.</translation>
+        <translation>bulutpop&apos;un bu kopyası arama geçmişinde arama yapamıyor (SQLite&apos;ında FTS5 trigram araması yok: %1). bulutpop&apos;un resmî sürümünü kurun.</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -2160,7 +2160,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     <message>
         <location line="+4"/>
         <source>The keyring %1 would keep the %2 unencrypted, so it was not stored there.</source>
-        <translation>%1 anahtar deposu %2 bilgisini şifrelemeden saklayacaktı; bu yüzden oraya kaydedilmedi.</translation>
+        <translation>%1 anahtar deposu şifreleme yapmadığı için %2 oraya kaydedilmedi.</translation>
     </message>
     <message>
         <location line="+3"/>
