@@ -123,6 +123,8 @@ class DesktopApp(QObject):
                 about=self.show_about,
                 quit=self.quit,
                 toggle_pause=self.set_paused,
+                has_popup=lambda: bool(self.popups.popups()),
+                latest_call=lambda: self.popups.focus_latest(),
             ),
             use_tray=use_tray,
         )

@@ -56,6 +56,10 @@ class ShellActions:
     about: Callable[[], None]
     quit: Callable[[], None]
     toggle_pause: Callable[[bool], None]
+    # The keyboard's way to a popup (which never takes focus by itself): whether one is on
+    # screen, and giving the newest one focus.
+    has_popup: Callable[[], bool] = lambda: False
+    latest_call: Callable[[], object] = lambda: None
 
 
 ICON_CACHE = 16  # looks kept by the shell (states × missed counts shown lately)
@@ -388,6 +392,11 @@ class Shell(QObject):
         for line in status:
             self._menu.addAction(line).setEnabled(False)
         if status:
+            self._menu.addSeparator()
+        if self.actions.has_popup():
+            latest = self._menu.addAction(self.tr("Latest call…"))
+            latest.setToolTip(self.tr("Move the keyboard to the newest popup (Esc closes it)"))
+            latest.triggered.connect(lambda: self.actions.latest_call())
             self._menu.addSeparator()
         for index, entry in enumerate(self.entries()):
             if entry is None:

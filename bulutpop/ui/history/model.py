@@ -17,7 +17,7 @@ from bulutpop.calls.model import Call
 from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
-from bulutpop.ui.common.widgets import MISSED_COLOR, muted
+from bulutpop.ui.common.theme import Tone, colour, muted, readable
 
 PAGE_SIZE = 200
 
@@ -222,12 +222,14 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self._alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.RESULT:
+            palette = QGuiApplication.palette()
             if call.missed:
-                return MISSED_COLOR
+                return colour(Tone.MISSED, palette, QPalette.ColorRole.Base)
             if not call.ended:
-                return QGuiApplication.palette().color(QPalette.ColorRole.Highlight)
+                base = palette.color(QPalette.ColorRole.Base)
+                return readable(palette.color(QPalette.ColorRole.Highlight), base)
             if not call.answered:
-                return muted(QGuiApplication.palette())
+                return muted(palette)
         if role == Qt.ItemDataRole.FontRole and column == Column.RESULT and call.missed:
             bold = QFont()
             bold.setBold(True)
