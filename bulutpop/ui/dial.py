@@ -129,6 +129,10 @@ class DialDialog(QDialog):
         self.edit = edit = QLineEdit()
         self.field.setLineEdit(edit)
         edit.setPlaceholderText(self.tr("Number, extension or tel: link"))
+        # A placeholder is no name for a screen reader: the field says what it is for.
+        for widget in (self.field, edit):
+            widget.setAccessibleName(self.tr("Number to call"))
+            widget.setAccessibleDescription(edit.placeholderText())
         edit.setClearButtonEnabled(True)
         completer = QCompleter(self.field.model(), self.field)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)

@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import (
     QCoreApplication,
     QDateTime,
+    QLocale,
     QSignalBlocker,
     QStandardPaths,
     Qt,
@@ -112,6 +113,7 @@ class PlayerWindow(QWidget):
         self.seek.setRange(0, 0)
         self.seek.setSingleStep(5000)
         self.seek.setPageStep(15000)
+        self.seek.setAccessibleName(self.tr("Position in the recording"))
         self.seek.valueChanged.connect(self.media.setPosition)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
@@ -145,10 +147,12 @@ class PlayerWindow(QWidget):
         speeds.setSpacing(0)
         for index, rate in enumerate(RATES):
             button = QToolButton()
-            button.setText(self.tr("%1×").replace("%1", f"{rate:g}"))
+            shown = QLocale().toString(rate, "g")  # 1,5 in Turkish
+            button.setText(self.tr("%1×").replace("%1", shown))
             button.setCheckable(True)
             button.setChecked(rate == 1.0)
             button.setToolTip(self.tr("Playback speed"))
+            button.setAccessibleName(self.tr("Playback speed %1×").replace("%1", shown))
             self.speed_buttons.addButton(button, index)
             speeds.addWidget(button)
         self.speed_buttons.idClicked.connect(lambda index: self.media.setPlaybackRate(RATES[index]))
@@ -163,6 +167,7 @@ class PlayerWindow(QWidget):
         self.volume.setValue(100)
         self.volume.setFixedWidth(90)
         self.volume.setToolTip(self.tr("Volume"))
+        self.volume.setAccessibleName(self.tr("Volume"))
         self.volume.valueChanged.connect(lambda value: self.audio.setVolume(value / 100))
 
         self.save_button = QPushButton(self.tr("Save as…"))
@@ -345,6 +350,7 @@ class PlayerWindow(QWidget):
             icon, tip = QStyle.StandardPixmap.SP_MediaPlay, self.tr("Play (Space)")
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setToolTip(tip)
+        self.play_button.setAccessibleName(tip)  # an icon alone says nothing to a screen reader
 
     def _show_position(self, position: int) -> None:
         if not self.seek.isSliderDown():

@@ -163,7 +163,12 @@
 <context>
     <name>AddressBooksTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+52"/>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+51"/>
+        <source>Address books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Address book</source>
         <translation type="unfinished"></translation>
     </message>
@@ -292,13 +297,13 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
-        <location line="+117"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+293"/>
+        <location line="+150"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-138"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
@@ -310,17 +315,17 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+88"/>
+        <location line="+121"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-120"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+90"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -419,7 +424,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+155"/>
+        <location filename="../../bulutpop/ui/app.py" line="+157"/>
         <source>The call receiver could not start</source>
         <translation type="unfinished"></translation>
     </message>
@@ -461,7 +466,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+117"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -476,7 +481,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+3"/>
+        <source>Number to call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -610,7 +620,23 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+44"/>
+        <location line="+8"/>
+        <source>Has a recording</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Space plays the recording, Enter calls the number, Ctrl+C copies it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Enter calls the number, Ctrl+C copies it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -689,17 +715,18 @@ Data folder: %2</source>
     <name>HistoryWindow</name>
     <message>
         <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
-        <location line="+47"/>
+        <location line="+48"/>
+        <location line="+44"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-42"/>
+        <location line="-87"/>
         <source>Search by number or name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>All directions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -735,17 +762,17 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+72"/>
+        <location line="+73"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-72"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+58"/>
         <source>Answered by %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -839,7 +866,30 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+42"/>
+        <source>Enter calls back, Delete marks done, Ctrl+C copies the number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Missed call, %1, %n time(s), last %2</source>
+        <translation>
+            <numerusform>Missed call, %1, %n time, last %2</numerusform>
+            <numerusform>Missed call, %1, %n times, last %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>queue %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
@@ -888,11 +938,12 @@ Data folder: %2</source>
     <name>MissedWindow</name>
     <message>
         <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location line="+39"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-34"/>
         <source>Show resolved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -902,7 +953,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>Last call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -932,7 +983,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1106,7 +1157,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1405,7 +1456,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <location filename="../../bulutpop/ui/player.py" line="+64"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1420,7 +1471,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+25"/>
+        <source>Position in the recording</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+35"/>
         <source>%1×</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1430,7 +1486,13 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Playback speed %1×</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+14"/>
+        <location line="+1"/>
         <source>Volume</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1505,7 +1567,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>This recording cannot be played: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1632,7 +1694,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/dialog.py" line="+105"/>
+        <location filename="../../bulutpop/ui/settings/dialog.py" line="+103"/>
         <source>bulutpop setup</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1642,7 +1704,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+55"/>
         <source>Account</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1761,7 +1823,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+203"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1853,7 +1915,17 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+14"/>
+        <source>Latest call…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move the keyboard to the newest popup (Esc closes it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Pause popups</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1876,7 +1948,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+67"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+87"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2005,7 +2077,7 @@ Details are in the log file.</source>
 <context>
     <name>ask_name</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+91"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+101"/>
         <source>Edit name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2250,7 +2322,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-282"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>

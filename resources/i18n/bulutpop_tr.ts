@@ -163,7 +163,12 @@
 <context>
     <name>AddressBooksTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+52"/>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+51"/>
+        <source>Address books</source>
+        <translation>Adres defterleri</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Address book</source>
         <translation>Adres defteri</translation>
     </message>
@@ -290,13 +295,13 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
-        <location line="+117"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+293"/>
+        <location line="+150"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-138"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
@@ -308,17 +313,17 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+88"/>
+        <location line="+121"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-120"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+90"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
@@ -417,7 +422,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+155"/>
+        <location filename="../../bulutpop/ui/app.py" line="+157"/>
         <source>The call receiver could not start</source>
         <translation>Arama alıcısı başlatılamadı</translation>
     </message>
@@ -463,7 +468,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+117"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
@@ -478,7 +483,12 @@ Veri klasörü: %2</translation>
         <translation>Numara, dahili veya tel: bağlantısı</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+3"/>
+        <source>Number to call</source>
+        <translation>Aranacak numara</translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Cancel</source>
         <translation>İptal</translation>
     </message>
@@ -611,7 +621,23 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+44"/>
+        <location line="+8"/>
+        <source>Has a recording</source>
+        <translation>Ses kaydı var</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Space plays the recording, Enter calls the number, Ctrl+C copies it</source>
+        <translation>Boşluk ses kaydını oynatır, Enter numarayı arar, Ctrl+C numarayı kopyalar</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Enter calls the number, Ctrl+C copies it</source>
+        <translation>Enter numarayı arar, Ctrl+C numarayı kopyalar</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
@@ -690,17 +716,18 @@ Veri klasörü: %2</translation>
     <name>HistoryWindow</name>
     <message>
         <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
-        <location line="+47"/>
+        <location line="+48"/>
+        <location line="+44"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
     </message>
     <message>
-        <location line="-42"/>
+        <location line="-87"/>
         <source>Search by number or name</source>
         <translation>Numara veya ada göre ara</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>All directions</source>
         <translation>Tüm yönler</translation>
     </message>
@@ -736,17 +763,17 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+72"/>
+        <location line="+73"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-72"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Önce telefonunuz çalar, sonra seçili numara aranır</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+58"/>
         <source>Answered by %1</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -840,7 +867,29 @@ Veri klasörü: %2</translation>
         <translation>Kuyruk</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+42"/>
+        <source>Enter calls back, Delete marks done, Ctrl+C copies the number</source>
+        <translation>Enter geri arar, Delete tamamlandı olarak işaretler, Ctrl+C numarayı kopyalar</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Missed call, %1, %n time(s), last %2</source>
+        <translation>
+            <numerusform>Cevapsız çağrı, %1, %n kez, son %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown number</source>
+        <translation>bilinmeyen numara</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>queue %1</source>
+        <translation>kuyruk %1</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
@@ -889,11 +938,12 @@ Veri klasörü: %2</translation>
     <name>MissedWindow</name>
     <message>
         <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location line="+39"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-34"/>
         <source>Show resolved</source>
         <translation>Çözülenleri göster</translation>
     </message>
@@ -903,7 +953,7 @@ Veri klasörü: %2</translation>
         <translation>Geri aradığınız veya tamamlandı olarak işaretlediğiniz arayanları da listele</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>Last call</source>
         <translation>Son arama</translation>
     </message>
@@ -933,7 +983,7 @@ Veri klasörü: %2</translation>
         <translation>Bu numaranın kayıtlarını sil…</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
@@ -1107,7 +1157,7 @@ Veri klasörü: %2</translation>
         <translation>Santral için bildirim adresi</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
         <translation>1. Bulutsantralim web portalına yönetici olarak giriş yapın.</translation>
     </message>
@@ -1415,7 +1465,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+63"/>
+        <location filename="../../bulutpop/ui/player.py" line="+64"/>
         <source>Save recording</source>
         <translation>Ses kaydını kaydet</translation>
     </message>
@@ -1430,7 +1480,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+58"/>
+        <location line="+25"/>
+        <source>Position in the recording</source>
+        <translation>Ses kaydındaki konum</translation>
+    </message>
+    <message>
+        <location line="+35"/>
         <source>%1×</source>
         <translation>%1×</translation>
     </message>
@@ -1440,7 +1495,13 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Oynatma hızı</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Playback speed %1×</source>
+        <translation>Oynatma hızı %1×</translation>
+    </message>
+    <message>
         <location line="+14"/>
+        <location line="+1"/>
         <source>Volume</source>
         <translation>Ses düzeyi</translation>
     </message>
@@ -1515,7 +1576,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Dinle (Boşluk)</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>This recording cannot be played: %1</source>
         <translation>Bu ses kaydı oynatılamıyor: %1</translation>
     </message>
@@ -1642,7 +1703,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/dialog.py" line="+105"/>
+        <location filename="../../bulutpop/ui/settings/dialog.py" line="+103"/>
         <source>bulutpop setup</source>
         <translation>bulutpop kurulumu</translation>
     </message>
@@ -1652,7 +1713,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ayarlar</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+55"/>
         <source>Account</source>
         <translation>Hesap</translation>
     </message>
@@ -1771,7 +1832,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+203"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
@@ -1861,7 +1922,17 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Çıkış</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+14"/>
+        <source>Latest call…</source>
+        <translation>Son arama…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move the keyboard to the newest popup (Esc closes it)</source>
+        <translation>Klavyeyi en yeni açılır pencereye taşı (Esc ile kapanır)</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
     </message>
@@ -1884,7 +1955,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+67"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+87"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>
@@ -2015,7 +2086,7 @@ Ayrıntılar günlük dosyasında.</translation>
 <context>
     <name>ask_name</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+91"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+101"/>
         <source>Edit name</source>
         <translation>Adı düzenle</translation>
     </message>
@@ -2261,7 +2332,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-282"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>

@@ -406,6 +406,7 @@ class MissedWindow(QWidget):
 
     def _make_view(self) -> QTableView:
         view = list_view(self.model, lines=2, padding=22)
+        view.setAccessibleName(self.tr("Missed calls"))
         view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         header = view.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from bulutpop.local.config import Config
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.access import name_inputs_after_labels
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.theme import Tone, colour, is_palette_change
 from bulutpop.ui.settings.account_tab import AccountTab
@@ -127,6 +128,7 @@ class SettingsDialog(QDialog):
         self._show_team()
         self._validate()
         self.tasks.start(self.account_tab.load_key_status(), name="settings-key-status")
+        name_inputs_after_labels(self)
 
     # --- layouts ------------------------------------------------------------------------------
 
