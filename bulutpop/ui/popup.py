@@ -229,7 +229,7 @@ class _FloatingWindow(QWidget):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.ApplicationPaletteChange:
+        if theme.is_palette_change(event):
             self._apply_palette()
 
     def set_strip(self, tone: Tone) -> None:
@@ -365,7 +365,10 @@ class CallPopup(_FloatingWindow):
         hue = theme.colour(tone, palette, QPalette.ColorRole.Base)
         tint = QColor(hue)
         tint.setAlpha(34)
-        text = theme.readable(self.muted if tone is Tone.NEUTRAL else hue, theme.over(tint, base))
+        wanted = theme.text_contrast(palette)
+        text = theme.readable(
+            self.muted if tone is Tone.NEUTRAL else hue, theme.over(tint, base), wanted
+        )
         self.status.setStyleSheet(
             f"color: {text.name()}; border-radius: 9px; padding: 1px 8px;"
             f" background: rgba({tint.red()}, {tint.green()}, {tint.blue()}, {tint.alpha()});"

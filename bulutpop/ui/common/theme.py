@@ -3,19 +3,20 @@ contrast), so no window carries a light theme's colour into a dark one.
 
 A meaning (an error, a missed call, success, the ringing accent) has a hue; `colour` moves
 that hue's lightness away from the background until text in it reaches the WCAG AA contrast
-(4.5:1), so "#d93025" stays itself on white, turns a lighter red on a dark grey, and a pale
-red on a high-contrast black. Widgets that cache a colour re-read it on a palette change
-(`is_palette_change`).
+(4.5:1; 7:1 in a high-contrast theme), so "#d93025" stays itself on white, turns a lighter
+red on a dark grey, and a pale red on a high-contrast black. Widgets that cache a colour
+re-read it on a palette change (`is_palette_change`).
 """
 
 from __future__ import annotations
 
 from enum import Enum
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 TEXT_CONTRAST = 4.5  # WCAG AA for normal text
+HIGH_TEXT_CONTRAST = 7.0  # WCAG AAA: what a high-contrast theme's user asked for
 SHAPE_CONTRAST = 3.0  # WCAG AA for graphics that carry meaning (a state strip, a badge)
 
 
@@ -67,6 +68,22 @@ def is_dark(palette: QPalette) -> bool:
     )
 
 
+def is_high_contrast(palette: QPalette) -> bool:
+    """A high-contrast theme: the system says the user asked for one, or the palette is
+    white on black (an ordinary light theme is black on white too, so only the dark one
+    tells by its colours)."""
+    hints = QGuiApplication.styleHints()  # held: the accessibility hints are its child
+    if hints.accessibility().contrastPreference() == Qt.ContrastPreference.HighContrast:
+        return True
+    text, base = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
+    return luminance(base) < luminance(text) and contrast(text, base) >= 19
+
+
+def text_contrast(palette: QPalette) -> float:
+    """The contrast text must reach on `palette`."""
+    return HIGH_TEXT_CONTRAST if is_high_contrast(palette) else TEXT_CONTRAST
+
+
 def readable(colour: QColor, background: QColor, minimum: float = TEXT_CONTRAST) -> QColor:
     """`colour`, its hue kept, made just light or dark enough to stand `minimum`:1 against
     `background` (unchanged when it already does)."""
@@ -76,10 +93,15 @@ def readable(colour: QColor, background: QColor, minimum: float = TEXT_CONTRAST)
     hue, saturation, lightness = hsl.hslHueF(), hsl.hslSaturationF(), hsl.lightnessF()
     towards_white = luminance(background) < 0.18
     low, high = (lightness, 1.0) if towards_white else (0.0, lightness)
-    best = QColor.fromHslF(max(hue, 0.0), saturation, high if towards_white else low)
+
+    def shade(value: float) -> QColor:
+        # In 8 bits a channel, as style sheets write it: the contrast holds once rounded.
+        return QColor(QColor.fromHslF(max(hue, 0.0), saturation, value).name())
+
+    best = shade(high if towards_white else low)
     for _ in range(24):  # bisection on lightness: the nearest shade that still passes
         middle = (low + high) / 2
-        candidate = QColor.fromHslF(max(hue, 0.0), saturation, middle)
+        candidate = shade(middle)
         if contrast(candidate, background) >= minimum:
             best = candidate
             if towards_white:
@@ -101,14 +123,15 @@ def colour(
     tone: Tone,
     palette: QPalette | None = None,
     background: QPalette.ColorRole = QPalette.ColorRole.Window,
-    minimum: float = TEXT_CONTRAST,
+    minimum: float | None = None,
 ) -> QColor:
-    """The colour of `tone` for text (or, with `minimum` SHAPE_CONTRAST, a shape) on the
-    palette's `background` role."""
+    """The colour of `tone` for text (by default: at the palette's `text_contrast`) or,
+    with `minimum` SHAPE_CONTRAST, a shape, on the palette's `background` role."""
     palette = palette_or_app(palette)
     if tone is Tone.NEUTRAL:
         return muted(palette, background=background)
-    return readable(QColor(tone.value), palette.color(background), minimum)
+    wanted = text_contrast(palette) if minimum is None else minimum
+    return readable(QColor(tone.value), palette.color(background), wanted)
 
 
 def muted(
@@ -117,14 +140,15 @@ def muted(
     background: QPalette.ColorRole = QPalette.ColorRole.Base,
 ) -> QColor:
     """Secondary text: the text colour faded towards the background, but never below the
-    text contrast (a high-contrast palette keeps its full-strength text)."""
+    palette's text contrast (a high-contrast theme fades it much less)."""
     palette = palette_or_app(palette)
     text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
     back_role = QPalette.ColorRole.Highlight if selected else background
     text, back = palette.color(text_role), palette.color(back_role)
+    wanted = text_contrast(palette)
     for amount in (0.4, 0.3, 0.2, 0.1, 0.0):
         faded = blend(text, back, amount)
-        if contrast(faded, back) >= TEXT_CONTRAST:
+        if contrast(faded, back) >= wanted:
             return faded
     return QColor(text)
 
@@ -155,9 +179,11 @@ def badge(tone: Tone, palette: QPalette | None = None) -> tuple[QColor, QColor]:
     else:
         fill = colour(tone, palette, QPalette.ColorRole.Base, SHAPE_CONTRAST)
     text = on(fill)
-    return readable(fill, text), text
+    return readable(fill, text, text_contrast(palette)), text
 
 
 def is_palette_change(event: QEvent) -> bool:
-    """A widget's palette changed, or the application's (the system switched theme)."""
-    return event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange)
+    """For `changeEvent`: the widget's palette changed. A new application palette (the
+    system switched to dark or high contrast; Qt follows QStyleHints.colorScheme by itself)
+    reaches every widget that way too."""
+    return event.type() == QEvent.Type.PaletteChange
