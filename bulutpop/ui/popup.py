@@ -216,11 +216,12 @@ class _FloatingWindow(QWidget):
         self.text = palette.color(QPalette.ColorRole.Text)
         self.muted = theme.muted(palette)
         self.card.background = background
-        self.card.border = theme.blend(background, self.text, 0.3)
-        self.card.strip = theme.colour(self.strip_tone, palette, QPalette.ColorRole.Base, 3.0)
+        # A faint edge, or the full text colour when the user asked for high contrast.
+        edge = 1.0 if theme.is_high_contrast(palette) else 0.16
+        self.card.border = theme.blend(background, self.text, edge)
         for label in self.card.findChildren(_Label):
             label.colour = self.muted if label.muted else self.text
-        self.card.update()
+        self.set_strip(self.strip_tone)
 
     def _apply_palette(self) -> None:
         """The system switched theme (dark, high contrast): every colour again."""
@@ -234,9 +235,8 @@ class _FloatingWindow(QWidget):
 
     def set_strip(self, tone: Tone) -> None:
         self.strip_tone = tone
-        self.card.strip = theme.colour(
-            tone, QGuiApplication.palette(), QPalette.ColorRole.Base, 3.0
-        )
+        palette = QGuiApplication.palette()
+        self.card.strip = theme.colour(tone, palette, QPalette.ColorRole.Base, theme.SHAPE_CONTRAST)
         self.card.update()
 
     def appear(self) -> None:
