@@ -113,6 +113,10 @@ class DesktopApp(QObject):
         # Once setup is complete: what the app itself asks the PBX (caller ids, DND state).
         self._asked_pbx = False
         self.bridge.serviceChanged.connect(self._on_service)
+        from bulutpop.ui.popup import PopupManager
+
+        # Before the shell: its menu offers the latest popup to the keyboard.
+        self.popups = PopupManager(self.bridge, ring=_ring_player())
         self.shell = Shell(
             self.bridge,
             ShellActions(
@@ -124,12 +128,11 @@ class DesktopApp(QObject):
                 quit=self.quit,
                 toggle_pause=self.set_paused,
                 setup=lambda: self.show_settings(first_run=True),
+                has_popup=lambda: bool(self.popups.popups()),
+                latest_call=lambda: self.popups.focus_latest(),
             ),
             use_tray=use_tray,
         )
-        from bulutpop.ui.popup import PopupManager
-
-        self.popups = PopupManager(self.bridge, ring=_ring_player())
 
     async def start(self) -> None:
         """Start the runtime (the receiver or the team link, the catch-up, the phonebook

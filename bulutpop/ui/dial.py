@@ -42,7 +42,8 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
-from bulutpop.ui.common.widgets import ERROR_COLOR, SUCCESS_COLOR, heading, muted
+from bulutpop.ui.common.theme import Tone, colour
+from bulutpop.ui.common.widgets import heading, muted
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,11 @@ def set_tone(label: QLabel, tone: str) -> None:
     label.setProperty("tone", tone)
     app_palette = QApplication.palette()
     if tone == "error":
-        color = ERROR_COLOR
+        color = colour(Tone.ERROR, app_palette)
     elif tone == "ok":
-        color = SUCCESS_COLOR
+        color = colour(Tone.SUCCESS, app_palette)
     elif tone == "muted":
-        color = muted(app_palette)
+        color = muted(app_palette, background=QPalette.ColorRole.Window)
     else:
         color = app_palette.color(QPalette.ColorRole.WindowText)
     palette = label.palette()
@@ -128,6 +129,10 @@ class DialDialog(QDialog):
         self.edit = edit = QLineEdit()
         self.field.setLineEdit(edit)
         edit.setPlaceholderText(self.tr("Number, extension or tel: link"))
+        # A placeholder is no name for a screen reader: the field says what it is for.
+        for widget in (self.field, edit):
+            widget.setAccessibleName(self.tr("Number to call"))
+            widget.setAccessibleDescription(edit.placeholderText())
         edit.setClearButtonEnabled(True)
         completer = QCompleter(self.field.model(), self.field)
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)

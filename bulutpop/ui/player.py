@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QCoreApplication,
     QDateTime,
     QEvent,
+    QLocale,
     QSignalBlocker,
     QStandardPaths,
     Qt,
@@ -113,6 +114,7 @@ class PlayerWindow(QWidget):
         self.seek.setRange(0, 0)
         self.seek.setSingleStep(5000)
         self.seek.setPageStep(15000)
+        self.seek.setAccessibleName(self.tr("Position in the recording"))
         self.seek.valueChanged.connect(self.media.setPosition)
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
@@ -344,6 +346,7 @@ class PlayerWindow(QWidget):
             icon, tip = QStyle.StandardPixmap.SP_MediaPlay, self.tr("Play (Space)")
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setToolTip(tip)
+        self.play_button.setAccessibleName(tip)  # an icon alone says nothing to a screen reader
 
     def _show_position(self, position: int) -> None:
         if not self.seek.isSliderDown():
@@ -414,9 +417,12 @@ class PlayerWindow(QWidget):
         language (again after the language changed)."""
         for button in self.speed_buttons.buttons():
             rate = RATES[self.speed_buttons.id(button)]
-            button.setText(self.tr("%1×").replace("%1", f"{rate:g}"))
+            shown = QLocale().toString(rate, "g")  # 1,5 in Turkish
+            button.setText(self.tr("%1×").replace("%1", shown))
             button.setToolTip(self.tr("Playback speed"))
+            button.setAccessibleName(self.tr("Playback speed %1×").replace("%1", shown))
         self.volume.setToolTip(self.tr("Volume"))
+        self.volume.setAccessibleName(self.tr("Volume"))
         self.save_button.setText(self.tr("Save as…"))
         self._sync_play_button()
         if self.call is None:

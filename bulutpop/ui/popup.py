@@ -56,7 +56,8 @@ from bulutpop.calls.model import Call
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
 from bulutpop.ui.bridge import CoreBridge
-from bulutpop.ui.common import fmt
+from bulutpop.ui.common import fmt, theme
+from bulutpop.ui.common.theme import Tone
 
 # Sizes in logical pixels: Qt scales them on HiDPI screens.
 CARD_WIDTH = 360
@@ -92,14 +93,14 @@ class PopupState(Enum):
     ENDED = "ended"  # ended unanswered, yet not missed for the user (per the core)
 
 
-# The strip colours: the accent while ringing, then what happened.
-STATE_COLOURS: dict[PopupState, str] = {
-    PopupState.RINGING: "#2563eb",
-    PopupState.STOPPED: "#9ca3af",
-    PopupState.ANSWERED_BY_ME: "#16a34a",
-    PopupState.ANSWERED_ELSEWHERE: "#9ca3af",
-    PopupState.MISSED: "#dc2626",
-    PopupState.ENDED: "#9ca3af",
+# The strip's meaning: the accent while ringing, then what happened (colours: theme.py).
+STATE_TONES: dict[PopupState, Tone] = {
+    PopupState.RINGING: Tone.RINGING,
+    PopupState.STOPPED: Tone.NEUTRAL,
+    PopupState.ANSWERED_BY_ME: Tone.SUCCESS,
+    PopupState.ANSWERED_ELSEWHERE: Tone.NEUTRAL,
+    PopupState.MISSED: Tone.MISSED,
+    PopupState.ENDED: Tone.NEUTRAL,
 }
 _GREY_STATES = frozenset({PopupState.ANSWERED_ELSEWHERE, PopupState.ENDED, PopupState.STOPPED})
 
@@ -115,15 +116,6 @@ def _area_under_cursor() -> QRect:
     return screen.availableGeometry()
 
 
-def _blend(a: QColor, b: QColor, amount: float) -> QColor:
-    """`a` moved towards `b` by `amount` (0..1): a muted text colour that suits any theme."""
-    return QColor(
-        round(a.red() + (b.red() - a.red()) * amount),
-        round(a.green() + (b.green() - a.green()) * amount),
-        round(a.blue() + (b.blue() - a.blue()) * amount),
-    )
-
-
 def _set_font(widget: QWidget, scale: float, weight: QFont.Weight) -> None:
     font = QFont(widget.font())
     font.setPointSizeF(font.pointSizeF() * scale)
@@ -135,9 +127,10 @@ class _Label(QLabel):
     """A one-line plain-text label that elides instead of widening the popup; `text()`
     stays the full text, so nothing the PBX sent is ever interpreted or lost."""
 
-    def __init__(self, parent: QWidget, colour: QColor) -> None:
+    def __init__(self, parent: QWidget, colour: QColor, muted: bool = False) -> None:
         super().__init__(parent)
         self.colour = colour
+        self.muted = muted
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -159,7 +152,7 @@ class _Card(QWidget):
         super().__init__(parent)
         self.background = background
         self.border = border
-        self.strip = QColor(STATE_COLOURS[PopupState.RINGING])
+        self.strip = QColor(background)
         shadow = QGraphicsDropShadowEffect(self)
         shadow.setBlurRadius(16)
         shadow.setOffset(0, 2)
@@ -194,18 +187,57 @@ class _FloatingWindow(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFixedSize(CARD_WIDTH + 2 * SHADOW, card_height + 2 * SHADOW)
         # A card reads like a document: the theme's base colours (white in light themes),
-        # taken once here because style sheets re-polish the children's palettes.
-        palette = self.palette()
-        background = palette.color(QPalette.ColorRole.Base)
-        self.text = palette.color(QPalette.ColorRole.Text)
-        self.muted = _blend(self.text, background, 0.45)
-        self.card = _Card(self, background, _blend(background, self.text, 0.16))
+        # taken from the application's palette because style sheets re-polish the
+        # children's; taken again when the system switches theme (`_apply_palette`).
+        self.text, self.muted = QColor(), QColor()
+        self.card = _Card(self, QColor(), QColor())
         self.card.setGeometry(SHADOW, SHADOW, CARD_WIDTH, card_height)
+        self.strip_tone = Tone.RINGING
+        self._take_colours()
         self._fade = QPropertyAnimation(self, b"windowOpacity", self)
         self._fade.setDuration(FADE_MS)
         self._fade.setStartValue(0.0)
         self._fade.setEndValue(1.0)
         self._fade.setEasingCurve(QEasingCurve.Type.OutCubic)
+
+    def allow_focus(self, allow: bool) -> None:
+        """Let the window and its buttons take focus (Tab between them, Esc closes), or
+        not: only while the user deliberately brought the popup forward."""
+        handle = self.windowHandle()
+        if handle is not None:
+            handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, not allow)
+        policy = Qt.FocusPolicy.TabFocus if allow else Qt.FocusPolicy.NoFocus
+        for button in self.card.findChildren(QPushButton):
+            button.setFocusPolicy(policy)
+
+    def _take_colours(self) -> None:
+        palette = QGuiApplication.palette()
+        background = palette.color(QPalette.ColorRole.Base)
+        self.text = palette.color(QPalette.ColorRole.Text)
+        self.muted = theme.muted(palette)
+        self.card.background = background
+        # A faint edge, or the full text colour when the user asked for high contrast.
+        edge = 1.0 if theme.is_high_contrast(palette) else 0.16
+        self.card.border = theme.blend(background, self.text, edge)
+        for label in self.card.findChildren(_Label):
+            label.colour = self.muted if label.muted else self.text
+        self.set_strip(self.strip_tone)
+
+    def _apply_palette(self) -> None:
+        """The system switched theme (dark, high contrast): every colour again."""
+        self._take_colours()
+        self.card.setStyleSheet(self.button_style())
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if theme.is_palette_change(event):
+            self._apply_palette()
+
+    def set_strip(self, tone: Tone) -> None:
+        self.strip_tone = tone
+        palette = QGuiApplication.palette()
+        self.card.strip = theme.colour(tone, palette, QPalette.ColorRole.Base, theme.SHAPE_CONTRAST)
+        self.card.update()
 
     def appear(self) -> None:
         """Show (fading in) without activating; the window manager keeps it on top."""
@@ -217,17 +249,20 @@ class _FloatingWindow(QWidget):
 
     def button(self, text: str, parent: QWidget) -> QPushButton:
         button = QPushButton(text, parent)
+        # No focus until the user brings the popup forward (`allow_focus`).
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         button.setCursor(Qt.CursorShape.PointingHandCursor)
         return button
 
     def button_style(self) -> str:
         text, muted, border = self.text.name(), self.muted.name(), self.card.border.name()
+        accent = QGuiApplication.palette().color(QPalette.ColorRole.Highlight)
+        rgb = f"{accent.red()}, {accent.green()}, {accent.blue()}"
         return (
             f"QPushButton {{ color: {text}; padding: 3px 10px; border-radius: 6px;"
             f" border: 1px solid {border}; background: transparent; }}"
-            " QPushButton:hover { background: rgba(37, 99, 235, 26);"
-            " border-color: rgba(37, 99, 235, 130); }"
+            f" QPushButton:hover {{ background: rgba({rgb}, 26); border-color: rgba({rgb}, 130); }}"
+            f" QPushButton:focus {{ border: 2px solid {accent.name()}; }}"
             f" QPushButton:disabled {{ color: {muted}; }}"
             f" QPushButton:flat {{ color: {muted}; border: none; padding: 0; }}"
         )
@@ -257,7 +292,7 @@ class CallPopup(_FloatingWindow):
         self._hovered = False
 
         card = self.card
-        self.route = _Label(card, self.muted)
+        self.route = _Label(card, self.muted, muted=True)
         _set_font(self.route, 0.9, QFont.Weight.Normal)
         # A coloured pill; plain text, as it may carry the extension the PBX reported.
         self.status = QLabel(card)
@@ -272,7 +307,7 @@ class CallPopup(_FloatingWindow):
         self.title = _Label(card, self.text)
         _set_font(self.title, 1.45, QFont.Weight.DemiBold)
         self.subtitle = _Label(card, self.text)
-        self.meta = _Label(card, self.muted)
+        self.meta = _Label(card, self.muted, muted=True)
         _set_font(self.meta, 0.9, QFont.Weight.Normal)
 
         self.crm_button = self.button("", card)
@@ -323,15 +358,51 @@ class CallPopup(_FloatingWindow):
         self.crm_button.setVisible(bool(self.bridge.config.crm_url))
         self.copy_button.setEnabled(bool(call.party))
         self.status.setText(self._status_text(call, state))
-        colour = QColor(STATE_COLOURS[state])
-        # Grey text on its own pale tint is too faint: the grey states use the muted text.
-        text = self.muted if state in _GREY_STATES else colour
+        self._colour_status()
+        self.set_strip(STATE_TONES[state])
+        self._describe()
+
+    def _colour_status(self) -> None:
+        """The state pill: the state's colour on a faint tint of it, the text kept readable
+        on the tinted card (the grey states use the muted text)."""
+        tone = STATE_TONES[self.state]
+        palette = QGuiApplication.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        hue = theme.colour(tone, palette, QPalette.ColorRole.Base)
+        tint = QColor(hue)
+        tint.setAlpha(34)
+        wanted = theme.text_contrast(palette)
+        text = theme.readable(
+            self.muted if tone is Tone.NEUTRAL else hue, theme.over(tint, base), wanted
+        )
         self.status.setStyleSheet(
             f"color: {text.name()}; border-radius: 9px; padding: 1px 8px;"
-            f" background: rgba({colour.red()}, {colour.green()}, {colour.blue()}, 34);"
+            f" background: rgba({tint.red()}, {tint.green()}, {tint.blue()}, {tint.alpha()});"
         )
-        self.card.strip = colour
-        self.card.update()
+
+    def _apply_palette(self) -> None:
+        super()._apply_palette()
+        self._colour_status()
+
+    def _describe(self) -> None:
+        """What a screen reader says for the popup: who calls and how (the name), then what
+        happened and how often they called (the description)."""
+        who = " · ".join(filter(None, [self.title.text(), self.subtitle.text()]))
+        self.setAccessibleName(f"{self.route.text()}: {who}")
+        self.setAccessibleDescription(
+            ". ".join(filter(None, [self.status.text(), self.meta.text()]))
+        )
+
+    def take_focus(self) -> None:
+        """Bring the popup forward for the keyboard (the user asked: the tray's "Latest
+        call"): it may now take focus, Tab moves between its buttons and Esc closes it."""
+        self.allow_focus(True)
+        self._hovered = True  # read by the keyboard: no closing by itself meanwhile
+        self._close_timer.stop()
+        self.activateWindow()
+        buttons = [b for b in (self.crm_button, self.copy_button) if b.isVisibleTo(self)]
+        first = next((b for b in buttons if b.isEnabled()), self.close_button)
+        first.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def refresh_names(self) -> None:
         """Look the caller (and the queue) up again: a name was edited or an address book
@@ -440,17 +511,18 @@ class CallPopup(_FloatingWindow):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         # The user reached for the popup: now it may take focus, so Esc can close it.
-        handle = self.windowHandle()
-        if handle is not None:
-            handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, False)
+        self.allow_focus(True)
         self.activateWindow()
         super().mousePressEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
-            handle = self.windowHandle()
-            if handle is not None:
-                handle.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+            self.allow_focus(False)
+            if self._hovered and not self.underMouse():
+                # The keyboard left (see take_focus): a pending close resumes.
+                self._hovered = False
+                if self._close_ms:
+                    self._close_timer.start(self._close_ms)
         elif event.type() == QEvent.Type.LanguageChange and self.isVisible():
             self._retranslate()
             self.show_call(self.call, self.state)
@@ -484,7 +556,6 @@ class OverflowBar(_FloatingWindow):
 
     def __init__(self) -> None:
         super().__init__(OVERFLOW_HEIGHT)
-        self.card.strip = QColor(STATE_COLOURS[PopupState.RINGING])
         self.label = _Label(self.card, self.text)
         _set_font(self.label, 1.0, QFont.Weight.DemiBold)
         self.close_all_button = self.button(self.tr("Close all"), self.card)
@@ -580,6 +651,14 @@ class PopupManager(QObject):
     def popups(self) -> dict[str, CallPopup]:
         """Popup windows on screen by call id, oldest first."""
         return dict(self._popups)
+
+    def focus_latest(self) -> bool:
+        """Give the keyboard to the newest popup on screen (the tray's "Latest call");
+        False when there is none."""
+        if not self._popups:
+            return False
+        next(reversed(self._popups.values())).take_focus()
+        return True
 
     def waiting(self) -> list[Call]:
         """Calls behind "+N more", oldest first."""

@@ -59,6 +59,10 @@ class ShellActions:
     toggle_pause: Callable[[bool], None]
     # The first-run wizard again, while setup is incomplete (None: not offered).
     setup: Callable[[], None] | None = None
+    # The keyboard's way to a popup (which never takes focus by itself): whether one is on
+    # screen, and giving the newest one focus.
+    has_popup: Callable[[], bool] = lambda: False
+    latest_call: Callable[[], object] = lambda: None
 
 
 ICON_CACHE = 16  # looks kept by the shell (states × missed counts shown lately)
@@ -421,6 +425,11 @@ class Shell(QObject):
         if self.setup_needed and self.actions.setup is not None:
             self._menu.addAction(self.tr("Finish setup…")).triggered.connect(self.actions.setup)
         if status:
+            self._menu.addSeparator()
+        if self.actions.has_popup():
+            latest = self._menu.addAction(self.tr("Latest call…"))
+            latest.setToolTip(self.tr("Move the keyboard to the newest popup (Esc closes it)"))
+            latest.triggered.connect(lambda: self.actions.latest_call())
             self._menu.addSeparator()
         for index, entry in enumerate(self.entries()):
             if entry is None:

@@ -168,7 +168,12 @@
 <context>
     <name>AddressBooksTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+52"/>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+51"/>
+        <source>Address books</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Address book</source>
         <translation type="unfinished"></translation>
     </message>
@@ -297,13 +302,13 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+309"/>
-        <location line="+72"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+344"/>
+        <location line="+108"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-107"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
@@ -315,17 +320,17 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+64"/>
+        <location line="+100"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-63"/>
+        <location line="-99"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+69"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -424,7 +429,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+158"/>
+        <location filename="../../bulutpop/ui/app.py" line="+161"/>
         <source>bulutpop demo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -476,7 +481,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+117"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -491,7 +496,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+3"/>
+        <source>Number to call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -554,7 +564,7 @@ Data folder: %2</source>
 <context>
     <name>FallbackWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+527"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+536"/>
         <source>Finish setup…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -582,7 +592,7 @@ Data folder: %2</source>
 <context>
     <name>ForgetConfirmation</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+195"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+228"/>
         <source>Delete this number&apos;s records</source>
         <translation type="unfinished"></translation>
     </message>
@@ -653,7 +663,23 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+44"/>
+        <location line="+8"/>
+        <source>Has a recording</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Space plays the recording, Enter calls the number, Ctrl+C copies it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Enter calls the number, Ctrl+C copies it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -732,17 +758,18 @@ Data folder: %2</source>
     <name>HistoryWindow</name>
     <message>
         <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
-        <location line="+47"/>
+        <location line="+48"/>
+        <location line="+44"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-42"/>
+        <location line="-87"/>
         <source>Search by number or name</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>All directions</source>
         <translation type="unfinished"></translation>
     </message>
@@ -778,17 +805,17 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+72"/>
+        <location line="+73"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-72"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+58"/>
         <source>Answered by %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -876,13 +903,36 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-166"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-199"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+42"/>
+        <source>Enter calls back, Delete marks done, Ctrl+C copies the number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Missed call, %1, %n time(s), last %2</source>
+        <translation>
+            <numerusform>Missed call, %1, %n time, last %2</numerusform>
+            <numerusform>Missed call, %1, %n times, last %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>queue %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
@@ -931,11 +981,12 @@ Data folder: %2</source>
     <name>MissedWindow</name>
     <message>
         <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location line="+39"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-34"/>
         <source>Show resolved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -945,7 +996,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>Last call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -975,7 +1026,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1154,7 +1205,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1454,7 +1505,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+64"/>
+        <location filename="../../bulutpop/ui/player.py" line="+65"/>
         <source>Save recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1465,12 +1516,17 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+25"/>
-        <location line="+332"/>
+        <location line="+337"/>
         <source>Recording</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-6"/>
+        <location line="-312"/>
+        <source>Position in the recording</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+304"/>
         <source>%1×</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1481,6 +1537,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+1"/>
+        <source>Playback speed %1×</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+1"/>
         <source>Volume</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1490,7 +1552,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-194"/>
+        <location line="-198"/>
         <source>Downloading…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1555,7 +1617,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>This recording cannot be played: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1687,7 +1749,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+58"/>
         <source>Account</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1743,7 +1805,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+187"/>
+        <location line="+188"/>
         <source>Calls cannot reach this PC yet: the PBX is on the internet and cannot use %1, an address of this PC or your own network. Set up a tunnel or a forwarded port, enter its public URL on the previous page and register the notification URL in the PBX&apos;s web portal.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1773,18 +1835,18 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-232"/>
+        <location line="-233"/>
         <source>Receive call notifications</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+8"/>
-        <location line="+219"/>
+        <location line="+220"/>
         <source>You&apos;re all set</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-217"/>
+        <location line="-218"/>
         <source>bulutpop waits in the system tray. When a call rings for you, a small window shows who is calling; missed calls collect behind the tray icon.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1820,7 +1882,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+64"/>
         <source>Extension %1 · calls come from the team server %2</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1847,13 +1909,13 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-325"/>
-        <location line="+239"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-330"/>
+        <location line="+244"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-167"/>
         <source>Setup not finished: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1951,6 +2013,16 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>Latest call…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move the keyboard to the newest popup (Esc closes it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+14"/>
         <source>Pause popups</source>
         <translation type="unfinished"></translation>
@@ -2007,7 +2079,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+67"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+87"/>
         <source>Undo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2136,7 +2208,7 @@ Details are in the log file.</source>
 <context>
     <name>ask_name</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+91"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+101"/>
         <source>Edit name</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2150,7 +2222,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>copy_number</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+67"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+100"/>
         <source>Copied %1.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2389,7 +2461,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-298"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-303"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>

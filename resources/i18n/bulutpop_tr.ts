@@ -16,7 +16,7 @@
     <message>
         <location line="+3"/>
         <source>Ask the PBX whether it accepts this key</source>
-        <translation>Santrale bu anahtarı kabul edip etmediğini sorun</translation>
+        <translation>Santrale bu anahtarı kabul edip etmediğini sor</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -135,7 +135,7 @@
     <message>
         <location line="+1"/>
         <source>Done</source>
-        <translation>Tamamlandı</translation>
+        <translation>Tamamla</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -152,7 +152,7 @@
     <message>
         <location line="+99"/>
         <source>Ring your phone, then dial %1 (Enter)</source>
-        <translation>Telefonunuzu çaldırıp %1 numarasını ara (Enter)</translation>
+        <translation>Önce telefonunuz çalar, sonra %1 aranır (Enter)</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -168,7 +168,12 @@
 <context>
     <name>AddressBooksTab</name>
     <message>
-        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+52"/>
+        <location filename="../../bulutpop/ui/settings/address_books_tab.py" line="+51"/>
+        <source>Address books</source>
+        <translation>Adres defterleri</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Address book</source>
         <translation>Adres defteri</translation>
     </message>
@@ -185,7 +190,7 @@
     <message>
         <location line="+0"/>
         <source>Updated</source>
-        <translation>Güncelleme</translation>
+        <translation>Son güncelleme</translation>
     </message>
     <message>
         <location line="+13"/>
@@ -295,13 +300,13 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+309"/>
-        <location line="+72"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+344"/>
+        <location line="+108"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-107"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
@@ -313,17 +318,17 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+64"/>
+        <location line="+100"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-63"/>
+        <location line="-99"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+69"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
@@ -370,7 +375,7 @@
     <message>
         <location line="+1"/>
         <source>A colleague answered</source>
-        <translation>Bir çalışma arkadaşınız yanıtladı</translation>
+        <translation>Bir iş arkadaşınız yanıtladı</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -422,7 +427,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+158"/>
+        <location filename="../../bulutpop/ui/app.py" line="+161"/>
         <source>bulutpop demo</source>
         <translation>bulutpop tanıtımı</translation>
     </message>
@@ -455,7 +460,7 @@ Screen pop, missed calls, click-to-dial and recordings for Bulutsantralim.
 Data folder: %2</source>
         <translation>bulutpop %1
 
-Bulutsantralim için arayan penceresi, cevapsız çağrılar, tıkla-ara ve ses kayıtları.
+Bulutsantralim için arayanı gösteren açılır pencere, cevapsız çağrılar, tıkla-ara ve ses kayıtları.
 
 Veri klasörü: %2</translation>
     </message>
@@ -478,14 +483,14 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+117"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Call a number</source>
-        <translation>Numara ara</translation>
+        <translation>Arama yap</translation>
     </message>
     <message>
         <location line="+11"/>
@@ -493,7 +498,12 @@ Veri klasörü: %2</translation>
         <translation>Numara, dahili veya tel: bağlantısı</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+3"/>
+        <source>Number to call</source>
+        <translation>Aranacak numara</translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Cancel</source>
         <translation>İptal</translation>
     </message>
@@ -510,7 +520,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+0"/>
         <source>called %1</source>
-        <translation>arandı %1</translation>
+        <translation>aradınız %1</translation>
     </message>
     <message>
         <location line="+11"/>
@@ -556,7 +566,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>FallbackWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+527"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+536"/>
         <source>Finish setup…</source>
         <translation>Kurulumu tamamla…</translation>
     </message>
@@ -584,7 +594,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>ForgetConfirmation</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+195"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+228"/>
         <source>Delete this number&apos;s records</source>
         <translation>Bu numaranın kayıtlarını sil</translation>
     </message>
@@ -597,7 +607,7 @@ Veri klasörü: %2</translation>
         <location line="+3"/>
         <source>Deleted from this PC, for good: %n call(s) with this number in the history and the missed calls, the call events that mention it, its name (yours and the address books&apos;), its missed-call marks and claims, and the recordings of its calls downloaded here.</source>
         <translation>
-            <numerusform>Bu bilgisayardan kalıcı olarak silinecekler: geçmişte ve cevapsız çağrılarda bu numarayla yapılan %n arama, onu anan çağrı olayları, adı (sizin verdiğiniz ve rehberlerdeki), cevapsız çağrı işaretleri ve “ben arıyorum” kayıtları, ve aramalarının buraya indirilmiş ses kayıtları.</numerusform>
+            <numerusform>Bu bilgisayardan kalıcı olarak silinecekler: geçmişte ve cevapsız çağrılarda bu numarayla yapılan %n arama, numaranın geçtiği çağrı olayları, adı (sizin verdiğiniz ve adres defterlerindeki), cevapsız çağrı işaretleri ve “ben arıyorum” kayıtları ile aramalarının buraya indirilen ses kayıtları.</numerusform>
         </translation>
     </message>
     <message>
@@ -654,7 +664,23 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+44"/>
+        <location line="+8"/>
+        <source>Has a recording</source>
+        <translation>Ses kaydı var</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Space plays the recording, Enter calls the number, Ctrl+C copies it</source>
+        <translation>Boşluk ses kaydını oynatır, Enter numarayı arar, Ctrl+C numarayı kopyalar</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Enter calls the number, Ctrl+C copies it</source>
+        <translation>Enter numarayı arar, Ctrl+C numarayı kopyalar</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
@@ -696,7 +722,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+5"/>
         <source>Answered</source>
-        <translation>Yanıtladı</translation>
+        <translation>Yanıtlandı</translation>
     </message>
     <message>
         <location line="-3"/>
@@ -733,17 +759,18 @@ Veri klasörü: %2</translation>
     <name>HistoryWindow</name>
     <message>
         <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
-        <location line="+47"/>
+        <location line="+48"/>
+        <location line="+44"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
     </message>
     <message>
-        <location line="-42"/>
+        <location line="-87"/>
         <source>Search by number or name</source>
         <translation>Numara veya ada göre ara</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>All directions</source>
         <translation>Tüm yönler</translation>
     </message>
@@ -779,17 +806,17 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+72"/>
+        <location line="+73"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-72"/>
         <source>Ring your phone, then dial the selected number</source>
-        <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
+        <translation>Önce telefonunuz çalar, sonra seçili numara aranır</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+58"/>
         <source>Answered by %1</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -877,13 +904,35 @@ Veri klasörü: %2</translation>
         <translation>Son arama</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="-166"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="-199"/>
         <location filename="../../bulutpop/ui/missed/model.py" line="+1"/>
         <source>Queue</source>
         <translation>Kuyruk</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+42"/>
+        <source>Enter calls back, Delete marks done, Ctrl+C copies the number</source>
+        <translation>Enter geri arar, Delete tamamlandı olarak işaretler, Ctrl+C numarayı kopyalar</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>Missed call, %1, %n time(s), last %2</source>
+        <translation>
+            <numerusform>Cevapsız çağrı, %1, %n kez, son %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>unknown number</source>
+        <translation>bilinmeyen numara</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>queue %1</source>
+        <translation>kuyruk %1</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
@@ -932,11 +981,12 @@ Veri klasörü: %2</translation>
     <name>MissedWindow</name>
     <message>
         <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location line="+39"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-34"/>
         <source>Show resolved</source>
         <translation>Çözülenleri göster</translation>
     </message>
@@ -946,7 +996,7 @@ Veri klasörü: %2</translation>
         <translation>Geri aradığınız veya tamamlandı olarak işaretlediğiniz arayanları da listele</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+41"/>
         <source>Last call</source>
         <translation>Son arama</translation>
     </message>
@@ -958,7 +1008,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+1"/>
         <source>Done</source>
-        <translation>Tamamlandı</translation>
+        <translation>Tamamlandı olarak işaretle</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -976,7 +1026,7 @@ Veri klasörü: %2</translation>
         <translation>Bu numaranın kayıtlarını sil…</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+18"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
@@ -998,7 +1048,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+2"/>
         <source>A colleague is already calling back.</source>
-        <translation>Bir çalışma arkadaşınız zaten geri arıyor.</translation>
+        <translation>Bir iş arkadaşınız zaten geri arıyor.</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -1052,7 +1102,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+3"/>
         <source>Post the PBX&apos;s address check to this URL and see whether it arrives here</source>
-        <translation>Santralin adres kontrolünü bu adrese gönderip buraya ulaşıp ulaşmadığını görün</translation>
+        <translation>Santralin adres kontrolünü bu adrese gönder ve buraya ulaşıp ulaşmadığına bak</translation>
     </message>
     <message>
         <location line="+23"/>
@@ -1077,7 +1127,7 @@ Veri klasörü: %2</translation>
     <message>
         <location line="+26"/>
         <source>The name in %1 cannot be resolved: check the address.</source>
-        <translation>%1 içindeki ad çözümlenemiyor: adresi kontrol edin.</translation>
+        <translation>%1 adresindeki sunucu adı bulunamadı: adresi kontrol edin.</translation>
     </message>
     <message>
         <location line="+2"/>
@@ -1155,7 +1205,7 @@ Veri klasörü: %2</translation>
         <translation>Santral için bildirim adresi</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>1. Sign in to the Bulutsantralim web portal as an administrator.</source>
         <translation>1. Bulutsantralim web portalına yönetici olarak giriş yapın.</translation>
     </message>
@@ -1464,7 +1514,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>PlayerWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/player.py" line="+64"/>
+        <location filename="../../bulutpop/ui/player.py" line="+65"/>
         <source>Save recording</source>
         <translation>Ses kaydını kaydet</translation>
     </message>
@@ -1475,12 +1525,17 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+25"/>
-        <location line="+332"/>
+        <location line="+337"/>
         <source>Recording</source>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="-6"/>
+        <location line="-312"/>
+        <source>Position in the recording</source>
+        <translation>Ses kaydındaki konum</translation>
+    </message>
+    <message>
+        <location line="+304"/>
         <source>%1×</source>
         <translation>%1×</translation>
     </message>
@@ -1491,6 +1546,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+1"/>
+        <source>Playback speed %1×</source>
+        <translation>Oynatma hızı %1×</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+1"/>
         <source>Volume</source>
         <translation>Ses düzeyi</translation>
     </message>
@@ -1500,7 +1561,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Kaydet…</translation>
     </message>
     <message>
-        <location line="-194"/>
+        <location line="-198"/>
         <source>Downloading…</source>
         <translation>İndiriliyor…</translation>
     </message>
@@ -1565,7 +1626,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Dinle (Boşluk)</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>This recording cannot be played: %1</source>
         <translation>Bu ses kaydı oynatılamıyor: %1</translation>
     </message>
@@ -1697,7 +1758,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ayarlar</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+58"/>
         <source>Account</source>
         <translation>Hesap</translation>
     </message>
@@ -1753,7 +1814,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>İnternetteki santral her aramayı, bu bilgisayara ulaşan bir web adresine göndererek bildirir. Bu adresi belirleyin, sonra santralin web portalına girin.</translation>
     </message>
     <message>
-        <location line="+187"/>
+        <location line="+188"/>
         <source>Calls cannot reach this PC yet: the PBX is on the internet and cannot use %1, an address of this PC or your own network. Set up a tunnel or a forwarded port, enter its public URL on the previous page and register the notification URL in the PBX&apos;s web portal.</source>
         <translation>Aramalar henüz bu bilgisayara ulaşamıyor: santral internette ve yalnızca bu bilgisayarda ya da kendi ağınızda geçerli olan %1 adresini kullanamaz. Bir tünel ya da yönlendirilmiş bir port kurun, genel adresini önceki sayfaya girin ve bildirim adresini santralin web portalına kaydedin.</translation>
     </message>
@@ -1783,18 +1844,18 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Şimdi bitirebilirsiniz. Santral bu bilgisayara ulaşana kadar aramalar çalarken ekrana gelmez; sonradan santralin arama geçmişinden alınır.</translation>
     </message>
     <message>
-        <location line="-232"/>
+        <location line="-233"/>
         <source>Receive call notifications</source>
         <translation>Arama bildirimlerini alın</translation>
     </message>
     <message>
         <location line="+8"/>
-        <location line="+219"/>
+        <location line="+220"/>
         <source>You&apos;re all set</source>
         <translation>Her şey hazır</translation>
     </message>
     <message>
-        <location line="-217"/>
+        <location line="-218"/>
         <source>bulutpop waits in the system tray. When a call rings for you, a small window shows who is calling; missed calls collect behind the tray icon.</source>
         <translation>bulutpop sistem tepsisinde bekler. Size bir arama geldiğinde küçük bir pencere kimin aradığını gösterir; cevapsız çağrılar tepsi simgesinde birikir.</translation>
     </message>
@@ -1830,7 +1891,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Önce daveti yapıştırıp Katıl&apos;a basın.</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+64"/>
         <source>Extension %1 · calls come from the team server %2</source>
         <translation>Dahili %1 · aramalar %2 ekip sunucusundan gelir</translation>
     </message>
@@ -1851,19 +1912,19 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     <message>
         <location filename="../../bulutpop/ui/settings/shared.py" line="+293"/>
         <source>In team mode, call events come from the team server; no API key is needed.</source>
-        <translation>Ekip modunda olaylar ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
+        <translation>Ekip modunda arama olayları ekip sunucusundan gelir; API anahtarı gerekmez.</translation>
     </message>
 </context>
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-325"/>
-        <location line="+239"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-330"/>
+        <location line="+244"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-167"/>
         <source>Setup not finished: %1</source>
         <translation>Kurulum tamamlanmadı: %1</translation>
     </message>
@@ -1959,6 +2020,16 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Kurulumu tamamla…</translation>
     </message>
     <message>
+        <location line="+4"/>
+        <source>Latest call…</source>
+        <translation>Son arama…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move the keyboard to the newest popup (Esc closes it)</source>
+        <translation>Klavyeyi en yeni açılır pencereye taşı (Esc ile kapanır)</translation>
+    </message>
+    <message>
         <location line="+14"/>
         <source>Pause popups</source>
         <translation>Açılır pencereleri duraklat</translation>
@@ -2015,7 +2086,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>StatusLine</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+67"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+87"/>
         <source>Undo</source>
         <translation>Geri al</translation>
     </message>
@@ -2093,7 +2164,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     <message>
         <location line="+60"/>
         <source>Not joined: %1</source>
-        <translation>Ekibe katılınmadı: %1</translation>
+        <translation>Ekibe katılınamadı: %1</translation>
     </message>
     <message>
         <location line="-35"/>
@@ -2123,7 +2194,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     <message>
         <location line="+14"/>
         <source>Leave the team?</source>
-        <translation>Ekipten ayrılınsın mı?</translation>
+        <translation>Ekipten ayrılmak istiyor musunuz?</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -2146,7 +2217,7 @@ Ayrıntılar günlük dosyasında.</translation>
 <context>
     <name>ask_name</name>
     <message>
-        <location filename="../../bulutpop/ui/common/widgets.py" line="+91"/>
+        <location filename="../../bulutpop/ui/common/widgets.py" line="+101"/>
         <source>Edit name</source>
         <translation>Adı düzenle</translation>
     </message>
@@ -2161,7 +2232,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>copy_number</name>
     <message>
-        <location filename="../../bulutpop/ui/common/actions.py" line="+67"/>
+        <location filename="../../bulutpop/ui/common/actions.py" line="+100"/>
         <source>Copied %1.</source>
         <translation>%1 kopyalandı.</translation>
     </message>
@@ -2218,7 +2289,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     <message>
         <location line="+4"/>
         <source>This copy of bulutpop cannot search the call history (its SQLite has no FTS5 trigram search: %1). Install the official build of bulutpop.</source>
-        <translation>bulutpop&apos;un bu kopyası çağrı geçmişinde arama yapamıyor (SQLite&apos;ında FTS5 trigram araması yok: %1). bulutpop&apos;un resmî sürümünü kurun.</translation>
+        <translation>bulutpop&apos;un bu kopyası arama geçmişinde arama yapamıyor (SQLite&apos;ında FTS5 trigram araması yok: %1). bulutpop&apos;un resmî sürümünü kurun.</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -2298,7 +2369,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     <message>
         <location line="+4"/>
         <source>The keyring %1 would keep the %2 unencrypted, so it was not stored there.</source>
-        <translation>%1 anahtar deposu %2 bilgisini şifrelemeden saklayacaktı; bu yüzden oraya kaydedilmedi.</translation>
+        <translation>%1 anahtar deposu şifreleme yapmadığı için %2 oraya kaydedilmedi.</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -2400,7 +2471,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-298"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-303"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>

@@ -93,7 +93,7 @@ def test_missed_window_in_turkish(
     )
     row = window.model.index(0, Column.ACTIONS)
     labels = [button.text for button in window.actions_delegate.buttons(QRect(), row)]
-    assert labels == ["Geri ara", "Tamamlandı", "Kopyala"]
+    assert labels == ["Geri ara", "Tamamla", "Kopyala"]
     assert window.call_action.text() == "Geri ara"
     qloop.run(window.tasks.drain())
 

@@ -9,8 +9,8 @@ import logging
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QPoint, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QAbstractItemModel, QCoreApplication, QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -80,6 +80,14 @@ class RowActions(Generic[T]):
         self._menu: list[list[QAction]] = []
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.customContextMenuRequested.connect(self._show_menu)
+        # The menu key and Shift+F10 open the menu of the selected row, at that row (Qt
+        # places a keyboard menu by the current cell, not by the selection).
+        self._keyboard_menu = _KeyboardMenu(view, self.show_menu_for_selection)
+        keyboard = QAction(view)
+        keyboard.setShortcut(QKeySequence(Qt.Modifier.SHIFT | Qt.Key.Key_F10))
+        keyboard.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        keyboard.triggered.connect(self.show_menu_for_selection)
+        view.addAction(keyboard)
 
     def add(
         self,
@@ -105,6 +113,12 @@ class RowActions(Generic[T]):
         """The right-click menu: these actions, a separator between sections."""
         self._menu = [list(section) for section in sections]
 
+    def show_menu_for_selection(self) -> None:
+        """The right-click menu of the selected row, opened from the keyboard."""
+        rows = self._view.selectionModel().selectedRows()
+        if rows:
+            self._show_menu(self._view.visualRect(rows[0]).center())
+
     def _show_menu(self, pos: QPoint) -> None:
         index = self._view.indexAt(pos)
         if not index.isValid():
@@ -118,6 +132,25 @@ class RowActions(Generic[T]):
             menu.addActions(section)
         # popup, not exec: a nested event loop would run asyncio callbacks re-entrantly.
         menu.popup(self._view.viewport().mapToGlobal(pos))
+
+
+class _KeyboardMenu(QObject):
+    """Turns a context-menu request from the keyboard (the menu key) on a list into a call
+    of `show`; a right click keeps Qt's way."""
+
+    def __init__(self, view: QTableView, show: Callable[[], None]) -> None:
+        super().__init__(view)
+        self._show = show
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            isinstance(event, QContextMenuEvent)
+            and event.reason() == QContextMenuEvent.Reason.Keyboard
+        ):
+            self._show()
+            return True
+        return super().eventFilter(watched, event)
 
 
 def copy_number(shown: str, status: StatusLine) -> None:

@@ -1,14 +1,14 @@
-"""What every window shares to look alike: the colours of errors, missed calls and success,
-secondary text, the title line, the hint under an empty list, and the status line under a
-list; and opening a dialog (or asking for a caller's name) without a nested event loop."""
+"""What every window shares to look alike: secondary text, a label in a meaning's colour,
+the title line, the hint under an empty list, and the status line under a list; and
+opening a dialog (or asking for a caller's name) without a nested event loop."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -19,17 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-ERROR_COLOR = QColor("#c62828")
-MISSED_COLOR = QColor("#d93025")
-SUCCESS_COLOR = QColor("#2e7d32")
-
-
-def muted(palette: QPalette, selected: bool = False) -> QColor:
-    """Secondary text: the text colour, faded, so it follows light and dark themes."""
-    role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-    color = QColor(palette.color(role))
-    color.setAlphaF(0.62)
-    return color
+from bulutpop.ui.common.theme import Tone, colour, is_palette_change
+from bulutpop.ui.common.theme import muted as muted  # the list windows import it from here
 
 
 def heading(text: str = "") -> QLabel:
@@ -49,9 +40,38 @@ def hint() -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     label.setWordWrap(True)
     palette = label.palette()
-    palette.setColor(QPalette.ColorRole.WindowText, muted(palette))
+    palette.setColor(
+        QPalette.ColorRole.WindowText, muted(palette, background=QPalette.ColorRole.Window)
+    )
     label.setPalette(palette)
     return label
+
+
+class ToneLabel(QLabel):
+    """A label whose text has a meaning's colour (`Tone`), re-derived when the palette
+    changes (the system switched to a dark or high-contrast theme)."""
+
+    def __init__(self, text: str = "", tone: Tone | None = None) -> None:
+        super().__init__(text)
+        self.tone = tone
+        self._apply()
+
+    def set_tone(self, tone: Tone | None) -> None:
+        self.tone = tone
+        self._apply()
+
+    def _apply(self) -> None:
+        app = QGuiApplication.palette()
+        text = colour(self.tone, app) if self.tone else app.color(QPalette.ColorRole.WindowText)
+        palette = self.palette()
+        if palette.color(QPalette.ColorRole.WindowText) != text:
+            palette.setColor(QPalette.ColorRole.WindowText, text)
+            self.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if is_palette_change(event):
+            self._apply()
 
 
 class StatusLine(QWidget):
@@ -78,6 +98,7 @@ class StatusLine(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clear)
+        self._tone: Tone | None = None
         self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -98,7 +119,7 @@ class StatusLine(QWidget):
 
     def show_error(self, text: str) -> None:
         # Errors stay until the next action: the user may be away from the screen.
-        self._set(text, ERROR_COLOR, 0)
+        self._set(text, Tone.ERROR, 0)
 
     def offer_undo(self, text: str, seconds: int = 10) -> None:
         self._set(text, None, seconds)
@@ -112,7 +133,7 @@ class StatusLine(QWidget):
     def clear(self) -> None:
         self._set("", None, 0)
 
-    def _set(self, text: str, color: QColor | None, seconds: int) -> None:
+    def _set(self, text: str, tone: Tone | None, seconds: int) -> None:
         self._timer.stop()
         self.undo_button.hide()
         self._label.setWordWrap(True)
@@ -120,13 +141,22 @@ class StatusLine(QWidget):
         self._layout.setStretch(0, 1)
         self._layout.setStretch(2, 0)
         self._label.setText(text)
-        palette = self._label.palette()
-        palette.setColor(
-            QPalette.ColorRole.WindowText, color or self.palette().color(QPalette.ColorRole.Text)
-        )
-        self._label.setPalette(palette)
+        self._tone = tone
+        self._colour_text()
         if seconds:
             self._timer.start(seconds * 1000)
+
+    def _colour_text(self) -> None:
+        palette = self._label.palette()
+        app = QGuiApplication.palette()
+        text = colour(self._tone, app) if self._tone else app.color(QPalette.ColorRole.WindowText)
+        palette.setColor(QPalette.ColorRole.WindowText, text)
+        self._label.setPalette(palette)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if is_palette_change(event):
+            self._colour_text()
 
 
 async def dialog_result(dialog: QDialog) -> int:

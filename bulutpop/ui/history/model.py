@@ -17,7 +17,7 @@ from bulutpop.calls.model import Call
 from bulutpop.storage.history import HistoryFilter
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
-from bulutpop.ui.common.widgets import MISSED_COLOR, muted
+from bulutpop.ui.common.theme import Tone, colour, muted, readable
 
 PAGE_SIZE = 200
 
@@ -222,19 +222,47 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self._alignment(column)
         if role == Qt.ItemDataRole.ForegroundRole and column == Column.RESULT:
+            palette = QGuiApplication.palette()
             if call.missed:
-                return MISSED_COLOR
+                return colour(Tone.MISSED, palette, QPalette.ColorRole.Base)
             if not call.ended:
-                return QGuiApplication.palette().color(QPalette.ColorRole.Highlight)
+                base = palette.color(QPalette.ColorRole.Base)
+                return readable(palette.color(QPalette.ColorRole.Highlight), base)
             if not call.answered:
-                return muted(QGuiApplication.palette())
+                return muted(palette)
         if role == Qt.ItemDataRole.FontRole and column == Column.RESULT and call.missed:
             bold = QFont()
             bold.setBold(True)
             return bold
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(call, column)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._accessible_text(call, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return self._accessible_description(call)
         return None
+
+    # -- for screen readers ----------------------------------------------------------------
+
+    def _accessible_text(self, call: Call, column: Column) -> str | None:
+        """The first cell reads the whole row ("Incoming, Ayşe Yılmaz · 0532 123 45 67,
+        27.11.2026 14:32, Answered by you, 0:42"); the ▶ cell says what it means."""
+        if column == Column.RECORDING:
+            return self.tr("Has a recording") if call.recording else ""
+        if column != Column.TIME:
+            return None  # the shown text
+        parts = [self.direction_text(call), self.party_text(call), fmt.full(call.start_ts)]
+        if call.queue:
+            parts.append(self._tooltip(call, Column.QUEUE) or "")
+        parts += [self.result_text(call), self._display(call, Column.DURATION)]
+        if call.recording:
+            parts.append(self.tr("Has a recording"))
+        return ", ".join(part for part in parts if part)
+
+    def _accessible_description(self, call: Call) -> str:
+        if call.recording:
+            return self.tr("Space plays the recording, Enter calls the number, Ctrl+C copies it")
+        return self.tr("Enter calls the number, Ctrl+C copies it")
 
     @staticmethod
     def _alignment(column: Column) -> Qt.AlignmentFlag:

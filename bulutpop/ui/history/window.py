@@ -70,6 +70,7 @@ class HistoryWindow(QWidget):
         self.model = HistoryModel(bridge, self)
         self.search = QLineEdit()
         self.search.setPlaceholderText(self.tr("Search by number or name"))
+        self.search.setAccessibleName(self.search.placeholderText())
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(260)
         self.direction = QComboBox()
@@ -155,6 +156,7 @@ class HistoryWindow(QWidget):
 
     def _make_view(self) -> QTableView:
         view = list_view(self.model, lines=1, padding=14)
+        view.setAccessibleName(self.tr("Call history"))
         header = view.horizontalHeader()
         metrics = view.fontMetrics()
         widths = {

@@ -173,9 +173,36 @@ class MissedModel(QAbstractTableModel):
             return self._tooltip(group, column)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == Column.COUNT:
             return Qt.AlignmentFlag.AlignCenter
-        if role == Qt.ItemDataRole.AccessibleTextRole and column == Column.CALLER:
-            return " ".join(filter(None, [self._display(group, column), self._note(group)]))
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self._accessible_text(group, column)
+        if role == Qt.ItemDataRole.AccessibleDescriptionRole:
+            return self._accessible_description(group)
         return None
+
+    # -- for screen readers ----------------------------------------------------------------
+
+    def _accessible_text(self, group: MissedGroup, column: Column) -> str | None:
+        """The caller's cell reads the whole row ("Missed call, 0532 123 45 67, Ayşe
+        Yılmaz, 3 times, last 14:05, queue Satış"); the buttons' cell names its keys."""
+        if column == Column.ACTIONS:
+            return self.tr("Enter calls back, Delete marks done, Ctrl+C copies the number")
+        if column != Column.CALLER:
+            return None  # the shown text
+        name = self.name(group)
+        who = ", ".join(part for part in (group.display, name) if part)
+        text = (
+            self.tr("Missed call, %1, %n time(s), last %2", "", group.count)
+            .replace("%1", who or self.tr("unknown number"))
+            .replace("%2", fmt.when(group.last_ts))
+        )
+        if group.queue:
+            text += ", " + self.tr("queue %1").replace("%1", self._bridge.queue_name(group.queue))
+        return text
+
+    def _accessible_description(self, group: MissedGroup) -> str:
+        """The row's second line: the number and company under a name, and what is
+        happening or happened (a callback under way, who resolved it and when)."""
+        return self._note(group)
 
     def _display(self, group: MissedGroup, column: Column) -> str:
         if column == Column.CALLER:

@@ -27,7 +27,6 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QColor,
     QFont,
     QHelpEvent,
     QKeySequence,
@@ -71,11 +70,11 @@ from bulutpop.ui.common.actions import (
 )
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.common.theme import Tone, badge
 from bulutpop.ui.common.widgets import (
-    MISSED_COLOR,
-    SUCCESS_COLOR,
     NameAsker,
     StatusLine,
+    ToneLabel,
     ask_name,
     heading,
     hint,
@@ -171,9 +170,10 @@ class BadgeDelegate(QStyledItemDelegate):
         pill.moveCenter(opt.rect.center())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("#9e9e9e") if group.resolved else MISSED_COLOR)
+        fill, text_colour = badge(Tone.NEUTRAL if group.resolved else Tone.MISSED, opt.palette)
+        painter.setBrush(fill)
         painter.drawRoundedRect(pill, height / 2, height / 2)
-        painter.setPen(QColor("white"))
+        painter.setPen(text_colour)
         painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
@@ -406,6 +406,7 @@ class MissedWindow(QWidget):
 
     def _make_view(self) -> QTableView:
         view = list_view(self.model, lines=2, padding=22)
+        view.setAccessibleName(self.tr("Missed calls"))
         view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         header = view.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -458,12 +459,11 @@ class MissedWindow(QWidget):
 
     def _make_empty_state(self) -> QWidget:
         page = QWidget()
-        mark = QLabel("✓")
+        mark = ToneLabel("✓", Tone.SUCCESS)
         mark.setAlignment(Qt.AlignmentFlag.AlignCenter)
         mark_font = mark.font()
         mark_font.setPointSizeF(mark_font.pointSizeF() * 4)
         mark.setFont(mark_font)
-        mark.setStyleSheet(f"color: {SUCCESS_COLOR.name()};")
         headline = QLabel(self.tr("No missed calls. Nice!"))
         headline_font = headline.font()
         headline_font.setPointSizeF(headline_font.pointSizeF() * 1.25)

@@ -48,6 +48,7 @@ class AddressBooksTab(SettingsTab):
         self._books_busy = False
 
         self.books = QTreeWidget()
+        self.books.setAccessibleName(self.tr("Address books"))
         self.books.setHeaderLabels(
             [self.tr("Address book"), self.tr("Type"), self.tr("Contacts"), self.tr("Updated")]
         )

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtGui import QFont, QIcon, QPalette
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -35,7 +36,9 @@ from PySide6.QtWidgets import (
 from bulutpop.local.config import Config
 from bulutpop.local.net import reachable_from_internet
 from bulutpop.ui.bridge import CoreBridge
+from bulutpop.ui.common.access import name_inputs_after_labels
 from bulutpop.ui.common.tasks import TaskSet
+from bulutpop.ui.common.theme import Tone, colour, is_palette_change
 from bulutpop.ui.settings.account_tab import AccountTab
 from bulutpop.ui.settings.address_books_tab import AddressBooksTab, FileChooser
 from bulutpop.ui.settings.notifications_tab import ADDRESS_FIELDS, NotificationsTab
@@ -52,10 +55,6 @@ from bulutpop.ui.settings.shared import (
 )
 from bulutpop.ui.settings.start_page import StartPage
 from bulutpop.ui.settings.team_tab import LeaveConfirm, TeamTab
-
-# Message colours for light and dark palettes (the darker reds are unreadable on grey).
-_LIGHT = {"error": "#c62828", "ok": "#2e7d32", "warning": "#9a6700"}
-_DARK = {"error": "#ff8a80", "ok": "#81c784", "warning": "#ffcc80"}
 
 _STYLE = """
 QLabel[role="error"] { color: %(error)s; }
@@ -113,8 +112,7 @@ class SettingsDialog(QDialog):
         # worth shouting about (in the wizard); malformed values are flagged at once.
         self._insist = not first_run
         self._busy = False
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        self.setStyleSheet(_STYLE % (_DARK if dark else _LIGHT))
+        self._apply_style()
         self.setWindowTitle(self.tr("bulutpop setup") if first_run else self.tr("Settings"))
 
         self.account_tab = AccountTab(bridge, self.tasks, require_key=first_run)
@@ -146,8 +144,22 @@ class SettingsDialog(QDialog):
             self.tasks.start(self.check_keyring(), name="settings-key-status")
         else:
             self.tasks.start(self.account_tab.load_key_status(), name="settings-key-status")
+        name_inputs_after_labels(self)
 
     # --- layouts ------------------------------------------------------------------------------
+
+    def _apply_style(self) -> None:
+        """Message colours from the palette (light, dark or high contrast), readable on it."""
+        palette = self.palette()
+        tones = {"error": Tone.ERROR, "ok": Tone.SUCCESS, "warning": Tone.WARNING}
+        style = _STYLE % {key: colour(tone, palette).name() for key, tone in tones.items()}
+        if self.styleSheet() != style:
+            self.setStyleSheet(style)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if is_palette_change(event):
+            self._apply_style()
 
     def _build_tabs(self) -> None:
         self._tab_pages = [

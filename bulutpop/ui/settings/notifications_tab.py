@@ -187,6 +187,7 @@ class NotificationsTab(SettingsTab):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         title = text_label(self.tr("Notification URL for the PBX"), "section")
+        title.setBuddy(self.fields["webhook_url"])  # the field's name for screen readers
         layout.addWidget(title)
         layout.addWidget(self.fields["webhook_url"])
         layout.addWidget(self.webhook_notice)
