@@ -23,7 +23,7 @@ from bulutpop.ui.settings.shared import (
     SaveFailed,
     SettingsTab,
     Status,
-    Tone,
+    StatusTone,
     form_layout,
     text_label,
 )
@@ -178,7 +178,7 @@ class AccountTab(SettingsTab):
         self.key_result.show_result(tone, text)
         return text
 
-    async def _check_key(self) -> tuple[Tone, str]:
+    async def _check_key(self) -> tuple[StatusTone, str]:
         typed = self.key_edit.text()
         try:
             key = validate_key(typed) if typed.strip() else await self._bridge.stored_key()

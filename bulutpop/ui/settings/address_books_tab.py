@@ -27,7 +27,7 @@ from bulutpop.ui.common import fmt
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import dialog_result
-from bulutpop.ui.settings.shared import SettingsTab, Status, Tone, text_label
+from bulutpop.ui.settings.shared import SettingsTab, Status, StatusTone, text_label
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +220,7 @@ class AddressBooksTab(SettingsTab):
         self._set_books_busy(True)
         self.books_result.show_result("busy", self.tr("Asking the PBX…"))
         phonebook = self._bridge.phonebook
-        tone: Tone
+        tone: StatusTone
         try:
             count = await phonebook.sync_pbx()
             with contextlib.suppress(BulutpopError):  # queue names are a nicety

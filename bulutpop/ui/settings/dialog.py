@@ -49,7 +49,7 @@ from bulutpop.ui.settings.shared import (
     SaveFailed,
     SettingsTab,
     Status,
-    Tone,
+    StatusTone,
     address,
     text_label,
 )
@@ -264,7 +264,7 @@ class SettingsDialog(QDialog):
                 ),
             ),
         ]
-        self._summary_tone: Tone = ""
+        self._summary_tone: StatusTone = ""
         self._summary_for: Config | None = None
 
         self.cancel_button = QPushButton(self.tr("Cancel"))
@@ -472,7 +472,7 @@ class SettingsDialog(QDialog):
             text = self.tr("Calls cannot reach this PC yet: %1").replace("%1", text)
         self._show_summary(tone, text)
 
-    def _show_summary(self, tone: Tone, text: str) -> None:
+    def _show_summary(self, tone: StatusTone, text: str) -> None:
         self._summary_tone = tone
         self.summary.show_result(tone, text)
         if self.page == self.FINISH:

@@ -17,7 +17,7 @@ from bulutpop.ui.settings.shared import (
     Notice,
     SettingsTab,
     Status,
-    Tone,
+    StatusTone,
     address,
     form_layout,
     text_label,
@@ -120,7 +120,7 @@ class NotificationsTab(SettingsTab):
         self.event_result.show_result(tone, text)
         return text
 
-    async def check_address(self, config: Config) -> tuple[Tone, str]:
+    async def check_address(self, config: Config) -> tuple[StatusTone, str]:
         """Post the PBX's address check to `config`'s notification URL: "ok" only when it
         reached this app through an address the PBX on the internet can use."""
         where = address(config)

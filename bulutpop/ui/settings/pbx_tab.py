@@ -27,7 +27,7 @@ from bulutpop.ui.common.widgets import dialog_result
 from bulutpop.ui.settings.shared import (
     SettingsTab,
     Status,
-    Tone,
+    StatusTone,
     form_layout,
     text_label,
 )
@@ -265,7 +265,7 @@ class PbxTab(SettingsTab):
         self._registering = True
         self.changed.emit()
         self.register_result.show_result("busy", self.tr("Asking the PBX…"))
-        tone: Tone
+        tone: StatusTone
         try:
             confirm = self._confirm_register or self._ask_register
             outcome = await self._bridge.register_webhook(
@@ -364,7 +364,7 @@ class PbxTab(SettingsTab):
             last = self.tr(
                 "Last catch-up %1 · %n call(s) recovered", "", status.last_recovered
             ).replace("%1", fmt.when(status.last_run))
-        tone: Tone
+        tone: StatusTone
         if status.running:
             tone, text = "busy", self.tr("Catching up…")
             if status.progress is not None:

@@ -31,7 +31,7 @@ from bulutpop.local.config import Config
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.tasks import TaskSet
 
-Tone = Literal["", "busy", "ok", "warning", "error"]
+StatusTone = Literal["", "busy", "ok", "warning", "error"]
 
 _TONE_ICONS = {
     "ok": QStyle.StandardPixmap.SP_DialogApplyButton,
@@ -107,7 +107,7 @@ class Status(QWidget):
         layout.addWidget(self.text, 1)
         self.show_result("", "")
 
-    def show_result(self, tone: Tone, text: str) -> None:
+    def show_result(self, tone: StatusTone, text: str) -> None:
         self.text.setText(text)
         self.text.setProperty("tone", tone)
         _restyle(self.text)

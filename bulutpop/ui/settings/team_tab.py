@@ -28,7 +28,7 @@ from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common.errors import describe_error
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import dialog_result
-from bulutpop.ui.settings.shared import SettingsTab, Status, Tone, form_layout, text_label
+from bulutpop.ui.settings.shared import SettingsTab, Status, StatusTone, form_layout, text_label
 from bulutpop.ui.tray import describe_team
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,11 @@ class TeamTab(SettingsTab):
         if status is None or not self._bridge.config.team_mode:
             self.team_link_state.show_result("", self.tr("Not connected"))
             return
-        tones: dict[str, Tone] = {"connected": "ok", "reconnecting": "warning", "refused": "error"}
+        tones: dict[str, StatusTone] = {
+            "connected": "ok",
+            "reconnecting": "warning",
+            "refused": "error",
+        }
         tone = tones.get(status.state, "busy")
         text = describe_team(status)
         if status.detail and status.state != "connected":
@@ -208,7 +212,7 @@ class TeamTab(SettingsTab):
             return self.invite_result.text.text()
         self._set_team_busy(True)
         self.team_result.show_result("busy", self.tr("Joining…"))
-        tone: Tone
+        tone: StatusTone
         try:
             await self._bridge.join_team(invite)
         except Exception as exc:  # whatever it was, it is said, and the buttons come back
@@ -240,7 +244,7 @@ class TeamTab(SettingsTab):
         if not await (self._confirm_leave or self._ask_leave)():
             return ""
         self._set_team_busy(True)
-        tone: Tone
+        tone: StatusTone
         try:
             await self._bridge.leave_team()
         except Exception as exc:
