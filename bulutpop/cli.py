@@ -57,7 +57,7 @@ from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
 from bulutpop.pbx.phonebook import PhoneBook
-from bulutpop.storage.history import HistoryFilter, history_terms
+from bulutpop.storage.history import HistoryFilter, TextMatch, history_terms
 from bulutpop.storage.store import erasable_digits
 from bulutpop.team.protocol import INVITE_PREFIX
 
@@ -332,6 +332,14 @@ async def _dial(core: Core, args: argparse.Namespace) -> int:
 def _calls(core: Core, args: argparse.Namespace) -> int:
     if args.missed:
         groups = core.store.missed_groups(include_resolved=args.all, limit=args.limit or 100)
+        if args.search:  # as the missed-calls window's search finds them
+            found = TextMatch(args.search)
+            names = core.store.names_for([g.number for g in groups])
+            groups = [
+                g
+                for g in groups
+                if found.matches(g.number, (g.party, g.display), (g.name, *names.get(g.number, ())))
+            ]
         if args.json:
             _out(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=2))
             return EXIT_OK
@@ -708,7 +716,11 @@ def _parser() -> argparse.ArgumentParser:
     calls = sub.add_parser("calls", help="call history, newest first")
     calls.add_argument("--missed", action="store_true", help="missed-call groups instead")
     calls.add_argument("--all", action="store_true", help="with --missed: resolved ones too")
-    calls.add_argument("--search", help="a number or a name, as in the history window")
+    calls.add_argument(
+        "--search",
+        help="a number (any way written) or a name, as in the history window: Turkish"
+        " upper/lower case and letters without their marks match ('sukru' finds 'Şükrü')",
+    )
     calls.add_argument("--direction", choices=["inbound", "outbound", "internal"])
     calls.add_argument("--missed-only", action="store_true", help="only missed calls")
     shape = calls.add_mutually_exclusive_group()

@@ -29,6 +29,7 @@ from urllib.parse import unquote_to_bytes
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
+from bulutpop.calls.text import fold
 from bulutpop.errors import NumberError, StorageError
 from bulutpop.local.private import open_private, private_dir
 
@@ -225,6 +226,41 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX accesses_by_time ON accesses (at_ts);
     CREATE INDEX accesses_by_call ON accesses (call_uuid);
     """,
+    """
+    -- Turkish-aware search (calls/text.py `fold`): "AYŞE", "ayse" and "Ayşe" find each
+    -- other, "istanbul" finds "İstanbul". The name is searched folded, kept beside it (put_call
+    -- writes both); numbers are searched as before (ASCII lower case).
+    ALTER TABLE calls ADD COLUMN name_folded TEXT NOT NULL DEFAULT '';
+    UPDATE calls SET name_folded = bulutpop_fold(name) WHERE name <> '';
+    DROP TRIGGER calls_search_insert;
+    DROP TRIGGER calls_search_delete;
+    DROP TRIGGER calls_search_update;
+    DROP TABLE calls_search;
+    CREATE VIRTUAL TABLE calls_search USING fts5(
+        party, name, party_key, content='', tokenize='trigram case_sensitive 1'
+    );
+    INSERT INTO calls_search (rowid, party, name, party_key)
+        SELECT rowid, lower(party), name_folded, lower(party_key) FROM calls;
+    CREATE TRIGGER calls_search_insert AFTER INSERT ON calls BEGIN
+        INSERT INTO calls_search (rowid, party, name, party_key)
+        VALUES (new.rowid, lower(new.party), new.name_folded, lower(new.party_key));
+    END;
+    CREATE TRIGGER calls_search_delete AFTER DELETE ON calls BEGIN
+        INSERT INTO calls_search (calls_search, rowid, party, name, party_key)
+        VALUES ('delete', old.rowid, lower(old.party), old.name_folded, lower(old.party_key));
+    END;
+    CREATE TRIGGER calls_search_update AFTER UPDATE OF party, name_folded, party_key ON calls
+    WHEN old.party IS NOT new.party OR old.name_folded IS NOT new.name_folded
+        OR old.party_key IS NOT new.party_key
+    BEGIN
+        INSERT INTO calls_search (calls_search, rowid, party, name, party_key)
+        VALUES ('delete', old.rowid, lower(old.party), old.name_folded, lower(old.party_key));
+        INSERT INTO calls_search (rowid, party, name, party_key)
+        VALUES (new.rowid, lower(new.party), new.name_folded, lower(new.party_key));
+    END;
+    DROP INDEX calls_search_columns;
+    CREATE INDEX calls_search_columns ON calls (party, party_key, name_folded);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -268,6 +304,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.create_function("bulutpop_mentions", 2, _mentions, deterministic=True)
+    conn.create_function("bulutpop_fold", 1, _fold, deterministic=True)
     return conn
 
 
@@ -493,8 +530,8 @@ class Store:
             "INSERT INTO calls (call_uuid, direction, caller, destination, dialed_users,"
             " connected_user, queue, start_ts, answer_ts, end_ts, duration, answered, ended,"
             " recording, hangup_cause, party, party_key, missed, placed, pending_until,"
-            " ringing, source, name)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ringing, source, name, name_folded)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (call_uuid) DO UPDATE SET direction = excluded.direction,"
             " caller = excluded.caller, destination = excluded.destination,"
             " dialed_users = excluded.dialed_users, connected_user = excluded.connected_user,"
@@ -506,7 +543,9 @@ class Store:
             " party_key = excluded.party_key, missed = excluded.missed,"
             " placed = excluded.placed, pending_until = excluded.pending_until,"
             " ringing = excluded.ringing,"
-            " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END",
+            " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END,"
+            " name_folded = CASE WHEN excluded.name <> '' THEN excluded.name_folded"
+            " ELSE calls.name_folded END",
             (
                 call.call_uuid,
                 call.direction,
@@ -531,6 +570,7 @@ class Store:
                 " ".join(call.ringing),
                 call.source,
                 call.name,
+                fold(call.name),
             ),
         )
 
@@ -865,7 +905,7 @@ class Store:
                         f"SELECT COUNT(*) FROM calls WHERE party_key IN ({marks}) AND NOT EXISTS"
                         " (SELECT 1 FROM calls_search WHERE calls_search MATCH ?"
                         " AND calls_search.rowid = calls.rowid)",
-                        (*search_keys, _phrase(search)),
+                        (*search_keys, _match_query(search)),
                     )[0][0]
                 )
             return self._matches(search) + extra
@@ -875,7 +915,8 @@ class Store:
     def _matches(self, search: str) -> int:
         """How many calls the trigram index finds for `search` (3 characters or more)."""
         rows = self.read(
-            "SELECT COUNT(*) FROM calls_search WHERE calls_search MATCH ?", (_phrase(search),)
+            "SELECT COUNT(*) FROM calls_search WHERE calls_search MATCH ?",
+            (_match_query(search),),
         )
         return int(rows[0][0])
 
@@ -899,17 +940,15 @@ class Store:
                 # `+rowid` (many matches) keeps SQLite walking calls_by_start and testing
                 # each call against the matches, instead of fetching them all to sort.
                 alternatives = [f"{'+rowid' if dense else 'rowid'} IN ({_MATCHING})"]
-                params.append(_phrase(search))
+                params.append(_match_query(search))
             else:
-                like = (
-                    "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                )
+                like = _like(search)
                 alternatives = [
                     "party LIKE ? ESCAPE '\\'",
-                    "name LIKE ? ESCAPE '\\'",
+                    "name_folded LIKE ? ESCAPE '\\'",
                     "party_key LIKE ? ESCAPE '\\'",
                 ]
-                params.extend([like, like, like])
+                params.extend([like, _like(fold(search)), like])
             for key in search_keys:
                 alternatives.append("party_key = ?")
                 params.append(key)
@@ -1133,13 +1172,14 @@ class Store:
         return str(rows[0][0]) if rows else ""
 
     def keys_named(self, text: str, limit: int = 200) -> list[str]:
-        """Canonical keys whose name (or company) contains `text`, for `calls(search_keys=)`."""
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        """Canonical keys whose name (or company) contains `text`, compared folded (Turkish
+        case, no diacritics: "sukru" finds "Şükrü"), for `calls(search_keys=)`."""
+        like = _like(fold(text))
         rows = self.read(
-            "SELECT number_key FROM local_names WHERE name LIKE ?1 ESCAPE '\\'"
+            "SELECT number_key FROM local_names WHERE bulutpop_fold(name) LIKE ?1 ESCAPE '\\'"
             " UNION SELECT n.number_key FROM contact_numbers n"
-            " JOIN contacts c ON c.id = n.contact_id"
-            " WHERE c.name LIKE ?1 ESCAPE '\\' OR c.company LIKE ?1 ESCAPE '\\' LIMIT ?2",
+            " JOIN contacts c ON c.id = n.contact_id WHERE bulutpop_fold(c.name) LIKE ?1"
+            " ESCAPE '\\' OR bulutpop_fold(c.company) LIKE ?1 ESCAPE '\\' LIMIT ?2",
             (like, limit),
         )
         return [str(r[0]) for r in rows]
@@ -1164,9 +1204,20 @@ class Store:
 
 
 def _indexed(search: str) -> bool:
-    """Whether calls_search can answer `search`: trigrams need 3 characters, and FTS5 reads
-    a query only up to a NUL (such a search keeps to LIKE, whatever LIKE makes of it)."""
-    return len(search) >= 3 and "\0" not in search
+    """Whether calls_search can answer `search`: trigrams need 3 characters (as written for
+    numbers, folded for names), and FTS5 reads a query only up to a NUL (such a search
+    keeps to LIKE, whatever LIKE makes of it)."""
+    return len(search) >= 3 and len(fold(search)) >= 3 and "\0" not in search
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fold(value: str | None) -> str:
+    """SQL `bulutpop_fold(text)`: `fold` (Turkish-aware lower case, no diacritics)."""
+    return fold(value) if isinstance(value, str) else ""
 
 
 # LIKE folds ASCII letters only, and so does SQLite's lower(), which fills calls_search.
@@ -1174,9 +1225,15 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _phrase(search: str) -> str:
-    """`search` as one FTS5 phrase: matched as written (quotes, `*`, `OR` are text), with
-    ASCII letters lowered as calls_search holds them."""
-    return '"' + search.translate(_ASCII_LOWER).replace('"', '""') + '"'
+    """`search` as one FTS5 phrase: matched as written (quotes, `*`, `OR` are text)."""
+    return '"' + search.replace('"', '""') + '"'
+
+
+def _match_query(search: str) -> str:
+    """The calls_search query for `search`: the numbers with ASCII letters lowered, as the
+    index holds them, the name folded (Turkish-aware, without diacritics)."""
+    lowered = _phrase(search.translate(_ASCII_LOWER))
+    return f"{{party party_key}} : {lowered} OR name : {_phrase(fold(search))}"
 
 
 def _run_migration(conn: sqlite3.Connection, script: str, version: int) -> None:
