@@ -21,7 +21,7 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from bulutpop.errors import NumberError
 
-__all__ = ["NumberError", "PhoneNumber", "canonical_key", "display", "parse"]
+__all__ = ["NumberError", "PhoneNumber", "canonical_key", "dialable", "display", "parse"]
 
 Kind = Literal["extension", "service", "number"]
 
@@ -102,6 +102,12 @@ def canonical_key(text: str) -> str:
         if not digits:
             return stripped
         return f"+{digits}" if stripped.startswith("+") else digits
+
+
+def dialable(text: str) -> bool:
+    """Whether `text` holds a number at all: a withheld caller reaches us as "" or a word
+    ("anonymous"), which nobody can call back."""
+    return any(c.isdigit() for c in text)
 
 
 def display(text: str) -> str:
