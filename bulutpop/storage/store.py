@@ -261,7 +261,27 @@ MIGRATIONS: tuple[str, ...] = (
     DROP INDEX calls_search_columns;
     CREATE INDEX calls_search_columns ON calls (party, party_key, name_folded);
     """,
+    """
+    -- A short note per caller ("wants the invoice resent"), shown on their next popup and
+    -- in the lists; in a team, shared: the latest write wins (`at_ts`), by whoever wrote it.
+    CREATE TABLE notes (
+        number_key TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        at_ts REAL NOT NULL
+    );
+    CREATE INDEX notes_by_time ON notes (at_ts);
+    """,
 )
+
+# A note is a line or two, not a file: longer text is cut (the popup shows one line).
+NOTE_LIMIT = 500
+
+
+def clean_note(text: str) -> str:
+    """A note as stored: one line, spaces collapsed, at most NOTE_LIMIT characters."""
+    return " ".join(text.split())[:NOTE_LIMIT]
+
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -669,7 +689,8 @@ class Store:
 
     def purge(self, before_ts: float, batch: int = 500) -> int:
         """Remove one small batch of what is older than `before_ts`: calls (by their start)
-        with their events, stray events, rejected bodies, dismissals, claims and the audit.
+        with their events, stray events, rejected bodies, dismissals, claims, the audit and
+        notes not written since.
         Returns how many rows went; 0 when nothing older is left. On the writer thread
         (`run`, `write`): each batch is one short transaction, so events wait little."""
         with self.transaction() as conn:
@@ -700,6 +721,7 @@ class Store:
                 ("dismissals", "at_ts"),
                 ("claims", "at_ts"),
                 ("accesses", "at_ts"),
+                ("notes", "at_ts"),
             ):
                 removed += changed(
                     conn,
@@ -780,6 +802,7 @@ class Store:
                 conn, "DELETE FROM outbox WHERE bulutpop_mentions(payload, ?)", (needle,)
             )
             names = changed(conn, "DELETE FROM local_names WHERE number_key = ?", (number_key,))
+            names += changed(conn, "DELETE FROM notes WHERE number_key = ?", (number_key,))
             names += changed(
                 conn, "DELETE FROM contact_numbers WHERE number_key = ?", (number_key,)
             )
@@ -1184,6 +1207,68 @@ class Store:
         )
         return [str(r[0]) for r in rows]
 
+    def colleague_name(self, extension: str) -> str | None:
+        """A colleague's name for their extension ("Mehmet"), from the user's own edit or
+        an address book entry (the PBX's first) whose number is that extension."""
+        key = extension.strip()
+        if not key.isdigit():
+            return None
+        rows = self.read(
+            "SELECT name FROM local_names WHERE number_key = ?1 UNION ALL"
+            " SELECT name FROM (SELECT c.name FROM contact_numbers n"
+            " JOIN contacts c ON c.id = n.contact_id WHERE n.number_key = ?1"
+            " ORDER BY c.source <> 'pbx', c.id) LIMIT 1",
+            (key,),
+        )
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
+    # -- caller notes (schema 8) ---------------------------------------------------------
+
+    @staticmethod
+    def put_note(
+        conn: sqlite3.Connection, number_key: str, text: str, author: str, at_ts: float
+    ) -> bool:
+        """Write a caller's note ("" removes it) unless a later one is stored (a team's
+        notes arrive in any order: the latest write wins). True when it changed."""
+        text = clean_note(text)
+        stored = conn.execute(
+            "SELECT text, at_ts FROM notes WHERE number_key = ?", (number_key,)
+        ).fetchone()
+        if stored is not None and (stored[1] > at_ts or (stored[1] == at_ts and stored[0] == text)):
+            return False
+        if not text:
+            conn.execute("DELETE FROM notes WHERE number_key = ?", (number_key,))
+            return stored is not None
+        conn.execute(
+            "INSERT INTO notes (number_key, text, author, at_ts) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (number_key) DO UPDATE SET text = excluded.text,"
+            " author = excluded.author, at_ts = excluded.at_ts",
+            (number_key, text, author, at_ts),
+        )
+        return True
+
+    def write_note(self, number_key: str, text: str, author: str, at_ts: float) -> bool:
+        """`put_note` in a transaction of its own (on the writer thread: `run`, `write`)."""
+        with self.transaction() as conn:
+            return self.put_note(conn, number_key, text, author, at_ts)
+
+    def note_for(self, number_key: str) -> Note | None:
+        return self.notes_for([number_key]).get(number_key)
+
+    def notes_for(self, number_keys: Sequence[str]) -> dict[str, Note]:
+        """The notes of these callers (a page of a list); callers without one left out."""
+        notes: dict[str, Note] = {}
+        keys = list(dict.fromkeys(k for k in number_keys if k))
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in self.read(
+                f"SELECT number_key, text, author, at_ts FROM notes WHERE number_key IN ({marks})",
+                chunk,
+            ):
+                notes[str(r[0])] = Note(str(r[1]), str(r[2]), float(r[3]))
+        return notes
+
     def contact_sources(self) -> list[ContactSource]:
         """Each address book in the store: where it came from, its size, when it was read."""
         rows = self.read(
@@ -1300,6 +1385,16 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A caller's note: what it says, who wrote it ("" on this PC, else the colleague's
+    name), and when."""
+
+    text: str
+    author: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ContactSource:
     source: str  # "pbx" | "csv" | "vcard"
     origin: str  # the file for imported books, "" for the PBX's
@@ -1313,7 +1408,7 @@ class Forgotten:
 
     calls: int  # calls with that number (as the other party, or in any of their events)
     events: int  # raw events (and rejected bodies, relay messages) that went with them
-    names: int  # local names + address-book numbers and contacts for it
+    names: int  # local names, notes, address-book numbers and contacts for it
     groups: int  # missed groups (and dismissals) for it
     claims: int  # team claims for it (relay, agents)
     call_uuids: tuple[str, ...]  # whose cached recordings must go too

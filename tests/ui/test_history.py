@@ -286,6 +286,7 @@ def test_keys_buttons_and_menu_act_on_the_selected_call(
         "Call",
         "Copy number",
         "",
+        "Note…",
         "Edit name…",
         "Delete this number's records…",
     ]

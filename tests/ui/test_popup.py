@@ -151,8 +151,9 @@ def test_my_answered_call_stays_green_until_it_ends(
 
 
 def test_a_missed_call_turns_red_and_closes_by_itself(
-    qtbot: QtBot, manager: PopupManager, webhook: Webhook
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
 ) -> None:
+    configure(qloop, bridge, missed_popup_stays="false")  # the default keeps it (test_popup_desk)
     webhook.post(*scenario("02"))
     popup = only(manager)
     assert popup.state is PopupState.MISSED
@@ -285,8 +286,9 @@ def test_popups_stack_upwards_in_the_corner_and_overflow_into_a_summary(
 
 
 def test_a_waiting_call_that_ends_leaves_the_queue_without_a_window(
-    qtbot: QtBot, manager: PopupManager, webhook: Webhook
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
 ) -> None:
+    configure(qloop, bridge, missed_popup_stays="false")
     webhook.post(*(ringing(n) for n in range(4)))
     (waiting,) = manager.waiting()
     hangup = scenario("02")[1].replace(

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 from bulutpop.calls import phone
 from bulutpop.calls.model import MissedGroup
 from bulutpop.storage.history import TextMatch
+from bulutpop.storage.store import Note
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.tasks import TaskSet
@@ -64,7 +65,10 @@ class MissedModel(QAbstractTableModel):
         self._contacts: dict[str, tuple[str, str]] = {}
         self._search = TextMatch("")
         self._held = False
-        self._waiting: tuple[list[MissedGroup], dict[str, tuple[str, str]]] | None = None
+        self._notes: dict[str, Note] = {}
+        self._waiting: (
+            tuple[list[MissedGroup], dict[str, tuple[str, str]], dict[str, Note]] | None
+        ) = None
         self._claims: dict[str, Claim] = {}
         self._show_resolved = False
         self._dialing: str | None = None
@@ -107,13 +111,21 @@ class MissedModel(QAbstractTableModel):
         """Keep the callers `text` finds (history_terms' rules, see TextMatch)."""
         if text != self._search.text:
             self._search = TextMatch(text)
-            self._reset(self._loaded, self._contacts, force=True)
+            self._reset(self._loaded, self._contacts, self._notes, force=True)
 
     def found(self, group: MissedGroup) -> bool:
         name, company = self._contacts.get(group.number, ("", ""))
+        note = self._notes.get(group.number)
         return self._search.matches(
-            group.number, (group.party, group.display), (name, company, group.name)
+            group.number,
+            (group.party, group.display),
+            (name, company, group.name, note.text if note else ""),
         )
+
+    def note(self, group: MissedGroup) -> str:
+        """The caller's note ("" when none)."""
+        note = self._notes.get(group.number)
+        return note.text if note else ""
 
     def reload(self) -> None:
         """Load on this thread, for a first view that never flashes the empty state."""
@@ -137,20 +149,21 @@ class MissedModel(QAbstractTableModel):
             self._stale = False
             include = self._show_resolved
             # The worker gets a plain function over the store (`CoreBridge.missed_reader`).
-            groups, contacts = await loop.run_in_executor(None, self._read, include, LIST_LIMIT)
+            read = await loop.run_in_executor(None, self._read, include, LIST_LIMIT)
             if include == self._show_resolved:
-                self._reset(groups, contacts)
+                self._reset(*read)
 
     def _reset(
         self,
         loaded: list[MissedGroup],
         contacts: dict[str, tuple[str, str]],
+        notes: dict[str, Note],
         force: bool = False,
     ) -> None:
         # Claims arrive as missedChanged too; a handful of rows, read with the groups.
         claims = self._bridge.claims() if self._bridge.config.team_mode else {}
-        previous = self._contacts
-        self._contacts = contacts
+        previous = self._contacts, self._notes
+        self._contacts, self._notes = contacts, notes
         groups = [group for group in loaded if self.found(group)]
         same_rows = [(g.number, g.resolved_ts) for g in groups] == [
             (g.number, g.resolved_ts) for g in self._groups
@@ -164,8 +177,8 @@ class MissedModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(groups) - 1, len(Column) - 1))
             return
         if self._held and not force:
-            self._contacts = previous
-            self._waiting = (loaded, contacts)
+            self._contacts, self._notes = previous
+            self._waiting = (loaded, contacts, notes)
             shown = {g.number for g in self._groups}
             self.waitingChanged.emit(len({g.number for g in groups if not g.resolved} - shown))
             return
@@ -254,7 +267,7 @@ class MissedModel(QAbstractTableModel):
 
     def _display(self, group: MissedGroup, column: Column) -> str:
         if column == Column.CALLER:
-            if hidden(group):
+            if phone.withheld(group.party):
                 return self.tr("Hidden number")
             return self.name(group) or group.display
         if column == Column.COUNT:
@@ -288,9 +301,13 @@ class MissedModel(QAbstractTableModel):
                 "user": self.tr("Marked done %1"),
             }.get(group.resolved_by, self.tr("Resolved %1"))
             parts.append(text.replace("%1", when))
+        if note := self.note(group):
+            parts.append(f"✎ {note}")
         return " · ".join(parts)
 
     def _tooltip(self, group: MissedGroup, column: Column) -> str | None:
+        if column == Column.CALLER and (note := self.note(group)):
+            return self.tr("Note: %1").replace("%1", note)
         if column == Column.COUNT:
             if group.count == 1:
                 return self.tr("1 missed call at %1").replace("%1", fmt.full(group.last_ts))
@@ -305,5 +322,5 @@ class MissedModel(QAbstractTableModel):
 
 
 def hidden(group: MissedGroup) -> bool:
-    """A caller who withheld their number: nothing to call back or copy."""
+    """A caller without a number (withheld, or words): nothing to call back or copy."""
     return not phone.dialable(group.party)

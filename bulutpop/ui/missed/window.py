@@ -85,6 +85,7 @@ from bulutpop.ui.common.widgets import (
     muted,
 )
 from bulutpop.ui.missed.model import Column, MissedModel, hidden
+from bulutpop.ui.notes import ask_note, edit_note
 
 log = logging.getLogger(__name__)
 
@@ -378,12 +379,18 @@ class MissedWindow(QWidget):
     `ask` asks for a caller's name ("Edit name…"); tests pass one that answers at once."""
 
     def __init__(
-        self, bridge: CoreBridge, parent: QWidget | None = None, *, ask: NameAsker = ask_name
+        self,
+        bridge: CoreBridge,
+        parent: QWidget | None = None,
+        *,
+        ask: NameAsker = ask_name,
+        ask_note: NameAsker = ask_note,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = TaskSet()
         self._ask = ask
+        self._ask_note = ask_note
         self._pending_undo: _Undo | None = None
         self._marking: set[str] = set()
         self._selected_number: str | None = None
@@ -487,11 +494,12 @@ class MissedWindow(QWidget):
         self.copy_action = rows.add(self.tr("Copy number"), copy, QKeySequence.StandardKey.Copy)
         self.edit_name_action = rows.add(self.tr("Edit name…"), self._edit_name, Qt.Key.Key_F2)
         self.forget_action = rows.add(self.tr("Delete this number's records…"), self._forget)
+        self.note_action = rows.add(self.tr("Note…"), self._edit_note)
         # Enter on the keypad is a second key for the same action.
         rows.add("", call, Qt.Key.Key_Enter)
         rows.set_menu(
             [self.call_action, self.done_action, self.copy_action],
-            [self.edit_name_action, self.forget_action],
+            [self.note_action, self.edit_name_action, self.forget_action],
         )
         view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.dataChanged.connect(self._update_actions)
@@ -685,6 +693,13 @@ class MissedWindow(QWidget):
             name="edit name",
         )
 
+    def _edit_note(self, group: MissedGroup) -> None:
+        if not hidden(group):
+            self.tasks.start(
+                edit_note(self.bridge, self, group.number, self.status, self._ask_note),
+                name="edit note",
+            )
+
     def _forget(self, group: MissedGroup) -> None:
         self.tasks.start(
             forget_number(self.bridge, self, group.number, self.status), name="delete records"
@@ -701,6 +716,7 @@ class MissedWindow(QWidget):
         self.copy_action.setEnabled(dialable)
         self.forget_action.setEnabled(group is not None and can_forget(group.number))
         self.edit_name_action.setEnabled(group is not None)
+        self.note_action.setEnabled(dialable)
 
     def _on_show_resolved(self, checked: bool) -> None:
         self.model.show_resolved = checked
