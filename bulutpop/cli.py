@@ -378,6 +378,7 @@ _CALL_HEADER = (
     "duration",
     "recording",
     "call_uuid",
+    "note",
 )
 _CSV_PAGE = 2000
 
@@ -390,8 +391,10 @@ def _call_rows(core: Core, terms: dict[str, Any], limit: int | None) -> Iterator
         size = _CSV_PAGE if limit is None else min(_CSV_PAGE, limit - done)
         page = core.store.calls(limit=size, offset=done, **terms)
         names = core.store.names_for([c.party_key for c in page])
+        notes = core.store.notes_for([c.party_key for c in page])
         for c in page:
             name, company = names.get(c.party_key, (c.name, ""))
+            note = notes.get(c.party_key)
             yield [
                 _iso_local(c.start_ts),
                 c.direction,
@@ -404,6 +407,7 @@ def _call_rows(core: Core, terms: dict[str, Any], limit: int | None) -> Iterator
                 "" if c.duration is None else str(c.duration),
                 "yes" if c.recording else "no",
                 c.call_uuid,
+                note.text if note else "",
             ]
         done += len(page)
         if len(page) < size:
