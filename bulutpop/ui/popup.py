@@ -54,6 +54,7 @@ from PySide6.QtWidgets import (
 from bulutpop.calls import phone
 from bulutpop.calls.crm import crm_link
 from bulutpop.calls.model import Call
+from bulutpop.calls.text import fold
 from bulutpop.calls.tracker import Change
 from bulutpop.errors import BulutpopError, TeamError
 from bulutpop.local.config import Config
@@ -480,7 +481,11 @@ class CallPopup(_FloatingWindow):
             text = self.tr("Call")
         config = self.bridge.config
         if call.queue:
-            route = self.tr("Queue %1").replace("%1", self.bridge.queue_name(call.queue))
+            name = self.bridge.queue_name(call.queue)
+            # A PBX names its queues "Kuyruk 1" by default: "Queue Kuyruk 1" says it twice.
+            said = {fold(word) for word in (self.tr("Queue"), "queue", "kuyruk")}
+            named = fold(name).split(" ", 1)[0] in said
+            route = name if named else self.tr("Queue %1").replace("%1", name)
         else:
             rung = [x for x in (*call.dialed_users, call.destination) if x in config.my_extensions]
             # The user's own extension goes without saying; a watched one is worth naming.

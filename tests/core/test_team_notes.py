@@ -4,6 +4,7 @@ through the relay and its broker; the latest write wins; the relay's erasure tak
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,10 @@ def note_text(core: Core) -> str:
     return found.text if found is not None else ""
 
 
+def has_note(core: Core, text: str) -> bool:
+    return note_text(core) == text
+
+
 async def test_a_note_reaches_every_colleague_and_the_latest_wins(rig: TeamRig) -> None:
     ayse = await rig.pc("1001", display="Ayşe")
     mehmet = await rig.pc("1002", display="Mehmet")
@@ -35,8 +40,8 @@ async def test_a_note_reaches_every_colleague_and_the_latest_wins(rig: TeamRig) 
     await mehmet.start()
 
     await note(ayse.core.config, ayse.invite.secret, "0532 123 45 67", "Faturayı yeniden istiyor")
-    for pc in (ayse, mehmet):
-        await until(lambda pc=pc: note_text(pc.core) == "Faturayı yeniden istiyor", what="the note")
+    for core in (ayse.core, mehmet.core):
+        await until(partial(has_note, core, "Faturayı yeniden istiyor"), what="the note")
     written = mehmet.core.store.note_for(NUMBER)
     assert written is not None and written.author == "Ayşe (1001)"
     assert note_text(rig.core) == "Faturayı yeniden istiyor"  # the relay keeps it too
@@ -49,8 +54,8 @@ async def test_a_note_reaches_every_colleague_and_the_latest_wins(rig: TeamRig) 
 
     # Emptied by one agent: gone on every PC.
     await note(ayse.core.config, ayse.invite.secret, NUMBER, "")
-    for pc in (ayse, mehmet):
-        await until(lambda pc=pc: note_text(pc.core) == "", what="the removal")
+    for core in (ayse.core, mehmet.core):
+        await until(partial(has_note, core, ""), what="the removal")
 
 
 async def test_a_pc_that_was_off_gets_the_note_and_the_relay_forgets_it(rig: TeamRig) -> None:

@@ -4,7 +4,7 @@ the Turkish way, and a withheld number offers nothing to call or copy."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -39,7 +39,7 @@ def numbers(window: MissedWindow) -> list[str]:
     return [window.model.group(r).number for r in range(window.model.rowCount())]
 
 
-def call_button_center(window: MissedWindow, row: int) -> object:
+def call_button_center(window: MissedWindow, row: int) -> QPoint:
     index = window.model.index(row, Column.ACTIONS)
     rect = window.view.visualRect(index)
     buttons = {b.action: b.rect for b in window.actions_delegate.buttons(rect, index)}
@@ -107,7 +107,7 @@ def test_a_click_dials_the_caller_the_row_showed(
     window.actions_delegate.triggered.emit(shown[1], Action.CALL.value)  # what a click sends
     qloop.run(window.tasks.drain())
     assert [o["destination"] for o in fake_pbx.originates] == ["905321234567"]
-    press = window.actions_delegate._hit(call_button_center(window, 1))  # type: ignore[arg-type]
+    press = window.actions_delegate._hit(call_button_center(window, 1))
     assert press is not None and press[0].number == "+905321234567"  # painted, not the model's
 
 

@@ -360,11 +360,21 @@ def test_copy_puts_the_number_on_the_clipboard(manager: PopupManager, webhook: W
 
 
 def test_queue_calls_name_the_queue_once_its_name_is_known(
-    qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
+    qloop: Loop,
+    bridge: CoreBridge,
+    manager: PopupManager,
+    webhook: Webhook,
+    fake_pbx: FakePbxState,
 ) -> None:
     qloop.run(bridge.phonebook.sync_queues())  # the fake PBX calls queue 200 "Kuyruk 1"
     webhook.post(scenario("03")[0])
-    assert "Queue Kuyruk 1 (200)" in only(manager).route.text()
+    # The PBX's default name says "queue" itself: said once, not "Queue Kuyruk 1".
+    assert only(manager).route.text() == "Incoming call · Kuyruk 1 (200)"
+    manager.close_all()
+    fake_pbx.queues["200"] = "Satış"
+    qloop.run(bridge.phonebook.sync_queues())
+    webhook.post(scenario("03")[0].replace(b"a3e91c0d", b"a3e91c0e"))
+    assert only(manager).route.text() == "Incoming call · Queue Satış (200)"
 
 
 AHMET = {
