@@ -154,7 +154,9 @@ class DialDialog(QDialog):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.field.setCompleter(completer)
-        completer.popup().setItemDelegate(_RecentDelegate(completer.popup()))
+        recent = completer.popup()
+        assert recent is not None  # QCompleter makes its popup on first use
+        recent.setItemDelegate(_RecentDelegate(recent))
 
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)

@@ -208,7 +208,10 @@ def test_the_recent_list_neither_covers_the_preview_nor_overprints_numbers(
     webhook.post(*scenario("02"))
     dialog = make(qtbot, bridge)
     QTest.keyClicks(dialog.edit, "0532")
-    popup = dialog.field.completer().popup()
+    completer = dialog.field.completer()
+    assert completer is not None
+    popup = completer.popup()
+    assert popup is not None
     qtbot.waitUntil(popup.isVisible)
     preview = dialog.status
     top_left = preview.mapToGlobal(preview.rect().topLeft())
