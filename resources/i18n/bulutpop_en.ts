@@ -123,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+223"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -139,13 +139,13 @@
     </message>
     <message>
         <location line="+8"/>
-        <location line="+10"/>
+        <location line="+21"/>
         <location line="+3"/>
         <source>Calling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+102"/>
         <source>Ring your phone, then dial %1 (Enter)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -292,40 +292,87 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
-        <location line="+117"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+273"/>
+        <location line="+204"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-192"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+13"/>
         <source>Open in CRM</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+88"/>
+        <location line="+172"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-171"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+57"/>
-        <source>Unknown number</source>
+        <location line="+2"/>
+        <location line="+136"/>
+        <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="-135"/>
+        <source>Ring your phone, then dial the caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+156"/>
+        <source>Note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-154"/>
+        <source>A short note on this caller, shown on their next call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Hidden number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>No browser opened; link copied: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Calling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Phone ringing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Your phone is ringing — pick up to call %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Edit note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -340,7 +387,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
+        <source>Queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Queue %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -360,7 +412,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>%1 answered</source>
         <translation type="unfinished"></translation>
     </message>
@@ -461,7 +513,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+136"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -476,7 +528,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+22"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -486,7 +538,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+78"/>
         <source>missed %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -575,7 +627,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+224"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -620,7 +672,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Incoming</source>
         <translation type="unfinished"></translation>
     </message>
@@ -655,7 +707,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-3"/>
+        <location line="+21"/>
+        <source>Recorded: click to play</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-24"/>
         <source>Answered by you</source>
         <translation type="unfinished"></translation>
     </message>
@@ -675,12 +732,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
-        <source>Recorded: double-click to play</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+23"/>
         <source>Through queue %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -688,7 +740,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+74"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation type="unfinished"></translation>
@@ -735,12 +787,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+72"/>
+        <location line="+74"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-73"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -760,7 +812,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+13"/>
         <source>Play recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -780,12 +832,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+16"/>
         <source>Clear filters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+168"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -818,7 +875,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+143"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+231"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -839,7 +896,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+37"/>
+        <source>Hidden number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
@@ -874,7 +936,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
+        <source>Note: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>1 missed call at %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -887,7 +954,7 @@ Data folder: %2</source>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
@@ -902,7 +969,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+3"/>
+        <source>Search by number or name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The list stays still while you point at it; click to update</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+48"/>
         <source>Last call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -932,17 +1009,23 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+19"/>
+        <location line="+219"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="-174"/>
         <source>%1 is back in the list.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+47"/>
         <source>Telling your team that you are calling %1 back…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -962,12 +1045,32 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Marked %1 as done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+21"/>
+        <source>1 new caller — show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 new callers — show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>No caller matches.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Try another number or name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
@@ -978,7 +1081,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-21"/>
         <source>Nothing resolved yet either.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1548,7 +1651,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>Keep a missed call&apos;s pop-up until I close it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Optional: adds an “Open in CRM” button to the pop-up. {number} is the number as dialled in Türkiye (05321234567), {e164} the international form (+905321234567), {call_uuid} the PBX&apos;s id of the call.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1596,6 +1704,11 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     <message>
         <location line="+1"/>
         <source>Sound</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2330,6 +2443,35 @@ Leave empty to use the address books.</source>
     <message>
         <location line="+1"/>
         <source>this PC&apos;s team secret is missing</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>notes</name>
+    <message>
+        <location filename="indirect_strings.py" line="+67"/>
+        <source>Note on the caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A short note on %1, shown on their next call.
+Leave empty to remove it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Note kept on this PC; your team was not told: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 removed.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

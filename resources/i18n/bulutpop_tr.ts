@@ -123,7 +123,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+223"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -139,13 +139,13 @@
     </message>
     <message>
         <location line="+8"/>
-        <location line="+10"/>
+        <location line="+21"/>
         <location line="+3"/>
         <source>Calling…</source>
         <translation>Aranıyor…</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+102"/>
         <source>Ring your phone, then dial %1 (Enter)</source>
         <translation>Telefonunuzu çaldırıp %1 numarasını ara (Enter)</translation>
     </message>
@@ -290,40 +290,87 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+258"/>
-        <location line="+117"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+273"/>
+        <location line="+204"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-192"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+13"/>
         <source>Open in CRM</source>
         <translation>CRM&apos;de aç</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+88"/>
+        <location line="+172"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-171"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+57"/>
-        <source>Unknown number</source>
-        <translation>Bilinmeyen numara</translation>
+        <location line="+2"/>
+        <location line="+136"/>
+        <source>Call back</source>
+        <translation>Geri ara</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="-135"/>
+        <source>Ring your phone, then dial the caller</source>
+        <translation>Önce telefonunuz çalar, sonra arayan aranır</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+156"/>
+        <source>Note…</source>
+        <translation>Not…</translation>
+    </message>
+    <message>
+        <location line="-154"/>
+        <source>A short note on this caller, shown on their next call</source>
+        <translation>Bu arayan için kısa bir not; bir sonraki aramasında gösterilir</translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Hidden number</source>
+        <translation>Gizli numara</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>No browser opened; link copied: %1</source>
+        <translation>Tarayıcı açılamadı; bağlantı kopyalandı: %1</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Calling…</source>
+        <translation>Aranıyor…</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Phone ringing</source>
+        <translation>Telefonunuz çalıyor</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Your phone is ringing — pick up to call %1.</source>
+        <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Edit note…</source>
+        <translation>Notu düzenle…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Copied</source>
         <translation>Kopyalandı</translation>
     </message>
@@ -338,7 +385,12 @@
         <translation>Arama</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
+        <source>Queue</source>
+        <translation>Kuyruk</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Queue %1</source>
         <translation>Kuyruk: %1</translation>
     </message>
@@ -358,7 +410,7 @@
         <translation>Siz yanıtladınız</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>%1 answered</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -463,7 +515,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+116"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+136"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
@@ -478,7 +530,7 @@ Veri klasörü: %2</translation>
         <translation>Numara, dahili veya tel: bağlantısı</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+22"/>
         <source>Cancel</source>
         <translation>İptal</translation>
     </message>
@@ -488,7 +540,7 @@ Veri klasörü: %2</translation>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+78"/>
         <source>missed %1</source>
         <translation>cevapsız %1</translation>
     </message>
@@ -576,7 +628,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+224"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -621,7 +673,7 @@ Veri klasörü: %2</translation>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Incoming</source>
         <translation>Gelen</translation>
     </message>
@@ -656,7 +708,12 @@ Veri klasörü: %2</translation>
         <translation>Yanıtladı</translation>
     </message>
     <message>
-        <location line="-3"/>
+        <location line="+21"/>
+        <source>Recorded: click to play</source>
+        <translation>Kaydı var: dinlemek için tıklayın</translation>
+    </message>
+    <message>
+        <location line="-24"/>
         <source>Answered by you</source>
         <translation>Siz yanıtladınız</translation>
     </message>
@@ -676,12 +733,7 @@ Veri klasörü: %2</translation>
         <translation>Yanıtlanmadı</translation>
     </message>
     <message>
-        <location line="+19"/>
-        <source>Recorded: double-click to play</source>
-        <translation>Ses kaydı var: dinlemek için çift tıklayın</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+23"/>
         <source>Through queue %1</source>
         <translation>%1 kuyruğu üzerinden</translation>
     </message>
@@ -689,7 +741,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+74"/>
         <location line="+47"/>
         <source>Call history</source>
         <translation>Arama geçmişi</translation>
@@ -736,12 +788,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+72"/>
+        <location line="+74"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-71"/>
+        <location line="-73"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
     </message>
@@ -761,7 +813,7 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+13"/>
         <source>Play recording</source>
         <translation>Ses kaydını dinle</translation>
     </message>
@@ -781,12 +833,17 @@ Veri klasörü: %2</translation>
         <translation>Bu numaranın kayıtlarını sil…</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation>Not…</translation>
+    </message>
+    <message>
         <location line="+16"/>
         <source>Clear filters</source>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+168"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>
@@ -819,7 +876,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+143"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+231"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -840,7 +897,12 @@ Veri klasörü: %2</translation>
         <translation>Kuyruk</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+37"/>
+        <source>Hidden number</source>
+        <translation>Gizli numara</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
@@ -875,7 +937,12 @@ Veri klasörü: %2</translation>
         <translation>Çözüldü: %1</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
+        <source>Note: %1</source>
+        <translation>Not: %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>1 missed call at %1</source>
         <translation>1 cevapsız çağrı: %1</translation>
     </message>
@@ -888,7 +955,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
@@ -903,7 +970,17 @@ Veri klasörü: %2</translation>
         <translation>Geri aradığınız veya tamamlandı olarak işaretlediğiniz arayanları da listele</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+3"/>
+        <source>Search by number or name</source>
+        <translation>Numara veya ada göre ara</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The list stays still while you point at it; click to update</source>
+        <translation>Fare listenin üzerindeyken liste yerinde durur; güncellemek için tıklayın</translation>
+    </message>
+    <message>
+        <location line="+48"/>
         <source>Last call</source>
         <translation>Son arama</translation>
     </message>
@@ -933,17 +1010,23 @@ Veri klasörü: %2</translation>
         <translation>Bu numaranın kayıtlarını sil…</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation>Not…</translation>
+    </message>
+    <message>
         <location line="+19"/>
+        <location line="+219"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="-174"/>
         <source>%1 is back in the list.</source>
         <translation>%1 listeye geri alındı.</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+47"/>
         <source>Telling your team that you are calling %1 back…</source>
         <translation>Ekibinize %1 numarasını geri aradığınız bildiriliyor…</translation>
     </message>
@@ -963,12 +1046,32 @@ Veri klasörü: %2</translation>
         <translation>(Ekibinize bildirilemedi: %1)</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Marked %1 as done.</source>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+21"/>
+        <source>1 new caller — show</source>
+        <translation>1 yeni arayan — göster</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 new callers — show</source>
+        <translation>%1 yeni arayan — göster</translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>No caller matches.</source>
+        <translation>Eşleşen arayan yok.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Try another number or name.</source>
+        <translation>Başka bir numara ya da ad deneyin.</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
@@ -979,7 +1082,7 @@ Veri klasörü: %2</translation>
         <translation>%2 arayandan en yeni %1 tanesi listeleniyor; diğerlerini geçmişte bulabilirsiniz.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-21"/>
         <source>Nothing resolved yet either.</source>
         <translation>Henüz çözülen bir arama da yok.</translation>
     </message>
@@ -1558,7 +1661,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Arama gelince ses çal</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>Keep a missed call&apos;s pop-up until I close it</source>
+        <translation>Cevapsız aramanın penceresi ben kapatana dek açık kalsın</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Optional: adds an “Open in CRM” button to the pop-up. {number} is the number as dialled in Türkiye (05321234567), {e164} the international form (+905321234567), {call_uuid} the PBX&apos;s id of the call.</source>
         <translation>İsteğe bağlı: açılır pencereye “CRM&apos;de aç” düğmesi ekler. {number} numaranın Türkiye&apos;de arandığı biçimi (05321234567), {e164} uluslararası biçimi (+905321234567), {call_uuid} ise santralin arama kimliğidir.</translation>
     </message>
@@ -1607,6 +1715,11 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <location line="+1"/>
         <source>Sound</source>
         <translation>Ses</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Missed calls</source>
+        <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2342,6 +2455,36 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <location line="+1"/>
         <source>this PC&apos;s team secret is missing</source>
         <translation>bu bilgisayarın ekip parolası eksik</translation>
+    </message>
+</context>
+<context>
+    <name>notes</name>
+    <message>
+        <location filename="indirect_strings.py" line="+67"/>
+        <source>Note on the caller</source>
+        <translation>Arayan hakkında not</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A short note on %1, shown on their next call.
+Leave empty to remove it.</source>
+        <translation>%1 için kısa bir not; bir sonraki aramasında gösterilir.
+Silmek için boş bırakın.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Note kept on this PC; your team was not told: %1</source>
+        <translation>Not bu bilgisayarda saklandı; ekibinize iletilemedi: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 saved.</source>
+        <translation>%1 için not kaydedildi.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 removed.</source>
+        <translation>%1 için not silindi.</translation>
     </message>
 </context>
 <context>
