@@ -304,10 +304,8 @@ class CallPopup(_FloatingWindow):
         self.callback_button = self.button(self.tr("Call back"), card)
         self.callback_button.setToolTip(self.tr("Ring your phone, then dial the caller"))
         self.callback_button.clicked.connect(self.call_back)
-        self.note_button = self.button(self.tr("Note…"), card)
-        self.note_button.setToolTip(
-            self.tr("A short note on this caller, shown on their next call")
-        )
+        self.note_button = self.button(self.tr("✎ Note"), card)
+        self.note_button.setAccessibleName(self.tr("Note…"))
         self.note_button.clicked.connect(self.edit_note)
 
         top = QHBoxLayout()
@@ -460,7 +458,12 @@ class CallPopup(_FloatingWindow):
         self.note.setText(f"✎ {text}" if text else "")
         self.note.setToolTip(text)
         self.note.setVisible(bool(text))
-        self.note_button.setText(self.tr("Edit note…") if text else self.tr("Note…"))
+        # One short label either way: a 360 px card has no room for "Edit note…" in Turkish.
+        self.note_button.setToolTip(
+            self.tr("Edit the note on this caller")
+            if text
+            else self.tr("A short note on this caller, shown on their next call")
+        )
         extra = self.note.fontMetrics().height() + 2 if text else 0
         if self.height() != CARD_HEIGHT + extra + 2 * SHADOW:
             self.setFixedSize(CARD_WIDTH + 2 * SHADOW, CARD_HEIGHT + extra + 2 * SHADOW)

@@ -293,12 +293,12 @@
     <name>CallPopup</name>
     <message>
         <location filename="../../bulutpop/ui/popup.py" line="+273"/>
-        <location line="+204"/>
+        <location line="+207"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-192"/>
+        <location line="-195"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
@@ -310,39 +310,48 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+172"/>
+        <location line="+175"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-171"/>
+        <location line="-174"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+136"/>
+        <location line="+134"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-135"/>
+        <location line="-133"/>
         <source>Ring your phone, then dial the caller</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+156"/>
+        <source>✎ Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Note…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-154"/>
+        <location line="+155"/>
+        <source>Edit the note on this caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>A short note on this caller, shown on their next call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="-89"/>
         <source>Hidden number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -367,12 +376,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
-        <source>Edit note…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+9"/>
+        <location line="+32"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -662,7 +666,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+44"/>
         <source>Unknown number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -707,12 +711,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+18"/>
+        <source>▶ Play</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Recorded: click to play</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="-25"/>
         <source>Answered by you</source>
         <translation type="unfinished"></translation>
     </message>
@@ -732,7 +741,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>Through queue %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -787,12 +796,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+74"/>
+        <location line="+78"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-73"/>
+        <location line="-77"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -807,12 +816,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Recording</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>Play recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1015,12 +1024,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+19"/>
-        <location line="+219"/>
+        <location line="+220"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-174"/>
+        <location line="-175"/>
         <source>%1 is back in the list.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1050,7 +1059,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>1 new caller — show</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2485,6 +2494,14 @@ Leave empty to remove it.</source>
     <message>
         <location line="+12"/>
         <source>Your phone is ringing — pick up to call %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>self.model</name>
+    <message>
+        <location filename="../../bulutpop/ui/history/window.py" line="-222"/>
+        <source>▶ Play</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

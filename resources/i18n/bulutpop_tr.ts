@@ -291,12 +291,12 @@
     <name>CallPopup</name>
     <message>
         <location filename="../../bulutpop/ui/popup.py" line="+273"/>
-        <location line="+204"/>
+        <location line="+207"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-192"/>
+        <location line="-195"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
@@ -308,39 +308,48 @@
     </message>
     <message>
         <location line="+2"/>
-        <location line="+172"/>
+        <location line="+175"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-171"/>
+        <location line="-174"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+136"/>
+        <location line="+134"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
     <message>
-        <location line="-135"/>
+        <location line="-133"/>
         <source>Ring your phone, then dial the caller</source>
         <translation>Önce telefonunuz çalar, sonra arayan aranır</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+156"/>
+        <source>✎ Note</source>
+        <translation>✎ Not</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Note…</source>
         <translation>Not…</translation>
     </message>
     <message>
-        <location line="-154"/>
+        <location line="+155"/>
+        <source>Edit the note on this caller</source>
+        <translation>Bu arayanın notunu düzenle</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>A short note on this caller, shown on their next call</source>
         <translation>Bu arayan için kısa bir not; bir sonraki aramasında gösterilir</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="-89"/>
         <source>Hidden number</source>
         <translation>Gizli numara</translation>
     </message>
@@ -365,12 +374,7 @@
         <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
     </message>
     <message>
-        <location line="+18"/>
-        <source>Edit note…</source>
-        <translation>Notu düzenle…</translation>
-    </message>
-    <message>
-        <location line="+9"/>
+        <location line="+32"/>
         <source>Copied</source>
         <translation>Kopyalandı</translation>
     </message>
@@ -663,7 +667,7 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+44"/>
         <source>Unknown number</source>
         <translation>Bilinmeyen numara</translation>
     </message>
@@ -708,12 +712,17 @@ Veri klasörü: %2</translation>
         <translation>Yanıtladı</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+18"/>
+        <source>▶ Play</source>
+        <translation>▶ Dinle</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Recorded: click to play</source>
         <translation>Kaydı var: dinlemek için tıklayın</translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="-25"/>
         <source>Answered by you</source>
         <translation>Siz yanıtladınız</translation>
     </message>
@@ -733,7 +742,7 @@ Veri klasörü: %2</translation>
         <translation>Yanıtlanmadı</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>Through queue %1</source>
         <translation>%1 kuyruğu üzerinden</translation>
     </message>
@@ -788,12 +797,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+74"/>
+        <location line="+78"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-73"/>
+        <location line="-77"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Telefonunuzu çaldırıp seçili numarayı ara</translation>
     </message>
@@ -808,12 +817,12 @@ Veri klasörü: %2</translation>
         <translation>Süre</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Recording</source>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>Play recording</source>
         <translation>Ses kaydını dinle</translation>
     </message>
@@ -1016,12 +1025,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+19"/>
-        <location line="+219"/>
+        <location line="+220"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
     <message>
-        <location line="-174"/>
+        <location line="-175"/>
         <source>%1 is back in the list.</source>
         <translation>%1 listeye geri alındı.</translation>
     </message>
@@ -1051,7 +1060,7 @@ Veri klasörü: %2</translation>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+22"/>
         <source>1 new caller — show</source>
         <translation>1 yeni arayan — göster</translation>
     </message>
@@ -2498,6 +2507,14 @@ Silmek için boş bırakın.</translation>
         <location line="+12"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
+    </message>
+</context>
+<context>
+    <name>self.model</name>
+    <message>
+        <location filename="../../bulutpop/ui/history/window.py" line="-222"/>
+        <source>▶ Play</source>
+        <translation>▶ Dinle</translation>
     </message>
 </context>
 </TS>

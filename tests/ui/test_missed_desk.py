@@ -58,6 +58,7 @@ def test_rows_stay_still_under_the_pointer_and_new_callers_wait(
     post(window, webhook, qloop, *other_caller())
     assert numbers(window) == ["+905321234567"]
     assert window.waiting.isVisible() and window.waiting.text() == "1 new caller — show"
+    assert window.title.text() == "Missed calls (2)" and not window.more.isVisible()
     QTest.mouseClick(window.view.viewport(), LEFT, NO_KEYS, call_button_center(window, 0))
     qloop.run(window.tasks.drain())
     assert [o["destination"] for o in fake_pbx.originates] == ["905321234567"]

@@ -137,14 +137,15 @@ def test_a_note_written_on_a_popup_shows_on_the_next_call_and_in_the_lists(
 ) -> None:  # fmt: skip
     webhook.post(*scenario("02"))
     popup = only(manager)
-    assert popup.note.isHidden() and popup.note_button.text() == "Note…"
+    assert popup.note.isHidden() and popup.note_button.text() == "✎ Note"
     QTest.mouseClick(popup.note_button, Qt.MouseButton.LeftButton)
     qloop.run(popup.tasks.drain())
     assert answers.asked == [("0532 123 45 67", "")]
     note = bridge.note_for("+905321234567")
     assert note is not None and note.text == NOTE
     # The open popup shows it at once, one line taller.
-    assert popup.note.text() == f"✎ {NOTE}" and popup.note_button.text() == "Edit note…"
+    assert popup.note.text() == f"✎ {NOTE}"
+    assert popup.note_button.toolTip() == "Edit the note on this caller"
     assert popup.height() > CARD_HEIGHT + 2 * SHADOW
     popup.close()
 

@@ -173,7 +173,11 @@ class HistoryWindow(QWidget):
             + 28,
             Column.RESULT: metrics.horizontalAdvance(self.tr("Answered by %1")) + 40,
             Column.DURATION: metrics.horizontalAdvance(self.tr("Duration")) + 28,
-            Column.RECORDING: metrics.horizontalAdvance(self.tr("Recording")) + 24,
+            Column.RECORDING: max(
+                metrics.horizontalAdvance(text)
+                for text in (self.tr("Recording"), self.model.tr("▶ Play"))
+            )
+            + 24,
             Column.QUEUE: queue_width(self.bridge, view),
         }
         for column, width in widths.items():

@@ -659,6 +659,7 @@ class MissedWindow(QWidget):
 
     def _on_waiting(self, count: int) -> None:
         self.waiting.setVisible(count > 0)
+        self._update_counts()  # the title counts every caller, shown or waiting
         self.waiting.setText(
             self.tr("1 new caller — show")
             if count == 1
@@ -756,7 +757,8 @@ class MissedWindow(QWidget):
         listed = sum(
             1 for row in range(self.model.rowCount()) if not self.model.group(row).resolved
         )
-        self.more.setVisible(listed < count)
+        # While new callers wait to be shown, the list is not short of them for its limit.
+        self.more.setVisible(listed < count and self.waiting.isHidden())
         self.more.setText(
             self.tr("The %1 most recent of %2 callers are listed; find the others in the history.")
             .replace("%1", QLocale().toString(listed))
