@@ -164,7 +164,8 @@ class MissedModel(QAbstractTableModel):
         claims = self._bridge.claims() if self._bridge.config.team_mode else {}
         previous = self._contacts, self._notes
         self._contacts, self._notes = contacts, notes
-        groups = [group for group in loaded if self.found(group)]
+        searching = bool(self._search.text.strip())
+        groups = [group for group in loaded if self.found(group)] if searching else loaded
         same_rows = [(g.number, g.resolved_ts) for g in groups] == [
             (g.number, g.resolved_ts) for g in self._groups
         ]
