@@ -59,7 +59,7 @@ from bulutpop.local.redact import Redactor
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.client import CrmSettings, register_webhook
 from bulutpop.pbx.phonebook import PhoneBook
-from bulutpop.storage.history import HistoryFilter, history_terms
+from bulutpop.storage.history import HistoryFilter, TextMatch, history_terms
 from bulutpop.storage.store import erasable_digits
 from bulutpop.team.protocol import INVITE_PREFIX
 
@@ -504,6 +504,14 @@ async def _dial(core: Core, args: argparse.Namespace) -> int:
 def _calls(core: Core, args: argparse.Namespace) -> int:
     if args.missed:
         groups = core.store.missed_groups(include_resolved=args.all, limit=args.limit or 100)
+        if args.search:  # as the missed-calls window's search finds them
+            found = TextMatch(args.search)
+            names = core.store.names_for([g.number for g in groups])
+            groups = [
+                g
+                for g in groups
+                if found.matches(g.number, (g.party, g.display), (g.name, *names.get(g.number, ())))
+            ]
         if args.json:
             _out(json.dumps([g.to_json() for g in groups], ensure_ascii=False, indent=2))
             return EXIT_OK
@@ -542,6 +550,7 @@ _CALL_HEADER = (
     "duration",
     "recording",
     "call_uuid",
+    "note",
 )
 _CSV_PAGE = 2000
 
@@ -554,8 +563,10 @@ def _call_rows(core: Core, terms: dict[str, Any], limit: int | None) -> Iterator
         size = _CSV_PAGE if limit is None else min(_CSV_PAGE, limit - done)
         page = core.store.calls(limit=size, offset=done, **terms)
         names = core.store.names_for([c.party_key for c in page])
+        notes = core.store.notes_for([c.party_key for c in page])
         for c in page:
             name, company = names.get(c.party_key, (c.name, ""))
+            note = notes.get(c.party_key)
             yield [
                 _iso_local(c.start_ts),
                 c.direction,
@@ -568,6 +579,7 @@ def _call_rows(core: Core, terms: dict[str, Any], limit: int | None) -> Iterator
                 "" if c.duration is None else str(c.duration),
                 "yes" if c.recording else "no",
                 c.call_uuid,
+                note.text if note else "",
             ]
         done += len(page)
         if len(page) < size:
@@ -890,7 +902,11 @@ def _parser() -> argparse.ArgumentParser:
     calls = sub.add_parser("calls", help="call history, newest first")
     calls.add_argument("--missed", action="store_true", help="missed-call groups instead")
     calls.add_argument("--all", action="store_true", help="with --missed: resolved ones too")
-    calls.add_argument("--search", help="a number or a name, as in the history window")
+    calls.add_argument(
+        "--search",
+        help="a number (any way written) or a name, as in the history window: Turkish"
+        " upper/lower case and letters without their marks match ('sukru' finds 'Şükrü')",
+    )
     calls.add_argument("--direction", choices=["inbound", "outbound", "internal"])
     calls.add_argument("--missed-only", action="store_true", help="only missed calls")
     shape = calls.add_mutually_exclusive_group()

@@ -28,6 +28,7 @@ from bulutpop.team.link import TeamStatus, claim_message
 from bulutpop.team.protocol import Invite
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.dial import DialDialog
+from bulutpop.ui.history.window import HistoryWindow
 from bulutpop.ui.i18n import Translations
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.player import PlayerWindow
@@ -117,19 +118,59 @@ async def main() -> None:
     shoot([*popups.popups().values(), popups.overflow], "popup-queue-legs")
     popups.close_all()
 
+    # A missed call's popup stays until seen, with "Call back" and the caller's note.
+    await bridge.set_note("+905321234567", "Faturayı yeniden istiyor; öğleden sonra arayın")
+    await post_bodies(url, [b.replace(b"0b7f3d55", b"0b7f3d77") for b in scenario_bodies(1)[1]])
+    await settle(1.0)
+    shoot([*popups.popups().values(), popups.overflow], "popup-missed")
+    popups.close_all()
+
     missed = MissedWindow(bridge)
-    missed.resize(760, 360)
+    missed.resize(880, 380)
     missed.move(40, 40)
     missed.show()
     await settle(1.0)
     shoot([missed], "missed-calls")
+    # New callers wait while the pointer rests on the list ("1 yeni arayan — göster").
+    missed.model.held = True
+    await post_bodies(
+        url,
+        [
+            b.replace(b"05321234567", b"05551112233").replace(b"0b7f3d55", b"0b7f3d88")
+            for b in scenario_bodies(1)[1]
+        ],
+    )
+    await settle(1.0)
+    shoot([missed], "missed-calls-held")
+    missed.model.held = False
     missed.close()
+
+    await bridge.set_local_name("0212 320 50 62", "Işık Lojistik")
+    history = HistoryWindow(bridge)
+    history.move(40, 40)
+    history.show()
+    history.search.setText("ISIK")
+    history.apply_filter()
+    await settle(1.0)
+    shoot([history], "history-search")
+    history.search.clear()
+    history.apply_filter()
+    await settle()
+    shoot([history], "history")
+    history.close()
 
     dial = DialDialog(bridge, "0532 123 45 67")
     dial.move(40, 40)
     dial.show()
     await settle()
     shoot([dial], "dial")
+    # The recent numbers open below the "Aranacak: …" preview, never over it.
+    dial.field.setEditText("")
+    dial.field.showPopup()
+    await settle()
+    view = dial.field.view()
+    shoot([dial, view.window()] if view is not None else [dial], "dial-recent")
+    dial.field.hidePopup()
     dial.close()
 
     player = PlayerWindow(bridge)

@@ -21,7 +21,15 @@ from phonenumbers import NumberParseException, PhoneNumberFormat
 
 from bulutpop.errors import NumberError
 
-__all__ = ["NumberError", "PhoneNumber", "canonical_key", "display", "parse"]
+__all__ = [
+    "NumberError",
+    "PhoneNumber",
+    "canonical_key",
+    "dialable",
+    "display",
+    "parse",
+    "withheld",
+]
 
 Kind = Literal["extension", "service", "number"]
 
@@ -102,6 +110,24 @@ def canonical_key(text: str) -> str:
         if not digits:
             return stripped
         return f"+{digits}" if stripped.startswith("+") else digits
+
+
+def dialable(text: str) -> bool:
+    """Whether `text` holds a number at all: a withheld caller reaches us as "" or a word
+    ("anonymous"), which nobody can call back."""
+    return any(c.isdigit() for c in text)
+
+
+# What PBXs and carriers write for a caller who withheld their number.
+_WITHHELD = frozenset(
+    {"anonymous", "private", "unknown", "restricted", "unavailable", "withheld", "gizli"}
+)
+
+
+def withheld(text: str) -> bool:
+    """Whether the caller withheld their number ("" or a word such as "anonymous")."""
+    stripped = text.strip().casefold()
+    return not stripped or stripped in _WITHHELD
 
 
 def display(text: str) -> str:

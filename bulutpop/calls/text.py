@@ -21,4 +21,5 @@ def fold(text: str) -> str:
     bare = "".join(
         c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)
     )
-    return " ".join(bare.split())
+    # Lowered again: a compatibility form (NFKD) may bring capitals of its own ("㎒").
+    return " ".join(bare.lower().split())

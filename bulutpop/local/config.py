@@ -230,6 +230,7 @@ SETTINGS: dict[str, Setting] = {
         _choice("bottom-right", "bottom-left", "top-right", "top-left"), "where popups appear"
     ),
     "ring_sound": Setting(_bool, "play a sound when a popup appears"),
+    "missed_popup_stays": Setting(_bool, "a missed call's popup stays until you close it"),
     "crm_url": Setting(
         _crm_template, "CRM link with {number}, {e164} or {call_uuid}, empty: no CRM button"
     ),
@@ -294,6 +295,7 @@ class Config:
     manual_answer: bool = False
     popup_corner: str = "bottom-right"
     ring_sound: bool = True
+    missed_popup_stays: bool = True
     crm_url: str = ""
     language: str = "system"
     popups_paused: bool = False

@@ -4,11 +4,14 @@ turned into the store's terms (`Store.calls`, `Store.count_calls`)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bulutpop.calls import phone
+from bulutpop.calls.text import fold
 from bulutpop.errors import NumberError
 from bulutpop.storage.store import Store
 
@@ -48,3 +51,38 @@ def history_terms(store: Store, wanted: HistoryFilter) -> dict[str, Any]:
         "search": search,
         "search_keys": keys,
     }
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """What the user typed, tested against rows already read (the missed-call list) with
+    the history search's rules: a number by its digits however written, or its key; a name
+    or company folded ("sukru" finds "Şükrü", "istanbul" "İstanbul", "IŞIK" "Işık")."""
+
+    text: str
+
+    @functools.cached_property
+    def _key(self) -> str:
+        try:
+            return phone.parse(self.text).key
+        except NumberError:
+            return ""
+
+    @functools.cached_property
+    def _digits(self) -> str:
+        if not NUMBERISH.fullmatch(self.text.strip()):
+            return ""
+        return "".join(c for c in self.text if c.isdigit())
+
+    def matches(self, number_key: str, numbers: Sequence[str], names: Sequence[str]) -> bool:
+        """Whether a row with this canonical key, numbers (as written and shown) and names
+        (and companies) is one the text finds; an empty text finds every row."""
+        text = self.text.strip()
+        if not text or (self._key and self._key == number_key):
+            return True
+        if self._digits:
+            return any(
+                self._digits in "".join(c for c in n if c.isdigit()) for n in (number_key, *numbers)
+            )
+        folded = fold(text)
+        return any(folded in fold(value) for value in (number_key, *numbers, *names) if value)

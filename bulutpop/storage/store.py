@@ -29,6 +29,7 @@ from urllib.parse import unquote_to_bytes
 from bulutpop.calls.events import CallEvent
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.phone import canonical_key, display
+from bulutpop.calls.text import fold
 from bulutpop.errors import NumberError, StorageError
 from bulutpop.local.private import open_private, private_dir
 
@@ -225,7 +226,62 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX accesses_by_time ON accesses (at_ts);
     CREATE INDEX accesses_by_call ON accesses (call_uuid);
     """,
+    """
+    -- Turkish-aware search (calls/text.py `fold`): "AYŞE", "ayse" and "Ayşe" find each
+    -- other, "istanbul" finds "İstanbul". The name is searched folded, kept beside it (put_call
+    -- writes both); numbers are searched as before (ASCII lower case).
+    ALTER TABLE calls ADD COLUMN name_folded TEXT NOT NULL DEFAULT '';
+    UPDATE calls SET name_folded = bulutpop_fold(name) WHERE name <> '';
+    DROP TRIGGER calls_search_insert;
+    DROP TRIGGER calls_search_delete;
+    DROP TRIGGER calls_search_update;
+    DROP TABLE calls_search;
+    CREATE VIRTUAL TABLE calls_search USING fts5(
+        party, name, party_key, content='', tokenize='trigram case_sensitive 1'
+    );
+    INSERT INTO calls_search (rowid, party, name, party_key)
+        SELECT rowid, lower(party), name_folded, lower(party_key) FROM calls;
+    CREATE TRIGGER calls_search_insert AFTER INSERT ON calls BEGIN
+        INSERT INTO calls_search (rowid, party, name, party_key)
+        VALUES (new.rowid, lower(new.party), new.name_folded, lower(new.party_key));
+    END;
+    CREATE TRIGGER calls_search_delete AFTER DELETE ON calls BEGIN
+        INSERT INTO calls_search (calls_search, rowid, party, name, party_key)
+        VALUES ('delete', old.rowid, lower(old.party), old.name_folded, lower(old.party_key));
+    END;
+    CREATE TRIGGER calls_search_update AFTER UPDATE OF party, name_folded, party_key ON calls
+    WHEN old.party IS NOT new.party OR old.name_folded IS NOT new.name_folded
+        OR old.party_key IS NOT new.party_key
+    BEGIN
+        INSERT INTO calls_search (calls_search, rowid, party, name, party_key)
+        VALUES ('delete', old.rowid, lower(old.party), old.name_folded, lower(old.party_key));
+        INSERT INTO calls_search (rowid, party, name, party_key)
+        VALUES (new.rowid, lower(new.party), new.name_folded, lower(new.party_key));
+    END;
+    DROP INDEX calls_search_columns;
+    CREATE INDEX calls_search_columns ON calls (party, party_key, name_folded);
+    """,
+    """
+    -- A short note per caller ("wants the invoice resent"), shown on their next popup and
+    -- in the lists; in a team, shared: the latest write wins (`at_ts`), by whoever wrote it.
+    CREATE TABLE notes (
+        number_key TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        author TEXT NOT NULL DEFAULT '',
+        at_ts REAL NOT NULL
+    );
+    CREATE INDEX notes_by_time ON notes (at_ts);
+    """,
 )
+
+# A note is a line or two, not a file: longer text is cut (the popup shows one line).
+NOTE_LIMIT = 500
+
+
+def clean_note(text: str) -> str:
+    """A note as stored: one line, spaces collapsed, at most NOTE_LIMIT characters."""
+    return " ".join(text.split())[:NOTE_LIMIT]
+
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -268,6 +324,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.create_function("bulutpop_mentions", 2, _mentions, deterministic=True)
+    conn.create_function("bulutpop_fold", 1, _fold, deterministic=True)
     return conn
 
 
@@ -493,8 +550,8 @@ class Store:
             "INSERT INTO calls (call_uuid, direction, caller, destination, dialed_users,"
             " connected_user, queue, start_ts, answer_ts, end_ts, duration, answered, ended,"
             " recording, hangup_cause, party, party_key, missed, placed, pending_until,"
-            " ringing, source, name)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ringing, source, name, name_folded)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (call_uuid) DO UPDATE SET direction = excluded.direction,"
             " caller = excluded.caller, destination = excluded.destination,"
             " dialed_users = excluded.dialed_users, connected_user = excluded.connected_user,"
@@ -506,7 +563,9 @@ class Store:
             " party_key = excluded.party_key, missed = excluded.missed,"
             " placed = excluded.placed, pending_until = excluded.pending_until,"
             " ringing = excluded.ringing,"
-            " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END",
+            " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END,"
+            " name_folded = CASE WHEN excluded.name <> '' THEN excluded.name_folded"
+            " ELSE calls.name_folded END",
             (
                 call.call_uuid,
                 call.direction,
@@ -531,6 +590,7 @@ class Store:
                 " ".join(call.ringing),
                 call.source,
                 call.name,
+                fold(call.name),
             ),
         )
 
@@ -629,7 +689,8 @@ class Store:
 
     def purge(self, before_ts: float, batch: int = 500) -> int:
         """Remove one small batch of what is older than `before_ts`: calls (by their start)
-        with their events, stray events, rejected bodies, dismissals, claims and the audit.
+        with their events, stray events, rejected bodies, dismissals, claims, the audit and
+        notes not written since.
         Returns how many rows went; 0 when nothing older is left. On the writer thread
         (`run`, `write`): each batch is one short transaction, so events wait little."""
         with self.transaction() as conn:
@@ -660,6 +721,7 @@ class Store:
                 ("dismissals", "at_ts"),
                 ("claims", "at_ts"),
                 ("accesses", "at_ts"),
+                ("notes", "at_ts"),
             ):
                 removed += changed(
                     conn,
@@ -740,6 +802,7 @@ class Store:
                 conn, "DELETE FROM outbox WHERE bulutpop_mentions(payload, ?)", (needle,)
             )
             names = changed(conn, "DELETE FROM local_names WHERE number_key = ?", (number_key,))
+            names += changed(conn, "DELETE FROM notes WHERE number_key = ?", (number_key,))
             names += changed(
                 conn, "DELETE FROM contact_numbers WHERE number_key = ?", (number_key,)
             )
@@ -865,7 +928,7 @@ class Store:
                         f"SELECT COUNT(*) FROM calls WHERE party_key IN ({marks}) AND NOT EXISTS"
                         " (SELECT 1 FROM calls_search WHERE calls_search MATCH ?"
                         " AND calls_search.rowid = calls.rowid)",
-                        (*search_keys, _phrase(search)),
+                        (*search_keys, _match_query(search)),
                     )[0][0]
                 )
             return self._matches(search) + extra
@@ -875,7 +938,8 @@ class Store:
     def _matches(self, search: str) -> int:
         """How many calls the trigram index finds for `search` (3 characters or more)."""
         rows = self.read(
-            "SELECT COUNT(*) FROM calls_search WHERE calls_search MATCH ?", (_phrase(search),)
+            "SELECT COUNT(*) FROM calls_search WHERE calls_search MATCH ?",
+            (_match_query(search),),
         )
         return int(rows[0][0])
 
@@ -899,17 +963,15 @@ class Store:
                 # `+rowid` (many matches) keeps SQLite walking calls_by_start and testing
                 # each call against the matches, instead of fetching them all to sort.
                 alternatives = [f"{'+rowid' if dense else 'rowid'} IN ({_MATCHING})"]
-                params.append(_phrase(search))
+                params.append(_match_query(search))
             else:
-                like = (
-                    "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                )
+                like = _like(search)
                 alternatives = [
                     "party LIKE ? ESCAPE '\\'",
-                    "name LIKE ? ESCAPE '\\'",
+                    "name_folded LIKE ? ESCAPE '\\'",
                     "party_key LIKE ? ESCAPE '\\'",
                 ]
-                params.extend([like, like, like])
+                params.extend([like, _like(fold(search)), like])
             for key in search_keys:
                 alternatives.append("party_key = ?")
                 params.append(key)
@@ -1133,16 +1195,79 @@ class Store:
         return str(rows[0][0]) if rows else ""
 
     def keys_named(self, text: str, limit: int = 200) -> list[str]:
-        """Canonical keys whose name (or company) contains `text`, for `calls(search_keys=)`."""
-        like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        """Canonical keys whose name (or company) contains `text`, compared folded (Turkish
+        case, no diacritics: "sukru" finds "Şükrü"), for `calls(search_keys=)`."""
+        like = _like(fold(text))
         rows = self.read(
-            "SELECT number_key FROM local_names WHERE name LIKE ?1 ESCAPE '\\'"
+            "SELECT number_key FROM local_names WHERE bulutpop_fold(name) LIKE ?1 ESCAPE '\\'"
             " UNION SELECT n.number_key FROM contact_numbers n"
-            " JOIN contacts c ON c.id = n.contact_id"
-            " WHERE c.name LIKE ?1 ESCAPE '\\' OR c.company LIKE ?1 ESCAPE '\\' LIMIT ?2",
+            " JOIN contacts c ON c.id = n.contact_id WHERE bulutpop_fold(c.name) LIKE ?1"
+            " ESCAPE '\\' OR bulutpop_fold(c.company) LIKE ?1 ESCAPE '\\' LIMIT ?2",
             (like, limit),
         )
         return [str(r[0]) for r in rows]
+
+    def colleague_name(self, extension: str) -> str | None:
+        """A colleague's name for their extension ("Mehmet"), from the user's own edit or
+        an address book entry (the PBX's first) whose number is that extension."""
+        key = extension.strip()
+        if not key.isdigit():
+            return None
+        rows = self.read(
+            "SELECT name FROM local_names WHERE number_key = ?1 UNION ALL"
+            " SELECT name FROM (SELECT c.name FROM contact_numbers n"
+            " JOIN contacts c ON c.id = n.contact_id WHERE n.number_key = ?1"
+            " ORDER BY c.source <> 'pbx', c.id) LIMIT 1",
+            (key,),
+        )
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
+    # -- caller notes (schema 8) ---------------------------------------------------------
+
+    @staticmethod
+    def put_note(
+        conn: sqlite3.Connection, number_key: str, text: str, author: str, at_ts: float
+    ) -> bool:
+        """Write a caller's note ("" removes it) unless a later one is stored (a team's
+        notes arrive in any order: the latest write wins). True when it changed."""
+        text = clean_note(text)
+        stored = conn.execute(
+            "SELECT text, at_ts FROM notes WHERE number_key = ?", (number_key,)
+        ).fetchone()
+        if stored is not None and (stored[1] > at_ts or (stored[1] == at_ts and stored[0] == text)):
+            return False
+        if not text:
+            conn.execute("DELETE FROM notes WHERE number_key = ?", (number_key,))
+            return stored is not None
+        conn.execute(
+            "INSERT INTO notes (number_key, text, author, at_ts) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (number_key) DO UPDATE SET text = excluded.text,"
+            " author = excluded.author, at_ts = excluded.at_ts",
+            (number_key, text, author, at_ts),
+        )
+        return True
+
+    def write_note(self, number_key: str, text: str, author: str, at_ts: float) -> bool:
+        """`put_note` in a transaction of its own (on the writer thread: `run`, `write`)."""
+        with self.transaction() as conn:
+            return self.put_note(conn, number_key, text, author, at_ts)
+
+    def note_for(self, number_key: str) -> Note | None:
+        return self.notes_for([number_key]).get(number_key)
+
+    def notes_for(self, number_keys: Sequence[str]) -> dict[str, Note]:
+        """The notes of these callers (a page of a list); callers without one left out."""
+        notes: dict[str, Note] = {}
+        keys = list(dict.fromkeys(k for k in number_keys if k))
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in self.read(
+                f"SELECT number_key, text, author, at_ts FROM notes WHERE number_key IN ({marks})",
+                chunk,
+            ):
+                notes[str(r[0])] = Note(str(r[1]), str(r[2]), float(r[3]))
+        return notes
 
     def contact_sources(self) -> list[ContactSource]:
         """Each address book in the store: where it came from, its size, when it was read."""
@@ -1164,9 +1289,20 @@ class Store:
 
 
 def _indexed(search: str) -> bool:
-    """Whether calls_search can answer `search`: trigrams need 3 characters, and FTS5 reads
-    a query only up to a NUL (such a search keeps to LIKE, whatever LIKE makes of it)."""
-    return len(search) >= 3 and "\0" not in search
+    """Whether calls_search can answer `search`: trigrams need 3 characters (as written for
+    numbers, folded for names), and FTS5 reads a query only up to a NUL (such a search
+    keeps to LIKE, whatever LIKE makes of it)."""
+    return len(search) >= 3 and len(fold(search)) >= 3 and "\0" not in search
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern finding `text` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fold(value: str | None) -> str:
+    """SQL `bulutpop_fold(text)`: `fold` (Turkish-aware lower case, no diacritics)."""
+    return fold(value) if isinstance(value, str) else ""
 
 
 # LIKE folds ASCII letters only, and so does SQLite's lower(), which fills calls_search.
@@ -1174,9 +1310,17 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _phrase(search: str) -> str:
-    """`search` as one FTS5 phrase: matched as written (quotes, `*`, `OR` are text), with
-    ASCII letters lowered as calls_search holds them."""
-    return '"' + search.translate(_ASCII_LOWER).replace('"', '""') + '"'
+    """`search` as one FTS5 phrase: matched as written (quotes, `*`, `OR` are text)."""
+    return '"' + search.replace('"', '""') + '"'
+
+
+def _match_query(search: str) -> str:
+    """The calls_search query for `search`: the numbers with ASCII letters lowered, as the
+    index holds them, the name folded (Turkish-aware, without diacritics)."""
+    lowered, folded = search.translate(_ASCII_LOWER), fold(search)
+    if lowered == folded:  # digits, plain ASCII: one phrase for every column, as fast as ever
+        return _phrase(lowered)
+    return f"{{party party_key}} : {_phrase(lowered)} OR name : {_phrase(folded)}"
 
 
 def _run_migration(conn: sqlite3.Connection, script: str, version: int) -> None:
@@ -1243,6 +1387,16 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A caller's note: what it says, who wrote it ("" on this PC, else the colleague's
+    name), and when."""
+
+    text: str
+    author: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ContactSource:
     source: str  # "pbx" | "csv" | "vcard"
     origin: str  # the file for imported books, "" for the PBX's
@@ -1256,7 +1410,7 @@ class Forgotten:
 
     calls: int  # calls with that number (as the other party, or in any of their events)
     events: int  # raw events (and rejected bodies, relay messages) that went with them
-    names: int  # local names + address-book numbers and contacts for it
+    names: int  # local names, notes, address-book numbers and contacts for it
     groups: int  # missed groups (and dismissals) for it
     claims: int  # team claims for it (relay, agents)
     call_uuids: tuple[str, ...]  # whose cached recordings must go too

@@ -96,6 +96,11 @@ async def claim(config: Config, secret: str, party_key: str) -> str:
     return str(reply.get("claimed_by", ""))
 
 
+async def note(config: Config, secret: str, number_key: str, text: str) -> None:
+    """Share a caller's note ("" removes it) with the team, through the relay."""
+    await _ask_relay(config, secret, "POST", "/team/note", {"number": number_key, "text": text})
+
+
 # -- the link ---------------------------------------------------------------------------------
 
 LinkState = Literal["connecting", "connected", "reconnecting", "refused"]
@@ -238,6 +243,15 @@ class TeamLink:
             elif kind == "claim":
                 tables = TeamTables(self.tracker.store)
                 await self.tracker.run_write(tables.put_claim, claim_message(data), missed=True)
+            elif kind == "note":
+                number, text, at = data["number"], data["text"], float(data["at"])
+                if not isinstance(number, str) or not number or not isinstance(text, str):
+                    raise ValueError("no number or text for a note")
+                store = self.tracker.store
+                author = str(data.get("author", ""))
+                await self.tracker.run_write(
+                    store.write_note, number, text, author, at, missed=True
+                )
             elif kind == "forget":
                 number = data["number"]
                 if not isinstance(number, str) or not number:

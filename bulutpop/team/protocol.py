@@ -24,7 +24,8 @@ SESSION_EXPIRY_DAYS = 60
 
 
 def payload(kind: str, **data: Any) -> bytes:
-    """A message for agents: JSON with a version and a kind ("event", "claim", "forget")."""
+    """A message for agents: JSON with a version and a kind ("event", "claim", "forget",
+    "note")."""
     return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
 
 
@@ -124,6 +125,11 @@ def forget_message(number_key: str) -> tuple[str, bytes]:
     """The relay's request that every agent's PC forget a number (KVKK erasure): on the
     topic all of them read, kept by the broker for a PC that is off until it connects."""
     return TEAM_TOPIC, payload("forget", number=number_key)
+
+
+def note_message(number_key: str, text: str, author: str, at: float) -> tuple[str, bytes]:
+    """A caller's note (or its removal: "") for every agent's PC, on the topic all read."""
+    return TEAM_TOPIC, payload("note", number=number_key, text=text, author=author, at=at)
 
 
 def subscriptions(extension: str) -> list[tuple[str, int]]:

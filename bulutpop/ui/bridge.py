@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from bulutpop.pbx.client import CrmSettings, RegisterResult, register_webhook
 from bulutpop.pbx.dialer import Dialer
 from bulutpop.pbx.phonebook import PhoneBook
 from bulutpop.storage.history import HistoryFilter, history_terms
-from bulutpop.storage.store import ContactSource, Store
+from bulutpop.storage.store import ContactSource, Note, Store
 
 if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode, when used
     from bulutpop.team.link import Claim, TeamStatus
@@ -35,11 +36,12 @@ if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode
 
 def missed_with_names(
     store: Store, include_resolved: bool, limit: int
-) -> tuple[list[MissedGroup], dict[str, tuple[str, str]]]:
-    """The missed-call groups and (name, company) for their callers, in one go; safe on a
-    worker thread (it touches no Qt object)."""
+) -> tuple[list[MissedGroup], dict[str, tuple[str, str]], dict[str, Note]]:
+    """The missed-call groups, (name, company) and notes for their callers, in one go; safe
+    on a worker thread (it touches no Qt object)."""
     groups = store.missed_groups(include_resolved=include_resolved, limit=limit)
-    return groups, store.names_for([group.number for group in groups])
+    keys = [group.number for group in groups]
+    return groups, store.names_for(keys), store.notes_for(keys)
 
 
 class CoreBridge(QObject):
@@ -60,6 +62,8 @@ class CoreBridge(QObject):
     serviceChanged = Signal(object)
     # A number's records were deleted (KVKK erasure): lists showing its calls read again.
     recordsDeleted = Signal()
+    # A caller's note was written on this PC (a colleague's arrives as missedChanged).
+    notesChanged = Signal()
 
     def __init__(self, core: Core, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -151,7 +155,7 @@ class CoreBridge(QObject):
     def open_missed_count(self) -> int:
         return self.core.store.open_missed_count()
 
-    def missed_reader(self) -> Callable[[bool, int], tuple[list[MissedGroup], Any]]:
+    def missed_reader(self) -> Callable[[bool, int], tuple[list[MissedGroup], Any, Any]]:
         """A function giving the missed groups and their names, for a worker thread: it
         holds the store only (a Qt object dropped there would be destroyed there)."""
         return functools.partial(missed_with_names, self.core.store)
@@ -214,6 +218,33 @@ class CoreBridge(QObject):
     def queue_names(self) -> dict[str, str]:
         """Queue number -> name, as last fetched from the PBX."""
         return dict(self._queues)
+
+    def colleague_name(self, extension: str) -> str | None:
+        """A colleague's name for their extension ("Mehmet"), None when not known."""
+        return self.core.store.colleague_name(extension)
+
+    # -- caller notes -----------------------------------------------------------------------
+
+    def note_for(self, number_key: str) -> Note | None:
+        return self.core.store.note_for(number_key) if number_key else None
+
+    def notes_for(self, keys: Sequence[str]) -> dict[str, Note]:
+        """The notes of a page of callers (canonical keys); callers without one left out."""
+        return self.core.store.notes_for(keys)
+
+    async def set_note(self, number_key: str, text: str) -> None:
+        """Keep a short note on a caller ("" removes it); in a team, every colleague's PC
+        gets it through the relay. Raises TeamError when the team could not be told (the
+        note is kept on this PC all the same)."""
+        store = self.core.store
+        await self.core.tracker.run_write(
+            store.write_note, number_key, text, "", time.time(), missed=True
+        )
+        self.notesChanged.emit()
+        if self.config.team_mode:
+            from bulutpop.team.link import note
+
+            await note(self.config, self.core.team_secret(), number_key, text)
 
     # -- PBX ----------------------------------------------------------------------------
 

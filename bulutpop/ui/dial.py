@@ -17,7 +17,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QPainter, QPalette, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFontMetrics, QPainter, QPalette, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -53,6 +53,7 @@ _RECENT_SCAN = 300
 # Long enough to read the confirmation, short enough not to be in the way.
 CLOSE_DELAY_MS = 1500
 _DETAIL_ROLE = Qt.ItemDataRole.UserRole + 1
+DETAIL_GAP = 16  # between a recent number and its detail
 
 
 def set_tone(label: QLabel, tone: str) -> None:
@@ -82,16 +83,35 @@ class _RecentDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        super().paint(painter, option, index)
-        detail = index.data(_DETAIL_ROLE)
-        if not detail:
-            return
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        number, opt.text = opt.text, ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        metrics = opt.fontMetrics
+        rect = opt.rect.adjusted(8, 0, -10, 0)
         painter.save()
-        painter.setPen(muted(option.palette, selected))
-        rect = option.rect.adjusted(0, 0, -10, 0)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, detail)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(opt.palette.color(role))
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(rect, left, number)
+        detail = index.data(_DETAIL_ROLE)
+        if detail:
+            shown = self.fit_detail(metrics, number, detail, rect.width())
+            room = rect.adjusted(metrics.horizontalAdvance(number) + DETAIL_GAP, 0, 0, 0)
+            painter.setPen(muted(opt.palette, selected))
+            painter.drawText(
+                room, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown
+            )
         painter.restore()
+
+    @staticmethod
+    def fit_detail(metrics: QFontMetrics, number: str, detail: str, width: int) -> str:
+        """The detail as it fits beside the number in `width`: elided, never over it."""
+        room = width - metrics.horizontalAdvance(number) - DETAIL_GAP
+        return metrics.elidedText(detail, Qt.TextElideMode.ElideRight, max(room, 0))
 
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -139,6 +159,9 @@ class DialDialog(QDialog):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.field.setCompleter(completer)
+        recent = completer.popup()
+        assert recent is not None  # QCompleter makes its popup on first use
+        recent.setItemDelegate(_RecentDelegate(recent))
 
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
@@ -174,9 +197,11 @@ class DialDialog(QDialog):
         layout.addWidget(title)
         layout.addWidget(self.hint)
         layout.addSpacing(8)
-        layout.addWidget(self.field)
+        # The preview ("Will call …") above the field: the list of recent numbers opens
+        # below it and would cover it.
         layout.addWidget(self.status)
-        layout.addSpacing(6)
+        layout.addWidget(self.field)
+        layout.addSpacing(10)
         layout.addLayout(buttons)
 
         self._close_timer = QTimer(self)

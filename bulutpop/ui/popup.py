@@ -8,6 +8,7 @@ deliberate click into one lets it take focus, so that Esc can close it.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,11 +54,17 @@ from PySide6.QtWidgets import (
 from bulutpop.calls import phone
 from bulutpop.calls.crm import crm_link
 from bulutpop.calls.model import Call
+from bulutpop.calls.text import fold
 from bulutpop.calls.tracker import Change
+from bulutpop.errors import BulutpopError, TeamError
 from bulutpop.local.config import Config
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt, theme
+from bulutpop.ui.common.errors import describe_error
+from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.theme import Tone
+from bulutpop.ui.common.widgets import NameAsker
+from bulutpop.ui.notes import ask_note, edit_note
 
 # Sizes in logical pixels: Qt scales them on HiDPI screens.
 CARD_WIDTH = 360
@@ -69,10 +76,13 @@ GAP = 10  # between stacked cards
 RADIUS = 10.0
 STRIP = 5.0
 MAX_VISIBLE = 3
+CALLED_BACK_MS = 4000  # a popup whose caller was called back goes after this
 FADE_MS = 120
 # Call ids already popped, remembered so a popup the user closed does not come back when a
 # queue rings another leg. Bounded: calls whose hangup never arrives must not pile up.
 REMEMBERED_CALLS = 500
+
+log = logging.getLogger(__name__)
 
 _FLAGS = (
     Qt.WindowType.Tool
@@ -273,18 +283,23 @@ class CallPopup(_FloatingWindow):
 
     # The popup was closed (by the user, a timer or the manager); carries the call id.
     dismissed = Signal(str)
+    # Its height changed (a note appeared or went): the stack is laid out again.
+    resized = Signal()
 
     def __init__(
         self,
         bridge: CoreBridge,
         call: Call,
         open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
+        ask_note: NameAsker = ask_note,
     ) -> None:
         super().__init__(CARD_HEIGHT)
         self.bridge = bridge
         self.call = call
         self.state = PopupState.RINGING
+        self.tasks = TaskSet()
         self._open_url = open_url
+        self._ask_note = ask_note
         self._close_ms = 0
         self._close_timer = QTimer(self)
         self._close_timer.setSingleShot(True)
@@ -309,11 +324,20 @@ class CallPopup(_FloatingWindow):
         self.subtitle = _Label(card, self.text)
         self.meta = _Label(card, self.muted, muted=True)
         _set_font(self.meta, 0.9, QFont.Weight.Normal)
+        # The caller's note, on a line of its own (the popup grows by it).
+        self.note = _Label(card, self.text)
+        self.note.hide()
 
         self.crm_button = self.button("", card)
         self.crm_button.clicked.connect(self.open_crm)
         self.copy_button = self.button("", card)
         self.copy_button.clicked.connect(self.copy_number)
+        self.callback_button = self.button(self.tr("Call back"), card)
+        self.callback_button.setToolTip(self.tr("Ring your phone, then dial the caller"))
+        self.callback_button.clicked.connect(self.call_back)
+        self.note_button = self.button(self.tr("✎ Note"), card)
+        self.note_button.setAccessibleName(self.tr("Note…"))
+        self.note_button.clicked.connect(self.edit_note)
 
         top = QHBoxLayout()
         top.setSpacing(6)
@@ -322,8 +346,10 @@ class CallPopup(_FloatingWindow):
         top.addWidget(self.close_button)
         actions = QHBoxLayout()
         actions.setSpacing(6)
+        actions.addWidget(self.callback_button)
         actions.addWidget(self.crm_button)
         actions.addWidget(self.copy_button)
+        actions.addWidget(self.note_button)
         actions.addStretch(1)
         layout = QVBoxLayout(card)
         layout.setContentsMargins(int(STRIP) + 12, 6, 8, 10)
@@ -332,6 +358,7 @@ class CallPopup(_FloatingWindow):
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addWidget(self.meta)
+        layout.addWidget(self.note)
         layout.addSpacing(6)
         layout.addLayout(actions)
         card.setStyleSheet(self.button_style())
@@ -355,8 +382,15 @@ class CallPopup(_FloatingWindow):
         self.state = state
         self.route.setText(self._route_text(call))
         self._show_party(call)
-        self.crm_button.setVisible(bool(self.bridge.config.crm_url))
-        self.copy_button.setEnabled(bool(call.party))
+        dialable = phone.dialable(call.party)
+        # A CRM has no record of a colleague or of a withheld number.
+        self.crm_button.setVisible(
+            bool(self.bridge.config.crm_url) and dialable and call.direction != "internal"
+        )
+        self.copy_button.setEnabled(dialable)
+        self.callback_button.setVisible(state is PopupState.MISSED and dialable)
+        self.note_button.setVisible(dialable)
+        self._show_note()
         self.status.setText(self._status_text(call, state))
         self._colour_status()
         self.set_strip(STATE_TONES[state])
@@ -415,7 +449,9 @@ class CallPopup(_FloatingWindow):
         name, company = self.bridge.contact_for(call.party_key) or ("", "")
         # The user's own edit or an address book first, then what the PBX called the caller.
         name = name or call.name
-        number = phone.display(call.party) if call.party else self.tr("Unknown number")
+        number = (
+            self.tr("Hidden number") if phone.withheld(call.party) else phone.display(call.party)
+        )
         parts = [number] if name else []
         if company and company != name:
             parts.append(company)
@@ -428,6 +464,11 @@ class CallPopup(_FloatingWindow):
         """Whether the popup is on its way out by itself."""
         return self._close_ms > 0
 
+    @property
+    def close_ms(self) -> int:
+        """The countdown it closes by itself after (0: none)."""
+        return self._close_ms
+
     def close_after(self, ms: int) -> None:
         """Close by itself after `ms`, unless a close is already on its way; the countdown
         waits while the mouse is over the popup, so it never vanishes while being read."""
@@ -439,8 +480,72 @@ class CallPopup(_FloatingWindow):
 
     def open_crm(self) -> None:
         template = self.bridge.config.crm_url
-        if template:
-            self._open_url(QUrl(crm_link(template, self.call)))
+        if not template:
+            return
+        link = crm_link(template, self.call)
+        if not self._open_url(QUrl(link)):
+            # No browser: the link goes on the clipboard, and the popup says so.
+            QGuiApplication.clipboard().setText(link)
+            self.meta.setText(self.tr("No browser opened; link copied: %1").replace("%1", link))
+            self.meta.setToolTip(link)
+
+    def call_back(self) -> None:
+        self.tasks.start(self._call_back(), name="call back from a popup")
+
+    async def _call_back(self) -> None:
+        """Dial the caller from the user's extension; in a team, a shared queue caller is
+        claimed first, so two agents do not ring the same customer."""
+        button = self.callback_button
+        button.setEnabled(False)
+        button.setText(self.tr("Calling…"))
+        call = self.call
+        try:
+            if self.bridge.config.team_mode and call.queue:
+                try:
+                    await self.bridge.claim(call.party_key)
+                except TeamError as exc:
+                    if exc.status == 409:
+                        raise
+                    log.info("claim for a callback from a popup refused: %s", exc)
+            dialled = await self.bridge.dialer.dial(call.party)
+        except Exception as exc:
+            if not isinstance(exc, BulutpopError):
+                log.exception("calling back from a popup failed")
+            self.meta.setText(describe_error(exc, "dial"))
+            button.setText(self.tr("Call back"))
+            button.setEnabled(True)
+            return
+        button.setText(self.tr("Phone ringing"))
+        self.meta.setText(
+            self.tr("Your phone is ringing — pick up to call %1.").replace(
+                "%1", dialled.number.display
+            )
+        )
+        self.close_after(CALLED_BACK_MS)
+
+    def edit_note(self) -> None:
+        self.tasks.start(
+            edit_note(self.bridge, self, self.call.party_key, None, self._ask_note),
+            name="note from a popup",
+        )
+
+    def _show_note(self) -> None:
+        note = self.bridge.note_for(self.call.party_key)
+        text = note.text if note else ""
+        self.note.setText(f"✎ {text}" if text else "")
+        self.note.setToolTip(text)
+        self.note.setVisible(bool(text))
+        # One short label either way: a 360 px card has no room for "Edit note…" in Turkish.
+        self.note_button.setToolTip(
+            self.tr("Edit the note on this caller")
+            if text
+            else self.tr("A short note on this caller, shown on their next call")
+        )
+        extra = self.note.fontMetrics().height() + 2 if text else 0
+        if self.height() != CARD_HEIGHT + extra + 2 * SHADOW:
+            self.setFixedSize(CARD_WIDTH + 2 * SHADOW, CARD_HEIGHT + extra + 2 * SHADOW)
+            self.card.setGeometry(SHADOW, SHADOW, CARD_WIDTH, CARD_HEIGHT + extra)
+            self.resized.emit()
 
     def copy_number(self) -> None:
         QGuiApplication.clipboard().setText(phone.display(self.call.party))
@@ -456,7 +561,11 @@ class CallPopup(_FloatingWindow):
             text = self.tr("Call")
         config = self.bridge.config
         if call.queue:
-            route = self.tr("Queue %1").replace("%1", self.bridge.queue_name(call.queue))
+            name = self.bridge.queue_name(call.queue)
+            # A PBX names its queues "Kuyruk 1" by default: "Queue Kuyruk 1" says it twice.
+            said = {fold(word) for word in (self.tr("Queue"), "queue", "kuyruk")}
+            named = fold(name).split(" ", 1)[0] in said
+            route = name if named else self.tr("Queue %1").replace("%1", name)
         else:
             rung = [x for x in (*call.dialed_users, call.destination) if x in config.my_extensions]
             # The user's own extension goes without saying; a watched one is worth naming.
@@ -471,8 +580,7 @@ class CallPopup(_FloatingWindow):
             return self.tr("You answered")
         if state is PopupState.ANSWERED_ELSEWHERE:
             if call.connected_user:
-                name = self.bridge.name_for(call.connected_user)
-                who = f"{name} ({call.connected_user})" if name else call.connected_user
+                who = self.bridge.colleague_name(call.connected_user) or call.connected_user
                 return self.tr("%1 answered").replace("%1", who)
             return self.tr("A colleague answered")
         if state is PopupState.STOPPED:
@@ -629,12 +737,15 @@ class PopupManager(QObject):
         open_url: Callable[[QUrl], object] = QDesktopServices.openUrl,
         delays: CloseDelays | None = None,
         parent: QObject | None = None,
+        ask_note: NameAsker = ask_note,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
+        self.tasks = TaskSet()
         self._ring = ring
         self._area = area
         self._open_url = open_url
+        self._ask_note = ask_note
         self.delays = delays or CloseDelays()
         self._popups: dict[str, CallPopup] = {}
         self._waiting: OrderedDict[str, _Waiting] = OrderedDict()
@@ -647,6 +758,9 @@ class PopupManager(QObject):
         bridge.changed.connect(self._on_change)
         bridge.configChanged.connect(self._on_config)
         bridge.namesChanged.connect(self._on_names)
+        # Notes: written here (notesChanged) or by a colleague (they arrive as missedChanged).
+        bridge.notesChanged.connect(self._on_names)
+        bridge.missedChanged.connect(self._on_names)
 
     def popups(self) -> dict[str, CallPopup]:
         """Popup windows on screen by call id, oldest first."""
@@ -706,7 +820,8 @@ class PopupManager(QObject):
         if state in _GREY_STATES:
             return self.delays.answered_elsewhere
         if state is PopupState.MISSED:
-            return self.delays.missed
+            # Kept until closed (the default), so an agent who was away sees who called.
+            return None if self.bridge.config.missed_popup_stays else self.delays.missed
         if state is PopupState.ANSWERED_BY_ME and call.ended:
             return self.delays.mine_ended
         return None
@@ -722,6 +837,8 @@ class PopupManager(QObject):
         while len(self._popped) > REMEMBERED_CALLS:
             self._popped.popitem(last=False)
         target: CallPopup | _Waiting
+        if len(self._popups) >= MAX_VISIBLE:
+            self._make_room()
         if len(self._popups) < MAX_VISIBLE:
             target = self._create(call)
         else:
@@ -734,10 +851,44 @@ class PopupManager(QObject):
         return target
 
     def _create(self, call: Call) -> CallPopup:
-        popup = CallPopup(self.bridge, call, self._open_url)
+        popup = CallPopup(self.bridge, call, self._open_url, self._ask_note)
         popup.dismissed.connect(self._on_dismissed)
+        popup.resized.connect(self._relayout)
         self._popups[call.call_uuid] = popup
         return popup
+
+    def _make_room(self) -> None:
+        """A ringing call takes the window of the oldest popup whose call has ended: that
+        one waits behind "+N more" (with what is left of its countdown) and comes back
+        when a slot frees."""
+        ended = [
+            p for p in self._popups.values() if p.call.ended and p.state is not PopupState.RINGING
+        ]
+        if not ended:
+            return
+        popup = ended[0]
+        entry = _Waiting(popup.call, popup.state, self)
+        entry.expired.connect(self._on_expired)
+        if popup.closing:
+            entry.close_after(popup.close_ms)
+        self._waiting[popup.call.call_uuid] = entry
+        self._waiting.move_to_end(popup.call.call_uuid, last=False)
+        popup.dismissed.disconnect(self._on_dismissed)
+        del self._popups[popup.call.call_uuid]
+        popup.close()
+        self._dispose(popup)
+
+    def _dispose(self, popup: CallPopup) -> None:
+        """Delete a closed popup; one still dialling is deleted once its task ends."""
+        if len(popup.tasks):
+
+            async def later() -> None:
+                await popup.tasks.drain()
+                popup.deleteLater()
+
+            self.tasks.start(later(), name="closed popup")
+        else:
+            popup.deleteLater()
 
     def _on_expired(self, call_uuid: str) -> None:
         entry = self._waiting.pop(call_uuid, None)
@@ -749,9 +900,11 @@ class PopupManager(QObject):
         popup = self._popups.pop(call_uuid, None)
         if popup is None:
             return
-        popup.deleteLater()
+        self._dispose(popup)
         if self._waiting:
-            _, entry = self._waiting.popitem(last=False)
+            # A call still ringing goes first; else the oldest.
+            ringing = [k for k, e in self._waiting.items() if not e.call.ended]
+            entry = self._waiting.pop(ringing[0] if ringing else next(iter(self._waiting)))
             promoted = self._create(entry.call)
             promoted.show_call(entry.call, entry.state)
             if entry.close_ms:

@@ -128,7 +128,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+223"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -144,13 +144,13 @@
     </message>
     <message>
         <location line="+8"/>
-        <location line="+10"/>
+        <location line="+21"/>
         <location line="+3"/>
         <source>Calling…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+102"/>
         <source>Ring your phone, then dial %1 (Enter)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -302,13 +302,13 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+344"/>
-        <location line="+108"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+371"/>
+        <location line="+186"/>
         <source>Incoming call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-107"/>
+        <location line="-185"/>
         <location line="+1"/>
         <source>Close</source>
         <translation type="unfinished"></translation>
@@ -320,22 +320,73 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+100"/>
+        <location line="+178"/>
         <source>Copy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-99"/>
+        <location line="-177"/>
         <source>Copy the number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+69"/>
-        <source>Unknown number</source>
+        <location line="-41"/>
+        <location line="+180"/>
+        <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="-179"/>
+        <source>Ring your phone, then dial the caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>✎ Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+114"/>
+        <source>Hidden number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>No browser opened; link copied: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Calling…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Phone ringing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Your phone is ringing — pick up to call %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Edit the note on this caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A short note on this caller, shown on their next call</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Copied</source>
         <translation type="unfinished"></translation>
     </message>
@@ -350,7 +401,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
+        <source>Queue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Queue %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -370,7 +426,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>%1 answered</source>
         <translation type="unfinished"></translation>
     </message>
@@ -481,7 +537,7 @@ Data folder: %2</source>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+117"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+137"/>
         <source>Dial</source>
         <translation type="unfinished"></translation>
     </message>
@@ -501,7 +557,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+23"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
@@ -511,7 +567,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+78"/>
         <source>missed %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -628,7 +684,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+224"/>
         <source>Time</source>
         <translation type="unfinished"></translation>
     </message>
@@ -663,7 +719,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+46"/>
         <location line="+8"/>
         <source>Has a recording</source>
         <translation type="unfinished"></translation>
@@ -689,7 +745,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Incoming</source>
         <translation type="unfinished"></translation>
     </message>
@@ -724,7 +780,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-3"/>
+        <location line="+18"/>
+        <source>▶ Play</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Recorded: click to play</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="-25"/>
         <source>Answered by you</source>
         <translation type="unfinished"></translation>
     </message>
@@ -744,12 +810,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
-        <source>Recorded: double-click to play</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+24"/>
         <source>Through queue %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -757,7 +818,7 @@ Data folder: %2</source>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+74"/>
         <location line="+48"/>
         <location line="+44"/>
         <source>Call history</source>
@@ -805,12 +866,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+73"/>
+        <location line="+79"/>
         <source>Call</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-72"/>
+        <location line="-78"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation type="unfinished"></translation>
     </message>
@@ -825,12 +886,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Recording</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+15"/>
         <source>Play recording</source>
         <translation type="unfinished"></translation>
     </message>
@@ -850,12 +911,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+16"/>
         <source>Clear filters</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+168"/>
         <source>1 call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -888,7 +954,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+143"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+232"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -932,7 +998,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+11"/>
+        <source>Hidden number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
@@ -967,7 +1038,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
+        <source>Note: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>1 missed call at %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -980,13 +1056,13 @@ Data folder: %2</source>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
-        <location line="+39"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
+        <location line="+59"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-34"/>
+        <location line="-54"/>
         <source>Show resolved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -996,7 +1072,17 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+3"/>
+        <source>Search by number or name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The list stays still while you point at it; click to update</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+49"/>
         <source>Last call</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1026,17 +1112,23 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <location line="+18"/>
+        <location line="+220"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="-175"/>
         <source>%1 is back in the list.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+47"/>
         <source>Telling your team that you are calling %1 back…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1056,23 +1148,43 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Marked %1 as done.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+22"/>
+        <source>1 new caller — show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 new callers — show</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>No caller matches.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Try another number or name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>The %1 most recent of %2 callers are listed; find the others in the history.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-22"/>
         <source>Nothing resolved yet either.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1660,7 +1772,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>Keep a missed call&apos;s pop-up until I close it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Optional: adds an “Open in CRM” button to the pop-up. {number} is the number as dialled in Türkiye (05321234567), {e164} the international form (+905321234567), {call_uuid} the PBX&apos;s id of the call.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1703,6 +1820,11 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     <message>
         <location line="+1"/>
         <source>Sound</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2108,13 +2230,13 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+15"/>
-        <location line="+156"/>
+        <location line="+160"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-166"/>
         <source>Your team</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2155,7 +2277,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+64"/>
         <source>Not joined: %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2545,6 +2667,35 @@ Leave empty to use the address books.</source>
     </message>
 </context>
 <context>
+    <name>notes</name>
+    <message>
+        <location filename="indirect_strings.py" line="+68"/>
+        <source>Note on the caller</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A short note on %1, shown on their next call.
+Leave empty to remove it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Note kept on this PC; your team was not told: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 removed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>place_call</name>
     <message>
         <location filename="../../bulutpop/ui/common/actions.py" line="-121"/>
@@ -2554,6 +2705,14 @@ Leave empty to use the address books.</source>
     <message>
         <location line="+12"/>
         <source>Your phone is ringing — pick up to call %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>self.model</name>
+    <message>
+        <location filename="../../bulutpop/ui/history/window.py" line="-222"/>
+        <source>▶ Play</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -128,7 +128,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+223"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -144,13 +144,13 @@
     </message>
     <message>
         <location line="+8"/>
-        <location line="+10"/>
+        <location line="+21"/>
         <location line="+3"/>
         <source>Calling…</source>
         <translation>Aranıyor…</translation>
     </message>
     <message>
-        <location line="+99"/>
+        <location line="+102"/>
         <source>Ring your phone, then dial %1 (Enter)</source>
         <translation>Önce telefonunuz çalar, sonra %1 aranır (Enter)</translation>
     </message>
@@ -300,13 +300,13 @@
 <context>
     <name>CallPopup</name>
     <message>
-        <location filename="../../bulutpop/ui/popup.py" line="+344"/>
-        <location line="+108"/>
+        <location filename="../../bulutpop/ui/popup.py" line="+371"/>
+        <location line="+186"/>
         <source>Incoming call</source>
         <translation>Gelen arama</translation>
     </message>
     <message>
-        <location line="-107"/>
+        <location line="-185"/>
         <location line="+1"/>
         <source>Close</source>
         <translation>Kapat</translation>
@@ -318,22 +318,73 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+100"/>
+        <location line="+178"/>
         <source>Copy</source>
         <translation>Kopyala</translation>
     </message>
     <message>
-        <location line="-99"/>
+        <location line="-177"/>
         <source>Copy the number</source>
         <translation>Numarayı kopyala</translation>
     </message>
     <message>
-        <location line="+69"/>
-        <source>Unknown number</source>
-        <translation>Bilinmeyen numara</translation>
+        <location line="-41"/>
+        <location line="+180"/>
+        <source>Call back</source>
+        <translation>Geri ara</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="-179"/>
+        <source>Ring your phone, then dial the caller</source>
+        <translation>Önce telefonunuz çalar, sonra arayan aranır</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>✎ Note</source>
+        <translation>✎ Not</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation>Not…</translation>
+    </message>
+    <message>
+        <location line="+114"/>
+        <source>Hidden number</source>
+        <translation>Gizli numara</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>No browser opened; link copied: %1</source>
+        <translation>Tarayıcı açılamadı; bağlantı kopyalandı: %1</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Calling…</source>
+        <translation>Aranıyor…</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Phone ringing</source>
+        <translation>Telefonunuz çalıyor</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Your phone is ringing — pick up to call %1.</source>
+        <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Edit the note on this caller</source>
+        <translation>Bu arayanın notunu düzenle</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A short note on this caller, shown on their next call</source>
+        <translation>Bu arayan için kısa bir not; bir sonraki aramasında gösterilir</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Copied</source>
         <translation>Kopyalandı</translation>
     </message>
@@ -348,7 +399,12 @@
         <translation>Arama</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
+        <source>Queue</source>
+        <translation>Kuyruk</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Queue %1</source>
         <translation>Kuyruk: %1</translation>
     </message>
@@ -368,7 +424,7 @@
         <translation>Siz yanıtladınız</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>%1 answered</source>
         <translation>%1 yanıtladı</translation>
     </message>
@@ -483,7 +539,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>DialDialog</name>
     <message>
-        <location filename="../../bulutpop/ui/dial.py" line="+117"/>
+        <location filename="../../bulutpop/ui/dial.py" line="+137"/>
         <source>Dial</source>
         <translation>Ara</translation>
     </message>
@@ -503,7 +559,7 @@ Veri klasörü: %2</translation>
         <translation>Aranacak numara</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+23"/>
         <source>Cancel</source>
         <translation>İptal</translation>
     </message>
@@ -513,7 +569,7 @@ Veri klasörü: %2</translation>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+78"/>
         <source>missed %1</source>
         <translation>cevapsız %1</translation>
     </message>
@@ -629,7 +685,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryModel</name>
     <message>
-        <location filename="../../bulutpop/ui/history/model.py" line="+201"/>
+        <location filename="../../bulutpop/ui/history/model.py" line="+224"/>
         <source>Time</source>
         <translation>Tarih</translation>
     </message>
@@ -664,7 +720,7 @@ Veri klasörü: %2</translation>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+46"/>
         <location line="+8"/>
         <source>Has a recording</source>
         <translation>Ses kaydı var</translation>
@@ -690,7 +746,7 @@ Veri klasörü: %2</translation>
         <translation>%1 (%2)</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>Incoming</source>
         <translation>Gelen</translation>
     </message>
@@ -725,7 +781,17 @@ Veri klasörü: %2</translation>
         <translation>Yanıtlandı</translation>
     </message>
     <message>
-        <location line="-3"/>
+        <location line="+18"/>
+        <source>▶ Play</source>
+        <translation>▶ Dinle</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Recorded: click to play</source>
+        <translation>Kaydı var: dinlemek için tıklayın</translation>
+    </message>
+    <message>
+        <location line="-25"/>
         <source>Answered by you</source>
         <translation>Siz yanıtladınız</translation>
     </message>
@@ -745,12 +811,7 @@ Veri klasörü: %2</translation>
         <translation>Yanıtlanmadı</translation>
     </message>
     <message>
-        <location line="+19"/>
-        <source>Recorded: double-click to play</source>
-        <translation>Ses kaydı var: dinlemek için çift tıklayın</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+24"/>
         <source>Through queue %1</source>
         <translation>%1 kuyruğu üzerinden</translation>
     </message>
@@ -758,7 +819,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>HistoryWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/history/window.py" line="+67"/>
+        <location filename="../../bulutpop/ui/history/window.py" line="+74"/>
         <location line="+48"/>
         <location line="+44"/>
         <source>Call history</source>
@@ -806,12 +867,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+73"/>
+        <location line="+79"/>
         <source>Call</source>
         <translation>Ara</translation>
     </message>
     <message>
-        <location line="-72"/>
+        <location line="-78"/>
         <source>Ring your phone, then dial the selected number</source>
         <translation>Önce telefonunuz çalar, sonra seçili numara aranır</translation>
     </message>
@@ -826,12 +887,12 @@ Veri klasörü: %2</translation>
         <translation>Süre</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+3"/>
         <source>Recording</source>
         <translation>Ses kaydı</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+15"/>
         <source>Play recording</source>
         <translation>Ses kaydını dinle</translation>
     </message>
@@ -851,12 +912,17 @@ Veri klasörü: %2</translation>
         <translation>Bu numaranın kayıtlarını sil…</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation>Not…</translation>
+    </message>
+    <message>
         <location line="+16"/>
         <source>Clear filters</source>
         <translation>Filtreleri temizle</translation>
     </message>
     <message>
-        <location line="+156"/>
+        <location line="+168"/>
         <source>1 call</source>
         <translation>1 arama</translation>
     </message>
@@ -889,7 +955,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+143"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+232"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -932,7 +998,12 @@ Veri klasörü: %2</translation>
         <translation>kuyruk %1</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+11"/>
+        <source>Hidden number</source>
+        <translation>Gizli numara</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
@@ -967,7 +1038,12 @@ Veri klasörü: %2</translation>
         <translation>Çözüldü: %1</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
+        <source>Note: %1</source>
+        <translation>Not: %1</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>1 missed call at %1</source>
         <translation>1 cevapsız çağrı: %1</translation>
     </message>
@@ -980,13 +1056,13 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
-        <location line="+39"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
+        <location line="+59"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
-        <location line="-34"/>
+        <location line="-54"/>
         <source>Show resolved</source>
         <translation>Çözülenleri göster</translation>
     </message>
@@ -996,7 +1072,17 @@ Veri klasörü: %2</translation>
         <translation>Geri aradığınız veya tamamlandı olarak işaretlediğiniz arayanları da listele</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+3"/>
+        <source>Search by number or name</source>
+        <translation>Numara veya ada göre ara</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>The list stays still while you point at it; click to update</source>
+        <translation>Fare listenin üzerindeyken liste yerinde durur; güncellemek için tıklayın</translation>
+    </message>
+    <message>
+        <location line="+49"/>
         <source>Last call</source>
         <translation>Son arama</translation>
     </message>
@@ -1026,17 +1112,23 @@ Veri klasörü: %2</translation>
         <translation>Bu numaranın kayıtlarını sil…</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Note…</source>
+        <translation>Not…</translation>
+    </message>
+    <message>
         <location line="+18"/>
+        <location line="+220"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="-175"/>
         <source>%1 is back in the list.</source>
         <translation>%1 listeye geri alındı.</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+47"/>
         <source>Telling your team that you are calling %1 back…</source>
         <translation>Ekibinize %1 numarasını geri aradığınız bildiriliyor…</translation>
     </message>
@@ -1056,23 +1148,43 @@ Veri klasörü: %2</translation>
         <translation>(Ekibinize bildirilemedi: %1)</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+19"/>
         <source>Marked %1 as done.</source>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+22"/>
+        <source>1 new caller — show</source>
+        <translation>1 yeni arayan — göster</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 new callers — show</source>
+        <translation>%1 yeni arayan — göster</translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>No caller matches.</source>
+        <translation>Eşleşen arayan yok.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Try another number or name.</source>
+        <translation>Başka bir numara ya da ad deneyin.</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <location line="+1"/>
         <source>Missed calls (%1)</source>
         <translation>Cevapsız çağrılar (%1)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>The %1 most recent of %2 callers are listed; find the others in the history.</source>
         <translation>%2 arayandan en yeni %1 tanesi listeleniyor; diğerlerini geçmişte bulabilirsiniz.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-22"/>
         <source>Nothing resolved yet either.</source>
         <translation>Henüz çözülen bir arama da yok.</translation>
     </message>
@@ -1669,7 +1781,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Arama gelince ses çal</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>Keep a missed call&apos;s pop-up until I close it</source>
+        <translation>Cevapsız aramanın penceresi ben kapatana dek açık kalsın</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>Optional: adds an “Open in CRM” button to the pop-up. {number} is the number as dialled in Türkiye (05321234567), {e164} the international form (+905321234567), {call_uuid} the PBX&apos;s id of the call.</source>
         <translation>İsteğe bağlı: açılır pencereye “CRM&apos;de aç” düğmesi ekler. {number} numaranın Türkiye&apos;de arandığı biçimi (05321234567), {e164} uluslararası biçimi (+905321234567), {call_uuid} ise santralin arama kimliğidir.</translation>
     </message>
@@ -1713,6 +1830,11 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <location line="+1"/>
         <source>Sound</source>
         <translation>Ses</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Missed calls</source>
+        <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2115,13 +2237,13 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+15"/>
-        <location line="+156"/>
+        <location line="+160"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-166"/>
         <source>Your team</source>
         <translation>Ekibiniz</translation>
     </message>
@@ -2162,7 +2284,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Bağlı değil</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+64"/>
         <source>Not joined: %1</source>
         <translation>Ekibe katılınamadı: %1</translation>
     </message>
@@ -2555,6 +2677,36 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
 </context>
 <context>
+    <name>notes</name>
+    <message>
+        <location filename="indirect_strings.py" line="+68"/>
+        <source>Note on the caller</source>
+        <translation>Arayan hakkında not</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A short note on %1, shown on their next call.
+Leave empty to remove it.</source>
+        <translation>%1 için kısa bir not; bir sonraki aramasında gösterilir.
+Silmek için boş bırakın.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Note kept on this PC; your team was not told: %1</source>
+        <translation>Not bu bilgisayarda saklandı; ekibinize iletilemedi: %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 saved.</source>
+        <translation>%1 için not kaydedildi.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Note on %1 removed.</source>
+        <translation>%1 için not silindi.</translation>
+    </message>
+</context>
+<context>
     <name>place_call</name>
     <message>
         <location filename="../../bulutpop/ui/common/actions.py" line="-121"/>
@@ -2565,6 +2717,14 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <location line="+12"/>
         <source>Your phone is ringing — pick up to call %1.</source>
         <translation>Telefonunuz çalıyor — açtığınızda %1 aranacak.</translation>
+    </message>
+</context>
+<context>
+    <name>self.model</name>
+    <message>
+        <location filename="../../bulutpop/ui/history/window.py" line="-222"/>
+        <source>▶ Play</source>
+        <translation>▶ Dinle</translation>
     </message>
 </context>
 </TS>

@@ -96,3 +96,12 @@ QT_TRANSLATE_NOOP("describe_error", "The macOS Keychain failed (%1): try again."
 QT_TRANSLATE_NOOP(
     "describe_error", "The system keyring failed (%1): check that it runs and is unlocked."
 )
+
+# bulutpop/ui/notes.py
+QT_TRANSLATE_NOOP("notes", "Note on the caller")
+QT_TRANSLATE_NOOP(
+    "notes", "A short note on %1, shown on their next call.\nLeave empty to remove it."
+)
+QT_TRANSLATE_NOOP("notes", "Note kept on this PC; your team was not told: %1")
+QT_TRANSLATE_NOOP("notes", "Note on %1 saved.")
+QT_TRANSLATE_NOOP("notes", "Note on %1 removed.")

@@ -34,6 +34,7 @@ def test_calls_csv_takes_the_historys_filters_and_neutralises_cells(
 ) -> None:
     feed(tracker, "01", "02", "03", "05", "06")
     store.run(_name, store, "+902123205062", HOSTILE)
+    store.run(store.write_note, "+902123205062", "=cmd|' /C calc'!A0", "", 1.0)
     every = rows(run_cli("calls", "--csv").stdout)
     assert len(every) == len(store.calls(limit=1000)) == 5
     assert list(every[0]) == [
@@ -48,10 +49,12 @@ def test_calls_csv_takes_the_historys_filters_and_neutralises_cells(
         "duration",
         "recording",
         "call_uuid",
+        "note",
     ]
     first = next(r for r in every if r["call_uuid"] == UUID)
     assert first["number"] == "0212 320 50 62" and first["name"] == "'" + HOSTILE
     assert first["outcome"] == "answered by 1001" and first["recording"] == "yes"
+    assert first["note"] == "'=cmd|' /C calc'!A0"  # caller notes are exported, neutralised
     stored = store.call(UUID)
     assert stored is not None and stored.start_ts is not None
     assert first["start"] == datetime.fromtimestamp(stored.start_ts).isoformat(

@@ -204,3 +204,31 @@ def test_a_call_placed_after_the_dialog_was_closed_stays_quiet(
     assert not dialog.isVisible()  # the ringing phone says it went through
     assert not dialog.calling
     assert len(fake_pbx.originates) == 1
+
+
+def test_the_recent_list_neither_covers_the_preview_nor_overprints_numbers(
+    qtbot: QtBot, bridge: CoreBridge, webhook: Webhook
+) -> None:
+    webhook.post(*scenario("02"))
+    dialog = make(qtbot, bridge)
+    QTest.keyClicks(dialog.edit, "0532")
+    completer = dialog.field.completer()
+    assert completer is not None
+    popup = completer.popup()
+    assert popup is not None
+    qtbot.waitUntil(popup.isVisible)
+    preview = dialog.status
+    top_left = preview.mapToGlobal(preview.rect().topLeft())
+    assert dialog.status.text() == "Will call extension 0532"
+    assert not popup.geometry().intersects(preview.rect().translated(top_left))
+    # A detail too long for the row is shortened beside the number, never drawn over it.
+    metrics = dialog.fontMetrics()
+    number, detail = "0532 123 45 67", "Ayşe Yılmaz (Acme Lojistik) · missed yesterday 14:32"
+    shown = dial_module._RecentDelegate.fit_detail(metrics, number, detail, 260)
+    assert shown != detail and shown.endswith("…")
+    assert (
+        metrics.horizontalAdvance(number)
+        + dial_module.DETAIL_GAP
+        + metrics.horizontalAdvance(shown)
+        <= 260
+    )

@@ -146,11 +146,19 @@ def test_recording_column_marks_the_recorded_call(
     marks = {
         c.party: window.model.index(r, Column.RECORDING).data() for r, c in enumerate(calls(window))
     }
-    assert marks == {"02123205062": "▶", "05321234567": ""}
+    assert marks == {"02123205062": "▶ Play", "05321234567": ""}
     recorded = next(r for r, c in enumerate(calls(window)) if c.recording)
     with qtbot.waitSignal(window.playRequested) as played:
         window.play(recorded)
     assert played.args[0].call_uuid == "6f1c2b1e-8a1d-4c57-9f0e-2d4b1c9e0a01"
+    # ▶ Play looks like a link and plays on one click, no double-click needed.
+    cell = window.view.visualRect(window.model.index(recorded, Column.RECORDING))
+    with qtbot.waitSignal(window.playRequested) as clicked:
+        QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=cell.center())
+    assert clicked.args[0].call_uuid == "6f1c2b1e-8a1d-4c57-9f0e-2d4b1c9e0a01"
+    with qtbot.assertNotEmitted(window.playRequested):  # a row without a recording
+        other = window.view.visualRect(window.model.index(1 - recorded, Column.RECORDING))
+        QTest.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=other.center())
     window.view.selectRow(recorded)
     assert window.play_button.isEnabled()
     window.view.selectRow(1 - recorded)
@@ -286,6 +294,7 @@ def test_keys_buttons_and_menu_act_on_the_selected_call(
         "Call",
         "Copy number",
         "",
+        "Note…",
         "Edit name…",
         "Delete this number's records…",
     ]

@@ -412,6 +412,7 @@ def test_keys_and_menu_act_on_the_selected_caller(
         "Done",
         "Copy number",
         "",
+        "Note…",
         "Edit name…",
         "Delete this number's records…",
     ]

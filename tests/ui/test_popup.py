@@ -151,8 +151,9 @@ def test_my_answered_call_stays_green_until_it_ends(
 
 
 def test_a_missed_call_turns_red_and_closes_by_itself(
-    qtbot: QtBot, manager: PopupManager, webhook: Webhook
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
 ) -> None:
+    configure(qloop, bridge, missed_popup_stays="false")  # the default keeps it (test_popup_desk)
     webhook.post(*scenario("02"))
     popup = only(manager)
     assert popup.state is PopupState.MISSED
@@ -285,8 +286,9 @@ def test_popups_stack_upwards_in_the_corner_and_overflow_into_a_summary(
 
 
 def test_a_waiting_call_that_ends_leaves_the_queue_without_a_window(
-    qtbot: QtBot, manager: PopupManager, webhook: Webhook
+    qtbot: QtBot, qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
 ) -> None:
+    configure(qloop, bridge, missed_popup_stays="false")
     webhook.post(*(ringing(n) for n in range(4)))
     (waiting,) = manager.waiting()
     hangup = scenario("02")[1].replace(
@@ -358,11 +360,21 @@ def test_copy_puts_the_number_on_the_clipboard(manager: PopupManager, webhook: W
 
 
 def test_queue_calls_name_the_queue_once_its_name_is_known(
-    qloop: Loop, bridge: CoreBridge, manager: PopupManager, webhook: Webhook
+    qloop: Loop,
+    bridge: CoreBridge,
+    manager: PopupManager,
+    webhook: Webhook,
+    fake_pbx: FakePbxState,
 ) -> None:
     qloop.run(bridge.phonebook.sync_queues())  # the fake PBX calls queue 200 "Kuyruk 1"
     webhook.post(scenario("03")[0])
-    assert "Queue Kuyruk 1 (200)" in only(manager).route.text()
+    # The PBX's default name says "queue" itself: said once, not "Queue Kuyruk 1".
+    assert only(manager).route.text() == "Incoming call · Kuyruk 1 (200)"
+    manager.close_all()
+    fake_pbx.queues["200"] = "Satış"
+    qloop.run(bridge.phonebook.sync_queues())
+    webhook.post(scenario("03")[0].replace(b"a3e91c0d", b"a3e91c0e"))
+    assert only(manager).route.text() == "Incoming call · Queue Satış (200)"
 
 
 AHMET = {

@@ -80,6 +80,8 @@ def test_valid_values_are_saved_to_the_config_file(
         dialog.preferences_tab.corner_combo.findData("top-left")
     )
     dialog.preferences_tab.ring_check.setChecked(False)
+    assert dialog.preferences_tab.missed_stays_check.isChecked()  # kept until seen, by default
+    dialog.preferences_tab.missed_stays_check.setChecked(False)
     dialog.preferences_tab.crm_edit.setText("https://crm.example.com/find?tel={e164}")
     dialog.preferences_tab.language_combo.setCurrentIndex(
         dialog.preferences_tab.language_combo.findData("tr")
@@ -94,6 +96,7 @@ def test_valid_values_are_saved_to_the_config_file(
     assert saved.public_url == "https://pop.example.com"
     assert saved.popup_corner == "top-left"
     assert saved.ring_sound is False
+    assert saved.missed_popup_stays is False
     assert saved.crm_url == "https://crm.example.com/find?tel={e164}"
     assert saved.language == "tr"
     assert saved.token == core.config.token

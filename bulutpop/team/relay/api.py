@@ -31,7 +31,9 @@ from bulutpop.errors import (
 )
 from bulutpop.local.net import client_session
 from bulutpop.pbx.client import SlidingWindow
-from bulutpop.team.protocol import presented
+from bulutpop.storage.store import clean_note
+from bulutpop.storage.team import TeamTables
+from bulutpop.team.protocol import note_message, presented
 from bulutpop.team.relay.agents import Agent, Agents
 from bulutpop.team.relay.router import claim_in, parties
 
@@ -71,6 +73,7 @@ class RelayApi:
         app.router.add_get("/pbx/dnd/{extension}", self._dnd)
         app.router.add_get("/pbx/user_statuses", self._user_statuses)
         app.router.add_post("/team/claim", self._claim)
+        app.router.add_post("/team/note", self._note)
         app.router.add_get("/team/whoami", self._whoami)
         app.router.add_get("/team/status", self._status)
         app.router.add_get("/health", self._health)
@@ -283,6 +286,26 @@ class RelayApi:
     def _claim_in(self, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
         with self.core.store.transaction() as conn:  # on the writer: run_write
             return claim_in(conn, agent, party_key, now)
+
+    async def _note(self, request: web.Request) -> web.Response:
+        """An agent's note on a caller: stored here and sent to every agent's PC."""
+        agent = await self._agent_for(request)
+        form = await request.post()
+        try:
+            number_key = phone.parse(str(form.get("number", ""))).key
+        except NumberError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
+        text = str(form.get("text", ""))
+        now = time.time()
+        tracker = self.core.tracker  # `missed`: the publisher wakes for the outbox row now
+        await tracker.run_write(self._note_in, number_key, text, agent.label, now, missed=True)
+        return web.json_response({"at": now, "author": agent.label})
+
+    def _note_in(self, number_key: str, text: str, author: str, now: float) -> None:
+        store = self.core.store
+        with store.transaction() as conn:  # on the writer: run_write
+            if store.put_note(conn, number_key, text, author, now):
+                TeamTables.queue_in(conn, [note_message(number_key, clean_note(text), author, now)])
 
     async def _whoami(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)

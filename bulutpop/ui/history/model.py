@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QPalette
 from bulutpop.calls import phone
 from bulutpop.calls.model import Call
 from bulutpop.storage.history import HistoryFilter
+from bulutpop.storage.store import Note
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.theme import Tone, colour, muted, readable
@@ -60,9 +61,14 @@ class HistoryModel(QAbstractTableModel):
         self._rows = _Rows()
         # (name, company) by number, for the loaded rows.
         self._contacts: dict[str, tuple[str, str]] = {}
+        self._notes: dict[str, Note] = {}  # caller notes, for the loaded rows
+        self._colleagues: dict[str, str | None] = {}  # extension -> name, as shown
         self._total = 0
         self._wanted = 0  # rows the user asked for: the first page plus what they scrolled to
         bridge.namesChanged.connect(self.refresh_names)
+        # A note written here, or a colleague's arriving from the team.
+        bridge.notesChanged.connect(self.refresh_names)
+        bridge.missedChanged.connect(self.refresh_names)
         self.reload()
 
     @property
@@ -98,14 +104,31 @@ class HistoryModel(QAbstractTableModel):
         self.endResetModel()
 
     def refresh_names(self) -> None:
-        """Look the loaded rows' names up again (an address book or a name changed)."""
+        """Look the loaded rows' names and notes up again (an address book, a name or a
+        note changed)."""
+        self._notes.clear()
+        self._colleagues.clear()
         self._contacts = self._lookup(self._rows.calls)
         if self._rows.calls:
             last = len(self._rows.calls) - 1
             self.dataChanged.emit(self.index(0, Column.PARTY), self.index(last, Column.QUEUE))
 
     def _lookup(self, calls: Sequence[Call]) -> dict[str, tuple[str, str]]:
-        return self._bridge.contacts_for([call.party_key for call in calls])
+        """(name, company) by number for `calls`; their notes join the loaded ones."""
+        keys = [call.party_key for call in calls]
+        self._notes.update(self._bridge.notes_for(keys))
+        return self._bridge.contacts_for(keys)
+
+    def note(self, call: Call) -> str:
+        """The note on the call's other side ("" when none)."""
+        note = self._notes.get(call.party_key)
+        return note.text if note else ""
+
+    def colleague(self, extension: str) -> str:
+        """A colleague as listed: their name when known, else the extension."""
+        if extension not in self._colleagues:
+            self._colleagues[extension] = self._bridge.colleague_name(extension)
+        return self._colleagues[extension] or extension
 
     def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: B008
         return not parent.isValid() and len(self._rows.calls) < self._total
@@ -230,6 +253,8 @@ class HistoryModel(QAbstractTableModel):
                 return readable(palette.color(QPalette.ColorRole.Highlight), base)
             if not call.answered:
                 return muted(palette)
+        if role == Qt.ItemDataRole.ForegroundRole and column == Column.RECORDING:
+            return QGuiApplication.palette().color(QPalette.ColorRole.Link)
         if role == Qt.ItemDataRole.FontRole and column == Column.RESULT and call.missed:
             bold = QFont()
             bold.setBold(True)
@@ -278,7 +303,9 @@ class HistoryModel(QAbstractTableModel):
         name, company = self._contacts.get(call.party_key) or (call.name, "")
         if company and company != name:
             name = self.tr("%1 (%2)").replace("%1", name).replace("%2", company)
-        return f"{name} · {number}" if name else number
+        text = f"{name} · {number}" if name else number
+        note = self.note(call)
+        return f"{text} · ✎ {note}" if note else text
 
     def direction_text(self, call: Call) -> str:
         return self.direction_label(call.direction) or "—"
@@ -301,7 +328,7 @@ class HistoryModel(QAbstractTableModel):
         if call.answered:
             if not call.connected_user:
                 return self.tr("Answered")
-            return self.tr("Answered by %1").replace("%1", call.connected_user)
+            return self.tr("Answered by %1").replace("%1", self.colleague(call.connected_user))
         return self.tr("Missed") if call.missed else self.tr("Not answered")
 
     def _display(self, call: Call, column: Column) -> str:
@@ -317,11 +344,12 @@ class HistoryModel(QAbstractTableModel):
             return self.result_text(call)
         if column == Column.DURATION:
             return fmt.duration(call.duration) if call.answered else ""
-        return "▶" if call.recording else ""
+        # Reads as a link in the accent colour: one click plays (the window's `clicked`).
+        return self.tr("▶ Play") if call.recording else ""
 
     def _tooltip(self, call: Call, column: Column) -> str | None:
         if column == Column.RECORDING and call.recording:
-            return self.tr("Recorded: double-click to play")
+            return self.tr("Recorded: click to play")
         if column == Column.PARTY:
             return self.party_text(call)
         if column == Column.QUEUE and call.queue:

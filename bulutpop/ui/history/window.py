@@ -5,7 +5,7 @@ calls, with "Play" and "Call" on a selected row and "Edit name…" in its menu."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Qt, QTimer, Signal
+from PySide6.QtCore import QLocale, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,6 +41,7 @@ from bulutpop.ui.common.actions import (
 from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.common.widgets import NameAsker, StatusLine, ask_name, heading, hint, muted
 from bulutpop.ui.history.model import ARROWS, Column, HistoryModel
+from bulutpop.ui.notes import ask_note, edit_note
 
 SEARCH_DELAY_MS = 150
 # Changes arriving within this time are applied together: a busy queue posts several events
@@ -55,12 +56,18 @@ class HistoryWindow(QWidget):
     playRequested = Signal(object)
 
     def __init__(
-        self, bridge: CoreBridge, parent: QWidget | None = None, *, ask: NameAsker = ask_name
+        self,
+        bridge: CoreBridge,
+        parent: QWidget | None = None,
+        *,
+        ask: NameAsker = ask_name,
+        ask_note: NameAsker = ask_note,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = TaskSet()
         self._ask = ask
+        self._ask_note = ask_note
         self._calling = False
         self._pending: list[Call] = []
         self._dirty = False
@@ -168,7 +175,11 @@ class HistoryWindow(QWidget):
             + 28,
             Column.RESULT: metrics.horizontalAdvance(self.tr("Answered by %1")) + 40,
             Column.DURATION: metrics.horizontalAdvance(self.tr("Duration")) + 28,
-            Column.RECORDING: metrics.horizontalAdvance(self.tr("Recording")) + 24,
+            Column.RECORDING: max(
+                metrics.horizontalAdvance(text)
+                for text in (self.tr("Recording"), self.model.tr("▶ Play"))
+            )
+            + 24,
             Column.QUEUE: queue_width(self.bridge, view),
         }
         for column, width in widths.items():
@@ -177,6 +188,8 @@ class HistoryWindow(QWidget):
         header.setSectionResizeMode(Column.PARTY, QHeaderView.ResizeMode.Stretch)
         view.setMinimumWidth(sum(widths.values()) + 20 * metrics.averageCharWidth())
         view.doubleClicked.connect(lambda index: self._play(self.model.call(index.row())))
+        # ▶ plays on a single click, like the button it looks like.
+        view.clicked.connect(self._on_click)
 
         self.row_actions = rows = RowActions(view, self._selected_call)
         self.play_action = rows.add(self.tr("Play recording"), self._play, Qt.Key.Key_Space)
@@ -188,9 +201,10 @@ class HistoryWindow(QWidget):
             self.tr("Edit name…"), self._start_edit_name, Qt.Key.Key_F2
         )
         self.forget_action = rows.add(self.tr("Delete this number's records…"), self._forget)
+        self.note_action = rows.add(self.tr("Note…"), self._start_edit_note)
         rows.set_menu(
             [self.play_action, self.call_action, self.copy_action],
-            [self.edit_name_action, self.forget_action],
+            [self.note_action, self.edit_name_action, self.forget_action],
         )
         return view
 
@@ -321,6 +335,17 @@ class HistoryWindow(QWidget):
             return False
         return await edit_local_name(self.bridge, self, call.party_key, self.status, self._ask)
 
+    def _on_click(self, index: QModelIndex) -> None:
+        if index.column() == Column.RECORDING:
+            self._play(self.model.call(index.row()))
+
+    def _start_edit_note(self, call: Call) -> None:
+        if phone.dialable(call.party):
+            self.tasks.start(
+                edit_note(self.bridge, self, call.party_key, self.status, self._ask_note),
+                name="edit note",
+            )
+
     def _start_edit_name(self, call: Call) -> None:
         self.tasks.start(self._edit_name(call), name="edit name")
 
@@ -354,6 +379,7 @@ class HistoryWindow(QWidget):
         self.call_action.setEnabled(can_call)
         self.copy_action.setEnabled(call is not None and bool(call.party))
         self.edit_name_action.setEnabled(call is not None and bool(call.party))
+        self.note_action.setEnabled(call is not None and phone.dialable(call.party))
         self.forget_action.setEnabled(call is not None and can_forget(call.party_key))
 
     def _update_state(self) -> None:

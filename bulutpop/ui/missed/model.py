@@ -8,9 +8,19 @@ import asyncio
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
+from bulutpop.calls import phone
 from bulutpop.calls.model import MissedGroup
+from bulutpop.storage.history import TextMatch
+from bulutpop.storage.store import Note
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.common import fmt
 from bulutpop.ui.common.tasks import TaskSet
@@ -32,7 +42,14 @@ class Column(IntEnum):
 
 
 class MissedModel(QAbstractTableModel):
-    """Missed-call groups from the store, newest first; reloads whenever the list moves."""
+    """Missed-call groups from the store, newest first; reloads whenever the list moves.
+
+    While `held` (the pointer is over the list or it has keyboard focus) rows never move:
+    a reload that would insert, remove or reorder rows waits, and `waitingChanged` tells
+    how many new callers it brings, until the hold ends or `show_waiting` is called."""
+
+    # New callers a held reload brings (0: nothing waits).
+    waitingChanged = Signal(int)
 
     GroupRole = Qt.ItemDataRole.UserRole + 1  # the row's MissedGroup
     NoteRole = Qt.ItemDataRole.UserRole + 2  # second line of the caller cell
@@ -44,7 +61,14 @@ class MissedModel(QAbstractTableModel):
         self._bridge = bridge
         self._read = bridge.missed_reader()
         self._groups: list[MissedGroup] = []
+        self._loaded: list[MissedGroup] = []  # before the search: `_groups` is what it finds
         self._contacts: dict[str, tuple[str, str]] = {}
+        self._search = TextMatch("")
+        self._held = False
+        self._notes: dict[str, Note] = {}
+        self._waiting: (
+            tuple[list[MissedGroup], dict[str, tuple[str, str]], dict[str, Note]] | None
+        ) = None
         self._claims: dict[str, Claim] = {}
         self._show_resolved = False
         self._dialing: str | None = None
@@ -64,6 +88,44 @@ class MissedModel(QAbstractTableModel):
         if value != self._show_resolved:
             self._show_resolved = value
             self.refresh()
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    @held.setter
+    def held(self, value: bool) -> None:
+        if value != self._held:
+            self._held = value
+            if not value:
+                self.show_waiting()
+
+    def show_waiting(self) -> None:
+        """Show the reload that waited while the list was held."""
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            self.waitingChanged.emit(0)
+            self._reset(*waiting, force=True)
+
+    def set_search(self, text: str) -> None:
+        """Keep the callers `text` finds (history_terms' rules, see TextMatch)."""
+        if text != self._search.text:
+            self._search = TextMatch(text)
+            self._reset(self._loaded, self._contacts, self._notes, force=True)
+
+    def found(self, group: MissedGroup) -> bool:
+        name, company = self._contacts.get(group.number, ("", ""))
+        note = self._notes.get(group.number)
+        return self._search.matches(
+            group.number,
+            (group.party, group.display),
+            (name, company, group.name, note.text if note else ""),
+        )
+
+    def note(self, group: MissedGroup) -> str:
+        """The caller's note ("" when none)."""
+        note = self._notes.get(group.number)
+        return note.text if note else ""
 
     def reload(self) -> None:
         """Load on this thread, for a first view that never flashes the empty state."""
@@ -87,16 +149,43 @@ class MissedModel(QAbstractTableModel):
             self._stale = False
             include = self._show_resolved
             # The worker gets a plain function over the store (`CoreBridge.missed_reader`).
-            groups, contacts = await loop.run_in_executor(None, self._read, include, LIST_LIMIT)
+            read = await loop.run_in_executor(None, self._read, include, LIST_LIMIT)
             if include == self._show_resolved:
-                self._reset(groups, contacts)
+                self._reset(*read)
 
-    def _reset(self, groups: list[MissedGroup], contacts: dict[str, tuple[str, str]]) -> None:
+    def _reset(
+        self,
+        loaded: list[MissedGroup],
+        contacts: dict[str, tuple[str, str]],
+        notes: dict[str, Note],
+        force: bool = False,
+    ) -> None:
         # Claims arrive as missedChanged too; a handful of rows, read with the groups.
         claims = self._bridge.claims() if self._bridge.config.team_mode else {}
+        previous = self._contacts, self._notes
+        self._contacts, self._notes = contacts, notes
+        searching = bool(self._search.text.strip())
+        groups = [group for group in loaded if self.found(group)] if searching else loaded
+        same_rows = [(g.number, g.resolved_ts) for g in groups] == [
+            (g.number, g.resolved_ts) for g in self._groups
+        ]
+        if same_rows and self._groups:
+            # Nothing moves: the rows are updated where they are, held or not.
+            self._loaded, self._groups, self._claims = loaded, groups, claims
+            if self._waiting is not None:
+                self._waiting = None
+                self.waitingChanged.emit(0)
+            self.dataChanged.emit(self.index(0, 0), self.index(len(groups) - 1, len(Column) - 1))
+            return
+        if self._held and not force:
+            self._contacts, self._notes = previous
+            self._waiting = (loaded, contacts, notes)
+            shown = {g.number for g in self._groups}
+            self.waitingChanged.emit(len({g.number for g in groups if not g.resolved} - shown))
+            return
         self.beginResetModel()
+        self._loaded = loaded
         self._groups = groups
-        self._contacts = contacts
         self._claims = claims
         self.endResetModel()
 
@@ -206,6 +295,8 @@ class MissedModel(QAbstractTableModel):
 
     def _display(self, group: MissedGroup, column: Column) -> str:
         if column == Column.CALLER:
+            if phone.withheld(group.party):
+                return self.tr("Hidden number")
             return self.name(group) or group.display
         if column == Column.COUNT:
             return str(group.count)
@@ -238,9 +329,13 @@ class MissedModel(QAbstractTableModel):
                 "user": self.tr("Marked done %1"),
             }.get(group.resolved_by, self.tr("Resolved %1"))
             parts.append(text.replace("%1", when))
+        if note := self.note(group):
+            parts.append(f"✎ {note}")
         return " · ".join(parts)
 
     def _tooltip(self, group: MissedGroup, column: Column) -> str | None:
+        if column == Column.CALLER and (note := self.note(group)):
+            return self.tr("Note: %1").replace("%1", note)
         if column == Column.COUNT:
             if group.count == 1:
                 return self.tr("1 missed call at %1").replace("%1", fmt.full(group.last_ts))
@@ -252,3 +347,8 @@ class MissedModel(QAbstractTableModel):
         if column == Column.LAST:
             return fmt.full(group.last_ts)
         return None
+
+
+def hidden(group: MissedGroup) -> bool:
+    """A caller without a number (withheld, or words): nothing to call back or copy."""
+    return not phone.dialable(group.party)

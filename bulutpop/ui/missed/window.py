@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QFont,
     QHelpEvent,
+    QHideEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,
@@ -41,6 +42,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
+    QPushButton,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -80,7 +83,8 @@ from bulutpop.ui.common.widgets import (
     hint,
     muted,
 )
-from bulutpop.ui.missed.model import Column, MissedModel
+from bulutpop.ui.missed.model import Column, MissedModel, hidden
+from bulutpop.ui.notes import ask_note, edit_note
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +212,9 @@ class ActionsDelegate(QStyledItemDelegate):
         self._view = view
         self._hover: tuple[MissedGroup, Action] | None = None
         self._pressed: tuple[MissedGroup, Action] | None = None
+        # The caller each row showed when last painted: a click acts on what the user saw,
+        # even if the model changed since and the row was not repainted yet.
+        self._painted: dict[int, MissedGroup] = {}
         view.viewport().setMouseTracking(True)
         view.viewport().installEventFilter(self)
 
@@ -228,8 +235,19 @@ class ActionsDelegate(QStyledItemDelegate):
         # The callback button must fit its "Calling…" label too, so it never jumps.
         return max(widths[0], widths[3]) + widths[1] + widths[2] + 4 * self.SPACING
 
-    def buttons(self, rect: QRect, index: QModelIndex | QPersistentModelIndex) -> list[RowButton]:
+    def shown(self, index: QModelIndex | QPersistentModelIndex) -> MissedGroup:
+        """The caller the row of `index` showed when last painted (else the model's)."""
         group: MissedGroup = index.data(MissedModel.GroupRole)
+        return self._painted.get(index.row(), group)
+
+    def buttons(
+        self,
+        rect: QRect,
+        index: QModelIndex | QPersistentModelIndex,
+        group: MissedGroup | None = None,
+    ) -> list[RowButton]:
+        group = group or index.data(MissedModel.GroupRole)
+        assert group is not None
         dialing = bool(index.data(MissedModel.DialingRole))
         busy = bool(index.data(MissedModel.BusyRole))
         labels = self._labels()
@@ -238,10 +256,11 @@ class ActionsDelegate(QStyledItemDelegate):
             self._button_size(labels[Action.CALL]).width(),
             self._button_size(self.tr("Calling…")).width(),
         )
+        dialable = not hidden(group)
         specs = [
-            (Action.CALL, call_text, not busy, True, call_width),
+            (Action.CALL, call_text, not busy and dialable, True, call_width),
             (Action.DONE, labels[Action.DONE], not group.resolved, False, 0),
-            (Action.COPY, labels[Action.COPY], True, False, 0),
+            (Action.COPY, labels[Action.COPY], dialable, False, 0),
         ]
         result: list[RowButton] = []
         left = rect.left() + self.SPACING
@@ -268,7 +287,8 @@ class ActionsDelegate(QStyledItemDelegate):
         style = widget.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
         group: MissedGroup = index.data(MissedModel.GroupRole)
-        for button in self.buttons(opt.rect, index):
+        self._painted[index.row()] = group
+        for button in self.buttons(opt.rect, index, group):
             draw = QStyleOptionButton()
             draw.initFrom(widget)
             draw.rect = button.rect
@@ -292,9 +312,10 @@ class ActionsDelegate(QStyledItemDelegate):
         index = self._view.indexAt(pos)
         if not index.isValid() or index.column() != Column.ACTIONS:
             return None
-        for button in self.buttons(self._view.visualRect(index), index):
+        group = self.shown(index)
+        for button in self.buttons(self._view.visualRect(index), index, group):
             if button.enabled and button.rect.contains(pos):
-                return index.data(MissedModel.GroupRole), button.action
+                return group, button.action
         return None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -358,15 +379,22 @@ class MissedWindow(QWidget):
     `ask` asks for a caller's name ("Edit name…"); tests pass one that answers at once."""
 
     def __init__(
-        self, bridge: CoreBridge, parent: QWidget | None = None, *, ask: NameAsker = ask_name
+        self,
+        bridge: CoreBridge,
+        parent: QWidget | None = None,
+        *,
+        ask: NameAsker = ask_name,
+        ask_note: NameAsker = ask_note,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = TaskSet()
         self._ask = ask
+        self._ask_note = ask_note
         self._pending_undo: _Undo | None = None
         self._marking: set[str] = set()
         self._selected_number: str | None = None
+        self._pointer_inside = False
         self.setWindowTitle(self.tr("Missed calls"))
         self.resize(880, 460)
 
@@ -375,8 +403,25 @@ class MissedWindow(QWidget):
         self.show_resolved = QCheckBox(self.tr("Show resolved"))
         self.show_resolved.setToolTip(self.tr("Also list callers you called back or marked done"))
         self.show_resolved.toggled.connect(self._on_show_resolved)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("Search by number or name"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(220)
+        self.search.textChanged.connect(self.model.set_search)
+        # Rows never move under the pointer or the keyboard: new callers wait behind this.
+        self.waiting = QPushButton()
+        self.waiting.setFlat(True)
+        self.waiting.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.waiting.setToolTip(
+            self.tr("The list stays still while you point at it; click to update")
+        )
+        self.waiting.hide()
+        self.waiting.clicked.connect(self.model.show_waiting)
+        self.model.waitingChanged.connect(self._on_waiting)
 
         self.view = self._make_view()
+        self.view.viewport().installEventFilter(self)
+        self.view.installEventFilter(self)
         self.empty = self._make_empty_state()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.view)
@@ -390,7 +435,9 @@ class MissedWindow(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(self.title)
+        header.addWidget(self.waiting)
         header.addStretch(1)
+        header.addWidget(self.search)
         header.addWidget(self.show_resolved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -402,6 +449,7 @@ class MissedWindow(QWidget):
 
         self.model.modelAboutToBeReset.connect(self._remember_selection)
         self.model.modelReset.connect(self._on_reset)
+        self.model.dataChanged.connect(self._update_counts)
         self._on_reset()
 
     def _make_view(self) -> QTableView:
@@ -435,7 +483,7 @@ class MissedWindow(QWidget):
         fixed = sum(view.columnWidth(column) for column in Column if column != Column.CALLER)
         view.setMinimumWidth(fixed + 24 * metrics.averageCharWidth())
         view.doubleClicked.connect(
-            lambda index: self._start(Action.CALL, self.model.group(index.row()))
+            lambda index: self._start(Action.CALL, self.actions_delegate.shown(index))
         )
 
         self.row_actions = rows = RowActions(view, self._selected_group)
@@ -447,11 +495,12 @@ class MissedWindow(QWidget):
         self.copy_action = rows.add(self.tr("Copy number"), copy, QKeySequence.StandardKey.Copy)
         self.edit_name_action = rows.add(self.tr("Edit name…"), self._edit_name, Qt.Key.Key_F2)
         self.forget_action = rows.add(self.tr("Delete this number's records…"), self._forget)
+        self.note_action = rows.add(self.tr("Note…"), self._edit_note)
         # Enter on the keypad is a second key for the same action.
         rows.add("", call, Qt.Key.Key_Enter)
         rows.set_menu(
             [self.call_action, self.done_action, self.copy_action],
-            [self.edit_name_action, self.forget_action],
+            [self.note_action, self.edit_name_action, self.forget_action],
         )
         view.selectionModel().selectionChanged.connect(self._update_actions)
         self.model.dataChanged.connect(self._update_actions)
@@ -464,7 +513,7 @@ class MissedWindow(QWidget):
         mark_font = mark.font()
         mark_font.setPointSizeF(mark_font.pointSizeF() * 4)
         mark.setFont(mark_font)
-        headline = QLabel(self.tr("No missed calls. Nice!"))
+        self.empty_headline = headline = QLabel(self.tr("No missed calls. Nice!"))
         headline_font = headline.font()
         headline_font.setPointSizeF(headline_font.pointSizeF() * 1.25)
         headline_font.setBold(True)
@@ -507,6 +556,7 @@ class MissedWindow(QWidget):
             return
         await self.bridge.undo_done(pending.number, pending.at)
         await self.model.settled()
+        self.model.show_waiting()
         self.status.show_success(
             self.tr("%1 is back in the list.").replace("%1", phone.display(pending.number)),
             seconds=5,
@@ -527,6 +577,11 @@ class MissedWindow(QWidget):
         # "14:32" turns into "yesterday 14:32" overnight; reopening shows fresh times.
         self.model.refresh()
         super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        self._pointer_inside = False
+        self._update_hold()
+        super().hideEvent(event)
 
     async def _call_back(self, group: MissedGroup) -> None:
         if self.model.busy_number is not None:
@@ -580,6 +635,7 @@ class MissedWindow(QWidget):
         try:
             at = await self.bridge.mark_done(group.number)
             await self.model.settled()
+            self.model.show_waiting()  # the user's own change shows at once, held or not
         finally:
             self._marking.discard(group.number)
         self._pending_undo = _Undo(group.number, at)
@@ -588,9 +644,33 @@ class MissedWindow(QWidget):
     def _copy(self, group: MissedGroup) -> None:
         copy_number(group.display, self.status)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Hold the rows still while the pointer is over the list or it has the focus.
+        kind = event.type()
+        if watched is self.view.viewport() and kind in (QEvent.Type.Enter, QEvent.Type.Leave):
+            self._pointer_inside = kind == QEvent.Type.Enter
+            self._update_hold()
+        elif watched is self.view and kind in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self._update_hold()
+        return False
+
+    def _update_hold(self) -> None:
+        self.model.held = self._pointer_inside or self.view.hasFocus()
+
+    def _on_waiting(self, count: int) -> None:
+        self.waiting.setVisible(count > 0)
+        self._update_counts()  # the title counts every caller, shown or waiting
+        self.waiting.setText(
+            self.tr("1 new caller — show")
+            if count == 1
+            else self.tr("%1 new callers — show").replace("%1", str(count))
+        )
+
     def _start(self, action: Action | str, group: MissedGroup) -> None:
         """Act on the group as it was when the user clicked (rows may move meanwhile)."""
         action = Action(action)
+        if action != Action.DONE and hidden(group):
+            return  # a withheld number: nothing to call or copy
         if action == Action.CALL:
             self.tasks.start(self._call_back(group), name="call back")
         elif action == Action.DONE:
@@ -614,6 +694,13 @@ class MissedWindow(QWidget):
             name="edit name",
         )
 
+    def _edit_note(self, group: MissedGroup) -> None:
+        if not hidden(group):
+            self.tasks.start(
+                edit_note(self.bridge, self, group.number, self.status, self._ask_note),
+                name="edit note",
+            )
+
     def _forget(self, group: MissedGroup) -> None:
         self.tasks.start(
             forget_number(self.bridge, self, group.number, self.status), name="delete records"
@@ -624,11 +711,13 @@ class MissedWindow(QWidget):
 
     def _update_actions(self) -> None:
         group = self._selected_group()
-        self.call_action.setEnabled(group is not None and self.model.busy_number is None)
+        dialable = group is not None and not hidden(group)
+        self.call_action.setEnabled(dialable and self.model.busy_number is None)
         self.done_action.setEnabled(group is not None and not group.resolved)
-        self.copy_action.setEnabled(group is not None)
+        self.copy_action.setEnabled(dialable)
         self.forget_action.setEnabled(group is not None and can_forget(group.number))
         self.edit_name_action.setEnabled(group is not None)
+        self.note_action.setEnabled(dialable)
 
     def _on_show_resolved(self, checked: bool) -> None:
         self.model.show_resolved = checked
@@ -638,23 +727,18 @@ class MissedWindow(QWidget):
         self._selected_number = group.number if group else None
 
     def _on_reset(self) -> None:
-        count = self.count()
-        self.title.setText(self.tr("Missed calls (%1)").replace("%1", str(count)))
-        self.setWindowTitle(self.tr("Missed calls (%1)").replace("%1", str(count)))
-        listed = sum(
-            1 for row in range(self.model.rowCount()) if not self.model.group(row).resolved
-        )
-        self.more.setVisible(listed < count)
-        self.more.setText(
-            self.tr("The %1 most recent of %2 callers are listed; find the others in the history.")
-            .replace("%1", QLocale().toString(listed))
-            .replace("%2", QLocale().toString(count))
-        )
+        self._update_counts()
         if self.model.rowCount():
             self.stack.setCurrentWidget(self.view)
         else:
+            searching = bool(self.search.text().strip())
+            self.empty_headline.setText(
+                self.tr("No caller matches.") if searching else self.tr("No missed calls. Nice!")
+            )
             self.empty_detail.setText(
-                self.tr("Nothing resolved yet either.")
+                self.tr("Try another number or name.")
+                if searching
+                else self.tr("Nothing resolved yet either.")
                 if self.model.show_resolved
                 else self.tr("Calls you miss will show up here, ready to call back.")
             )
@@ -664,3 +748,19 @@ class MissedWindow(QWidget):
             if row is not None:
                 self.view.selectRow(row)
         self._update_actions()
+
+    def _update_counts(self) -> None:
+        """The title's count and the "most recent of" line (rows updated in place too)."""
+        count = self.count()
+        self.title.setText(self.tr("Missed calls (%1)").replace("%1", str(count)))
+        self.setWindowTitle(self.tr("Missed calls (%1)").replace("%1", str(count)))
+        listed = sum(
+            1 for row in range(self.model.rowCount()) if not self.model.group(row).resolved
+        )
+        # While new callers wait to be shown, the list is not short of them for its limit.
+        self.more.setVisible(listed < count and self.waiting.isHidden())
+        self.more.setText(
+            self.tr("The %1 most recent of %2 callers are listed; find the others in the history.")
+            .replace("%1", QLocale().toString(listed))
+            .replace("%2", QLocale().toString(count))
+        )

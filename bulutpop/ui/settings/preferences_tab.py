@@ -47,6 +47,10 @@ class PreferencesTab(SettingsTab):
         self._field("popup_corner", self.corner_combo, stretch=False)
         self.ring_check = self._check("ring_sound", self.tr("Play a sound when a call rings"))
         self._field("ring_sound", self.ring_check)
+        self.missed_stays_check = self._check(
+            "missed_popup_stays", self.tr("Keep a missed call's pop-up until I close it")
+        )
+        self._field("missed_popup_stays", self.missed_stays_check)
         self.crm_edit = self._line(
             "crm_url", placeholder="https://crm.example.com/search?phone={e164}"
         )
@@ -102,6 +106,7 @@ class PreferencesTab(SettingsTab):
         form = form_layout()
         form.addRow(self.tr("Pop-up corner"), self.fields["popup_corner"])
         form.addRow(self.tr("Sound"), self.fields["ring_sound"])
+        form.addRow(self.tr("Missed calls"), self.fields["missed_popup_stays"])
         form.addRow(self.tr("CRM link"), self.fields["crm_url"])
         form.addRow(self.tr("Language"), self.fields["language"])
         form.addRow(self.tr("Startup"), self.fields["autostart"])
