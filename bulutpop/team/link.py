@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import aiohttp
 import aiomqtt
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -47,6 +48,7 @@ SOURCE = "team"
 # At most this many queued messages are stored in one go (the broker sends up to 100
 # unacknowledged ones: broker.py's max_inflight_messages).
 LINK_BATCH = 500
+READ_AHEAD_SECONDS = 0.01
 # MQTT v5 reason codes for a refused login: retrying soon will not help.
 _REFUSED = {134, 135}
 
@@ -71,6 +73,19 @@ def _event_of(raw: bytes) -> CallEvent | None:
         return call_event(data) if data["kind"] == "event" else None
     except _UNUSABLE:
         return None
+
+
+def _read_ahead(paho: Any, queue: asyncio.Queue[aiomqtt.Message], limit: int) -> None:
+    """Take in what the broker has sent already, up to `limit` queued messages. aiomqtt
+    reads one packet each time the socket is readable, a turn of the Qt loop each; a
+    backlog arrives faster in one go, for READ_AHEAD_SECONDS at most (the loop is the UI's).
+    paho's `loop_read` never blocks (the socket does not); this stops at the first packet
+    that is not a message."""
+    deadline = time.perf_counter() + READ_AHEAD_SECONDS
+    while queue.qsize() < limit and time.perf_counter() < deadline:
+        before = queue.qsize()
+        if paho.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or queue.qsize() == before:
+            return
 
 
 def tls_context(config: Config) -> ssl.SSLContext:
@@ -251,6 +266,7 @@ class TeamLink:
                 # acknowledged. aiomqtt's queue is read directly: its iterator costs a task
                 # and a turn of the loop per message.
                 batch = [message]
+                _read_ahead(paho, client._queue, LINK_BATCH)
                 while len(batch) < LINK_BATCH and not client._queue.empty():
                     batch.append(client._queue.get_nowait())
                 await self._handle_all(batch)
@@ -273,8 +289,9 @@ class TeamLink:
         await self._ingest(events)
 
     async def _ingest(self, events: list[tuple[CallEvent, bytes]]) -> None:
-        await asyncio.gather(*(self.tracker.ingest(event, raw, SOURCE) for event, raw in events))
-        self.received += len(events)
+        if events:
+            await self.tracker.ingest_batch(events, SOURCE)
+            self.received += len(events)
 
     async def _handle(self, raw: bytes) -> None:
         try:

@@ -52,6 +52,8 @@ from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
 
+GIL_SWITCH_SECONDS = 0.0005
+
 
 def _ring_player() -> Callable[[], None]:
     """Plays the ring sound through QtMultimedia; silent where it cannot load (no libpulse).
@@ -95,6 +97,11 @@ class DesktopApp(QObject):
         demo: DemoBackend | None = None,
     ) -> None:
         super().__init__()
+        # The loop (the UI's) shares the GIL with the store's writer thread: by default a
+        # busy writer keeps it 5 ms whenever the loop gives it up (each call into Qt does),
+        # and a burst of events held the UI up for 100-300 ms. Switching every 0.5 ms keeps
+        # it under the 50 ms a user would notice (benchmarks/burst.py).
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         # A tray app: closing its last window (or the wizard) is no reason to quit.
         app = QApplication.instance()
         if isinstance(app, QApplication):

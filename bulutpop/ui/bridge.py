@@ -88,6 +88,8 @@ class CoreBridge(QObject):
         self._missed_timer.setInterval(MISSED_COALESCE_MS)
         self._missed_timer.timeout.connect(self._missed_quiet)
         self._missed_held = False
+        self._missed_told = asyncio.Event()  # set while nothing is held back
+        self._missed_told.set()
         self._unsubscribe: list[Callable[[], None]] = [
             core.tracker.subscribe(self._on_change),
             self.catchup.subscribe(self.catchUpChanged.emit),
@@ -147,19 +149,21 @@ class CoreBridge(QObject):
         MISSED_COALESCE_MS."""
         if hold and self._missed_timer.isActive():
             self._missed_held = True
+            self._missed_told.clear()
             return
         self._missed_held = False
+        self._missed_told.set()
         self._missed_timer.start()
         self.missedChanged.emit()
 
     async def missed_told(self) -> None:
         """Wait until every change of the missed list so far has been signalled."""
-        while self._missed_held:
-            await asyncio.sleep(MISSED_COALESCE_MS / 3000)
+        await self._missed_told.wait()
 
     def _missed_quiet(self) -> None:
         if self._missed_held:
             self._missed_held = False
+            self._missed_told.set()
             self._missed_timer.start()
             self.missedChanged.emit()
 
@@ -167,8 +171,11 @@ class CoreBridge(QObject):
         """Whether a call its `ringing` event just changed should pop up and ring: the
         core's rule (`calls.alerts`) over the call as stored now (its hangup may have come
         in the same burst)."""
-        latest = self.core.store.call(call.call_uuid)
-        return ring_is_news(call, latest, self.config.my_extensions, self.clock())
+        mine, now = self.config.my_extensions, self.clock()
+        # The store is asked only about a ring that is news by itself (a backlog's are not).
+        return ring_is_news(call, None, mine, now) and ring_is_news(
+            call, self.core.store.call(call.call_uuid), mine, now
+        )
 
     def _on_names(self) -> None:
         self._queues = self.phonebook.queue_names()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -425,15 +424,10 @@ def test_open_popups_follow_name_changes(
 
 
 def burst(qloop: Loop, bridge: CoreBridge, *bodies: bytes) -> None:
-    """Deliver events as a backlog arrives (the team link, a catch-up): all handed to the
-    tracker at once, so they commit together before anyone is told."""
-    tracker = bridge.core.tracker
-
-    async def go() -> None:
-        events = [CallEvent(decode_fields(body)) for body in bodies]
-        await asyncio.gather(*(tracker.ingest(e, None, "team") for e in events))
-
-    qloop.run(go())
+    """Deliver events as the team link takes a backlog: stored together, in order, before
+    anyone is told."""
+    events = [(CallEvent(decode_fields(body)), None) for body in bodies]
+    qloop.run(bridge.core.tracker.ingest_batch(events, "team"))
 
 
 def live(body: bytes, start: float) -> bytes:
