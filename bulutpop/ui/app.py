@@ -47,7 +47,6 @@ from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
 from bulutpop.ui.macos import prevent_app_nap
-from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
@@ -288,6 +287,8 @@ class DesktopApp(QObject):
         return None
 
     def show_missed(self) -> None:
+        from bulutpop.ui.missed.window import MissedWindow
+
         self._window("missed", lambda: MissedWindow(self.bridge))
 
     def show_history(self) -> None:
