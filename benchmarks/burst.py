@@ -13,12 +13,14 @@
    link's "connected" to the last event stored. A second into the drain a live call
    rings 1001 (posted to the relay, so it queues behind the backlog): its popup must
    appear, and none for the old ones.
-   Baseline, same run: 1002's queue (as many events) drained by a bare aiomqtt client (no store) on the
-   same loop; and the same events' JSON inserted into a bare SQLite table, 500 a
-   transaction (raw store inserts).
+   Baselines, same run: 1002's queue (as many events) drained by a bare aiomqtt client
+   (no store) on the same loop; the same events' JSON inserted into a bare SQLite table,
+   500 a transaction (raw store inserts); and the same events into a store through the
+   tracker alone, 100 a batch, as the link hands them over (no MQTT, no UI).
 2. catch-up: a solo PC whose catch-up brings --calls history calls (benchmarks/catchup.py's
    fake PBX, in a process of its own, rate limits lifted on both sides). Timed from the
-   runtime's start to the catch-up's end. Baseline: fetching and parsing the same pages.
+   runtime's start to the catch-up's end. Baselines: fetching and parsing the same pages;
+   the catch-up alone into a store (benchmarks/catchup.py's, no UI).
 
 Both: a 5 ms heartbeat on the loop (the longest the Qt loop was blocked while events
 arrived; target <= 50 ms), how often the tray and the missed list were refreshed (they must
