@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -141,6 +142,10 @@ class DesktopApp(QObject):
         sync…: the app only shows their states), then the first-run wizard if setup is not
         complete, else what the app asks the PBX itself."""
         await self.runtime.start()
+        # What the start made lives as long as the app: set aside from the garbage
+        # collector, whose full passes over it stopped the loop (the UI) for 100 ms and
+        # more in a burst of events (benchmarks/burst.py).
+        gc.freeze()
         receiver = self.runtime.receiver
         if self.demo is not None and receiver is not None:
             url = f"http://127.0.0.1:{receiver.port}{self.core.config.webhook_path()}"
