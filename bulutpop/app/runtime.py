@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from bulutpop.app.core import Core
 from bulutpop.app.guard import raise_open_files
+from bulutpop.calls.tracker import Change
 from bulutpop.errors import BulutpopError, CredentialRefused, KeyRefused, SetupMissing
 from bulutpop.local.config import Config
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
@@ -396,7 +397,25 @@ class Runtime:
         self._set("settle", "running")
         looked_up: dict[str, float] = {}  # call_uuid -> when the history was last asked
         last_look = -math.inf
+        # With nothing undecided the loop sleeps until a call is (an idle app does no work).
+        undecided = asyncio.Event()
+
+        def on_change(change: Change) -> None:
+            # Without a call: many may have changed at once (calls derived again).
+            if change.call is None or change.call.pending:
+                undecided.set()
+
+        unsubscribe = self.core.tracker.subscribe(on_change)
+        try:
+            await self._settle_rounds(looked_up, last_look, undecided)
+        finally:
+            unsubscribe()
+
+    async def _settle_rounds(
+        self, looked_up: dict[str, float], last_look: float, undecided: asyncio.Event
+    ) -> None:
         while True:
+            undecided.clear()
             try:
                 await self.core.tracker.settle_due()
             except Exception:  # the store failed: tried again at the next round
@@ -407,6 +426,9 @@ class Runtime:
                         last_look = time.monotonic()
                 except Exception as exc:  # the catch-up's state shows the PBX's trouble
                     log.debug("could not look undecided calls up in the history: %s", exc)
+            if not self.core.store.pending_due(math.inf, 1):
+                await undecided.wait()
+                continue
             # A call settles `settle_seconds` after its last news, give or take this.
             pause = min(self.settle_check, self.core.config.settle_seconds / 2)
             await asyncio.sleep(max(pause, 0.05))

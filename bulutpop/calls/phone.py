@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import unquote
 
-import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat
-
 from bulutpop.errors import NumberError
 
 __all__ = [
@@ -74,6 +71,10 @@ def parse(text: str) -> PhoneNumber:
     digits = _ascii_digits(cleaned)
     if not cleaned.startswith("+") and len(digits) in _EXTENSION_DIGITS:
         return PhoneNumber(text, "extension", digits, digits, digits, "")
+
+    # Imported on the first real number, not at start: the app listens sooner without it.
+    import phonenumbers
+    from phonenumbers import NumberParseException, PhoneNumberFormat
 
     try:
         number = phonenumbers.parse(cleaned, REGION)

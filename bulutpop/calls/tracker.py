@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -35,6 +35,9 @@ __all__ = ["HISTORY_EVENT", "SETTLE_EVENT", "CallTracker", "Change", "fold"]
 # caller waiting this long in silence, then answered) shows missed until the answer comes.
 SETTLE_SECONDS = 120.0
 SETTLE_SOURCE = "settle"
+# Telling the listeners of a batch's changes yields to the loop this often (seconds): in the
+# tray app the loop is the UI's.
+NOTIFY_SLICE = 0.01
 
 
 def settle_event(call_uuid: str) -> CallEvent:
@@ -148,6 +151,42 @@ class CallTracker:
             results = [(item, None, exc) for item in batch]
         for item, change, error in results:
             loop.call_soon_threadsafe(_settle, item.future, change, error)
+
+    async def ingest_batch(
+        self, items: Sequence[tuple[CallEvent, bytes | None]], source: str
+    ) -> list[Change | None]:
+        """`ingest` for events that arrived together (a team PC's backlog): stored in one
+        transaction, in order, with one round trip to the writer instead of one per event;
+        then each change is told. Raises the first event's failure (the others are stored)."""
+        results = await self._write(self._ingest_all, items, source)
+        changes: list[Change | None] = []
+        turn = time.perf_counter()
+        for change, _error in results:
+            if change is not None:
+                self._notify(change)
+                if time.perf_counter() - turn > NOTIFY_SLICE:  # let the loop (the UI) run
+                    await asyncio.sleep(0)
+                    turn = time.perf_counter()
+            changes.append(change)
+        error = next((e for _c, e in results if e is not None), None)
+        if error is not None:
+            raise error
+        return changes
+
+    def _ingest_all(
+        self, items: Sequence[tuple[CallEvent, bytes | None]], source: str
+    ) -> list[tuple[Change | None, BaseException | None]]:
+        results: list[tuple[Change | None, BaseException | None]] = []
+        with self.store.transaction() as conn:
+            for event, raw in items:
+                conn.execute("SAVEPOINT event")  # one that fails is refused alone
+                try:
+                    results.append((self._ingest_in(conn, event, raw, source), None))
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO event")
+                    results.append((None, exc))
+                conn.execute("RELEASE event")
+        return results
 
     async def run_write(self, fn: Callable[..., T], *args: object, missed: bool = False) -> T:
         """Run `fn` on the writer thread, for other writes to the store (address books,

@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-import tomli_w
 
 from bulutpop.calls.text import fold
 from bulutpop.errors import ConfigError
@@ -448,4 +447,6 @@ def save(dirs: Dirs, config: Config, keep: Collection[str] = ()) -> None:
             existing = {}
     data = {k: v for k, v in config.to_toml().items() if k not in keep}
     existing.update(data)
+    import tomli_w  # only to save: a start reads the settings and need not load it
+
     write_private(private_dir(path.parent) / path.name, tomli_w.dumps(existing).encode())

@@ -377,10 +377,8 @@ class CatchUp:
             if (event := cdr_event(record)) is not None
         ]
         known = self._store.known_calls([event.call_uuid for event, _ in pairs])
-        # Concurrent ingests share the tracker's group commit: a page costs a commit or two.
-        changes = await asyncio.gather(
-            *(self._tracker.ingest(event, raw, SOURCE) for event, raw in pairs)
-        )
+        # A page is one transaction, and one round trip to the store's writer.
+        changes = await self._tracker.ingest_batch(pairs, SOURCE)
         return len(
             {
                 change.call.call_uuid

@@ -27,8 +27,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import vobject  # type: ignore[import-untyped]
-
 from bulutpop.calls.phone import canonical_key, parse
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import AddressBookError, NumberError, PbxError, RateLimited
@@ -36,11 +34,19 @@ from bulutpop.pbx.client import PbxClient
 from bulutpop.storage.store import Contact, Store
 
 log = logging.getLogger(__name__)
-# vobject gives its logger a stderr handler of its own when imported before logging is set
-# up; its messages belong in ours (redacting, rotating), which they reach by propagation.
-# Its warnings are one per line it skips: a hostile file would write millions.
-logging.getLogger("vobject.base").handlers.clear()
-logging.getLogger("vobject.base").setLevel(logging.ERROR)
+
+
+def _vobject() -> Any:
+    """vobject, imported when a vCard is first read (not at start: the app listens sooner).
+    It gives its logger a stderr handler of its own; its messages belong in ours
+    (redacting, rotating), which they reach by propagation. Its warnings are one per line
+    it skips: a hostile file would write millions."""
+    import vobject  # type: ignore[import-untyped]
+
+    logging.getLogger("vobject.base").handlers.clear()
+    logging.getLogger("vobject.base").setLevel(logging.ERROR)
+    return vobject
+
 
 PBX = "pbx"
 CSV = "csv"
@@ -211,6 +217,7 @@ def _csv_contacts(rows: Iterator[list[str]], path: str) -> list[Contact]:
 def read_vcard(data: bytes, path: str = "") -> list[Contact]:
     """Contacts from a vCard file (2.1, 3.0 or 4.0; one or many cards). Raises
     AddressBookError (about `path`)."""
+    vobject = _vobject()
     contacts = []
     try:
         for n, card in enumerate(
@@ -227,7 +234,7 @@ def read_vcard(data: bytes, path: str = "") -> list[Contact]:
     return contacts
 
 
-def _card(card: vobject.base.Component, n: int) -> Contact | None:
+def _card(card: Any, n: int) -> Contact | None:  # a vobject Component
     if card.name != "VCARD":
         return None
 

@@ -359,6 +359,7 @@ class Store:
         self._readers_lock = threading.Lock()
         self._local = threading.local()
         self._closed = False
+        self._written = threading.Event()  # a commit since the last checkpoint
         try:
             private_dir(path.parent)
             # Made 0600 before SQLite opens it: its -wal and -shm take the same mode.
@@ -392,7 +393,9 @@ class Store:
     def _checkpoint_loop(self) -> None:
         conn = _connect(self.path)
         try:
-            while not self._stopping.wait(CHECKPOINT_SECONDS):
+            # After writes only, at most every CHECKPOINT_SECONDS: an idle app sleeps.
+            while self._written.wait() and not self._stopping.wait(CHECKPOINT_SECONDS):
+                self._written.clear()
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error as exc:  # e.g. the disk is full: the WAL keeps the data
@@ -402,6 +405,7 @@ class Store:
 
     def close(self) -> None:
         self._stopping.set()
+        self._written.set()  # wakes the checkpointer to stop
         self._checkpointer.join()
         self._writer.shutdown(wait=True)  # what was handed to the writer is committed
         # A window may still be querying from a worker thread: closing a connection under a
@@ -452,6 +456,7 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._written.set()
 
     async def write(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn(*args)` on the writer thread; the loop goes on meanwhile."""

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import aiohttp
 import aiomqtt
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -44,8 +45,47 @@ from bulutpop.team.protocol import (
 log = logging.getLogger(__name__)
 
 SOURCE = "team"
+# At most this many queued messages are stored in one go (the broker sends up to 100
+# unacknowledged ones: broker.py's max_inflight_messages).
+LINK_BATCH = 500
+READ_AHEAD_SECONDS = 0.01
 # MQTT v5 reason codes for a refused login: retrying soon will not help.
 _REFUSED = {134, 135}
+
+
+# What a message that cannot be used raises while it is read.
+_UNUSABLE = (ValueError, KeyError, TypeError, AttributeError)
+
+
+def call_event(data: Any) -> CallEvent:
+    """The call event of an "event" message; raises one of _UNUSABLE when it has none."""
+    event = CallEvent({str(k): str(v) for k, v in data["fields"].items()})
+    if not event.call_uuid or not event.event_type:
+        raise ValueError("no call_uuid or event_type")
+    return event
+
+
+def _event_of(raw: bytes) -> CallEvent | None:
+    """The call event a message carries; None for anything else (a claim, a request to
+    forget, a malformed message: `TeamLink._handle` deals with those)."""
+    try:
+        data = json.loads(raw)
+        return call_event(data) if data["kind"] == "event" else None
+    except _UNUSABLE:
+        return None
+
+
+def _read_ahead(paho: Any, queue: asyncio.Queue[aiomqtt.Message], limit: int) -> None:
+    """Take in what the broker has sent already, up to `limit` queued messages. aiomqtt
+    reads one packet each time the socket is readable, a turn of the Qt loop each; a
+    backlog arrives faster in one go, for READ_AHEAD_SECONDS at most (the loop is the UI's).
+    paho's `loop_read` never blocks (the socket does not); this stops at the first packet
+    that is not a message."""
+    deadline = time.perf_counter() + READ_AHEAD_SECONDS
+    while queue.qsize() < limit and time.perf_counter() < deadline:
+        before = queue.qsize()
+        if paho.loop_read() != MQTTErrorCode.MQTT_ERR_SUCCESS or queue.qsize() == before:
+            return
 
 
 def tls_context(config: Config) -> ssl.SSLContext:
@@ -226,19 +266,44 @@ class TeamLink:
             await client.subscribe(subscriptions(config.extension))
             self._set("connected")
             async for message in client.messages:
-                await self._handle(message)
-                paho.ack(message.mid, message.qos)
+                # A PC back after a day away gets its whole queue at once: what has arrived
+                # is stored together (one commit or two instead of one per event), then
+                # acknowledged. aiomqtt's queue is read directly: its iterator costs a task
+                # and a turn of the loop per message.
+                batch = [message]
+                _read_ahead(paho, client._queue, LINK_BATCH)
+                while len(batch) < LINK_BATCH and not client._queue.empty():
+                    batch.append(client._queue.get_nowait())
+                await self._handle_all(batch)
+                for done in batch:
+                    paho.ack(done.mid, done.qos)
 
-    async def _handle(self, message: aiomqtt.Message) -> None:
-        raw = message.payload if isinstance(message.payload, bytes) else b""
+    async def _handle_all(self, messages: list[aiomqtt.Message]) -> None:
+        """Store the messages in their order: events side by side (the tracker commits
+        them together, in order), anything else once the events before it are stored."""
+        events: list[tuple[CallEvent, bytes]] = []
+        for message in messages:
+            raw = message.payload if isinstance(message.payload, bytes) else b""
+            event = _event_of(raw)
+            if event is not None:
+                events.append((event, raw))
+                continue
+            await self._ingest(events)
+            events = []
+            await self._handle(raw)
+        await self._ingest(events)
+
+    async def _ingest(self, events: list[tuple[CallEvent, bytes]]) -> None:
+        if events:
+            await self.tracker.ingest_batch(events, SOURCE)
+            self.received += len(events)
+
+    async def _handle(self, raw: bytes) -> None:
         try:
             data = json.loads(raw)
             kind = data["kind"]
-            if kind == "event":
-                event = CallEvent({str(k): str(v) for k, v in data["fields"].items()})
-                if not event.call_uuid or not event.event_type:
-                    raise ValueError("no call_uuid or event_type")
-                await self.tracker.ingest(event, raw, SOURCE)
+            if kind == "event":  # one `_event_of` could not use: raises why
+                await self.tracker.ingest(call_event(data), raw, SOURCE)
                 self.received += 1
             elif kind == "claim":
                 tables = TeamTables(self.tracker.store)
@@ -260,7 +325,7 @@ class TeamLink:
                 log.info("forgot a number's records on the team relay's request")
             else:
                 raise ValueError(f"unknown kind {kind!r}")
-        except (ValueError, KeyError, TypeError, AttributeError, NumberError) as exc:
+        except (*_UNUSABLE, NumberError) as exc:
             # Kept for inspection, like a malformed webhook body; never retried forever.
             await self.tracker.reject(raw, f"team message: {exc}"[:200], "application/json", SOURCE)
             log.warning("kept a team message that could not be used: %s", exc)

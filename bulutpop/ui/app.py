@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -47,10 +48,11 @@ from bulutpop.ui.common.tasks import TaskSet
 from bulutpop.ui.handoff import InstanceServer, hand_over, server_name
 from bulutpop.ui.i18n import Translations
 from bulutpop.ui.macos import prevent_app_nap
-from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.tray import Shell, ShellActions
 
 log = logging.getLogger(__name__)
+
+GIL_SWITCH_SECONDS = 0.0005
 
 
 def _ring_player() -> Callable[[], None]:
@@ -95,6 +97,11 @@ class DesktopApp(QObject):
         demo: DemoBackend | None = None,
     ) -> None:
         super().__init__()
+        # The loop (the UI's) shares the GIL with the store's writer thread: by default a
+        # busy writer keeps it 5 ms whenever the loop gives it up (each call into Qt does),
+        # and a burst of events held the UI up for 100-300 ms. Switching every 0.5 ms keeps
+        # it under the 50 ms a user would notice (benchmarks/burst.py).
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         # A tray app: closing its last window (or the wizard) is no reason to quit.
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -139,6 +146,10 @@ class DesktopApp(QObject):
         sync…: the app only shows their states), then the first-run wizard if setup is not
         complete, else what the app asks the PBX itself."""
         await self.runtime.start()
+        # What the start made lives as long as the app: set aside from the garbage
+        # collector, whose full passes over it stopped the loop (the UI) for 100 ms and
+        # more in a burst of events (benchmarks/burst.py).
+        gc.freeze()
         receiver = self.runtime.receiver
         if self.demo is not None and receiver is not None:
             url = f"http://127.0.0.1:{receiver.port}{self.core.config.webhook_path()}"
@@ -320,6 +331,8 @@ class DesktopApp(QObject):
         return None
 
     def show_missed(self) -> None:
+        from bulutpop.ui.missed.window import MissedWindow
+
         self._window("missed", lambda: MissedWindow(self.bridge))
 
     def show_history(self) -> None:

@@ -14,10 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from bulutpop.app.core import Core
 from bulutpop.app.runtime import Runtime, ServiceState
+from bulutpop.calls.alerts import ring_is_news
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.tracker import Change
 from bulutpop.local.config import Config
@@ -42,6 +43,11 @@ def missed_with_names(
     groups = store.missed_groups(include_resolved=include_resolved, limit=limit)
     keys = [group.number for group in groups]
     return groups, store.names_for(keys), store.notes_for(keys)
+
+
+# A burst (a team PC's backlog, a catch-up) moves the missed list thousands of times a
+# second: the tray count and the list are told at most this often, the first change at once.
+MISSED_COALESCE_MS = 150
 
 
 class CoreBridge(QObject):
@@ -77,6 +83,16 @@ class CoreBridge(QObject):
         # The PBX's outbound numbers, once asked for (`load_caller_ids`).
         self.caller_ids: tuple[str, ...] = ()
         self._team_status: TeamStatus | None = None
+        # What time it is for `ring_is_news` (a test may set a clock of its own).
+        self.clock: Callable[[], float] = time.time
+        # missedChanged is held back while this runs; one more follows if the list moved.
+        self._missed_timer = QTimer(self)
+        self._missed_timer.setSingleShot(True)
+        self._missed_timer.setInterval(MISSED_COALESCE_MS)
+        self._missed_timer.timeout.connect(self._missed_quiet)
+        self._missed_held = False
+        self._missed_told = asyncio.Event()  # set while nothing is held back
+        self._missed_told.set()
         self._unsubscribe: list[Callable[[], None]] = [
             core.tracker.subscribe(self._on_change),
             self.catchup.subscribe(self.catchUpChanged.emit),
@@ -118,6 +134,7 @@ class CoreBridge(QObject):
             self.set_team_status(link.status if link is not None else None)
 
     def detach(self) -> None:
+        self._missed_timer.stop()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
@@ -127,7 +144,41 @@ class CoreBridge(QObject):
         if change.call is not None:
             self.changed.emit(change)
         if change.missed_changed:
+            # The user's own actions (done, undo) come without a call: shown at once.
+            self._missed_moved(hold=change.call is not None)
+
+    def _missed_moved(self, hold: bool) -> None:
+        """Tell missedChanged at once, then, for calls coming in, at most once per
+        MISSED_COALESCE_MS."""
+        if hold and self._missed_timer.isActive():
+            self._missed_held = True
+            self._missed_told.clear()
+            return
+        self._missed_held = False
+        self._missed_told.set()
+        self._missed_timer.start()
+        self.missedChanged.emit()
+
+    async def missed_told(self) -> None:
+        """Wait until every change of the missed list so far has been signalled."""
+        await self._missed_told.wait()
+
+    def _missed_quiet(self) -> None:
+        if self._missed_held:
+            self._missed_held = False
+            self._missed_told.set()
+            self._missed_timer.start()
             self.missedChanged.emit()
+
+    def ring_is_news(self, call: Call) -> bool:
+        """Whether a call its `ringing` event just changed should pop up and ring: the
+        core's rule (`calls.alerts`) over the call as stored now (its hangup may have come
+        in the same burst)."""
+        mine, now = self.config.my_extensions, self.clock()
+        # The store is asked only about a ring that is news by itself (a backlog's are not).
+        return ring_is_news(call, None, mine, now) and ring_is_news(
+            call, self.core.store.call(call.call_uuid), mine, now
+        )
 
     def _on_names(self) -> None:
         self._queues = self.phonebook.queue_names()

@@ -9,8 +9,6 @@ the Objective-C runtime with ctypes (no PyObjC in the bundle).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import sys
 
 # NSActivityOptions (Foundation, NSProcessInfo.h): what a user-initiated activity keeps going
@@ -28,6 +26,9 @@ def prevent_app_nap(platform: str = sys.platform) -> bool:
     or when the runtime is missing."""
     if platform != "darwin":
         return False
+    import ctypes  # here: other systems start without it
+    import ctypes.util
+
     objc_path = ctypes.util.find_library("objc")
     foundation_path = ctypes.util.find_library("Foundation")
     if objc_path is None or foundation_path is None:

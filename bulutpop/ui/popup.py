@@ -830,7 +830,7 @@ class PopupManager(QObject):
         config = self.bridge.config
         if config.popups_paused or call.call_uuid in self._popped:
             return False
-        return call.rings_now(config.my_extensions)
+        return self.bridge.ring_is_news(call)  # not one already over or long begun
 
     def _add(self, call: Call, state: PopupState) -> CallPopup | _Waiting:
         self._popped[call.call_uuid] = None

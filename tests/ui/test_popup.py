@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from urllib.parse import quote
 
 import pytest
@@ -12,6 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
+from bulutpop.calls.events import PBX_TZ, CallEvent, decode_fields
 from bulutpop.devtools.fakepbx import FakePbxState
 from bulutpop.ui.bridge import CoreBridge
 from bulutpop.ui.popup import (
@@ -50,8 +53,20 @@ def rings() -> list[None]:
     return []
 
 
+def scenario_now(bridge: CoreBridge) -> Callable[[], float]:
+    """A clock for events from the bundled scenarios (all of 2026-11-20): now is just after
+    the newest stored call began, as if each event arrived as it happened."""
+
+    def now() -> float:
+        (row,) = bridge.core.store.read("SELECT MAX(start_ts) FROM calls")
+        return float(row[0] or 0) + 1
+
+    return now
+
+
 @pytest.fixture
 def manager(bridge: CoreBridge, opened: Opened, rings: list[None]) -> Iterator[PopupManager]:
+    bridge.clock = scenario_now(bridge)
     m = PopupManager(
         bridge,
         lambda: rings.append(None),
@@ -415,3 +430,48 @@ def test_open_popups_follow_name_changes(
     assert popup.title.text() == "Ahmet Bey (muhasebe)"
     assert popup.subtitle.text() == "0212 320 50 62 · Deniz Lojistik A.Ş."
     assert popup.status.text() == "Ringing"
+
+
+# -- a burst: a team PC back after a day off gets the broker's whole queue at once -----------
+
+
+def burst(qloop: Loop, bridge: CoreBridge, *bodies: bytes) -> None:
+    """Deliver events as the team link takes a backlog: stored together, in order, before
+    anyone is told."""
+    events = [(CallEvent(decode_fields(body)), None) for body in bodies]
+    qloop.run(bridge.core.tracker.ingest_batch(events, "team"))
+
+
+def live(body: bytes, start: float) -> bytes:
+    """The event as if its call began at `start`."""
+    stamp = datetime.fromtimestamp(start, PBX_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return body.replace(b"2026-11-20 09:15:02", stamp.encode())
+
+
+def test_an_old_ring_in_a_burst_neither_pops_nor_rings(
+    bridge: CoreBridge, manager: PopupManager, qloop: Loop, rings: list[None]
+) -> None:
+    bridge.clock = time.time  # the scenario's call began weeks ago
+    burst(qloop, bridge, scenario("01")[0])
+    assert manager.popups() == {} and manager.waiting() == [] and rings == []
+    assert bridge.core.store.call(CALL_01) is not None  # stored all the same
+
+
+def test_a_ring_whose_hangup_came_in_the_same_burst_pops_nothing(
+    manager: PopupManager, qloop: Loop, bridge: CoreBridge, rings: list[None]
+) -> None:
+    ring, _answer, hangup = scenario("01")
+    burst(qloop, bridge, ring, hangup)  # recent, by the scenario's clock, but over
+    assert manager.popups() == {} and rings == []
+
+
+def test_a_live_ring_in_the_middle_of_a_burst_pops_at_once(
+    bridge: CoreBridge, manager: PopupManager, qloop: Loop, rings: list[None]
+) -> None:
+    bridge.clock = time.time
+    old = [ringing(n) for n in range(2, 12)]
+    now_ringing = live(scenario("01")[0], time.time() - 5)
+    burst(qloop, bridge, *old[:5], now_ringing, *old[5:])
+    assert list(manager.popups()) == [CALL_01] and manager.waiting() == []
+    assert rings == [None]
+    assert only(manager).status.text() == "Ringing"

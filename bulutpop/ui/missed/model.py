@@ -140,7 +140,9 @@ class MissedModel(QAbstractTableModel):
             self._loading = self.tasks.start(self._load(), name="missed calls refresh")
 
     async def settled(self) -> None:
-        """Wait until every change signalled so far is shown."""
+        """Wait until every change so far is shown (the bridge tells a burst's last a
+        moment later)."""
+        await self._bridge.missed_told()
         await self.tasks.drain()
 
     async def _load(self) -> None:
