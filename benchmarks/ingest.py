@@ -96,7 +96,7 @@ def wait_ready(port: int) -> None:
     raise SystemExit("server did not start")
 
 
-async def load(url: str, concurrency: int, seconds: float) -> tuple[float, float, float]:
+async def load(url: str, concurrency: int, seconds: float) -> tuple[int, float, float, float]:
     latencies: list[float] = []
     counter = 0
     stop_at = time.perf_counter() + seconds
@@ -123,7 +123,8 @@ async def load(url: str, concurrency: int, seconds: float) -> tuple[float, float
         elapsed = time.perf_counter() - begun
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    return len(latencies) / elapsed, statistics.median(latencies) * 1000, p99 * 1000
+    rate = len(latencies) / elapsed
+    return len(latencies), rate, statistics.median(latencies) * 1000, p99 * 1000
 
 
 THREAD_ROLES = (
@@ -131,6 +132,12 @@ THREAD_ROLES = (
     ("_worker (concurrent", "store writer (executor)"),
     ("", "event loop"),
 )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used (user + system, all threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def spy_summary(raw: Path, top: int = 12) -> str:
@@ -175,7 +182,10 @@ def main() -> None:
     parser.add_argument("--py-spy", metavar="PATH", help="profile bulutpop with this py-spy")
     args = parser.parse_args()
     print(f"load average before: {load_average()}")
-    print(f"{'server':<10} {'conc':>4} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'share':>6}")
+    print(
+        f"{'server':<10} {'conc':>4} {'events/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'share':>6}"
+        f" {'CPU µs/event':>12}"
+    )
     rates: dict[tuple[str, int], tuple[float, float]] = {}
     profiles: list[tuple[str, int, str]] = []
     names = ["baseline", "bulutpop", *(["tray"] if args.tray else [])]
@@ -199,7 +209,10 @@ def main() -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         )  # fmt: skip
                         time.sleep(0.5)
-                    rate, p50, p99 = asyncio.run(load(url, concurrency, args.seconds))
+                    cpu = cpu_seconds(process.pid)
+                    events, rate, p50, p99 = asyncio.run(load(url, concurrency, args.seconds))
+                    # The server's CPU per event (its threads together; the client's apart).
+                    cpu_us = (cpu_seconds(process.pid) - cpu) / events * 1e6
                     if spy is not None:
                         spy.send_signal(signal.SIGINT)
                         spy.wait()
@@ -209,7 +222,7 @@ def main() -> None:
                     share = f"{rate / base:.2f}x" if base else ""
                     print(
                         f"{name:<10} {concurrency:>4} {rate:>9.0f} {p50:>7.2f} {p99:>7.2f}"
-                        f" {share:>6}",
+                        f" {share:>6} {cpu_us:>12.0f}",
                         flush=True,
                     )
             finally:

@@ -36,6 +36,10 @@ __all__ = ["HISTORY_EVENT", "SETTLE_EVENT", "CallTracker", "Change", "fold"]
 SETTLE_SECONDS = 120.0
 SETTLE_SOURCE = "settle"
 
+# How long the writer goes on committing events that keep arriving before the other
+# writes queued for it (address books, settling, "mark done") get their turn.
+FLUSH_TURN = 0.05
+
 
 def settle_event(call_uuid: str) -> CallEvent:
     """The marker that makes a call's outcome final. Its fields are the same wherever it is
@@ -129,34 +133,53 @@ class CallTracker:
         return change
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Writer thread: commit every pending event in one transaction, then answer each."""
-        with self._pending_lock:
-            batch, self._pending = self._pending, []
-            self._flush_scheduled = False
+        """Writer thread: commit the pending events together, answer each, and go on with
+        what arrived meanwhile (no new hand-over per batch) for up to FLUSH_TURN seconds;
+        then the other writes queued for the writer get their turn first."""
+        turn_ends = time.monotonic() + FLUSH_TURN
+        while True:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._flush_scheduled = False
+                    return
+            # One wake-up of the loop for the whole batch.
+            loop.call_soon_threadsafe(_answer, self._commit(batch))
+            if time.monotonic() > turn_ends:
+                try:
+                    self.store.submit(self._flush, loop)
+                except RuntimeError:  # the store is closing: no other write comes
+                    continue
+                return
+
+    def _commit(self, batch: list[_Pending]) -> list[_Result]:
+        """Store a batch in one transaction. Tried whole first (events rarely fail); when
+        one does, again with a savepoint per event, so that it is refused alone."""
+        try:
+            with self.store.transaction() as conn:
+                return [
+                    (item, self._ingest_in(conn, item.event, item.raw, item.source), None)
+                    for item in batch
+                ]
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(batch[0], None, exc)]
         results: list[_Result] = []
         try:
             with self.store.transaction() as conn:
-                if len(batch) == 1:  # alone, its failure rolls back the transaction
-                    item = batch[0]
-                    results.append(
-                        (item, self._ingest_in(conn, item.event, item.raw, item.source), None)
-                    )
-                else:
-                    for item in batch:
-                        # A savepoint per event: one that fails is refused alone.
-                        conn.execute("SAVEPOINT event")
-                        try:
-                            change = self._ingest_in(conn, item.event, item.raw, item.source)
-                        except Exception as exc:
-                            conn.execute("ROLLBACK TO event")
-                            results.append((item, None, exc))
-                        else:
-                            results.append((item, change, None))
-                        conn.execute("RELEASE event")
+                for item in batch:
+                    conn.execute("SAVEPOINT event")
+                    try:
+                        change = self._ingest_in(conn, item.event, item.raw, item.source)
+                    except Exception as exc:
+                        conn.execute("ROLLBACK TO event")
+                        results.append((item, None, exc))
+                    else:
+                        results.append((item, change, None))
+                    conn.execute("RELEASE event")
         except Exception as exc:  # the commit itself failed: nothing in the batch is stored
-            results = [(item, None, exc) for item in batch]
-        # One wake-up of the loop for the whole batch.
-        loop.call_soon_threadsafe(_answer, results)
+            return [(item, None, exc) for item in batch]
+        return results
 
     async def run_write(self, fn: Callable[..., T], *args: object, missed: bool = False) -> T:
         """Run `fn` on the writer thread, for other writes to the store (address books,
@@ -181,26 +204,29 @@ class CallTracker:
     def _ingest_in(
         self, conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
     ) -> Change | None:
-        if not self.store.add_event(conn, event, raw, source):
+        stored = self.store.add_event(conn, event, raw, source)
+        if stored is None:
             return None
         change: Change | None = None
         if event.event_type in FOLDED_TYPES:
-            change = self._refresh(conn, event)
+            change = self._refresh(conn, event, stored)
         else:
             log.info("kept an event of unknown type %r", event.event_type[:40])
         if self.on_stored is not None:
             self.on_stored(conn, event, change)
         return change
 
-    def _refresh(self, conn: sqlite3.Connection, event: CallEvent) -> Change:
-        call, was_missed = self._derive(conn, event.call_uuid)
+    def _refresh(self, conn: sqlite3.Connection, event: CallEvent, event_id: int) -> Change:
+        call, was_missed = self._derive(conn, event.call_uuid, (event_id, event))
         resolved, call = self._apply_resolutions(conn, call)
         return Change(call=call, event=event, missed_changed=resolved or call.missed != was_missed)
 
-    def _derive(self, conn: sqlite3.Connection, uuid: str) -> tuple[Call, bool]:
+    def _derive(
+        self, conn: sqlite3.Connection, uuid: str, fresh: tuple[int, CallEvent] | None = None
+    ) -> tuple[Call, bool]:
         """Fold the call again from its stored events and store it: the call as stored,
-        and whether it was missed before."""
-        stored = self.store.call_events(conn, uuid)
+        and whether it was missed before. `fresh`: the event just stored (and its id)."""
+        stored = self.store.call_events(conn, uuid, fresh)
         call, disagreement = fold(uuid, stored.events, self.mine, stored.first_source)
         if disagreement and uuid not in self._logged_disagreements:
             self._logged_disagreements.add(uuid)

@@ -441,8 +441,8 @@ class Store:
     @staticmethod
     def add_event(
         conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
-    ) -> bool:
-        """Store an event; False when the same event was stored before."""
+    ) -> int | None:
+        """Store an event; its id, None when the same event was stored before."""
         # RETURNING says whether it was inserted without a second statement (`changed`).
         row = conn.execute(
             "INSERT OR IGNORE INTO events"
@@ -458,23 +458,32 @@ class Store:
                 raw,
             ),
         ).fetchone()
-        return row is not None
+        return None if row is None else int(row[0])
 
     @staticmethod
-    def call_events(conn: sqlite3.Connection, call_uuid: str) -> CallEvents:
+    def call_events(
+        conn: sqlite3.Connection, call_uuid: str, fresh: tuple[int, CallEvent] | None = None
+    ) -> CallEvents:
         """What the tracker folds a call from, in one read: its events, and what the row
-        stored for it says before the fold replaces it."""
+        stored for it says before the fold replaces it. `fresh`: an event of the call
+        just stored, with its id (it is not decoded again)."""
+        fresh_id, fresh_event = fresh or (None, None)
         rows = conn.execute(
-            "SELECT e.fields, e.received_ts, e.source, c.missed FROM events e"
+            "SELECT e.id, e.fields, e.received_ts, e.source, c.missed FROM events e"
             " LEFT JOIN calls c ON c.call_uuid = e.call_uuid"
             " WHERE e.call_uuid = ? ORDER BY e.id",
             (call_uuid,),
         ).fetchall()
         return CallEvents(
-            events=[CallEvent.from_json(r[0]) for r in rows],
-            last_received=max((r[1] for r in rows), default=0.0),
-            first_source=str(rows[0][2]) if rows else "webhook",
-            was_missed=bool(rows and rows[0][3]),
+            events=[
+                fresh_event
+                if fresh_event is not None and r[0] == fresh_id
+                else CallEvent.from_json(r[1])
+                for r in rows
+            ],
+            last_received=max((r[2] for r in rows), default=0.0),
+            first_source=str(rows[0][3]) if rows else "webhook",
+            was_missed=bool(rows and rows[0][4]),
         )
 
     @staticmethod

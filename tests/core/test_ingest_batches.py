@@ -155,3 +155,30 @@ def test_a_resolved_call_refolded_reports_its_resolution_and_first_source(
     change = tracker.ingest_sync(settle_event(missed.call_uuid), None, "settle")
     assert change is not None and change.call == store.call(missed.call_uuid)
     assert change.call.resolved_by == "callback" and change.call.source == "webhook"
+
+
+async def test_other_writes_get_their_turn_while_events_keep_coming(
+    tracker: CallTracker, store: Store
+) -> None:
+    """The writer goes on with events that arrive while it commits, but not forever: a
+    write queued meanwhile (an address book, "mark done") runs while the flood goes on."""
+    flooding = True
+    sent: list[asyncio.Future[Change | None]] = []
+
+    async def flood() -> None:  # events never stop arriving while the write waits
+        n = 0
+        while flooding:
+            n += 1
+            sent.append(asyncio.ensure_future(tracker.ingest(*ringing(n), "webhook")))
+            await asyncio.sleep(0)
+
+    sender = asyncio.ensure_future(flood())
+    try:
+        await until(lambda: store.event_count() > 50, 20, "the flood under way")
+        await asyncio.wait_for(tracker.run_write(store.set_meta, "turn", "taken"), 30)
+    finally:
+        flooding = False
+        await sender
+        await asyncio.gather(*sent)
+    assert store.meta("turn") == "taken"
+    assert store.event_count() == len(sent)
