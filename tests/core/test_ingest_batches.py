@@ -153,7 +153,8 @@ def test_a_resolved_call_refolded_reports_its_resolution_and_first_source(
     (missed,) = [c for c in store.calls() if c.missed]
     assert missed.resolved_by == "callback"
     change = tracker.ingest_sync(settle_event(missed.call_uuid), None, "settle")
-    assert change is not None and change.call == store.call(missed.call_uuid)
+    assert change is not None and change.call is not None
+    assert change.call == store.call(missed.call_uuid)
     assert change.call.resolved_by == "callback" and change.call.source == "webhook"
 
 
