@@ -56,19 +56,20 @@ LOST_CAUSES = frozenset({"LOSE_RACE", "PICKED_OFF"})
 _LOST_RESULTS = frozenset({fold_text("Diğer dahili cevapladı"), fold_text("Çağrısı çekildi")})
 _ANSWERED_RESULTS = frozenset({fold_text("Cevaplandı")})
 # Fields that carry an ending's answer evidence; with none of them the flag decides.
-_EVIDENCE_FIELDS = ("answer_stamp", "duration", "result")
+_EVIDENCE_FIELDS = frozenset({"answer_stamp", "duration", "result"})
 
 # Descriptive fields are merged with later events winning: the history's records rank
 # lowest, so the webhook's own words are kept where both speak.
 _RANK = {HISTORY_EVENT: -1, "ringing": 0, "answer": 1, "user_hangup": 2, "hangup": 3}
 
 
-def _canonical(events: Iterable[CallEvent]) -> list[CallEvent]:
-    """Events in an order that depends on their content alone, not on their arrival."""
-    return sorted(
-        (e for e in events if e.event_type in FOLDED_TYPES),
-        key=lambda e: (_RANK.get(e.event_type, -2), sorted(e.fields.items())),
-    )
+def _canonical(events: Iterable[CallEvent]) -> list[tuple[str, CallEvent]]:
+    """Events (with their type) in an order that depends on their content alone, not on
+    their arrival."""
+    typed = [(kind, e) for e in events if (kind := e.event_type) in FOLDED_TYPES]
+    if len(typed) < 2:  # most folds: a call's first event
+        return typed
+    return sorted(typed, key=lambda t: (_RANK.get(t[0], -2), sorted(t[1].fields.items())))
 
 
 def leg_user(event: CallEvent) -> str:
@@ -88,7 +89,7 @@ def shows_answer(event: CallEvent) -> tuple[bool, str]:
     """Whether an ending shows that its leg was answered, and a note when its flag says
     otherwise. The evidence decides over the flag (see the module's rules)."""
     flag = event.flag("answered")
-    if not any(name in event.fields for name in _EVIDENCE_FIELDS):
+    if _EVIDENCE_FIELDS.isdisjoint(event.fields):
         return bool(flag), ""
     evidence = (
         bool(event.get("answer_stamp"))
@@ -127,15 +128,17 @@ def fold(
 ) -> tuple[Call, str]:
     """The call these events describe, as the user with extensions `mine` sees it, and a
     note when an ending's `answered`/`missed` flag disagreed with its evidence."""
-    ordered = _canonical(events)
+    typed = _canonical(events)
+    ordered = [e for _, e in typed]
     merged: dict[str, str] = {}
-    for event in ordered:
-        if event.event_type == SETTLE_EVENT:
+    settled = False
+    for kind, event in typed:
+        if kind == SETTLE_EVENT:
+            settled = True
             continue
         for name, value in event.fields.items():
-            if value.strip():
-                merged[name] = value.strip()
-    settled = any(e.event_type == SETTLE_EVENT for e in ordered)
+            if value := value.strip():
+                merged[name] = value
 
     # Who was rung, in the order they were rung.
     first_rung: dict[str, float] = {}
@@ -147,8 +150,8 @@ def fold(
             first_rung[user] = min(first_rung.get(user, math.inf), at)
     dialed = tuple(sorted(first_rung, key=lambda u: (first_rung[u], u)))
 
-    endings = [e for e in ordered if e.event_type in ENDINGS]
-    answers = [e for e in ordered if e.event_type == "answer"]
+    endings = [e for kind, e in typed if kind in ENDINGS]
+    answers = [e for kind, e in typed if kind == "answer"]
     answered_ends: list[CallEvent] = []
     ended_legs: set[str] = set()
     notes: list[str] = []

@@ -39,6 +39,10 @@ SETTLE_SOURCE = "settle"
 # tray app the loop is the UI's.
 NOTIFY_SLICE = 0.01
 
+# How long the writer goes on committing events that keep arriving before the other
+# writes queued for it (address books, settling, "mark done") get their turn.
+FLUSH_TURN = 0.05
+
 
 def settle_event(call_uuid: str) -> CallEvent:
     """The marker that makes a call's outcome final. Its fields are the same wherever it is
@@ -70,15 +74,18 @@ class _Pending:
     future: asyncio.Future[Change | None]
 
 
-def _settle(
-    future: asyncio.Future[Change | None], change: Change | None, error: BaseException | None
-) -> None:
-    if future.done():  # the waiting request went away (client disconnected)
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(change)
+_Result = tuple[_Pending, "Change | None", "BaseException | None"]
+
+
+def _answer(results: list[_Result]) -> None:
+    """On the loop: hand each event's outcome to its waiting `ingest`."""
+    for item, change, error in results:
+        if item.future.done():  # the waiting request went away (client disconnected)
+            continue
+        if error is not None:
+            item.future.set_exception(error)
+        else:
+            item.future.set_result(change)
 
 
 class CallTracker:
@@ -129,15 +136,41 @@ class CallTracker:
         return change
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Writer thread: commit every pending event in one transaction, then answer each."""
-        with self._pending_lock:
-            batch, self._pending = self._pending, []
-            self._flush_scheduled = False
-        results: list[tuple[_Pending, Change | None, BaseException | None]] = []
+        """Writer thread: commit the pending events together, answer each, and go on with
+        what arrived meanwhile (no new hand-over per batch) for up to FLUSH_TURN seconds;
+        then the other writes queued for the writer get their turn first."""
+        turn_ends = time.monotonic() + FLUSH_TURN
+        while True:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._flush_scheduled = False
+                    return
+            # One wake-up of the loop for the whole batch.
+            loop.call_soon_threadsafe(_answer, self._commit(batch))
+            if time.monotonic() > turn_ends:
+                try:
+                    self.store.submit(self._flush, loop)
+                except RuntimeError:  # the store is closing: no other write comes
+                    continue
+                return
+
+    def _commit(self, batch: list[_Pending]) -> list[_Result]:
+        """Store a batch in one transaction. Tried whole first (events rarely fail); when
+        one does, again with a savepoint per event, so that it is refused alone."""
+        try:
+            with self.store.transaction() as conn:
+                return [
+                    (item, self._ingest_in(conn, item.event, item.raw, item.source), None)
+                    for item in batch
+                ]
+        except Exception as exc:
+            if len(batch) == 1:
+                return [(batch[0], None, exc)]
+        results: list[_Result] = []
         try:
             with self.store.transaction() as conn:
                 for item in batch:
-                    # A savepoint per event: one that fails is refused alone.
                     conn.execute("SAVEPOINT event")
                     try:
                         change = self._ingest_in(conn, item.event, item.raw, item.source)
@@ -148,9 +181,8 @@ class CallTracker:
                         results.append((item, change, None))
                     conn.execute("RELEASE event")
         except Exception as exc:  # the commit itself failed: nothing in the batch is stored
-            results = [(item, None, exc) for item in batch]
-        for item, change, error in results:
-            loop.call_soon_threadsafe(_settle, item.future, change, error)
+            return [(item, None, exc) for item in batch]
+        return results
 
     async def ingest_batch(
         self, items: Sequence[tuple[CallEvent, bytes | None]], source: str
@@ -211,42 +243,44 @@ class CallTracker:
     def _ingest_in(
         self, conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
     ) -> Change | None:
-        if not self.store.add_event(conn, event, raw, source):
+        stored = self.store.add_event(conn, event, raw, source)
+        if stored is None:
             return None
         change: Change | None = None
         if event.event_type in FOLDED_TYPES:
-            change = self._refresh(conn, event)
+            change = self._refresh(conn, event, stored)
         else:
             log.info("kept an event of unknown type %r", event.event_type[:40])
         if self.on_stored is not None:
             self.on_stored(conn, event, change)
         return change
 
-    def _refresh(self, conn: sqlite3.Connection, event: CallEvent) -> Change:
-        uuid = event.call_uuid
-        before = self.store.call_in(conn, uuid)
-        call = self._derive(conn, uuid)
-        resolved = self._apply_resolutions(conn, call)
-        after = self.store.call_in(conn, uuid) or call
-        missed_changed = resolved or after.missed != (before is not None and before.missed)
-        return Change(call=after, event=event, missed_changed=missed_changed)
+    def _refresh(self, conn: sqlite3.Connection, event: CallEvent, event_id: int) -> Change:
+        call, was_missed = self._derive(conn, event.call_uuid, (event_id, event))
+        resolved, call = self._apply_resolutions(conn, call)
+        return Change(call=call, event=event, missed_changed=resolved or call.missed != was_missed)
 
-    def _derive(self, conn: sqlite3.Connection, uuid: str) -> Call:
-        events, last_received = self.store.events_for(conn, uuid)
-        call, disagreement = fold(uuid, events, self.mine, self.store.first_source(conn, uuid))
+    def _derive(
+        self, conn: sqlite3.Connection, uuid: str, fresh: tuple[int, CallEvent] | None = None
+    ) -> tuple[Call, bool]:
+        """Fold the call again from its stored events and store it: the call as stored,
+        and whether it was missed before. `fresh`: the event just stored (and its id)."""
+        stored = self.store.call_events(conn, uuid, fresh)
+        call, disagreement = fold(uuid, stored.events, self.mine, stored.first_source)
         if disagreement and uuid not in self._logged_disagreements:
             self._logged_disagreements.add(uuid)
             log.warning("call %s: %s; following the evidence", uuid, disagreement)
-        pending_until = last_received + self.settle_seconds if call.pending else None
-        self.store.put_call(conn, call, pending_until)
-        return call
+        pending_until = stored.last_received + self.settle_seconds if call.pending else None
+        return self.store.put_call(conn, call, pending_until), stored.was_missed
 
-    def _apply_resolutions(self, conn: sqlite3.Connection, call: Call) -> bool:
+    def _apply_resolutions(self, conn: sqlite3.Connection, call: Call) -> tuple[bool, Call]:
         """An answered call resolves its party's earlier missed calls; a missed call whose
-        caller was already served (or dismissed) later is born resolved."""
+        caller was already served (or dismissed) later is born resolved. Returns whether a
+        resolution moved, and the call as stored now."""
         resolved = False
         if call.answered and call.party_key and call.start_ts is not None:
             by = "callback" if call.placed else "answered"
+            # Earlier calls only: never this one.
             resolved = (
                 self.store.resolve_earlier_missed(
                     conn, call.party_key, call.start_ts, by, call.call_uuid
@@ -254,9 +288,11 @@ class CallTracker:
                 > 0
             )
         if call.missed:
-            resolved = self.store.resolve_if_later_answered(conn, call) or resolved
-            resolved = self.store.resolve_returned(conn, call.call_uuid) or resolved
-        return resolved
+            own = self.store.resolve_if_later_answered(conn, call)
+            own = self.store.resolve_returned(conn, call.call_uuid) or own
+            if own:  # rare: read back the resolution it was born with
+                return True, self.store.call_in(conn, call.call_uuid) or call
+        return resolved, call
 
     async def mark_done(self, party_key: str) -> float:
         """Resolve a caller's open missed calls; returns the mark, for `undo_done`."""
@@ -330,4 +366,4 @@ class CallTracker:
         with self.store.transaction() as conn:
             rows = conn.execute("SELECT call_uuid FROM calls ORDER BY start_ts").fetchall()
             for (uuid,) in rows:
-                self._apply_resolutions(conn, self._derive(conn, uuid))
+                self._apply_resolutions(conn, self._derive(conn, uuid)[0])

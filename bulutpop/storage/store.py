@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import unquote_to_bytes
@@ -503,13 +503,13 @@ class Store:
     @staticmethod
     def add_event(
         conn: sqlite3.Connection, event: CallEvent, raw: bytes | None, source: str
-    ) -> bool:
-        """Store an event; False when the same event was stored before."""
-        inserted = changed(
-            conn,
+    ) -> int | None:
+        """Store an event; its id, None when the same event was stored before."""
+        # RETURNING says whether it was inserted without a second statement (`changed`).
+        row = conn.execute(
             "INSERT OR IGNORE INTO events"
             " (received_ts, source, dedup_key, call_uuid, event_type, fields, raw)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 time.time(),
                 source,
@@ -519,23 +519,34 @@ class Store:
                 event.to_json(),
                 raw,
             ),
-        )
-        return inserted == 1
-
-    @staticmethod
-    def events_for(conn: sqlite3.Connection, call_uuid: str) -> tuple[list[CallEvent], float]:
-        """A call's events, and when the last of them was received."""
-        rows = conn.execute(
-            "SELECT fields, received_ts FROM events WHERE call_uuid = ? ORDER BY id", (call_uuid,)
-        ).fetchall()
-        return [CallEvent.from_json(r[0]) for r in rows], max((r[1] for r in rows), default=0.0)
-
-    @staticmethod
-    def first_source(conn: sqlite3.Connection, call_uuid: str) -> str:
-        row = conn.execute(
-            "SELECT source FROM events WHERE call_uuid = ? ORDER BY id LIMIT 1", (call_uuid,)
         ).fetchone()
-        return str(row[0]) if row else "webhook"
+        return None if row is None else int(row[0])
+
+    @staticmethod
+    def call_events(
+        conn: sqlite3.Connection, call_uuid: str, fresh: tuple[int, CallEvent] | None = None
+    ) -> CallEvents:
+        """What the tracker folds a call from, in one read: its events, and what the row
+        stored for it says before the fold replaces it. `fresh`: an event of the call
+        just stored, with its id (it is not decoded again)."""
+        fresh_id, fresh_event = fresh or (None, None)
+        rows = conn.execute(
+            "SELECT e.id, e.fields, e.received_ts, e.source, c.missed FROM events e"
+            " LEFT JOIN calls c ON c.call_uuid = e.call_uuid"
+            " WHERE e.call_uuid = ? ORDER BY e.id",
+            (call_uuid,),
+        ).fetchall()
+        return CallEvents(
+            events=[
+                fresh_event
+                if fresh_event is not None and r[0] == fresh_id
+                else CallEvent.from_json(r[1])
+                for r in rows
+            ],
+            last_received=max((r[2] for r in rows), default=0.0),
+            first_source=str(rows[0][3]) if rows else "webhook",
+            was_missed=bool(rows and rows[0][4]),
+        )
 
     @staticmethod
     def call_in(conn: sqlite3.Connection, call_uuid: str) -> Call | None:
@@ -548,10 +559,11 @@ class Store:
         return _call(row) if row else None
 
     @staticmethod
-    def put_call(conn: sqlite3.Connection, call: Call, pending_until: float | None = None) -> None:
+    def put_call(conn: sqlite3.Connection, call: Call, pending_until: float | None = None) -> Call:
         """Insert or refresh a call's derived columns, keeping its resolution, and its name
-        unless the events now carry one (the PBX's history does)."""
-        conn.execute(
+        unless the events now carry one (the PBX's history does). Returns the call as
+        stored: the columns the row keeps come back from the same statement."""
+        stored = conn.execute(
             "INSERT INTO calls (call_uuid, direction, caller, destination, dialed_users,"
             " connected_user, queue, start_ts, answer_ts, end_ts, duration, answered, ended,"
             " recording, hangup_cause, party, party_key, missed, placed, pending_until,"
@@ -570,7 +582,8 @@ class Store:
             " ringing = excluded.ringing,"
             " name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE calls.name END,"
             " name_folded = CASE WHEN excluded.name <> '' THEN excluded.name_folded"
-            " ELSE calls.name_folded END",
+            " ELSE calls.name_folded END"
+            " RETURNING name, source, resolved_ts, resolved_by",
             (
                 call.call_uuid,
                 call.direction,
@@ -597,6 +610,11 @@ class Store:
                 call.name,
                 fold(call.name),
             ),
+        ).fetchone()
+        if tuple(stored) == (call.name, call.source, call.resolved_ts, call.resolved_by):
+            return call
+        return replace(
+            call, name=stored[0], source=stored[1], resolved_ts=stored[2], resolved_by=stored[3]
         )
 
     @staticmethod
@@ -1379,6 +1397,16 @@ def _call(row: sqlite3.Row) -> Call:
 
 # SQLite's limit on bound parameters is far above this; chunks keep statements small.
 _IN_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CallEvents:
+    """A call's stored events (in the order stored) and its row before a new fold."""
+
+    events: list[CallEvent]
+    last_received: float  # when the last of them was received
+    first_source: str  # what brought the first of them
+    was_missed: bool  # the stored call was missed (False when there is none yet)
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,9 +214,11 @@ def test_every_order_gives_one_call_and_no_prefix_misses_a_colleagues_call(
 
     for event in delivered:
         for who, tracker in concerned.items():
-            tracker.ingest_sync(event, None, "history" if event.event_type == "cdr" else "webhook")
+            source = "history" if event.event_type == "cdr" else "webhook"
+            change = tracker.ingest_sync(event, None, source)
             call = tracker.store.call(spec.uuid)
             assert call is not None
+            assert change is None or change.call == call  # reported as stored
             if spec.kind != "nobody" or len(spec.legs) > 1 or spec.queue:
                 # Someone took it, or it has legs: nothing so far tells it was missed.
                 assert not call.missed, f"{who} sees it missed after {event.fields}"
