@@ -458,11 +458,14 @@ class LinkEvents(QObject):
 
     SCHEMES = ("tel", "callto")
 
-    def __init__(self, app: QApplication) -> None:
+    def __init__(self, app: QApplication, platform: str = sys.platform) -> None:
         super().__init__(app)
         self._pending: list[str] = []
         self._handle: Callable[[Sequence[str]], None] | None = None
-        app.installEventFilter(self)
+        if platform == "darwin":
+            # An application-wide filter sees every Qt event of the process (each costs a
+            # call into Python): only macOS sends links as QFileOpenEvent.
+            app.installEventFilter(self)
         for scheme in self.SCHEMES:
             # PySide6 takes the method's name as str, although its stub says bytes.
             QDesktopServices.setUrlHandler(scheme, self, "open_url")  # type: ignore[arg-type]

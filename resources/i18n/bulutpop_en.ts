@@ -128,7 +128,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+223"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+224"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -485,7 +485,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+161"/>
+        <location filename="../../bulutpop/ui/app.py" line="+172"/>
         <source>bulutpop demo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -505,7 +505,7 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+211"/>
+        <location line="+213"/>
         <source>About bulutpop</source>
         <translation type="unfinished"></translation>
     </message>
@@ -954,7 +954,7 @@ Data folder: %2</source>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+232"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+234"/>
         <source>Caller</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1057,12 +1057,12 @@ Data folder: %2</source>
     <name>MissedWindow</name>
     <message>
         <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
-        <location line="+59"/>
+        <location line="+64"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-54"/>
+        <location line="-59"/>
         <source>Show resolved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1077,7 +1077,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>Search missed calls</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>The list stays still while you point at it; click to update</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2320,7 +2325,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+66"/>
+        <location filename="../../bulutpop/ui/app.py" line="+69"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>

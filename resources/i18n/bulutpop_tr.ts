@@ -128,7 +128,7 @@
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+223"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+224"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -483,7 +483,7 @@
 <context>
     <name>DesktopApp</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+161"/>
+        <location filename="../../bulutpop/ui/app.py" line="+172"/>
         <source>bulutpop demo</source>
         <translation>bulutpop tanıtımı</translation>
     </message>
@@ -503,7 +503,7 @@
         <translation>Ekip bağlantısı başlatılamadı</translation>
     </message>
     <message>
-        <location line="+211"/>
+        <location line="+213"/>
         <source>About bulutpop</source>
         <translation>bulutpop hakkında</translation>
     </message>
@@ -955,7 +955,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedModel</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+232"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+234"/>
         <source>Caller</source>
         <translation>Arayan</translation>
     </message>
@@ -1057,12 +1057,12 @@ Veri klasörü: %2</translation>
     <name>MissedWindow</name>
     <message>
         <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
-        <location line="+59"/>
+        <location line="+64"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
-        <location line="-54"/>
+        <location line="-59"/>
         <source>Show resolved</source>
         <translation>Çözülenleri göster</translation>
     </message>
@@ -1077,7 +1077,12 @@ Veri klasörü: %2</translation>
         <translation>Numara veya ada göre ara</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+3"/>
+        <source>Search missed calls</source>
+        <translation>Cevapsız çağrılarda ara</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>The list stays still while you point at it; click to update</source>
         <translation>Fare listenin üzerindeyken liste yerinde durur; güncellemek için tıklayın</translation>
     </message>
@@ -2327,7 +2332,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>app</name>
     <message>
-        <location filename="../../bulutpop/ui/app.py" line="+66"/>
+        <location filename="../../bulutpop/ui/app.py" line="+69"/>
         <source>Something went wrong: %1
 
 Details are in the log file.</source>

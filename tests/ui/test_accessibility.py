@@ -323,6 +323,9 @@ def test_keys_reach_every_action_of_the_missed_list(
     window.view.selectRow(0)
     # The menu key (as the platform delivers it) and Shift+F10 open the row's menu.
     assert keyboard_menu(window.view) == ["Call back", "Done", "Copy number"]
+    QTest.keyClick(window.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is window.search
+    window.view.setFocus()
     QTest.keyClick(window.view, Qt.Key.Key_Return)
     qloop.run(window.tasks.drain())
     assert len(fake_pbx.originates) == 1

@@ -102,7 +102,7 @@ def test_qt_quitting_by_itself_stops_the_app_cleanly(isolated: Path) -> None:
 def test_a_tel_link_given_to_qt_reaches_the_app(qapp: QApplication) -> None:
     # What macOS does with PySide6 6.8.1–6.8.2 (QTBUG-134316): the link goes to the URL
     # handler registered for its scheme, not to a QFileOpenEvent.
-    links = LinkEvents(qapp)
+    links = LinkEvents(qapp, platform="darwin")
     got: list[list[str]] = []
     try:
         assert QDesktopServices.openUrl(QUrl("tel:+905321234567"))
@@ -113,6 +113,23 @@ def test_a_tel_link_given_to_qt_reaches_the_app(qapp: QApplication) -> None:
         assert got[-1] == ["tel:+905321234568"]
     finally:
         links.close()
+        links.deleteLater()
+
+
+def test_only_macos_filters_every_event_for_links(qapp: QApplication) -> None:
+    # Elsewhere links come through argv and the hand-off, and the filter would cost every
+    # Qt event of the tray app a call into Python.
+    links = LinkEvents(qapp, platform="linux")
+    got: list[list[str]] = []
+    try:
+        links.deliver_to(lambda argv: got.append(list(argv)))
+        QCoreApplication.sendEvent(qapp, QFileOpenEvent(QUrl("tel:+905321234568")))
+        assert got == []
+        assert QDesktopServices.openUrl(QUrl("tel:+905321234567"))
+        assert got == [["tel:+905321234567"]]
+    finally:
+        links.close()
+        links.deleteLater()
 
 
 # A start caused by a tel: click on Windows, with user32 and kernel32 simulated: it lends the

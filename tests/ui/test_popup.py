@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import quote
 
@@ -53,20 +53,8 @@ def rings() -> list[None]:
     return []
 
 
-def scenario_now(bridge: CoreBridge) -> Callable[[], float]:
-    """A clock for events from the bundled scenarios (all of 2026-11-20): now is just after
-    the newest stored call began, as if each event arrived as it happened."""
-
-    def now() -> float:
-        (row,) = bridge.core.store.read("SELECT MAX(start_ts) FROM calls")
-        return float(row[0] or 0) + 1
-
-    return now
-
-
 @pytest.fixture
 def manager(bridge: CoreBridge, opened: Opened, rings: list[None]) -> Iterator[PopupManager]:
-    bridge.clock = scenario_now(bridge)
     m = PopupManager(
         bridge,
         lambda: rings.append(None),

@@ -27,6 +27,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAction,
     QFont,
     QHelpEvent,
     QHideEvent,
@@ -407,7 +408,12 @@ class MissedWindow(QWidget):
         self.search.setPlaceholderText(self.tr("Search by number or name"))
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(220)
+        self.search.setAccessibleName(self.tr("Search missed calls"))
         self.search.textChanged.connect(self.model.set_search)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: self.search.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        self.addAction(find)
         # Rows never move under the pointer or the keyboard: new callers wait behind this.
         self.waiting = QPushButton()
         self.waiting.setFlat(True)
