@@ -111,11 +111,14 @@ def core(qloop: Loop, fake_pbx: FakePbxState, monkeypatch: pytest.MonkeyPatch) -
 
 def scenario_now(bridge: CoreBridge) -> Callable[[], float]:
     """A clock for events from the bundled scenarios (all of 2026-11-20): now is just after
-    the newest stored call began, as if each event arrived as it happened."""
+    the call of the latest event began, as if each event arrived as it happened."""
 
     def now() -> float:
-        (row,) = bridge.core.store.read("SELECT MAX(start_ts) FROM calls")
-        return float(row[0] or 0) + 1
+        rows = bridge.core.store.read(
+            "SELECT calls.start_ts FROM events JOIN calls USING (call_uuid)"
+            " ORDER BY events.id DESC LIMIT 1"
+        )
+        return float(rows[0][0] or 0) + 1 if rows else 0.0
 
     return now
 

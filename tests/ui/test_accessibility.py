@@ -300,7 +300,9 @@ def test_the_tray_menu_gives_the_keyboard_the_latest_popup(
     assert QApplication.focusWidget() is latest.copy_button
     QTest.keyClick(latest.copy_button, Qt.Key.Key_Space)  # Space presses the focused button
     assert QGuiApplication.clipboard().text() == "0212 320 50 62"
-    QTest.keyClick(latest.copy_button, Qt.Key.Key_Tab)  # on to the close button
+    QTest.keyClick(latest.copy_button, Qt.Key.Key_Tab)  # on to the note button
+    assert QApplication.focusWidget() is latest.note_button
+    QTest.keyClick(latest.note_button, Qt.Key.Key_Tab)  # and the close button
     assert QApplication.focusWidget() is latest.close_button
     QTest.keyClick(latest, Qt.Key.Key_Escape)
     assert list(manager.popups().values()) == [first]
