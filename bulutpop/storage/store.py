@@ -35,6 +35,8 @@ from bulutpop.local.private import open_private, private_dir
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+COLLEAGUES_KEY = "team.colleagues"  # meta: extension -> display name, sent by the relay
+
 # Each entry moves the schema one version up; never edit a released one, append.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -1112,12 +1114,13 @@ class Store:
                 chunk,
             )
             names.update((str(r[0]), (str(r[1]), "")) for r in history)
-            # Later rows win: the PBX's phonebook over the user's files, an earlier import
-            # over a later one.
+            # Later rows win: the PBX's phonebook over the user's files, those over the
+            # team's books (the relay's, on an agent's PC), an earlier import over a later one.
             books = self.read(
                 "SELECT n.number_key, c.name, c.company FROM contact_numbers n"
                 " JOIN contacts c ON c.id = n.contact_id"
-                f" WHERE n.number_key IN ({marks}) ORDER BY c.source = 'pbx', c.id DESC",
+                f" WHERE n.number_key IN ({marks})"
+                " ORDER BY c.source = 'pbx', c.source <> 'team', c.id DESC",
                 chunk,
             )
             names.update((str(r[0]), (str(r[1]), str(r[2]))) for r in books)
@@ -1127,6 +1130,20 @@ class Store:
             for key, name in local:
                 names[key] = (name, names.get(key, ("", ""))[1])
         return names
+
+    def colleague_name(self, extension: str) -> str | None:
+        """A colleague's name for their extension ("Mehmet" for 1002): in a team, as the
+        relay lists its agents; else (or for an extension no agent has) the address books'
+        entry for the extension's number, as a PBX's phonebook lists its staff."""
+        names = _json_object(self.meta(COLLEAGUES_KEY))
+        if names.get(extension):
+            return str(names[extension])
+        rows = self.read(
+            "SELECT c.name FROM contact_numbers n JOIN contacts c ON c.id = n.contact_id"
+            " WHERE n.number_key = ? ORDER BY c.source = 'pbx' DESC, c.id LIMIT 1",
+            (extension,),
+        )
+        return str(rows[0][0]) if extension and rows else None
 
     def local_name(self, number_key: str) -> str:
         rows = self.read("SELECT name FROM local_names WHERE number_key = ?", (number_key,))
@@ -1161,6 +1178,14 @@ class Store:
             rows = self.read(f"SELECT call_uuid FROM calls WHERE call_uuid IN ({marks})", chunk)
             known.update(str(r[0]) for r in rows)
         return known
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _indexed(search: str) -> bool:

@@ -24,7 +24,8 @@ SESSION_EXPIRY_DAYS = 60
 
 
 def payload(kind: str, **data: Any) -> bytes:
-    """A message for agents: JSON with a version and a kind ("event", "claim", "forget")."""
+    """A message for agents: JSON with a version and a kind ("event", "claim", "forget",
+    "done", "undo", "names")."""
     return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
 
 
@@ -39,6 +40,7 @@ class Invite:
     extension: str
     queues: tuple[str, ...] = ()
     ca: str = ""  # PEM of the certificate to trust, when the relay's isn't publicly signed
+    display: str = ""  # the agent's name as colleagues see it (older invites have none)
 
     def encode(self) -> str:
         data = {
@@ -49,6 +51,7 @@ class Invite:
             "extension": self.extension,
             "queues": list(self.queues),
             "ca": self.ca,
+            "display": self.display,
         }
         packed = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
         return INVITE_PREFIX + packed.decode()
@@ -70,6 +73,7 @@ class Invite:
                 extension=str(data["extension"]),
                 queues=tuple(str(q) for q in data.get("queues", ())),
                 ca=str(data.get("ca", "")),
+                display=str(data.get("display", "")),
             )
         except (binascii.Error, ValueError, KeyError, TypeError):
             raise InviteError("damaged") from None
@@ -89,6 +93,7 @@ class Invite:
             ("team_agent", self.agent),
             ("team_queues", list(self.queues)),
             ("team_ca", self.ca),
+            ("team_display", self.display),
             ("extension", self.extension),
         ):
             config = config.with_value(key, value)
@@ -96,7 +101,15 @@ class Invite:
 
 
 def leave(config: Config) -> Config:
-    return replace(config, team_broker="", team_relay="", team_agent="", team_queues=(), team_ca="")
+    return replace(
+        config,
+        team_broker="",
+        team_relay="",
+        team_agent="",
+        team_queues=(),
+        team_ca="",
+        team_display="",
+    )
 
 
 def credential(config: Config, secret: str) -> str:
@@ -124,6 +137,12 @@ def forget_message(number_key: str) -> tuple[str, bytes]:
     """The relay's request that every agent's PC forget a number (KVKK erasure): on the
     topic all of them read, kept by the broker for a PC that is off until it connects."""
     return TEAM_TOPIC, payload("forget", number=number_key)
+
+
+def done_message(topic: str, party_key: str, at: float, undo: bool = False) -> tuple[str, bytes]:
+    """A colleague marked a shared missed caller done at `at` (or took that back): every
+    member's PC applies the same mark, so an undo finds it by its time everywhere."""
+    return topic, payload("undo" if undo else "done", party_key=party_key, at=at)
 
 
 def subscriptions(extension: str) -> list[tuple[str, int]]:

@@ -98,6 +98,13 @@ class Agents:
             return None
         return agent_of(row)
 
+    def removed(self, credential: str) -> bool:
+        """Whether `name:secret` was the credential of an agent since removed."""
+        name, _, secret = credential.partition(":")
+        return bool(secret) and any(
+            check_password(secret, h) for h in self.tables.removed_hashes(name)
+        )
+
     def link_key(self, name: str) -> str | None:
         """What an agent's recording links are bound to: the hash of their credential, salted
         anew by every invite, so a link dies with the credential it was made for even when

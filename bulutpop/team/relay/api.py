@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
 
 import aiohttp
 from aiohttp import web
@@ -29,9 +30,10 @@ from bulutpop.errors import (
 )
 from bulutpop.local.net import client_session
 from bulutpop.pbx.client import SlidingWindow
-from bulutpop.team.protocol import presented
+from bulutpop.storage.team import TeamTables
+from bulutpop.team.protocol import ext_topic, presented
 from bulutpop.team.relay.agents import Agent, Agents
-from bulutpop.team.relay.router import claim_in, parties
+from bulutpop.team.relay.router import claim_in, done_in, history_in, parties
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ ORIGINATE_LIMIT = (3, 1.0)  # the PBX's reported originate limit, for all agents
 LINK_SECONDS = 50 * 60  # a recording link from the relay lives as long as the PBX's
 
 _CREDENTIAL_REFUSED = "unknown or removed team credential"
+REMOVED = "this agent was removed from the team"  # HTTP 410, to a removed agent's PC
 
 
 class RelayApi:
@@ -53,6 +56,8 @@ class RelayApi:
         self._originate = SlidingWindow(*ORIGINATE_LIMIT, time.monotonic)
         self._downloads: aiohttp.ClientSession | None = None
         self.link_secret = ""  # signs recording links; set by `Relay.start`
+        # The office's names as a message for agents (set by `Relay`; read on the writer).
+        self.names: Callable[[], bytes] | None = None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024, middlewares=[request_deadline])
@@ -66,6 +71,8 @@ class RelayApi:
         app.router.add_get("/pbx/user_statuses", self._user_statuses)
         app.router.add_post("/team/claim", self._claim)
         app.router.add_get("/team/whoami", self._whoami)
+        app.router.add_post("/team/done", self._done)
+        app.router.add_post("/team/sync", self._sync)
         app.router.add_get("/health", self._health)
         app.router.add_route("*", "/pbx/{rest:.*}", self._not_for_agents)
         app.on_cleanup.append(self._cleanup)
@@ -79,6 +86,8 @@ class RelayApi:
         credential = presented(request.headers.get("Authorization", ""))
         agent = await asyncio.to_thread(self.agents.verify, credential)
         if agent is None:
+            if await asyncio.to_thread(self.agents.removed, credential):
+                raise web.HTTPGone(text=REMOVED)
             raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
         return agent
 
@@ -263,9 +272,11 @@ class RelayApi:
 
     async def _claim(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
-        party_key = str((await request.post()).get("party_key", "")).strip()
+        form = await request.post()
+        party_key = str(form.get("party_key", "")).strip()
+        takeover = form.get("takeover") == "1"
         outcome, text = await self.core.tracker.run_write(
-            self._claim_in, agent, party_key, time.time()
+            self._claim_in, agent, party_key, time.time(), takeover
         )
         if outcome == "none":
             raise web.HTTPNotFound(text=text)
@@ -273,14 +284,57 @@ class RelayApi:
             raise web.HTTPConflict(text=text)
         return web.json_response({"claimed_by": text})
 
-    def _claim_in(self, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
+    def _claim_in(
+        self, agent: Agent, party_key: str, now: float, takeover: bool
+    ) -> tuple[str, str]:
         with self.core.store.transaction() as conn:  # on the writer: run_write
-            return claim_in(conn, agent, party_key, now)
+            return claim_in(conn, agent, party_key, now, takeover)
+
+    async def _done(self, request: web.Request) -> web.Response:
+        """A member marked a shared missed caller done (or undid it): every member's PC
+        follows. {"shared": false} for a caller none of the agent's queues missed."""
+        agent = await self._agent_for(request)
+        form = await request.post()
+        party_key = str(form.get("party_key", "")).strip()
+        try:
+            at = float(str(form.get("at", "")))
+        except ValueError:
+            raise web.HTTPBadRequest(text="no time for the mark") from None
+        shared = await self.core.tracker.run_write(
+            self._done_in, agent, party_key, at, form.get("undo") == "1", missed=True
+        )
+        return web.json_response({"shared": shared})
+
+    def _done_in(self, agent: Agent, party_key: str, at: float, undo: bool) -> bool:
+        with self.core.store.transaction() as conn:
+            return done_in(conn, agent, party_key, at, undo)
+
+    async def _sync(self, request: web.Request) -> web.Response:
+        """A PC joined as this agent: the last `history_days` of its calls, and the
+        office's names, go to it through the broker."""
+        agent = await self._agent_for(request)
+        since = time.time() - self.core.config.history_days * 86400.0
+        queued = await self.core.tracker.run_write(self._sync_in, agent, since, missed=True)
+        return web.json_response({"queued": queued})
+
+    def _sync_in(self, agent: Agent, since: float) -> int:
+        names = self.names() if self.names is not None else None
+        with self.core.store.transaction() as conn:
+            queued = history_in(conn, agent, since, time.time())
+            if names is not None:
+                TeamTables.queue_in(conn, [(ext_topic(agent.extension), names)])
+                queued += 1
+            return queued
 
     async def _whoami(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
         return web.json_response(
-            {"agent": agent.name, "extension": agent.extension, "queues": list(agent.queues)}
+            {
+                "agent": agent.name,
+                "extension": agent.extension,
+                "queues": list(agent.queues),
+                "display": agent.display,
+            }
         )
 
     async def _health(self, request: web.Request) -> web.Response:
