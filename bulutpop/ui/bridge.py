@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ from bulutpop.app.core import Core
 from bulutpop.app.runtime import Runtime, ServiceState
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.tracker import Change
+from bulutpop.errors import BulutpopError
 from bulutpop.local.config import Config
 from bulutpop.local.keys import KeyStatus
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
@@ -31,6 +33,8 @@ from bulutpop.storage.store import ContactSource, Store
 if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode, when used
     from bulutpop.team.link import Claim, TeamStatus
     from bulutpop.team.protocol import Invite
+
+log = logging.getLogger(__name__)
 
 
 def missed_with_names(
@@ -124,6 +128,10 @@ class CoreBridge(QObject):
             self.changed.emit(change)
         if change.missed_changed:
             self.missedChanged.emit()
+        if change.call is None and self.config.team_mode:
+            # The team's relay may have sent the office's names (the team link has no
+            # phonebook of its own to tell): read them again.
+            self._on_names()
 
     def _on_names(self) -> None:
         self._queues = self.phonebook.queue_names()
@@ -157,11 +165,25 @@ class CoreBridge(QObject):
         return functools.partial(missed_with_names, self.core.store)
 
     async def mark_done(self, party_key: str) -> float:
-        """Resolve a caller's open missed calls; returns the mark `undo_done` takes."""
-        return await self.core.tracker.mark_done(party_key)
+        """Resolve a caller's open missed calls; returns the mark `undo_done` takes. In a
+        team, a shared queue's caller is resolved on every member's PC too."""
+        at = await self.core.tracker.mark_done(party_key)
+        await self._share_done(party_key, at, undo=False)
+        return at
 
     async def undo_done(self, party_key: str, at: float) -> None:
         await self.core.tracker.undo_done(party_key, at)
+        await self._share_done(party_key, at, undo=True)
+
+    async def _share_done(self, party_key: str, at: float, *, undo: bool) -> None:
+        if not self.config.team_mode:
+            return
+        from bulutpop.team.link import share_done
+
+        try:
+            await share_done(self.config, self.core.team_secret(), party_key, at, undo)
+        except BulutpopError as exc:  # the mark stands here; colleagues' lists keep theirs
+            log.warning("could not tell the team about a done mark: %s", exc)
 
     def calls_with(self, number_key: str) -> int:
         """How many calls the store has with this number as the other party."""
@@ -279,12 +301,17 @@ class CoreBridge(QObject):
 
         return claims(self.core.tracker, self.config.team_agent)
 
-    async def claim(self, party_key: str) -> str:
+    async def claim(self, party_key: str, takeover: bool = False) -> str:
         """Tell the team "I'm calling this caller back"; how colleagues see the claimer.
-        Raises TeamError (status 409: a colleague already claimed them) or SetupMissing."""
+        Raises TeamError (status 409: a colleague already claimed them, unless `takeover`)
+        or SetupMissing."""
         from bulutpop.team.link import claim
 
-        return await claim(self.config, self.core.team_secret(), party_key)
+        return await claim(self.config, self.core.team_secret(), party_key, takeover)
+
+    def colleague_name(self, extension: str) -> str | None:
+        """A colleague's name for their extension (`Store.colleague_name`)."""
+        return self.core.store.colleague_name(extension)
 
     async def whoami(self) -> dict[str, Any]:
         """Ask the team's relay who this PC is (checks the invite end to end)."""
