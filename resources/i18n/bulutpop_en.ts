@@ -30,11 +30,12 @@
     </message>
     <message>
         <location line="+16"/>
+        <location line="+141"/>
         <source>The extension of your own phone.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-133"/>
         <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -119,11 +120,16 @@
         <source>The API key was not saved.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>Set by your team invite. To use another extension, leave the team and join with an invite for it.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+220"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -839,22 +845,28 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+64"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>You are calling back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-19"/>
         <source>%1 is calling back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
+        <source>%1 (claimed %2)</source>
+        <comment>%2: &apos;5 min ago&apos;, &apos;14:32&apos;</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Called back %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -887,12 +899,12 @@ Data folder: %2</source>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+87"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Show resolved</source>
         <translation type="unfinished"></translation>
     </message>
@@ -947,7 +959,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+12"/>
         <source>%1 is already calling back.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -957,12 +969,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>(Your team was not told: %1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+30"/>
         <source>Marked %1 as done.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1761,12 +1773,12 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+203"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location line="+72"/>
+        <location line="+74"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n missed call</numerusform>
@@ -1882,6 +1894,39 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
 </context>
 <context>
+    <name>TakeoverConfirmation</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed/window.py" line="-374"/>
+        <source>Take over the callback</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 claimed this callback %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 is calling this caller back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A colleague is calling this caller back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Take the callback over and call now? Your colleague&apos;s list then shows that you are calling back; they may already be on the phone with the caller.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Take over and call</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>TeamTab</name>
     <message>
         <location filename="../../bulutpop/ui/settings/team_tab.py" line="+69"/>
@@ -1904,14 +1949,14 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+156"/>
+        <location line="+17"/>
+        <location line="+178"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-184"/>
         <source>Your team</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1922,7 +1967,17 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+1"/>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Shared queues</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -1936,7 +1991,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <location line="+13"/>
         <source>Join a team</source>
         <translation type="unfinished"></translation>
@@ -1947,22 +2002,32 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+17"/>
+        <source>%1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+68"/>
         <source>Not joined: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-35"/>
+        <location line="-38"/>
         <source>Invite for agent %1, extension %2, team server %3.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+30"/>
         <source>Joining…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2027,7 +2092,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="indirect_strings.py" line="+25"/>
+        <location filename="indirect_strings.py" line="+29"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2167,7 +2232,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-82"/>
+        <location line="-86"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2203,6 +2268,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>This PC was removed from the team. To join again, ask your administrator for a new invite.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The team server refused this PC: ask your administrator for a new invite.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2237,7 +2307,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+206"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2250,13 +2320,18 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-283"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Team: credential refused — ask for a new invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Team: this PC was removed from the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

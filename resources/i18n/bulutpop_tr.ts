@@ -30,11 +30,12 @@
     </message>
     <message>
         <location line="+16"/>
+        <location line="+141"/>
         <source>The extension of your own phone.</source>
         <translation>Kendi telefonunuzun dahili numarası.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-133"/>
         <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
         <translation>İsteğe bağlı. Aramaları burada da gösterilecek kuyruklar veya diğer dahililer; aralarına boşluk koyun.</translation>
     </message>
@@ -119,11 +120,16 @@
         <source>The API key was not saved.</source>
         <translation>API anahtarı kaydedilmedi.</translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>Set by your team invite. To use another extension, leave the team and join with an invite for it.</source>
+        <translation>Ekip davetinizle belirlendi. Başka bir dahili kullanmak için ekipten ayrılın ve o dahilinin davetiyle yeniden katılın.</translation>
+    </message>
 </context>
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+216"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+220"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -840,22 +846,28 @@ Veri klasörü: %2</translation>
         <translation>Kuyruk</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/missed/model.py" line="+53"/>
+        <location filename="../../bulutpop/ui/missed/model.py" line="+64"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>You are calling back</source>
         <translation>Siz geri arıyorsunuz</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-19"/>
         <source>%1 is calling back</source>
         <translation>%1 geri arıyor</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
+        <source>%1 (claimed %2)</source>
+        <comment>%2: &apos;5 min ago&apos;, &apos;14:32&apos;</comment>
+        <translation>%1 (%2 üstlendi)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Called back %1</source>
         <translation>Geri arandı: %1</translation>
     </message>
@@ -888,12 +900,12 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+30"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+87"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Show resolved</source>
         <translation>Çözülenleri göster</translation>
     </message>
@@ -948,7 +960,7 @@ Veri klasörü: %2</translation>
         <translation>Ekibinize %1 numarasını geri aradığınız bildiriliyor…</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+12"/>
         <source>%1 is already calling back.</source>
         <translation>%1 zaten geri arıyor.</translation>
     </message>
@@ -958,12 +970,12 @@ Veri klasörü: %2</translation>
         <translation>Bir çalışma arkadaşınız zaten geri arıyor.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>(Your team was not told: %1)</source>
         <translation>(Ekibinize bildirilemedi: %1)</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+30"/>
         <source>Marked %1 as done.</source>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
@@ -1771,12 +1783,12 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+199"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+203"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
     <message numerus="yes">
-        <location line="+72"/>
+        <location line="+74"/>
         <source>%n missed call(s)</source>
         <translation>
             <numerusform>%n cevapsız çağrı</numerusform>
@@ -1890,6 +1902,39 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
 </context>
 <context>
+    <name>TakeoverConfirmation</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed/window.py" line="-374"/>
+        <source>Take over the callback</source>
+        <translation>Geri aramayı devral</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 claimed this callback %2.</source>
+        <translation>%1 bu geri aramayı %2 üstlendi.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 is calling this caller back.</source>
+        <translation>%1 bu arayanı geri arıyor.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A colleague is calling this caller back.</source>
+        <translation>Bir çalışma arkadaşınız bu arayanı geri arıyor.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Take the callback over and call now? Your colleague&apos;s list then shows that you are calling back; they may already be on the phone with the caller.</source>
+        <translation>Geri aramayı devralıp şimdi aramak istiyor musunuz? Çalışma arkadaşınızın listesinde artık sizin geri aradığınız görünür; kendisi o sırada arayanla görüşüyor olabilir.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Take over and call</source>
+        <translation>Devral ve ara</translation>
+    </message>
+</context>
+<context>
     <name>TeamTab</name>
     <message>
         <location filename="../../bulutpop/ui/settings/team_tab.py" line="+69"/>
@@ -1912,14 +1957,14 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ofisiniz santralini bir ekip sunucusu üzerinden paylaşıyorsa, yöneticinizin verdiği daveti buraya yapıştırın. Aramalar bu bilgisayara ekip sunucusu üzerinden gelir; arama başlatma ve ses kayıtları da onun üzerinden yapılır: burada API anahtarı ya da bildirim adresi gerekmez.</translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+156"/>
+        <location line="+17"/>
+        <location line="+178"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-184"/>
         <source>Your team</source>
         <translation>Ekibiniz</translation>
     </message>
@@ -1930,8 +1975,18 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+1"/>
+        <source>Name</source>
+        <translation>Ad</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Extension</source>
         <translation>Dahili</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Shared queues</source>
+        <translation>Paylaşılan kuyruklar</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1944,7 +1999,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Bağlantı</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <location line="+13"/>
         <source>Join a team</source>
         <translation>Bir ekibe katıl</translation>
@@ -1955,22 +2010,32 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Yeni bir davetle değiştir</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+17"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>None</source>
+        <translation>Yok</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Not connected</source>
         <translation>Bağlı değil</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+68"/>
         <source>Not joined: %1</source>
         <translation>Ekibe katılınmadı: %1</translation>
     </message>
     <message>
-        <location line="-35"/>
+        <location line="-38"/>
         <source>Invite for agent %1, extension %2, team server %3.</source>
         <translation>Temsilci %1, dahili %2, ekip sunucusu %3 için davet.</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+30"/>
         <source>Joining…</source>
         <translation>Katılınıyor…</translation>
     </message>
@@ -2038,7 +2103,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="indirect_strings.py" line="+25"/>
+        <location filename="indirect_strings.py" line="+29"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation>API anahtarı reddedildi: Ayarlar&apos;dan kontrol edin.</translation>
     </message>
@@ -2178,7 +2243,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-82"/>
+        <location line="-86"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2214,6 +2279,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>This PC was removed from the team. To join again, ask your administrator for a new invite.</source>
+        <translation>Bu bilgisayar ekipten çıkarıldı. Yeniden katılmak için yöneticinizden yeni bir davet isteyin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The team server refused this PC: ask your administrator for a new invite.</source>
         <translation>Ekip sunucusu bu bilgisayarı kabul etmedi: yöneticinizden yeni bir davet isteyin.</translation>
     </message>
@@ -2248,7 +2318,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti: %1</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+200"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+206"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>
@@ -2261,7 +2331,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-277"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-283"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>
@@ -2269,6 +2339,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <location line="+2"/>
         <source>Team: credential refused — ask for a new invite</source>
         <translation>Ekip: kimlik reddedildi — yeni davet isteyin</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Team: this PC was removed from the team</source>
+        <translation>Ekip: bu bilgisayar ekipten çıkarıldı</translation>
     </message>
     <message>
         <location line="+11"/>
