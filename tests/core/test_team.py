@@ -19,12 +19,12 @@ from bulutpop.cli import describe
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.errors import (
     CannotListen,
-    CredentialRefused,
     InviteError,
     NotFound,
     PbxRefused,
     RateLimited,
     TeamError,
+    TeamRemoved,
 )
 from bulutpop.team.link import Claim, claim, claims
 from bulutpop.team.protocol import TOPIC_ROOT, Address, Invite, ext_topic, payload
@@ -167,11 +167,11 @@ async def test_wrong_and_removed_credentials_are_refused(rig: TeamRig) -> None:
     reload_broker(rig.core.config, rig.relay.files)
     await pc.start()
     after_removal = pc.statuses[-1]
-    assert after_removal.state == "refused"
+    assert after_removal.state == "removed"  # the relay knows the credential was removed
     async with pc.core.client() as relay:
-        with pytest.raises(CredentialRefused) as refused:
+        with pytest.raises(TeamRemoved) as refused:
             await relay.originate("1001", "905321234567")
-    assert "new invite" in describe(refused.value)[0]
+    assert "removed this PC's agent from the team" in describe(refused.value)[0]
     wrong = replace(Invite.parse(rig.add_agent("1003")[1]), secret="not-the-secret")
     stranger = rig.join(wrong, "stranger")
     await stranger.start()

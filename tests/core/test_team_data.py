@@ -21,6 +21,7 @@ from bulutpop.devtools.fakepbx import history_records
 from bulutpop.errors import TeamError, TeamRemoved
 from bulutpop.local.config import Config
 from bulutpop.pbx.phonebook import PhoneBook
+from bulutpop.storage.store import COLLEAGUES_KEY, Contact, Store
 from bulutpop.team.link import (
     FAST_RETRY,
     SLOW_RETRY,
@@ -99,7 +100,13 @@ async def test_a_pc_joining_after_100_calls_gets_its_own_week_and_none_of_the_ot
     await until(open_missed(ayse, shared_missed), what="the shared missed calls")
     events = len(ayse.call_uuids())
 
-    # Joining again (the same request) duplicates nothing.
+    # Asked again at once, the relay declines (it would only fill its outbox)...
+    with pytest.raises(TeamError) as again:
+        await sync(ayse.core.config, ayse.invite.secret)
+    assert again.value.status == 429
+    # ...and joining again later duplicates nothing.
+    assert rig.relay is not None
+    rig.relay.api.sync_spacing = 0
     assert await sync(ayse.core.config, ayse.invite.secret) > 0
     await rig.post(event("after-join"))
     await until(lambda: "after-join" in ayse.call_uuids(), what="an event after the sync")
@@ -281,3 +288,25 @@ def test_the_invite_carries_the_display_name_and_old_invites_still_parse() -> No
     del data["display"]  # as invites made before it had one
     old = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
     assert Invite.parse(INVITE_PREFIX + old) == invite
+
+
+def test_colleague_names_come_from_the_phonebook_outside_a_team(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bulutpop.sqlite3")
+    try:
+        contacts = [
+            Contact("1", "Mehmet Kaya", numbers=(("phone", "1002"),)),
+            Contact("2", "Ahmet Yılmaz", numbers=(("phone", "05321234567"),)),
+        ]
+
+        def put() -> None:
+            with store.transaction() as conn:
+                Store.put_contacts(conn, "pbx", "", contacts, 1.0)
+
+        store.run(put)
+        assert store.colleague_name("1002") == "Mehmet Kaya"
+        assert store.colleague_name("1003") is None
+        # In a team, the relay's display name wins.
+        store.run(store.set_meta, COLLEAGUES_KEY, '{"1002": "Mehmet"}')
+        assert store.colleague_name("1002") == "Mehmet"
+    finally:
+        store.close()

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import time
 from collections.abc import Callable
 
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 ORIGINATE_LIMIT = (3, 1.0)  # the PBX's reported originate limit, for all agents together
 
+SYNC_SPACING = 60.0  # seconds between two history syncs of one agent
+
 LINK_SECONDS = 50 * 60  # a recording link from the relay lives as long as the PBX's
 
 _CREDENTIAL_REFUSED = "unknown or removed team credential"
@@ -58,6 +61,8 @@ class RelayApi:
         self.link_secret = ""  # signs recording links; set by `Relay.start`
         # The office's names as a message for agents (set by `Relay`; read on the writer).
         self.names: Callable[[], bytes] | None = None
+        self._synced: dict[str, float] = {}  # agent -> when its last sync was queued
+        self.sync_spacing = SYNC_SPACING  # a test may shorten it
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024, middlewares=[request_deadline])
@@ -313,6 +318,14 @@ class RelayApi:
         """A PC joined as this agent: the last `history_days` of its calls, and the
         office's names, go to it through the broker."""
         agent = await self._agent_for(request)
+        # A PC asks once per invite; more often, it would only fill the outbox.
+        last = self._synced.get(agent.name, -math.inf)
+        if (wait := last + self.sync_spacing - time.monotonic()) > 0:
+            raise web.HTTPTooManyRequests(
+                text="this agent's recent calls were sent moments ago",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+        self._synced[agent.name] = time.monotonic()
         since = time.time() - self.core.config.history_days * 86400.0
         queued = await self.core.tracker.run_write(self._sync_in, agent, since, missed=True)
         return web.json_response({"queued": queued})
