@@ -63,6 +63,19 @@ class TeamTables:
         rows = conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY name").fetchall()
         return [_agent(row) for row in rows]
 
+    @staticmethod
+    def agents_fingerprint_in(conn: sqlite3.Connection) -> tuple[object, ...]:
+        """Changes when the agents may have: another process committed (`relay agent`
+        commands: SQLite's data_version), or this one added or removed one (their count,
+        last rowid and the length of what they hold; `Agents.on_change` tells the rest).
+        Cheap: no row is read out."""
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        shape = conn.execute(
+            "SELECT count(*), max(rowid), total(length(name) + length(extension)"
+            " + length(queues) + length(display) + length(secret_hash)) FROM agents"
+        ).fetchone()
+        return (version, *shape)
+
     def agent(self, name: str) -> AgentRow | None:
         rows = self.store.read(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE name = ?", (name,))
         return _agent(rows[0]) if rows else None

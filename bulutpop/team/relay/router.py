@@ -45,13 +45,33 @@ class Router:
 
     def __init__(self) -> None:
         self.mine: frozenset[str] = frozenset()
+        self._agents: list[Agent] = []
+        self._members: dict[str, set[str]] = {}  # queue -> its members' extensions
+        self._extensions: frozenset[str] = frozenset()
+        self._seen: tuple[object, ...] | None = None
+
+    def forget(self) -> None:
+        """The agents changed: read them again at the next event."""
+        self._seen = None
+
+    def _load(self, conn: sqlite3.Connection) -> None:
+        """The agents, read again only when they changed (any process may change them):
+        with a thousand agents, building them for every event cost more than the event."""
+        seen = TeamTables.agents_fingerprint_in(conn)
+        if seen == self._seen:
+            return
+        self._agents = [agent_of(row) for row in TeamTables.agents_in(conn)]
+        self._members = {}
+        for a in self._agents:
+            for queue in a.queues:
+                self._members.setdefault(queue, set()).add(a.extension)
+        self._extensions = frozenset(a.extension for a in self._agents)
+        # Read by the relay, which keeps the tracker's `mine` in step.
+        self.mine = frozenset(x for a in self._agents for x in (a.extension, *a.queues))
+        self._seen = seen
 
     def __call__(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
-        agents = [agent_of(row) for row in TeamTables.agents_in(conn)]
-        self.mine = frozenset(
-            x for a in agents for x in (a.extension, *a.queues)
-        )  # read by the relay, which keeps the tracker's `mine` in step
-        extensions = {a.extension for a in agents}
+        self._load(conn)
         # The parties as the call has them: `DID (EXT)` written by the history names EXT.
         call = change.call if change is not None else None
         direction = (call.direction if call is not None else "") or event.get("direction")
@@ -67,7 +87,9 @@ class Router:
             queues.update(q for q in (call.queue, call.destination) if q)
             if call.party_key:
                 queues |= TeamTables.missed_queues_in(conn, call.party_key, call.call_uuid)
-        concerned = (sides & extensions) | members_of(agents, queues)
+        concerned = (sides & self._extensions) | {
+            e for q in queues for e in self._members.get(q, ())
+        }
         if not concerned:
             return
         body = payload("event", fields=event.fields, received=time.time())

@@ -180,6 +180,7 @@ class Relay:
         self.files = broker_files(core)
         self.agents = Agents(core.store, self.files)
         self.router = Router()
+        self.agents.on_change = self.router.forget
         config = core.config
         address = Address.parse(config.broker_url)
         self.broker: ManagedBroker | None = None
