@@ -292,7 +292,7 @@ async def worker(spec: dict[str, Any]) -> None:
                     print(f"{ext}: {status.state} {status.detail}", file=sys.stderr)
 
             tracker.subscribe(on_change)
-            link = TeamLink(tracker, config, invite.secret, on_status)
+            link = TeamLink(tracker, config, invite.secret, on_status, forget=tracker.forget)
             tasks.append(asyncio.create_task(link.run()))
             closers.append(store.close)
     else:

@@ -52,6 +52,7 @@ from bulutpop.errors import (
     RateLimited,
     SetupMissing,
     StorageError,
+    TeamRemoved,
 )
 from bulutpop.local.config import SETTINGS, Dirs
 from bulutpop.local.private import open_private, private_dir, restrict_umask
@@ -1179,6 +1180,11 @@ def _words(exc: BaseException, command: str) -> str:
             )
         case KeyringUnavailable():
             return _keyring_words(exc)
+        case TeamRemoved():
+            return (
+                "the relay's administrator removed this PC's agent from the team: leave it "
+                "(`bulutpop team leave`) or ask for a new invite"
+            )
         case CredentialRefused():
             return (
                 "the team's relay refused this PC's team credential: ask the relay's "

@@ -241,6 +241,10 @@ class CredentialRefused(KeyRefused):
     """The team's relay refused this PC's team credential (team mode holds no API key)."""
 
 
+class TeamRemoved(CredentialRefused):
+    """The relay's administrator removed this PC's agent from the team."""
+
+
 class NotFound(PbxError):
     """The PBX does not know it: a call, a recording link, or (a bare 404) its address."""
 

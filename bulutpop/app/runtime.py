@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from bulutpop.app.core import Core
 from bulutpop.app.guard import raise_open_files
 from bulutpop.calls.tracker import Change
-from bulutpop.errors import BulutpopError, CredentialRefused, KeyRefused, SetupMissing
+from bulutpop.errors import (
+    BulutpopError,
+    CredentialRefused,
+    KeyRefused,
+    SetupMissing,
+    TeamRemoved,
+)
 from bulutpop.local.config import Config
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
 from bulutpop.pbx.phonebook import PhoneBook
@@ -344,11 +350,13 @@ class Runtime:
             self._set("relay", "failed", error=exc)
             return
         self.relay = relay
+        unsubscribe = self.phonebook.subscribe(relay.names_changed)  # names reach the agents
         self._set("relay", "running", detail=f"agents' API on port {relay.api_port}")
         ready.set_result(None)
         try:
             await asyncio.Event().wait()
         finally:
+            unsubscribe()
             self.relay = None
             await relay.stop()
 
@@ -381,6 +389,15 @@ class Runtime:
             self._set("team", "running", detail=self.core.config.team_broker)
         elif status.state == "refused":
             self._set("team", "failed", error=CredentialRefused(detail=status.detail))
+        elif status.state == "removed":
+            self._set("team", "failed", error=TeamRemoved(detail=status.detail))
+            if self.core.config.team_queues:  # the team's shared calls are no longer this PC's
+                task = asyncio.create_task(
+                    self.core.update_config(replace(self.core.config, team_queues=())),
+                    name="team-removed",
+                )
+                self._syncs.add(task)
+                task.add_done_callback(self._syncs.discard)
         elif status.state == "reconnecting":
             self._set("team", "waiting", detail=status.detail)
         else:

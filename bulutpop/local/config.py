@@ -260,6 +260,7 @@ SETTINGS: dict[str, Setting] = {
     "team_agent": Setting(_agent, "team mode: this PC's agent name"),
     "team_queues": Setting(_extensions, "team mode: queues whose missed calls are shared"),
     "team_ca": Setting(_certificate, "team mode: certificate to trust for TLS (PEM)"),
+    "team_display": Setting(str.strip, "team mode: this agent's name as colleagues see it"),
     # The relay (`bulutpop relay`), on the team's server.
     "relay_host": Setting(_host, "relay: address the agents' API listens on"),
     "relay_port": Setting(_port, "relay: port of the agents' API"),
@@ -308,6 +309,7 @@ class Config:
     team_agent: str = ""
     team_queues: tuple[str, ...] = ()
     team_ca: str = ""
+    team_display: str = ""
     relay_host: str = "0.0.0.0"
     relay_port: int = 8788
     relay_url: str = ""

@@ -43,6 +43,7 @@ from bulutpop.errors import (
     PbxFailed,
     PbxRefused,
     RateLimited,
+    TeamRemoved,
 )
 from bulutpop.local.net import client_session
 from bulutpop.local.redact import Redactor
@@ -263,6 +264,8 @@ class PbxClient:
         detail = self._clean(body)
         if self._relay and status == 401:
             return CredentialRefused(detail=detail, status=status)
+        if self._relay and status == 410:  # the relay's admin removed this agent
+            return TeamRemoved(detail=detail, status=status)
         if status == 401 or (status in (400, 403) and _INVALID_KEY.search(body)):
             return KeyRefused(detail=detail, status=status)
         if _NO_SUCH_CALL.search(body) and status in (400, 404):

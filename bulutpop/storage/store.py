@@ -36,6 +36,8 @@ from bulutpop.local.private import open_private, private_dir
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+COLLEAGUES_KEY = "team.colleagues"  # meta: extension -> display name, sent by the relay
+
 # Each entry moves the schema one version up; never edit a released one, append.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -1197,12 +1199,13 @@ class Store:
                 chunk,
             )
             names.update((str(r[0]), (str(r[1]), "")) for r in history)
-            # Later rows win: the PBX's phonebook over the user's files, an earlier import
-            # over a later one.
+            # Later rows win: the PBX's phonebook over the user's files, those over the
+            # team's books (the relay's, on an agent's PC), an earlier import over a later one.
             books = self.read(
                 "SELECT n.number_key, c.name, c.company FROM contact_numbers n"
                 " JOIN contacts c ON c.id = n.contact_id"
-                f" WHERE n.number_key IN ({marks}) ORDER BY c.source = 'pbx', c.id DESC",
+                f" WHERE n.number_key IN ({marks})"
+                " ORDER BY c.source = 'pbx', c.source <> 'team', c.id DESC",
                 chunk,
             )
             names.update((str(r[0]), (str(r[1]), str(r[2]))) for r in books)
@@ -1231,16 +1234,21 @@ class Store:
         return [str(r[0]) for r in rows]
 
     def colleague_name(self, extension: str) -> str | None:
-        """A colleague's name for their extension ("Mehmet"), from the user's own edit or
-        an address book entry (the PBX's first) whose number is that extension."""
+        """A colleague's name for their extension ("Mehmet" for 1002): the user's own edit;
+        in a team, the relay's list of its agents; else an address book entry (the PBX's
+        phonebook first, as it lists the staff) whose number is that extension."""
         key = extension.strip()
         if not key.isdigit():
             return None
+        own = self.local_name(key)
+        if own:
+            return own
+        team = _json_object(self.meta(COLLEAGUES_KEY)).get(key)
+        if team:
+            return str(team)
         rows = self.read(
-            "SELECT name FROM local_names WHERE number_key = ?1 UNION ALL"
-            " SELECT name FROM (SELECT c.name FROM contact_numbers n"
-            " JOIN contacts c ON c.id = n.contact_id WHERE n.number_key = ?1"
-            " ORDER BY c.source <> 'pbx', c.id) LIMIT 1",
+            "SELECT c.name FROM contact_numbers n JOIN contacts c ON c.id = n.contact_id"
+            " WHERE n.number_key = ? ORDER BY c.source <> 'pbx', c.id LIMIT 1",
             (key,),
         )
         return str(rows[0][0]) if rows and rows[0][0] else None
@@ -1309,6 +1317,14 @@ class Store:
             rows = self.read(f"SELECT call_uuid FROM calls WHERE call_uuid IN ({marks})", chunk)
             known.update(str(r[0]) for r in rows)
         return known
+
+
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _indexed(search: str) -> bool:

@@ -13,12 +13,14 @@ the message is acknowledged: a PC that was off does it as it reconnects.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import random
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import aiohttp
@@ -32,7 +34,9 @@ from bulutpop.calls.tracker import CallTracker
 from bulutpop.errors import NumberError, TeamError
 from bulutpop.local.config import Config
 from bulutpop.local.net import client_session, tls_for
-from bulutpop.storage.team import ClaimRow, TeamTables
+from bulutpop.pbx.phonebook import QUEUES_KEY
+from bulutpop.storage.store import Contact
+from bulutpop.storage.team import COLLEAGUES_KEY, ClaimRow, TeamTables
 from bulutpop.team.protocol import (
     CLAIM_SECONDS,
     SESSION_EXPIRY_DAYS,
@@ -49,6 +53,7 @@ SOURCE = "team"
 # unacknowledged ones: broker.py's max_inflight_messages).
 LINK_BATCH = 500
 READ_AHEAD_SECONDS = 0.01
+SYNC_KEY = "team.synced"  # meta: the credential this PC last received its history for
 # MQTT v5 reason codes for a refused login: retrying soon will not help.
 _REFUSED = {134, 135}
 
@@ -129,10 +134,12 @@ async def whoami(config: Config, secret: str) -> dict[str, Any]:
     return await _ask_relay(config, secret, "GET", "/team/whoami")
 
 
-async def claim(config: Config, secret: str, party_key: str) -> str:
+async def claim(config: Config, secret: str, party_key: str, takeover: bool = False) -> str:
     """Tell the team "I'm calling this caller back"; returns how colleagues see the claimer.
-    TeamError with status 409 when a colleague already claimed them."""
-    reply = await _ask_relay(config, secret, "POST", "/team/claim", {"party_key": party_key})
+    TeamError with status 409 when a colleague already claimed them, unless `takeover`
+    (the user confirmed taking the callback over from them)."""
+    form = {"party_key": party_key, "takeover": "1" if takeover else "0"}
+    reply = await _ask_relay(config, secret, "POST", "/team/claim", form)
     return str(reply.get("claimed_by", ""))
 
 
@@ -141,9 +148,45 @@ async def note(config: Config, secret: str, number_key: str, text: str) -> None:
     await _ask_relay(config, secret, "POST", "/team/note", {"number": number_key, "text": text})
 
 
+async def share_done(
+    config: Config, secret: str, party_key: str, at: float, undo: bool = False
+) -> bool:
+    """Tell the team this PC marked a caller done at `at` (`Tracker.mark_done`'s mark), or
+    took that back: when the caller is a shared queue's, every member's list follows.
+    Returns whether it was shared. Raises TeamError."""
+    form = {"party_key": party_key, "at": repr(at), "undo": "1" if undo else "0"}
+    reply = await _ask_relay(config, secret, "POST", "/team/done", form)
+    return bool(reply.get("shared"))
+
+
+async def sync(config: Config, secret: str) -> int:
+    """Ask the relay for what a newly joined PC misses: the last `history_days` of this
+    agent's calls and the office's names, sent through the broker. Raises TeamError."""
+    return int((await _ask_relay(config, secret, "POST", "/team/sync")).get("queued", 0))
+
+
+# -- reconnecting -----------------------------------------------------------------------------
+
+# While the broker was reachable a little while ago (a relay restart, a short network cut),
+# retries stay this close together, so the PC is back seconds after the relay; a broker
+# gone for longer is tried less often, up to SLOW_RETRY.
+FAST_RETRY = 5.0
+SLOW_RETRY = 60.0
+RECENT_SECONDS = 600.0
+
+
+def retry_delay(failures: int, since_connected: float | None) -> float:
+    """Seconds before the next try, after `failures` failed ones in a row (0: the session
+    just ended), `since_connected` seconds after the last connection (None: never). With
+    jitter, so that an office's PCs do not all knock at the restarted relay at once."""
+    recent = since_connected is not None and since_connected < RECENT_SECONDS
+    cap = FAST_RETRY if recent else SLOW_RETRY
+    return min(cap, 2.0**failures) * random.uniform(0.5, 1.0)
+
+
 # -- the link ---------------------------------------------------------------------------------
 
-LinkState = Literal["connecting", "connected", "reconnecting", "refused"]
+LinkState = Literal["connecting", "connected", "reconnecting", "refused", "removed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +198,12 @@ class TeamStatus:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """Someone on the team is calling a caller back: who, as colleagues see them, and
-    whether it is this PC's own agent."""
+    """Someone on the team is calling a caller back: who, as colleagues see them, whether
+    it is this PC's own agent, and since when (time.time(); 0 when not known)."""
 
     display: str
     mine: bool = False
+    at: float = field(default=0.0, compare=False)
 
 
 def claims(tracker: CallTracker, me: str = "", now: float | None = None) -> dict[str, Claim]:
@@ -167,7 +211,9 @@ def claims(tracker: CallTracker, me: str = "", now: float | None = None) -> dict
     agent name."""
     now = time.time() if now is None else now
     rows = TeamTables(tracker.store).claims_since(now - CLAIM_SECONDS)
-    return {row.party_key: Claim(row.display, bool(me) and row.agent == me) for row in rows}
+    return {
+        row.party_key: Claim(row.display, bool(me) and row.agent == me, row.at_ts) for row in rows
+    }
 
 
 def claim_message(data: dict[str, Any]) -> ClaimRow:
@@ -219,6 +265,7 @@ class TeamLink:
         self._forget = forget
         self.status = TeamStatus("connecting", time.time())
         self.received = 0
+        self._connected = False  # the last session got as far as subscribing
 
     def _set(self, state: LinkState, detail: str = "") -> None:
         # "reconnecting since 10:42" means since the link was lost, not since the last try.
@@ -228,14 +275,14 @@ class TeamLink:
             self._on_status(self.status)
 
     async def run(self) -> None:
-        delay = 1.0
+        failures = 0
+        connected_at: float | None = None
         while True:
             try:
                 await self._session()
             except aiomqtt.MqttCodeError as exc:
                 if getattr(exc.rc, "value", exc.rc) in _REFUSED:
-                    self._set("refused", "the broker refused this PC's team credential")
-                    delay = 60.0
+                    await self._refused()
                 else:
                     self._set("reconnecting", str(exc))
             except aiomqtt.MqttError as exc:
@@ -243,11 +290,46 @@ class TeamLink:
             except Exception:  # e.g. the store failed: unacknowledged, so sent again later
                 log.exception("team link: a message could not be stored")
                 self._set("reconnecting", "could not store a team event")
-            log.info("team link: %s; next try in %.0f s", self.status.detail, delay)
+            if self._connected:
+                connected_at, failures, self._connected = time.monotonic(), 0, False
+            else:
+                failures += 1
+            if self.status.state in ("refused", "removed"):
+                delay = SLOW_RETRY
+            else:
+                since = None if connected_at is None else time.monotonic() - connected_at
+                delay = retry_delay(failures, since)
+            log.info("team link: %s; next try in %.1f s", self.status.detail, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 60.0)
-            if self.status.state == "connected":
-                delay = 1.0
+
+    async def _refused(self) -> None:
+        """The broker refused the credential: the relay says whether the agent was removed
+        (so the PC says that, not "wrong credential") or never existed."""
+        try:
+            await whoami(self.config, self._secret)
+        except TeamError as exc:
+            if exc.status == 410:
+                self._set("removed", "this agent was removed from the team")
+                return
+        self._set("refused", "the broker refused this PC's team credential")
+
+    def _sync_marker(self) -> str:
+        """Which credential this PC last received its history for: a new invite (or a new
+        PC) gets it again; the same one reconnecting does not."""
+        text = f"{self.config.team_relay}\n{self.config.team_agent}\n{self._secret}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    async def _sync_once(self) -> None:
+        marker = self._sync_marker()
+        if self.tracker.store.meta(SYNC_KEY) == marker:
+            return
+        try:
+            queued = await sync(self.config, self._secret)
+        except TeamError as exc:  # asked again at the next connection
+            log.warning("could not fetch this agent's recent calls from the relay: %s", exc)
+            return
+        await self.tracker.run_write(self.tracker.store.set_meta, SYNC_KEY, marker)
+        log.info("joined: the relay sends %d messages of this agent's recent calls", queued)
 
     async def _session(self) -> None:
         config = self.config
@@ -264,19 +346,25 @@ class TeamLink:
         paho.manual_ack_set(True)
         async with client:
             await client.subscribe(subscriptions(config.extension))
+            self._connected = True
             self._set("connected")
-            async for message in client.messages:
-                # A PC back after a day away gets its whole queue at once: what has arrived
-                # is stored together (one commit or two instead of one per event), then
-                # acknowledged. aiomqtt's queue is read directly: its iterator costs a task
-                # and a turn of the loop per message.
-                batch = [message]
-                _read_ahead(paho, client._queue, LINK_BATCH)
-                while len(batch) < LINK_BATCH and not client._queue.empty():
-                    batch.append(client._queue.get_nowait())
-                await self._handle_all(batch)
-                for done in batch:
-                    paho.ack(done.mid, done.qos)
+            # The session exists now: what the relay queues for it will arrive.
+            syncing = asyncio.create_task(self._sync_once(), name="team-sync")
+            try:
+                async for message in client.messages:
+                    # A PC back after a day away gets its whole queue at once: what has
+                    # arrived is stored together (one commit or two instead of one per
+                    # event), then acknowledged. aiomqtt's queue is read directly: its
+                    # iterator costs a task and a turn of the loop per message.
+                    batch = [message]
+                    _read_ahead(paho, client._queue, LINK_BATCH)
+                    while len(batch) < LINK_BATCH and not client._queue.empty():
+                        batch.append(client._queue.get_nowait())
+                    await self._handle_all(batch)
+                    for done in batch:
+                        paho.ack(done.mid, done.qos)
+            finally:
+                syncing.cancel()
 
     async def _handle_all(self, messages: list[aiomqtt.Message]) -> None:
         """Store the messages in their order: events side by side (the tracker commits
@@ -317,6 +405,14 @@ class TeamLink:
                 await self.tracker.run_write(
                     store.write_note, number, text, author, at, missed=True
                 )
+            elif kind in ("done", "undo"):
+                tables = TeamTables(self.tracker.store)
+                party_key, at = str(data["party_key"]), float(data["at"])
+                await self.tracker.run_write(
+                    tables.apply_done, party_key, at, kind == "undo", missed=True
+                )
+            elif kind == "names":
+                await self.tracker.run_write(self._put_names, data, missed=True)
             elif kind == "forget":
                 number = data["number"]
                 if not isinstance(number, str) or not number:
@@ -329,3 +425,19 @@ class TeamLink:
             # Kept for inspection, like a malformed webhook body; never retried forever.
             await self.tracker.reject(raw, f"team message: {exc}"[:200], "application/json", SOURCE)
             log.warning("kept a team message that could not be used: %s", exc)
+
+    def _put_names(self, data: dict[str, Any]) -> None:
+        """The office's names from the relay (writer thread): its address books as this
+        PC's "team" book (the user's own names and files still win), colleagues' display
+        names and the queues' names."""
+        contacts = [
+            Contact(str(c[0]), str(c[1]), str(c[2]), tuple((str(x), str(y)) for x, y in c[3]))
+            for c in data["contacts"]
+        ]
+        colleagues = {str(k): str(v) for k, v in dict(data["colleagues"]).items()}
+        queues = {str(k): str(v) for k, v in dict(data.get("queues") or {}).items()}
+        store = self.tracker.store
+        TeamTables(store).put_book(contacts, time.time())
+        store.set_meta(COLLEAGUES_KEY, json.dumps(colleagues, ensure_ascii=False))
+        if queues:
+            store.set_meta(QUEUES_KEY, json.dumps(queues, ensure_ascii=False))

@@ -25,7 +25,7 @@ SESSION_EXPIRY_DAYS = 60
 
 def payload(kind: str, **data: Any) -> bytes:
     """A message for agents: JSON with a version and a kind ("event", "claim", "forget",
-    "note")."""
+    "note", "done", "undo", "names")."""
     return json.dumps({"v": PAYLOAD_VERSION, "kind": kind, **data}, ensure_ascii=False).encode()
 
 
@@ -40,6 +40,7 @@ class Invite:
     extension: str
     queues: tuple[str, ...] = ()
     ca: str = ""  # PEM of the certificate to trust, when the relay's isn't publicly signed
+    display: str = ""  # the agent's name as colleagues see it (older invites have none)
 
     def encode(self) -> str:
         data = {
@@ -50,6 +51,7 @@ class Invite:
             "extension": self.extension,
             "queues": list(self.queues),
             "ca": self.ca,
+            "display": self.display,
         }
         packed = base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
         return INVITE_PREFIX + packed.decode()
@@ -71,6 +73,7 @@ class Invite:
                 extension=str(data["extension"]),
                 queues=tuple(str(q) for q in data.get("queues", ())),
                 ca=str(data.get("ca", "")),
+                display=str(data.get("display", "")),
             )
         except (binascii.Error, ValueError, KeyError, TypeError):
             raise InviteError("damaged") from None
@@ -90,6 +93,7 @@ class Invite:
             ("team_agent", self.agent),
             ("team_queues", list(self.queues)),
             ("team_ca", self.ca),
+            ("team_display", self.display),
             ("extension", self.extension),
         ):
             config = config.with_value(key, value)
@@ -97,7 +101,15 @@ class Invite:
 
 
 def leave(config: Config) -> Config:
-    return replace(config, team_broker="", team_relay="", team_agent="", team_queues=(), team_ca="")
+    return replace(
+        config,
+        team_broker="",
+        team_relay="",
+        team_agent="",
+        team_queues=(),
+        team_ca="",
+        team_display="",
+    )
 
 
 def credential(config: Config, secret: str) -> str:
@@ -130,6 +142,12 @@ def forget_message(number_key: str) -> tuple[str, bytes]:
 def note_message(number_key: str, text: str, author: str, at: float) -> tuple[str, bytes]:
     """A caller's note (or its removal: "") for every agent's PC, on the topic all read."""
     return TEAM_TOPIC, payload("note", number=number_key, text=text, author=author, at=at)
+
+
+def done_message(topic: str, party_key: str, at: float, undo: bool = False) -> tuple[str, bytes]:
+    """A colleague marked a shared missed caller done at `at` (or took that back): every
+    member's PC applies the same mark, so an undo finds it by its time everywhere."""
+    return topic, payload("undo" if undo else "done", party_key=party_key, at=at)
 
 
 def subscriptions(extension: str) -> list[tuple[str, int]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,6 +22,7 @@ from bulutpop.app.runtime import Runtime, ServiceState
 from bulutpop.calls.alerts import ring_is_news
 from bulutpop.calls.model import Call, MissedGroup
 from bulutpop.calls.tracker import Change
+from bulutpop.errors import BulutpopError
 from bulutpop.local.config import Config
 from bulutpop.local.keys import KeyStatus
 from bulutpop.pbx.catchup import CatchUp, CatchUpStatus
@@ -33,6 +35,8 @@ from bulutpop.storage.store import ContactSource, Note, Store
 if TYPE_CHECKING:  # bulutpop.team.link loads the MQTT client: only in team mode, when used
     from bulutpop.team.link import Claim, TeamStatus
     from bulutpop.team.protocol import Invite
+
+log = logging.getLogger(__name__)
 
 
 def missed_with_names(
@@ -146,6 +150,10 @@ class CoreBridge(QObject):
         if change.missed_changed:
             # The user's own actions (done, undo) come without a call: shown at once.
             self._missed_moved(hold=change.call is not None)
+        if change.call is None and self.config.team_mode:
+            # The team's relay may have sent the office's names (the team link has no
+            # phonebook of its own to tell): read them again.
+            self._on_names()
 
     def _missed_moved(self, hold: bool) -> None:
         """Tell missedChanged at once, then, for calls coming in, at most once per
@@ -212,11 +220,25 @@ class CoreBridge(QObject):
         return functools.partial(missed_with_names, self.core.store)
 
     async def mark_done(self, party_key: str) -> float:
-        """Resolve a caller's open missed calls; returns the mark `undo_done` takes."""
-        return await self.core.tracker.mark_done(party_key)
+        """Resolve a caller's open missed calls; returns the mark `undo_done` takes. In a
+        team, a shared queue's caller is resolved on every member's PC too."""
+        at = await self.core.tracker.mark_done(party_key)
+        await self._share_done(party_key, at, undo=False)
+        return at
 
     async def undo_done(self, party_key: str, at: float) -> None:
         await self.core.tracker.undo_done(party_key, at)
+        await self._share_done(party_key, at, undo=True)
+
+    async def _share_done(self, party_key: str, at: float, *, undo: bool) -> None:
+        if not self.config.team_mode:
+            return
+        from bulutpop.team.link import share_done
+
+        try:
+            await share_done(self.config, self.core.team_secret(), party_key, at, undo)
+        except BulutpopError as exc:  # the mark stands here; colleagues' lists keep theirs
+            log.warning("could not tell the team about a done mark: %s", exc)
 
     def calls_with(self, number_key: str) -> int:
         """How many calls the store has with this number as the other party."""
@@ -364,12 +386,13 @@ class CoreBridge(QObject):
 
         return claims(self.core.tracker, self.config.team_agent)
 
-    async def claim(self, party_key: str) -> str:
+    async def claim(self, party_key: str, takeover: bool = False) -> str:
         """Tell the team "I'm calling this caller back"; how colleagues see the claimer.
-        Raises TeamError (status 409: a colleague already claimed them) or SetupMissing."""
+        Raises TeamError (status 409: a colleague already claimed them, unless `takeover`)
+        or SetupMissing."""
         from bulutpop.team.link import claim
 
-        return await claim(self.config, self.core.team_secret(), party_key)
+        return await claim(self.config, self.core.team_secret(), party_key, takeover)
 
     async def whoami(self) -> dict[str, Any]:
         """Ask the team's relay who this PC is (checks the invite end to end)."""

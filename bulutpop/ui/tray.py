@@ -164,6 +164,10 @@ def describe_team(status: TeamStatus, now: float | None = None) -> str:
         return QCoreApplication.translate(
             "describe_team", "Team: credential refused — ask for a new invite"
         )
+    if status.state == "removed":
+        return QCoreApplication.translate(
+            "describe_team", "Team: this PC was removed from the team"
+        )
     if status.state == "reconnecting":
         now = time.time() if now is None else now
         # Today's time alone; an older one with its date (both end with the clock).
@@ -284,7 +288,9 @@ class Shell(QObject):
         status = self.bridge.team_status
         # A lost or refused team link is a receiver that does not receive.
         team_down = (
-            bool(team) and status is not None and status.state in ("reconnecting", "refused")
+            bool(team)
+            and status is not None
+            and status.state in ("reconnecting", "refused", "removed")
         )
         if team_down:
             problems.append(team)

@@ -30,11 +30,12 @@
     </message>
     <message>
         <location line="+16"/>
+        <location line="+150"/>
         <source>The extension of your own phone.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-142"/>
         <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -124,11 +125,16 @@
         <source>The API key was not saved.</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>Set by your team invite. To use another extension, leave the team and join with an invite for it.</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+224"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+228"/>
         <source>Call back</source>
         <translation type="unfinished"></translation>
     </message>
@@ -620,7 +626,7 @@ Data folder: %2</source>
 <context>
     <name>FallbackWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+536"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+542"/>
         <source>Finish setup…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1003,22 +1009,28 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+29"/>
         <source>Calling… your phone will ring</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>You are calling back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-19"/>
         <source>%1 is calling back</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
+        <source>%1 (claimed %2)</source>
+        <comment>%2: &apos;5 min ago&apos;, &apos;14:32&apos;</comment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Called back %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1056,8 +1068,8 @@ Data folder: %2</source>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
-        <location line="+64"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+90"/>
+        <location line="+65"/>
         <source>Missed calls</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1123,12 +1135,12 @@ Data folder: %2</source>
     </message>
     <message>
         <location line="+18"/>
-        <location line="+220"/>
+        <location line="+239"/>
         <source>No missed calls. Nice!</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-194"/>
         <source>%1 is back in the list.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1138,7 +1150,7 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+12"/>
         <source>%1 is already calling back.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1148,12 +1160,12 @@ Data folder: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>(Your team was not told: %1)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+31"/>
         <source>Marked %1 as done.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2036,8 +2048,8 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-330"/>
-        <location line="+244"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-332"/>
+        <location line="+246"/>
         <source>Present my number as</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2212,6 +2224,39 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
 </context>
 <context>
+    <name>TakeoverConfirmation</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed/window.py" line="-438"/>
+        <source>Take over the callback</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 claimed this callback %2.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 is calling this caller back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A colleague is calling this caller back.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Take the callback over and call now? Your colleague&apos;s list then shows that you are calling back; they may already be on the phone with the caller.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Take over and call</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>TeamTab</name>
     <message>
         <location filename="../../bulutpop/ui/settings/team_tab.py" line="+69"/>
@@ -2234,14 +2279,14 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+160"/>
+        <location line="+17"/>
+        <location line="+178"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-166"/>
+        <location line="-184"/>
         <source>Your team</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2252,7 +2297,17 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
     </message>
     <message>
         <location line="+1"/>
+        <source>Name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Extension</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Shared queues</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
@@ -2266,7 +2321,7 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <location line="+13"/>
         <source>Join a team</source>
         <translation type="unfinished"></translation>
@@ -2277,22 +2332,32 @@ If the current URL belongs to a colleague&apos;s setup or a CRM, it will no long
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+17"/>
+        <source>%1 (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Not connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+68"/>
         <source>Not joined: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-35"/>
+        <location line="-38"/>
         <source>Invite for agent %1, extension %2, team server %3.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+30"/>
         <source>Joining…</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2357,7 +2422,7 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="indirect_strings.py" line="+25"/>
+        <location filename="indirect_strings.py" line="+29"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2504,7 +2569,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location line="-83"/>
+        <location line="-87"/>
         <source>“%1” is not a phone number.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2540,6 +2605,11 @@ Leave empty to use the address books.</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>This PC was removed from the team. To join again, ask your administrator for a new invite.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The team server refused this PC: ask your administrator for a new invite.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2575,7 +2645,7 @@ Leave empty to use the address books.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+202"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+208"/>
         <source>team secret</source>
         <translation type="unfinished"></translation>
     </message>
@@ -2588,13 +2658,18 @@ Leave empty to use the address books.</source>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-303"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-309"/>
         <source>Team: connected</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Team: credential refused — ask for a new invite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Team: this PC was removed from the team</source>
         <translation type="unfinished"></translation>
     </message>
     <message>

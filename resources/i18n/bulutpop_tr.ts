@@ -30,11 +30,12 @@
     </message>
     <message>
         <location line="+16"/>
+        <location line="+150"/>
         <source>The extension of your own phone.</source>
         <translation>Kendi telefonunuzun dahili numarası.</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-142"/>
         <source>Optional. Queues or other extensions whose calls should pop up here too, separated by spaces.</source>
         <translation>İsteğe bağlı. Aramaları burada da gösterilecek kuyruklar veya diğer dahililer; aralarına boşluk koyun.</translation>
     </message>
@@ -124,11 +125,16 @@
         <source>The API key was not saved.</source>
         <translation>API anahtarı kaydedilmedi.</translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>Set by your team invite. To use another extension, leave the team and join with an invite for it.</source>
+        <translation>Ekip davetinizle belirlendi. Başka bir dahili kullanmak için ekipten ayrılın ve o dahilinin davetiyle yeniden katılın.</translation>
+    </message>
 </context>
 <context>
     <name>ActionsDelegate</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+224"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+228"/>
         <source>Call back</source>
         <translation>Geri ara</translation>
     </message>
@@ -622,7 +628,7 @@ Veri klasörü: %2</translation>
 <context>
     <name>FallbackWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="+536"/>
+        <location filename="../../bulutpop/ui/tray.py" line="+542"/>
         <source>Finish setup…</source>
         <translation>Kurulumu tamamla…</translation>
     </message>
@@ -1003,22 +1009,28 @@ Veri klasörü: %2</translation>
         <translation>Gizli numara</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+29"/>
         <source>Calling… your phone will ring</source>
         <translation>Aranıyor… telefonunuz çalacak</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>You are calling back</source>
         <translation>Siz geri arıyorsunuz</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-19"/>
         <source>%1 is calling back</source>
         <translation>%1 geri arıyor</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
+        <source>%1 (claimed %2)</source>
+        <comment>%2: &apos;5 min ago&apos;, &apos;14:32&apos;</comment>
+        <translation>%1 (%2 üstlendi)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Called back %1</source>
         <translation>Geri arandı: %1</translation>
     </message>
@@ -1056,8 +1068,8 @@ Veri klasörü: %2</translation>
 <context>
     <name>MissedWindow</name>
     <message>
-        <location filename="../../bulutpop/ui/missed/window.py" line="+37"/>
-        <location line="+64"/>
+        <location filename="../../bulutpop/ui/missed/window.py" line="+90"/>
+        <location line="+65"/>
         <source>Missed calls</source>
         <translation>Cevapsız çağrılar</translation>
     </message>
@@ -1123,12 +1135,12 @@ Veri klasörü: %2</translation>
     </message>
     <message>
         <location line="+18"/>
-        <location line="+220"/>
+        <location line="+239"/>
         <source>No missed calls. Nice!</source>
         <translation>Cevapsız çağrı yok. Harika!</translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-194"/>
         <source>%1 is back in the list.</source>
         <translation>%1 listeye geri alındı.</translation>
     </message>
@@ -1138,7 +1150,7 @@ Veri klasörü: %2</translation>
         <translation>Ekibinize %1 numarasını geri aradığınız bildiriliyor…</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+12"/>
         <source>%1 is already calling back.</source>
         <translation>%1 zaten geri arıyor.</translation>
     </message>
@@ -1148,12 +1160,12 @@ Veri klasörü: %2</translation>
         <translation>Bir iş arkadaşınız zaten geri arıyor.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>(Your team was not told: %1)</source>
         <translation>(Ekibinize bildirilemedi: %1)</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+31"/>
         <source>Marked %1 as done.</source>
         <translation>%1 tamamlandı olarak işaretlendi.</translation>
     </message>
@@ -2045,8 +2057,8 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
 <context>
     <name>Shell</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-330"/>
-        <location line="+244"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-332"/>
+        <location line="+246"/>
         <source>Present my number as</source>
         <translation>Görünen numaram</translation>
     </message>
@@ -2219,6 +2231,39 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
 </context>
 <context>
+    <name>TakeoverConfirmation</name>
+    <message>
+        <location filename="../../bulutpop/ui/missed/window.py" line="-438"/>
+        <source>Take over the callback</source>
+        <translation>Geri aramayı devral</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 claimed this callback %2.</source>
+        <translation>%1 bu geri aramayı %2 üstlendi.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 is calling this caller back.</source>
+        <translation>%1 bu arayanı geri arıyor.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A colleague is calling this caller back.</source>
+        <translation>Bir çalışma arkadaşınız bu arayanı geri arıyor.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Take the callback over and call now? Your colleague&apos;s list then shows that you are calling back; they may already be on the phone with the caller.</source>
+        <translation>Geri aramayı devralıp şimdi aramak istiyor musunuz? Çalışma arkadaşınızın listesinde artık sizin geri aradığınız görünür; kendisi o sırada arayanla görüşüyor olabilir.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Take over and call</source>
+        <translation>Devral ve ara</translation>
+    </message>
+</context>
+<context>
     <name>TeamTab</name>
     <message>
         <location filename="../../bulutpop/ui/settings/team_tab.py" line="+69"/>
@@ -2241,14 +2286,14 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Ofisiniz santralini bir ekip sunucusu üzerinden paylaşıyorsa, yöneticinizin verdiği daveti buraya yapıştırın. Aramalar bu bilgisayara ekip sunucusu üzerinden gelir; arama başlatma ve ses kayıtları da onun üzerinden yapılır: burada API anahtarı ya da bildirim adresi gerekmez.</translation>
     </message>
     <message>
-        <location line="+15"/>
-        <location line="+160"/>
+        <location line="+17"/>
+        <location line="+178"/>
         <location line="+10"/>
         <source>Leave the team</source>
         <translation>Ekipten ayrıl</translation>
     </message>
     <message>
-        <location line="-166"/>
+        <location line="-184"/>
         <source>Your team</source>
         <translation>Ekibiniz</translation>
     </message>
@@ -2259,8 +2304,18 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
     </message>
     <message>
         <location line="+1"/>
+        <source>Name</source>
+        <translation>Ad</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Extension</source>
         <translation>Dahili</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Shared queues</source>
+        <translation>Paylaşılan kuyruklar</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -2273,7 +2328,7 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Bağlantı</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <location line="+13"/>
         <source>Join a team</source>
         <translation>Bir ekibe katıl</translation>
@@ -2284,22 +2339,32 @@ Mevcut adres bir iş arkadaşınızın kurulumuna veya bir CRM&apos;e aitse, art
         <translation>Yeni bir davetle değiştir</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+17"/>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>None</source>
+        <translation>Yok</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Not connected</source>
         <translation>Bağlı değil</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+68"/>
         <source>Not joined: %1</source>
         <translation>Ekibe katılınamadı: %1</translation>
     </message>
     <message>
-        <location line="-35"/>
+        <location line="-38"/>
         <source>Invite for agent %1, extension %2, team server %3.</source>
         <translation>Temsilci %1, dahili %2, ekip sunucusu %3 için davet.</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+30"/>
         <source>Joining…</source>
         <translation>Katılınıyor…</translation>
     </message>
@@ -2367,7 +2432,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_error</name>
     <message>
-        <location filename="indirect_strings.py" line="+25"/>
+        <location filename="indirect_strings.py" line="+29"/>
         <source>The API key was refused: check it in Settings.</source>
         <translation>API anahtarı reddedildi: Ayarlar&apos;dan kontrol edin.</translation>
     </message>
@@ -2514,7 +2579,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Sistemin anahtar deposu hata verdi (%1): çalıştığını ve kilidinin açık olduğunu kontrol edin.</translation>
     </message>
     <message>
-        <location line="-83"/>
+        <location line="-87"/>
         <source>“%1” is not a phone number.</source>
         <translation>“%1” bir telefon numarası değil.</translation>
     </message>
@@ -2550,6 +2615,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>This PC was removed from the team. To join again, ask your administrator for a new invite.</source>
+        <translation>Bu bilgisayar ekipten çıkarıldı. Yeniden katılmak için yöneticinizden yeni bir davet isteyin.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The team server refused this PC: ask your administrator for a new invite.</source>
         <translation>Ekip sunucusu bu bilgisayarı kabul etmedi: yöneticinizden yeni bir davet isteyin.</translation>
     </message>
@@ -2585,7 +2655,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <translation>Santral aramayı reddetti.</translation>
     </message>
     <message>
-        <location filename="../../bulutpop/ui/common/errors.py" line="+202"/>
+        <location filename="../../bulutpop/ui/common/errors.py" line="+208"/>
         <source>team secret</source>
         <translation>ekip parolası</translation>
     </message>
@@ -2598,7 +2668,7 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
 <context>
     <name>describe_team</name>
     <message>
-        <location filename="../../bulutpop/ui/tray.py" line="-303"/>
+        <location filename="../../bulutpop/ui/tray.py" line="-309"/>
         <source>Team: connected</source>
         <translation>Ekip: bağlı</translation>
     </message>
@@ -2606,6 +2676,11 @@ Adres defterlerindeki adı kullanmak için boş bırakın.</translation>
         <location line="+2"/>
         <source>Team: credential refused — ask for a new invite</source>
         <translation>Ekip: kimlik reddedildi — yeni davet isteyin</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Team: this PC was removed from the team</source>
+        <translation>Ekip: bu bilgisayar ekipten çıkarıldı</translation>
     </message>
     <message>
         <location line="+11"/>

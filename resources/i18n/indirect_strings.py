@@ -20,6 +20,10 @@ QT_TRANSLATE_NOOP(
 )
 QT_TRANSLATE_NOOP("describe_error", "This cannot be used: %1")
 QT_TRANSLATE_NOOP(
+    "describe_error",
+    "This PC was removed from the team. To join again, ask your administrator for a new invite.",
+)
+QT_TRANSLATE_NOOP(
     "describe_error", "The team server refused this PC: ask your administrator for a new invite."
 )
 QT_TRANSLATE_NOOP("describe_error", "The API key was refused: check it in Settings.")

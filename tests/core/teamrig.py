@@ -60,7 +60,7 @@ class AgentPc:
     async def start(self) -> None:
         self.task = asyncio.create_task(self.link.run())
         await until(
-            lambda: any(s.state in ("connected", "refused") for s in self.statuses),
+            lambda: any(s.state in ("connected", "refused", "removed") for s in self.statuses),
             what=f"{self.invite.agent} to connect",
         )
 

@@ -314,6 +314,9 @@ def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double
     async def refused(_party: str) -> str:
         raise TeamError("no open shared missed call from this number", 404)
 
+    async def declined(_claim: object) -> bool:
+        return False
+
     async def scenario(rig: TeamRig) -> None:
         ayse = await rig.pc("1001", queues=("200",), display="Ayşe")
         mehmet = await rig.pc("1002", queues=("200",), display="Mehmet")
@@ -351,6 +354,7 @@ def test_in_team_mode_events_come_from_the_team_server_and_claims_prevent_double
                 lambda: "Mehmet (1002) is calling back" in note(window),
                 what=f"the claim: {team.claims(ayse.core.tracker)} {note(window)!r}",
             )
+            window._confirm_takeover = declined  # asked whether to take it over: no
             await window.call_back(0)
             assert window.status_text() == "Mehmet (1002) is already calling back."
             assert rig.pbx.originates == []

@@ -4,7 +4,7 @@ kept) and the broker's users and ACL made from them."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from bulutpop.errors import (
@@ -61,6 +61,9 @@ class Agents:
         self.tables = TeamTables(store)
         self.files = files
         self._relay_password: str | None = None
+        # Told after this process changed the agents (the running relay's router reads them
+        # again); other processes' changes it notices by itself.
+        self.on_change: Callable[[], None] | None = None
 
     def all(self) -> list[Agent]:
         return [agent_of(row) for row in self.tables.agents()]
@@ -77,12 +80,16 @@ class Agents:
         row = replace(row, secret_hash=hash_password(secret))
         if not self.store.run(self.tables.add_agent, row):
             raise InvalidInput(f"an agent named {agent.name!r} exists")
+        if self.on_change is not None:
+            self.on_change()
         self.write_broker_files()
         return agent, secret
 
     def remove(self, name: str) -> bool:
         removed = self.store.run(self.tables.remove_agent, name)
         if removed:
+            if self.on_change is not None:
+                self.on_change()
             self.write_broker_files()
         return removed
 
@@ -123,6 +130,13 @@ class Agents:
         if row is None or not secret or not check_password(secret, row.secret_hash):
             return None
         return agent_of(row)
+
+    def removed(self, credential: str) -> bool:
+        """Whether `name:secret` was the credential of an agent since removed."""
+        name, _, secret = credential.partition(":")
+        return bool(secret) and any(
+            check_password(secret, h) for h in self.tables.removed_hashes(name)
+        )
 
     def link_key(self, name: str) -> str | None:
         """What an agent's recording links are bound to: the hash of their credential, salted

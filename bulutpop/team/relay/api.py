@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,18 +34,21 @@ from bulutpop.local.net import client_session
 from bulutpop.pbx.client import SlidingWindow
 from bulutpop.storage.store import clean_note
 from bulutpop.storage.team import TeamTables
-from bulutpop.team.protocol import note_message, presented
+from bulutpop.team.protocol import ext_topic, note_message, presented
 from bulutpop.team.relay.agents import Agent, Agents
-from bulutpop.team.relay.router import claim_in, parties
+from bulutpop.team.relay.router import claim_in, done_in, history_in, parties
 
 log = logging.getLogger(__name__)
 
 
 ORIGINATE_LIMIT = (3, 1.0)  # the PBX's reported originate limit, for all agents together
 
+SYNC_SPACING = 60.0  # seconds between two history syncs of one agent
+
 LINK_SECONDS = 50 * 60  # a recording link from the relay lives as long as the PBX's
 
 _CREDENTIAL_REFUSED = "unknown or removed team credential"
+REMOVED = "this agent was removed from the team"  # HTTP 410, to a removed agent's PC
 
 
 class RelayApi:
@@ -61,6 +65,10 @@ class RelayApi:
         # by `Relay.start`.
         self.status_token = ""
         self.status: Callable[[], dict[str, Any]] | None = None
+        # The office's names as a message for agents (set by `Relay`; read on the writer).
+        self.names: Callable[[], bytes] | None = None
+        self._synced: dict[str, float] = {}  # agent -> when its last sync was queued
+        self.sync_spacing = SYNC_SPACING  # a test may shorten it
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024, middlewares=[request_deadline])
@@ -76,6 +84,8 @@ class RelayApi:
         app.router.add_post("/team/note", self._note)
         app.router.add_get("/team/whoami", self._whoami)
         app.router.add_get("/team/status", self._status)
+        app.router.add_post("/team/done", self._done)
+        app.router.add_post("/team/sync", self._sync)
         app.router.add_get("/health", self._health)
         app.router.add_route("*", "/pbx/{rest:.*}", self._not_for_agents)
         app.on_cleanup.append(self._cleanup)
@@ -89,6 +99,8 @@ class RelayApi:
         credential = presented(request.headers.get("Authorization", ""))
         agent = await asyncio.to_thread(self.agents.verify, credential)
         if agent is None:
+            if await asyncio.to_thread(self.agents.removed, credential):
+                raise web.HTTPGone(text=REMOVED)
             raise web.HTTPUnauthorized(text=_CREDENTIAL_REFUSED)
         return agent
 
@@ -273,9 +285,11 @@ class RelayApi:
 
     async def _claim(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
-        party_key = str((await request.post()).get("party_key", "")).strip()
+        form = await request.post()
+        party_key = str(form.get("party_key", "")).strip()
+        takeover = form.get("takeover") == "1"
         outcome, text = await self.core.tracker.run_write(
-            self._claim_in, agent, party_key, time.time()
+            self._claim_in, agent, party_key, time.time(), takeover
         )
         if outcome == "none":
             raise web.HTTPNotFound(text=text)
@@ -283,9 +297,55 @@ class RelayApi:
             raise web.HTTPConflict(text=text)
         return web.json_response({"claimed_by": text})
 
-    def _claim_in(self, agent: Agent, party_key: str, now: float) -> tuple[str, str]:
+    def _claim_in(
+        self, agent: Agent, party_key: str, now: float, takeover: bool
+    ) -> tuple[str, str]:
         with self.core.store.transaction() as conn:  # on the writer: run_write
-            return claim_in(conn, agent, party_key, now)
+            return claim_in(conn, agent, party_key, now, takeover)
+
+    async def _done(self, request: web.Request) -> web.Response:
+        """A member marked a shared missed caller done (or undid it): every member's PC
+        follows. {"shared": false} for a caller none of the agent's queues missed."""
+        agent = await self._agent_for(request)
+        form = await request.post()
+        party_key = str(form.get("party_key", "")).strip()
+        try:
+            at = float(str(form.get("at", "")))
+        except ValueError:
+            raise web.HTTPBadRequest(text="no time for the mark") from None
+        shared = await self.core.tracker.run_write(
+            self._done_in, agent, party_key, at, form.get("undo") == "1", missed=True
+        )
+        return web.json_response({"shared": shared})
+
+    def _done_in(self, agent: Agent, party_key: str, at: float, undo: bool) -> bool:
+        with self.core.store.transaction() as conn:
+            return done_in(conn, agent, party_key, at, undo)
+
+    async def _sync(self, request: web.Request) -> web.Response:
+        """A PC joined as this agent: the last `history_days` of its calls, and the
+        office's names, go to it through the broker."""
+        agent = await self._agent_for(request)
+        # A PC asks once per invite; more often, it would only fill the outbox.
+        last = self._synced.get(agent.name, -math.inf)
+        if (wait := last + self.sync_spacing - time.monotonic()) > 0:
+            raise web.HTTPTooManyRequests(
+                text="this agent's recent calls were sent moments ago",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+        self._synced[agent.name] = time.monotonic()
+        since = time.time() - self.core.config.history_days * 86400.0
+        queued = await self.core.tracker.run_write(self._sync_in, agent, since, missed=True)
+        return web.json_response({"queued": queued})
+
+    def _sync_in(self, agent: Agent, since: float) -> int:
+        names = self.names() if self.names is not None else None
+        with self.core.store.transaction() as conn:
+            queued = history_in(conn, agent, since, time.time())
+            if names is not None:
+                TeamTables.queue_in(conn, [(ext_topic(agent.extension), names)])
+                queued += 1
+            return queued
 
     async def _note(self, request: web.Request) -> web.Response:
         """An agent's note on a caller: stored here and sent to every agent's PC."""
@@ -310,7 +370,12 @@ class RelayApi:
     async def _whoami(self, request: web.Request) -> web.Response:
         agent = await self._agent_for(request)
         return web.json_response(
-            {"agent": agent.name, "extension": agent.extension, "queues": list(agent.queues)}
+            {
+                "agent": agent.name,
+                "extension": agent.extension,
+                "queues": list(agent.queues),
+                "display": agent.display,
+            }
         )
 
     async def _status(self, request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import socket
@@ -15,6 +16,7 @@ import sqlite3
 import ssl
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +36,9 @@ from bulutpop.errors import (
 )
 from bulutpop.local.config import Config
 from bulutpop.pbx import catchup, receiver
+from bulutpop.pbx.phonebook import QUEUES_KEY
 from bulutpop.pbx.receiver import listen_error
+from bulutpop.storage.store import Store
 from bulutpop.storage.team import TeamTables
 from bulutpop.team.link import session_client
 from bulutpop.team.protocol import (
@@ -43,6 +47,7 @@ from bulutpop.team.protocol import (
     Invite,
     ext_topic,
     forget_message,
+    payload,
     subscriptions,
 )
 from bulutpop.team.relay.agents import Agent, Agents, secret_in
@@ -63,6 +68,9 @@ log = logging.getLogger(__name__)
 # Agents' PCs keep a connection or two each; offices behind one address (NAT) share the
 # per-address cap, where the idle ones make room for each other.
 API_LIMITS = Limits()
+
+NAMES_SECONDS = 60.0  # how often the relay checks whether the office's names changed
+NAMES_SENT_KEY = "team.names_sent"  # meta: digest of the names last sent to the agents
 
 
 def broker_files(core: Core) -> BrokerFiles:
@@ -174,6 +182,7 @@ def invite_for(config: Config, agent: Agent, secret: str) -> Invite:
         extension=agent.extension,
         queues=agent.queues,
         ca=ca,
+        display=agent.display,
     )
 
 
@@ -210,6 +219,34 @@ async def tell_agents_to_forget(core: Core, number: str) -> int:
     return len(tables.agents())
 
 
+def names_message(core: Core, agents: Sequence[Agent]) -> bytes:
+    """The office's names for agents' PCs: every address book on the relay (the PBX's
+    phonebook, imported files) as one, colleagues' display names and the queues' names."""
+    contacts = [
+        [c.external_id, c.name, c.company, [list(n) for n in c.numbers]]
+        for c in TeamTables(core.store).book()
+    ]
+    colleagues = {a.extension: a.display for a in agents if a.display}
+    queues = json.loads(core.store.meta(QUEUES_KEY) or "{}")
+    return payload("names", contacts=contacts, colleagues=colleagues, queues=queues)
+
+
+def _queue_names_in(store: Store, body: bytes) -> bool:
+    """Queue the names for every agent unless they are what was last sent; whether queued."""
+    digest = hashlib.sha256(body).hexdigest()
+    with store.transaction() as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (NAMES_SENT_KEY,)).fetchone()
+        if row is not None and row[0] == digest:
+            return False
+        TeamTables.queue_in(conn, [(TEAM_TOPIC, body)])
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (NAMES_SENT_KEY, digest),
+        )
+        return True
+
+
 class Relay:
     """The relay's own parts: the broker (when managed), the publisher of the outbox and the
     agents' API. The runtime runs it in relay mode beside the webhook receiver, the catch-up
@@ -221,6 +258,7 @@ class Relay:
         self.files = broker_files(core)
         self.agents = Agents(core.store, self.files)
         self.router = Router()
+        self.agents.on_change = self.router.forget
         config = core.config
         address = Address.parse(config.broker_url)
         self.broker: ManagedBroker | None = None
@@ -231,6 +269,9 @@ class Relay:
         self._address = address
         self.publisher: Publisher | None = None
         self.api = RelayApi(core, self.agents, public_urls(config)[1])
+        self.api.names = self.names
+        self._names_wake = asyncio.Event()
+        self.names_every = NAMES_SECONDS  # a test may shorten it
         self._api_server: GuardedServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.api_port = config.relay_port
@@ -294,6 +335,31 @@ class Relay:
         self.api_port = server.port
         assert self.publisher is not None
         self._tasks.append(asyncio.create_task(self.publisher.run(), name="relay-publisher"))
+        self._tasks.append(asyncio.create_task(self._send_names(), name="relay-names"))
+
+    def names(self) -> bytes:
+        return names_message(self.core, self.agents.all())
+
+    def names_changed(self) -> None:
+        """The address books changed here (the phonebook sync, an import): send them now."""
+        self._names_wake.set()
+
+    async def _send_names(self) -> None:
+        """Keep agents' PCs' names in step with the relay's: whenever they change, checked
+        now and then too, since `bulutpop contacts import` or `relay agent add` run in
+        another process."""
+        while True:
+            self._names_wake.clear()
+            try:
+                body = await asyncio.to_thread(self.names)
+                if await self.core.tracker.run_write(_queue_names_in, self.core.store, body):
+                    log.info("the office's names changed: sent to the agents")
+                    if self.publisher is not None:
+                        self.publisher.wake()
+            except Exception:  # the store failed: tried again at the next round
+                log.exception("could not send the office's names to the agents")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._names_wake.wait(), self.names_every)
 
     def _on_stored(self, conn: sqlite3.Connection, event: CallEvent, change: Change | None) -> None:
         self.router(conn, event, change)

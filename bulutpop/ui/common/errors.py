@@ -31,6 +31,7 @@ from bulutpop.errors import (
     SetupMissing,
     StorageError,
     TeamError,
+    TeamRemoved,
 )
 
 # What the user was doing, where the words depend on it ("the call was not placed").
@@ -64,6 +65,11 @@ def describe_error(exc: BaseException, action: Action = "") -> str:
             return _tr("This cannot be used: %1").replace("%1", str(exc))
         case KeyringUnavailable():
             return _keyring(exc)
+        case TeamRemoved():
+            return _tr(
+                "This PC was removed from the team. To join again, ask your administrator "
+                "for a new invite."
+            )
         case CredentialRefused():
             return _tr("The team server refused this PC: ask your administrator for a new invite.")
         case KeyRefused():

@@ -308,6 +308,17 @@ class MissedModel(QAbstractTableModel):
             return self._bridge.queue_name(group.queue) if group.queue else ""
         return ""
 
+    def _claim_text(self, claim: Claim) -> str:
+        """Who holds a colleague's claim, and since when."""
+        text = self.tr("%1 is calling back").replace("%1", claim.display)
+        if not claim.at:
+            return text
+        return (
+            self.tr("%1 (claimed %2)", "%2: '5 min ago', '14:32'")
+            .replace("%1", text)
+            .replace("%2", fmt.ago(claim.at))
+        )
+
     def _note(self, group: MissedGroup) -> str:
         """The number (and company) when a name took the first line, then what is
         happening or happened."""
@@ -318,11 +329,7 @@ class MissedModel(QAbstractTableModel):
         if self._dialing == group.number:
             parts.append(self.tr("Calling… your phone will ring"))
         elif claim := self.claimed_by(group):
-            parts.append(
-                self.tr("You are calling back")
-                if claim.mine
-                else self.tr("%1 is calling back").replace("%1", claim.display)
-            )
+            parts.append(self.tr("You are calling back") if claim.mine else self._claim_text(claim))
         elif group.resolved_ts is not None:
             when = fmt.when(group.resolved_ts)
             text = {

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QEvent,
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QStyle,
@@ -80,6 +83,7 @@ from bulutpop.ui.common.widgets import (
     StatusLine,
     ToneLabel,
     ask_name,
+    dialog_result,
     heading,
     hint,
     muted,
@@ -368,6 +372,54 @@ class ActionsDelegate(QStyledItemDelegate):
 # --- the window ---------------------------------------------------------------------------
 
 
+if TYPE_CHECKING:
+    from bulutpop.team.link import Claim
+
+# Asked when a colleague holds the caller's claim (None: not known who) -> take it over?
+TakeoverAsker = Callable[["Claim | None"], Awaitable[bool]]
+
+
+class TakeoverConfirmation(QMessageBox):
+    """Asks before taking over a callback a colleague claimed: who, since when, and that
+    they may be on the phone with the caller right now."""
+
+    def __init__(self, parent: QWidget, claim: Claim | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Take over the callback"))
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setIcon(QMessageBox.Icon.Question)
+        if claim is not None and claim.at:
+            text = (
+                self.tr("%1 claimed this callback %2.")
+                .replace("%1", claim.display)
+                .replace("%2", fmt.ago(claim.at))
+            )
+        elif claim is not None:
+            text = self.tr("%1 is calling this caller back.").replace("%1", claim.display)
+        else:
+            text = self.tr("A colleague is calling this caller back.")
+        self.setText(text)
+        self.setInformativeText(
+            self.tr(
+                "Take the callback over and call now? Your colleague's list then shows that "
+                "you are calling back; they may already be on the phone with the caller."
+            )
+        )
+        self.take_button = self.addButton(
+            self.tr("Take over and call"), QMessageBox.ButtonRole.AcceptRole
+        )
+        self.setDefaultButton(self.addButton(QMessageBox.StandardButton.Cancel))
+
+
+async def ask_takeover(parent: QWidget, claim: Claim | None) -> bool:
+    box = TakeoverConfirmation(parent, claim)
+    try:
+        await dialog_result(box)
+        return box.clickedButton() is box.take_button
+    finally:
+        box.deleteLater()
+
+
 @dataclass(frozen=True)
 class _Undo:
     number: str
@@ -386,12 +438,17 @@ class MissedWindow(QWidget):
         *,
         ask: NameAsker = ask_name,
         ask_note: NameAsker = ask_note,
+        confirm_takeover: TakeoverAsker | None = None,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.tasks = TaskSet()
         self._ask = ask
         self._ask_note = ask_note
+        # None: the real box (a bound method kept here would tie the window to itself).
+        self._confirm_takeover = confirm_takeover
+        # The caller whose claim a colleague holds, while the status line says so.
+        self._claim_refused: str | None = None
         self._pending_undo: _Undo | None = None
         self._marking: set[str] = set()
         self._selected_number: str | None = None
@@ -400,6 +457,7 @@ class MissedWindow(QWidget):
         self.resize(880, 460)
 
         self.model = MissedModel(bridge, self)
+        self.model.modelReset.connect(self._clear_stale_claim_error)
         self.title = heading()
         self.show_resolved = QCheckBox(self.tr("Show resolved"))
         self.show_resolved.setToolTip(self.tr("Also list callers you called back or marked done"))
@@ -614,17 +672,24 @@ class MissedWindow(QWidget):
             self.tr("Telling your team that you are calling %1 back…").replace("%1", group.display)
         )
         try:
-            await self.bridge.claim(group.number)
-        except TeamError as exc:
-            if exc.status == 409:
+            try:
+                await self.bridge.claim(group.number)
+            except TeamError as exc:
+                if exc.status != 409:
+                    raise
                 who = self.bridge.claims().get(group.number)
-                self.status.show_error(
-                    self.tr("%1 is already calling back.").replace("%1", who.display)
-                    if who
-                    else self.tr("A colleague is already calling back.")
-                )
-                self.model.refresh()
-                return False, ""
+                confirm = self._confirm_takeover or partial(ask_takeover, self)
+                if not await confirm(who):
+                    self.status.show_error(
+                        self.tr("%1 is already calling back.").replace("%1", who.display)
+                        if who
+                        else self.tr("A colleague is already calling back.")
+                    )
+                    self._claim_refused = group.number
+                    self.model.refresh()
+                    return False, ""
+                await self.bridge.claim(group.number, takeover=True)
+        except TeamError as exc:
             log.info("claim for a callback refused: %s", exc)
             return True, self.tr("(Your team was not told: %1)").replace("%1", describe_error(exc))
         except Exception as exc:
@@ -633,6 +698,18 @@ class MissedWindow(QWidget):
             self.status.show_error(describe_error(exc))
             return False, ""
         return True, ""
+
+    def _clear_stale_claim_error(self) -> None:
+        """ "Mehmet is already calling back" goes once the caller is no longer open."""
+        number = self._claim_refused
+        if number is None:
+            return
+        if not any(
+            g.number == number and not g.resolved
+            for g in (self.model.group(r) for r in range(self.model.rowCount()))
+        ):
+            self._claim_refused = None
+            self.status.clear()
 
     async def _mark_done(self, group: MissedGroup) -> None:
         if group.resolved or group.number in self._marking:

@@ -210,6 +210,22 @@ class AccountTab(SettingsTab):
         self.key_edit.clear()
         await self.load_key_status()
 
+    def show_team_mode(self, team: bool) -> None:
+        super().show_team_mode(team)
+        # The relay sends the invite's extension's calls: another one typed here would
+        # silently stop the popups.
+        self.extension_edit.setEnabled(not team)
+        self.fields["extension"].set_hint(
+            self.tr(
+                "Set by your team invite. To use another extension, leave the team and join "
+                "with an invite for it."
+            )
+            if team
+            else self.tr("The extension of your own phone.")
+        )
+        if team:
+            self.show_saved_extension()
+
     def show_saved_extension(self) -> None:
         """Show the extension as saved: joining a team sets it from the invite, and OK must
         not write back the old one."""

@@ -99,7 +99,9 @@ class TeamTab(SettingsTab):
                 "hint",
             )
             self.team_agent_label = text_label()
+            self.team_display_label = text_label()
             self.team_extension_label = text_label()
+            self.team_queues_label = text_label()
             self.team_relay_label = text_label()
             self.team_relay_label.setTextInteractionFlags(
                 Qt.TextInteractionFlag.TextSelectableByMouse
@@ -112,7 +114,9 @@ class TeamTab(SettingsTab):
             form = form_layout()
             form.addRow(text_label(self.tr("Your team"), "section"))
             form.addRow(self.tr("Agent"), self.team_agent_label)
+            form.addRow(self.tr("Name"), self.team_display_label)
             form.addRow(self.tr("Extension"), self.team_extension_label)
+            form.addRow(self.tr("Shared queues"), self.team_queues_label)
             form.addRow(self.tr("Team server"), self.team_relay_label)
             form.addRow(self.tr("Connection"), self.team_link_state)
             leave = QHBoxLayout()
@@ -122,6 +126,7 @@ class TeamTab(SettingsTab):
             self.team_info.setLayout(form)
             self._lay_out(self.team_intro, self.team_info, join, self.team_result)
             bridge.teamChanged.connect(self._show_team_link)
+            bridge.namesChanged.connect(self._show_queues)
 
     def _team_join_block(self) -> QWidget:
         """The invite field, its verdict and the Join button."""
@@ -149,9 +154,20 @@ class TeamTab(SettingsTab):
         config = self._bridge.config
         self.team_info.setVisible(team)
         self.team_agent_label.setText(config.team_agent)
+        self.team_display_label.setText(config.team_display or "—")
         self.team_extension_label.setText(config.extension)
         self.team_relay_label.setText(config.team_relay)
+        self._show_queues()
         self._show_team_link(self._bridge.team_status)
+
+    def _show_queues(self) -> None:
+        """The invite's queues, each with its name once the team server has sent them."""
+        names = self._bridge.queue_names()
+        queues = [
+            self.tr("%1 (%2)").replace("%1", q).replace("%2", names[q]) if names.get(q) else q
+            for q in self._bridge.config.team_queues
+        ]
+        self.team_queues_label.setText(", ".join(queues) or self.tr("None"))
 
     def _show_team_link(self, status: TeamStatus | None) -> None:
         if status is None or not self._bridge.config.team_mode:
@@ -161,6 +177,7 @@ class TeamTab(SettingsTab):
             "connected": "ok",
             "reconnecting": "warning",
             "refused": "error",
+            "removed": "error",
         }
         tone = tones.get(status.state, "busy")
         text = describe_team(status)
@@ -185,7 +202,10 @@ class TeamTab(SettingsTab):
                 self.invite_result.show_result(
                     "ok",
                     self.tr("Invite for agent %1, extension %2, team server %3.")
-                    .replace("%1", invite.agent)
+                    .replace(
+                        "%1",
+                        f"{invite.agent} ({invite.display})" if invite.display else invite.agent,
+                    )
                     .replace("%2", invite.extension)
                     .replace("%3", invite.relay),
                 )
