@@ -170,7 +170,10 @@ async def _relay_status(core: Core, args: argparse.Namespace) -> int:
             ) as response,
         ):
             if response.status != 200:
-                raise UsageError(f"{url} answered HTTP {response.status}: {await response.text()}")
+                # The relay is there but failing (or a proxy in front of it): not bad input.
+                raise BulutpopError(
+                    f"{url} answered HTTP {response.status}: {await response.text()}"
+                )
             status = await response.json()
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         reason = str(exc) or type(exc).__name__
@@ -457,6 +460,12 @@ def _key(core: Core, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# What `team join` takes from the invite and the relay relies on.
+INVITE_SETTINGS = frozenset(
+    ("extension", "team_broker", "team_relay", "team_agent", "team_queues", "team_display")
+)
+
+
 def _config(core: Core, args: argparse.Namespace) -> int:
     config = core.config
     if args.action == "path":
@@ -473,6 +482,13 @@ def _config(core: Core, args: argparse.Namespace) -> int:
     else:
         if args.key is None or args.value is None:
             raise UsageError("usage: bulutpop config set KEY VALUE")
+        if config.team_mode and args.key in INVITE_SETTINGS:
+            # The relay routes calls by the invite's extension and queues: a PC that
+            # changed them would silently stop popping up.
+            raise UsageError(
+                f"in team mode {args.key} comes from the team's invite: leave the team "
+                "(`bulutpop team leave`) and join with a new invite from the admin"
+            )
         updated = config.with_value(args.key, args.value)
         run_async(core.update_config(updated))
         _out(f"{args.key} = {updated.value_text(args.key)!r}")

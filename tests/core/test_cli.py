@@ -91,6 +91,21 @@ def test_port_in_use_exits_1_naming_the_port() -> None:
     assert str(port) in result.stderr and "listen_port" in result.stderr
 
 
+def test_in_team_mode_the_invites_settings_are_not_changed_by_hand() -> None:
+    assert run_cli("config", "set", "extension", "1001").returncode == 0
+    for key, value in [
+        ("team_broker", "mqtts://relay.example:8883"),
+        ("team_relay", "https://relay.example:8443"),
+        ("team_agent", "ayse"),
+    ]:
+        assert run_cli("config", "set", key, value).returncode == 0
+    result = run_cli("config", "set", "extension", "1002")
+    assert result.returncode == 2 and "team leave" in result.stderr
+    assert run_cli("config", "set", "team_queues", "200").returncode == 2
+    assert run_cli("config", "get", "extension").stdout.strip() == "1001"
+    assert run_cli("config", "set", "ring_sound", "false").returncode == 0  # the PC's own
+
+
 def test_config_set_refuses_bad_values_with_exit_2() -> None:
     before = run_cli("config", "get", "listen_port").stdout.strip()
     result = run_cli("config", "set", "listen_port", "99999")
