@@ -1,7 +1,7 @@
 """README screenshots, taken from the real screen of an X server (run by scripts/screenshots
-under Xvfb): the popup, the missed-calls window, the dial dialog, the player and team mode
-(docs/team.md), in Turkish,
-with sample calls from the bundled scenarios sent over HTTP to the real receiver."""
+under Xvfb): the popup, the missed-calls window, the dial dialog, the player, the first
+start's wizard and team mode (docs/team.md), in Turkish, with sample calls from the
+bundled scenarios sent over HTTP to the real receiver."""
 
 from __future__ import annotations
 
@@ -181,6 +181,16 @@ async def main() -> None:
     await settle(3.0)
     shoot([player], "player")
     player.close()
+
+    # The first start: the wizard asks for the team's invite first.
+    wizard = SettingsDialog(bridge, first_run=True)
+    wizard.move(40, 40)
+    wizard.show()
+    await settle(1.0)
+    shoot([wizard], "wizard")
+    wizard.tasks.cancel()
+    await wizard.tasks.drain()
+    wizard.close()
 
     # Team mode: this PC joined to the office's relay (no relay runs for a screenshot: the
     # link's state and a colleague's claim are set as the relay would).

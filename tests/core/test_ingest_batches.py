@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from bulutpop.app.guard import Limits
 from bulutpop.calls.events import CallEvent, parse_body
 from bulutpop.calls.tracker import CallTracker, Change, settle_event
 from bulutpop.storage.store import Store
@@ -166,12 +167,22 @@ async def test_other_writes_get_their_turn_while_events_keep_coming(
     flooding = True
     sent: list[asyncio.Future[Change | None]] = []
 
-    async def flood() -> None:  # events never stop arriving while the write waits
+    # Events never stop arriving while the write waits, as many at once as the webhook's
+    # connection cap lets in (unbounded, the backlog would outgrow any writer).
+    in_flight = asyncio.Semaphore(Limits().connections)
+
+    async def one(n: int) -> Change | None:
+        try:
+            return await tracker.ingest(*ringing(n), "webhook")
+        finally:
+            in_flight.release()
+
+    async def flood() -> None:
         n = 0
         while flooding:
             n += 1
-            sent.append(asyncio.ensure_future(tracker.ingest(*ringing(n), "webhook")))
-            await asyncio.sleep(0)
+            await in_flight.acquire()
+            sent.append(asyncio.ensure_future(one(n)))
 
     sender = asyncio.ensure_future(flood())
     try:
