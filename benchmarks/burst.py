@@ -286,7 +286,7 @@ async def team_phase(args: argparse.Namespace, home: Path, procs: Processes) -> 
         procs.broker_pid_files.append(agents.files.pid_file)
     finally:
         core.close()
-    procs.start("relay", [sys.executable, "-m", "bulutpop", "relay"], env=env)
+    procs.start("relay", [sys.executable, "-m", "bulutpop", "relay", "--allow-root"], env=env)
     wait_http(f"http://127.0.0.1:{listen_port}/health")
     wait_listening(broker_port)
     address = Address.parse(config.broker_public_url)
