@@ -201,6 +201,7 @@ async def main() -> None:
         secret="screenshot-secret",
         extension="1001",
         queues=("200",),
+        display="Ayşe Yılmaz",
     )
     os.environ["BULUTPOP_TEAM_SECRET"] = invite.secret
     await core.update_config(invite.apply(core.config))
