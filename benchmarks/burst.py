@@ -39,12 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import Heartbeat, free_port, load_average
+from common import Heartbeat, load_average, relay_setup
 from team import Processes, wait_http, wait_listening
 
 from bulutpop.calls.events import PBX_TZ
@@ -255,26 +254,8 @@ async def team_phase(args: argparse.Namespace, home: Path, procs: Processes) -> 
     from bulutpop.ui.app import DesktopApp
     from bulutpop.ui.i18n import Translations
 
-    env = {
-        **os.environ,
-        "BULUTPOP_CONFIG_DIR": str(home / "relay" / "config"),
-        "BULUTPOP_DATA_DIR": str(home / "relay" / "data"),
-        "BULUTPOP_API_KEY": DEMO_KEY,
-        "BULUTPOP_API_URL": f"http://127.0.0.1:{free_port()}",
-    }
-    listen_port, api_port, broker_port = free_port(), free_port(), free_port()
-    dirs = Dirs.from_env(env)
-    config = replace(
-        config_mod.load(dirs, env),
-        listen_host="127.0.0.1",
-        listen_port=listen_port,
-        relay_host="127.0.0.1",
-        relay_port=api_port,
-        relay_url=f"http://127.0.0.1:{api_port}",
-        broker_url=f"mqtt://127.0.0.1:{broker_port}",
-        broker_public_url=f"mqtt://127.0.0.1:{broker_port}",
-    )
-    config_mod.save(dirs, config)
+    relay = relay_setup(home)
+    env, config, listen_port, broker_port = relay.env, relay.config, relay.listen, relay.broker
     core = Core.open(env)
     try:
         agents = Agents(core.store, broker_files(core))

@@ -55,13 +55,13 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
-from common import free_port, load_average
+from common import free_port, load_average, relay_setup
 
 from bulutpop.calls.events import PBX_TZ
 
@@ -720,34 +720,12 @@ def report(result: Result) -> None:
 
 async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
     from bulutpop.app.core import Core
-    from bulutpop.devtools.fakepbx import DEMO_KEY
-    from bulutpop.local import config as config_mod
-    from bulutpop.local.config import Dirs
     from bulutpop.team.protocol import Address
     from bulutpop.team.relay.agents import Agents
     from bulutpop.team.relay.service import broker_files, invite_for
 
-    env = {
-        **os.environ,
-        "BULUTPOP_CONFIG_DIR": str(home / "relay" / "config"),
-        "BULUTPOP_DATA_DIR": str(home / "relay" / "data"),
-        "BULUTPOP_API_KEY": DEMO_KEY,
-        # Nothing listens there: the relay's API is not exercised here.
-        "BULUTPOP_API_URL": f"http://127.0.0.1:{free_port()}",
-    }
-    listen_port, api_port, broker_port = free_port(), free_port(), free_port()
-    dirs = Dirs.from_env(env)
-    config = replace(
-        config_mod.load(dirs, env),
-        listen_host="127.0.0.1",
-        listen_port=listen_port,
-        relay_host="127.0.0.1",
-        relay_port=api_port,
-        relay_url=f"http://127.0.0.1:{api_port}",
-        broker_url=f"mqtt://127.0.0.1:{broker_port}",
-        broker_public_url=f"mqtt://127.0.0.1:{broker_port}",
-    )
-    config_mod.save(dirs, config)
+    relay = relay_setup(home)
+    env, config, listen_port, broker_port = relay.env, relay.config, relay.listen, relay.broker
     plan = agent_plan(args.agents)
     core = Core.open(env)
     try:
@@ -842,7 +820,7 @@ async def run(args: argparse.Namespace, home: Path, procs: Processes) -> None:
     relay = procs.start(
         "relay", [sys.executable, "-m", "bulutpop", "relay", "--allow-root"], env=env
     )
-    wait_http(f"http://127.0.0.1:{api_port}/health")
+    wait_http(f"http://127.0.0.1:{config.relay_port}/health")
     wait_http(f"http://127.0.0.1:{listen_port}/health")
     memory = Memory(
         {
