@@ -26,6 +26,7 @@ from bulutpop.local.config import Config, Dirs
 from bulutpop.pbx.receiver import Receiver
 from bulutpop.storage.store import Store
 from tests.conftest import TEST_KEY, scenario
+from tests.core.teamrig import TeamRig, make_rig
 
 TOKEN = "t" * 40
 
@@ -252,3 +253,11 @@ def feed(tracker: CallTracker, *names: str) -> None:
             parsed = parse_body(body)
             assert parsed.event is not None
             tracker.ingest_sync(parsed.event, body, "webhook")
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
+    """A relay (in this process, with its managed Mosquitto) and agents' PCs to add."""
+    team = await make_rig(tmp_path)
+    yield team
+    await team.close()

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import resource
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,13 +39,6 @@ from bulutpop.team.relay.service import reload_broker
 from tests.conftest import TEST_KEY, free_port, open_files, open_files_limit, until
 from tests.core.conftest import certificates
 from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
-    team = await make_rig(tmp_path)
-    yield team
-    await team.close()
 
 
 async def test_an_event_for_1001_reaches_1001_and_not_1002(rig: TeamRig) -> None:

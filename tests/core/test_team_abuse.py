@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -19,14 +17,7 @@ from bulutpop.team.link import claim, whoami
 from bulutpop.team.protocol import Invite
 from bulutpop.team.relay.service import reload_broker
 from tests.conftest import until
-from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
-    team = await make_rig(tmp_path)
-    yield team
-    await team.close()
+from tests.core.teamrig import AgentPc, TeamRig, event
 
 
 async def _claim_refusal(pc: AgentPc, party_key: str) -> TeamError:

@@ -3,25 +3,13 @@ batches (team/link.py), in the order it was sent, nothing lost, nothing taken tw
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from bulutpop.calls import phone
 from bulutpop.storage.team import TeamTables
 from bulutpop.team.protocol import forget_message, payload
 from tests.conftest import until
-from tests.core.teamrig import TeamRig, event, make_rig
+from tests.core.teamrig import TeamRig, event
 
 OTHER = {"caller_id_number": "05559876543"}
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
-    team = await make_rig(tmp_path)
-    yield team
-    await team.close()
 
 
 async def test_a_backlog_keeps_its_order_around_a_request_to_forget(rig: TeamRig) -> None:

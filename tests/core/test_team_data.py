@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,14 +34,7 @@ from bulutpop.team.link import (
 from bulutpop.team.protocol import INVITE_PREFIX, Invite
 from bulutpop.team.relay.service import reload_broker
 from tests.conftest import until
-from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
-    team = await make_rig(tmp_path)
-    yield team
-    await team.close()
+from tests.core.teamrig import AgentPc, TeamRig, event
 
 
 def ago(seconds: float) -> str:

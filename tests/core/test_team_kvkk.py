@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.storage.team import ClaimRow, TeamTables
@@ -18,17 +14,10 @@ from bulutpop.team.protocol import forget_message
 from bulutpop.team.relay.publisher import REPUBLISH_SECONDS
 from tests.conftest import until
 from tests.core.conftest import run_cli
-from tests.core.teamrig import AgentPc, TeamRig, event, make_rig
+from tests.core.teamrig import AgentPc, TeamRig, event
 
 NUMBER = "05321234567"
 DIGITS = b"5321234567"  # in every written form of NUMBER
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
-    team = await make_rig(tmp_path)
-    yield team
-    await team.close()
 
 
 def store_bytes(pc: AgentPc) -> bytes:

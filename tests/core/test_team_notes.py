@@ -3,25 +3,14 @@ through the relay and its broker; the latest write wins; the relay's erasure tak
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from functools import partial
-from pathlib import Path
-
-import pytest
 
 from bulutpop.app.core import Core
 from bulutpop.team.link import note
 from tests.conftest import until
-from tests.core.teamrig import TeamRig, make_rig
+from tests.core.teamrig import TeamRig
 
 NUMBER = "+905321234567"
-
-
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[TeamRig]:
-    team = await make_rig(tmp_path)
-    yield team
-    await team.close()
 
 
 def note_text(core: Core) -> str:
