@@ -185,22 +185,18 @@ def ts(*args: int) -> float:
     return datetime(*args).timestamp()  # type: ignore[arg-type]
 
 
-def make_shell(bridge: CoreBridge, use_tray: bool = False) -> Shell:
-    """The tray shell with actions that do nothing (offscreen: its fallback window)."""
+def make_shell(bridge: CoreBridge, use_tray: bool = False, **actions: Any) -> Shell:
+    """The tray shell with actions that do nothing (offscreen: its fallback window), except
+    the `actions` given."""
 
     def nothing(*_args: object) -> None:
         return None
 
-    actions = ShellActions(
-        missed=nothing,
-        history=nothing,
-        dial=nothing,
-        settings=nothing,
-        about=nothing,
-        quit=nothing,
-        toggle_pause=nothing,
-    )
-    return Shell(bridge, actions, use_tray=use_tray)
+    defaults: dict[str, Any] = {
+        name: nothing
+        for name in ("missed", "history", "dial", "settings", "about", "quit", "toggle_pause")
+    }
+    return Shell(bridge, ShellActions(**{**defaults, **actions}), use_tray=use_tray)
 
 
 def menu_texts(view: QTableView, row: int) -> list[str]:

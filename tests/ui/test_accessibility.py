@@ -30,9 +30,9 @@ from bulutpop.ui.missed.model import Column
 from bulutpop.ui.missed.window import MissedWindow
 from bulutpop.ui.player import PlayerWindow
 from bulutpop.ui.popup import CloseDelays, PopupManager
-from bulutpop.ui.tray import Shell, ShellActions
+from bulutpop.ui.tray import Shell
 from tests.conftest import scenario
-from tests.ui.conftest import Loop, MakeDialog, Webhook, drain
+from tests.ui.conftest import Loop, MakeDialog, Webhook, drain, make_shell
 
 SCREEN = QRect(0, 0, 1280, 800)
 
@@ -133,21 +133,9 @@ def language(request: pytest.FixtureRequest) -> str:
 
 
 def shell_with_popups(bridge: CoreBridge, manager: PopupManager) -> Shell:
-    def nothing(*_args: object) -> None:
-        return None
-
-    actions = ShellActions(
-        missed=nothing,
-        history=nothing,
-        dial=nothing,
-        settings=nothing,
-        about=nothing,
-        quit=nothing,
-        toggle_pause=nothing,
-        has_popup=lambda: bool(manager.popups()),
-        latest_call=manager.focus_latest,
+    return make_shell(
+        bridge, has_popup=lambda: bool(manager.popups()), latest_call=manager.focus_latest
     )
-    return Shell(bridge, actions, use_tray=False)
 
 
 @pytest.fixture
