@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bulutpop.devtools.fakepbx import history_records
 from tests.conftest import TEST_KEY, free_port, scenario, until
@@ -84,6 +85,7 @@ async def configure(api: str, **settings: str) -> None:
         assert (await run_cli_async("config", "set", key, value, api=api))[0] == 0
 
 
+@pytest.mark.slow
 async def test_the_shapes_posted_to_serve(fake_pbx: FakePbx) -> None:
     _, api = fake_pbx
     port = free_port()
@@ -106,6 +108,7 @@ async def test_the_shapes_posted_to_serve(fake_pbx: FakePbx) -> None:
         assert by_uuid[PICKUP]["connected_user"] == "1003"
 
 
+@pytest.mark.slow
 async def test_the_shapes_from_the_history_by_catchup(fake_pbx: FakePbx) -> None:
     state, api = fake_pbx
     state.cdrs = history_records([b for name in SHAPES for b in scenario(name)])
@@ -122,6 +125,7 @@ async def test_the_shapes_from_the_history_by_catchup(fake_pbx: FakePbx) -> None
     assert by_uuid[PICKUP]["connected_user"] == "1001"
 
 
+@pytest.mark.slow
 async def test_serve_catches_up_at_start_and_once_after_a_restart(
     fake_pbx: FakePbx,
 ) -> None:

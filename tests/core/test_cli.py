@@ -91,6 +91,7 @@ def test_port_in_use_exits_1_naming_the_port() -> None:
     assert str(port) in result.stderr and "listen_port" in result.stderr
 
 
+@pytest.mark.slow
 def test_in_team_mode_the_invites_settings_are_not_changed_by_hand() -> None:
     assert run_cli("config", "set", "extension", "1001").returncode == 0
     for key, value in [
@@ -143,6 +144,7 @@ def test_dial_without_key_says_what_to_do() -> None:
     assert result.returncode == 1 and "bulutpop key set" in result.stderr
 
 
+@pytest.mark.slow
 def test_version_and_help() -> None:
     assert run_cli("--version").stdout.startswith("bulutpop ")
     for command in ("serve", "calls", "dial", "key", "config", "recording", "webhook-url"):

@@ -9,6 +9,8 @@ import io
 import time
 from datetime import datetime
 
+import pytest
+
 from bulutpop.calls.tracker import CallTracker
 from bulutpop.cli import csv_cell
 from bulutpop.storage.store import Store
@@ -29,6 +31,7 @@ def test_cells_that_would_run_as_formulas_are_neutralised() -> None:
         assert csv_cell(text) == text
 
 
+@pytest.mark.slow
 def test_calls_csv_takes_the_historys_filters_and_neutralises_cells(
     store: Store, tracker: CallTracker
 ) -> None:

@@ -32,6 +32,7 @@ def start_serve(port: int, env: dict[str, str] | None = None) -> subprocess.Pope
     return process
 
 
+@pytest.mark.slow
 def test_every_acknowledged_event_survives_sigkill_mid_burst() -> None:
     assert run_cli("config", "set", "extension", "1001").returncode == 0
     url = run_cli("webhook-url").stdout.strip()
@@ -120,6 +121,7 @@ def test_failing_keyring_says_what_to_do() -> None:
     assert "BULUTPOP_API_KEY" in result.stderr and TEST_KEY not in result.stderr + result.stdout
 
 
+@pytest.mark.slow
 def test_the_key_leaks_nowhere_in_a_full_session(isolated: Path) -> None:
     """Serve, dial against a PBX that echoes the key in its errors, a failing keyring, and a
     crash whose message carries the key: then grep every output and file for it."""

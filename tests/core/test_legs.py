@@ -200,6 +200,7 @@ def _final(call: Call | None) -> Call:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec=specs(), order=st.randoms(use_true_random=False), data=st.data())
+@pytest.mark.slow
 def test_every_order_gives_one_call_and_no_prefix_misses_a_colleagues_call(
     trackers: dict[str, CallTracker], spec: Spec, order: object, data: st.DataObject
 ) -> None:

@@ -270,6 +270,7 @@ async def test_hostile_files_are_refused_saying_which_and_why(
     assert store.contact_sources() == []
 
 
+@pytest.mark.slow
 def test_the_command_line_refuses_a_hostile_file_in_words(tmp_path: Path) -> None:
     for path in hostile_books(tmp_path).values():
         done = run_cli("contacts", "import", str(path))
@@ -280,6 +281,7 @@ def test_the_command_line_refuses_a_hostile_file_in_words(tmp_path: Path) -> Non
     assert "a field is longer than 131072 characters" in huge
 
 
+@pytest.mark.slow
 async def test_a_big_import_leaves_room_for_the_webhook(
     server: Server, book: PhoneBook, store: Store, tmp_path: Path
 ) -> None:

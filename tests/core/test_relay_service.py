@@ -112,6 +112,7 @@ def test_the_relay_refuses_to_run_as_root_unless_told_to(tmp_path: Path) -> None
 
 
 @as_root
+@pytest.mark.slow
 def test_a_relay_run_as_root_runs_its_broker_unprivileged(tmp_path: Path) -> None:
     with running_relay(tmp_path) as relay:
         pid = int((tmp_path / "relay-data" / "broker" / "mosquitto.pid").read_text())
@@ -159,6 +160,7 @@ def test_the_api_key_comes_from_a_systemd_credential(tmp_path: Path) -> None:
     assert TEST_KEY not in status.stdout + status.stderr
 
 
+@pytest.mark.slow
 def test_the_relay_never_loads_qt(tmp_path: Path) -> None:
     """The relay, its agent and status commands run where PySide6 cannot be imported."""
     with running_relay(tmp_path, command=(sys.executable, "-c", HEADLESS)) as relay:
@@ -197,6 +199,7 @@ def fake_pbx(folder: Path) -> Iterator[str]:
         pbx.wait(timeout=15)
 
 
+@pytest.mark.slow
 def test_status_shows_an_offline_agents_backlog_and_who_is_connected(tmp_path: Path) -> None:
     # No PBX answers its catch-up: that problem is reported too, beside the agents'.
     with running_relay(tmp_path) as relay:
@@ -254,6 +257,7 @@ def test_status_shows_an_offline_agents_backlog_and_who_is_connected(tmp_path: P
 # -- admin -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_agents_are_named_by_extension_and_changed_without_a_new_invite(tmp_path: Path) -> None:
     with running_relay(tmp_path) as relay:
         added = run_cli("relay", "agent", "add", "1001", env=relay.env)
@@ -329,6 +333,7 @@ def external_mosquitto_conf(folder: Path, relay_data: Path, port: int) -> Path:
     return conf
 
 
+@pytest.mark.slow
 def test_the_relay_works_with_an_external_mosquitto(tmp_path: Path) -> None:
     port = free_port()
     folder = tmp_path / "system-mosquitto"

@@ -33,6 +33,7 @@ def log_file(tmp_path: Path) -> Iterator[Path]:
     root.setLevel(before[1])
 
 
+@pytest.mark.slow
 def test_a_flood_of_one_line_leaves_a_small_log_and_every_other_line(log_file: Path) -> None:
     flooding = logging.getLogger("asyncio")
     other = logging.getLogger("bulutpop.test")

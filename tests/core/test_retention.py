@@ -120,6 +120,7 @@ def test_retention_settings_have_defaults_and_bounds() -> None:
             config.with_value("keep_recordings_days", bad)
 
 
+@pytest.mark.slow
 async def test_purging_lets_incoming_events_through(isolated: Path) -> None:
     core = Core.open()
     fill(core.tracker, 3000, time.time() - 800 * DAY)
@@ -149,6 +150,7 @@ async def test_purging_lets_incoming_events_through(isolated: Path) -> None:
         store.close()
 
 
+@pytest.mark.slow
 def test_serve_purges_at_start_and_gives_the_space_back(isolated: Path) -> None:
     data = Dirs.from_env()
     store = Store(data.store_file)

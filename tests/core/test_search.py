@@ -87,6 +87,7 @@ def test_rows_in_memory_match_as_the_store_does() -> None:
     assert TextMatch("").matches("1002", (), ())
 
 
+@pytest.mark.slow
 def test_the_command_line_searches_the_same_way(store: Store, tracker: CallTracker) -> None:
     _fill_named(store)
     feed(tracker, "02")

@@ -117,6 +117,7 @@ def relay(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
         yield running.env, running.webhook
 
 
+@pytest.mark.slow
 def test_an_invited_agent_receives_through_the_relay(
     relay: tuple[dict[str, str], str], tmp_path: Path
 ) -> None:
@@ -179,6 +180,7 @@ def test_team_commands_explain_bad_input() -> None:
     assert not_ext.returncode == 2 and "is not an extension" in not_ext.stderr
 
 
+@pytest.mark.slow
 def test_an_agents_credential_in_a_malformed_request_stays_out_of_the_relays_log(
     tmp_path: Path,
 ) -> None:
@@ -204,6 +206,7 @@ def test_an_agents_credential_in_a_malformed_request_stays_out_of_the_relays_log
     assert secret not in flat and secret[:9] not in flat, relay.log
 
 
+@pytest.mark.slow
 async def test_a_flood_on_the_agents_port_starves_neither_the_webhook_nor_the_agents(
     tmp_path: Path,
 ) -> None:

@@ -229,6 +229,7 @@ def test_retries_stay_quick_while_the_broker_was_recently_there() -> None:
     assert max(retry_delay(20, None) for _ in range(50)) <= SLOW_RETRY
 
 
+@pytest.mark.slow
 async def test_pcs_are_back_soon_after_a_relay_restart(rig: TeamRig) -> None:
     pc = await rig.pc("1001")
     await pc.start()

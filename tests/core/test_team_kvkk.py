@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bulutpop.devtools.fakepbx import tone_wav
 from bulutpop.storage.team import ClaimRow, TeamTables
 from bulutpop.team.protocol import forget_message
@@ -98,6 +100,7 @@ async def test_the_relay_audits_every_recording_it_serves(rig: TeamRig) -> None:
     assert later.returncode == 0 and "rec-1" not in later.stdout
 
 
+@pytest.mark.slow
 async def test_the_relay_keeps_no_delivered_outbox_rows_nor_old_claims(rig: TeamRig) -> None:
     assert rig.runtime is not None and rig.runtime.running("retention")  # as on every PC
     assert rig.relay is not None and rig.relay.publisher is not None

@@ -15,6 +15,7 @@ from tests.packaging.conftest import PACKAGING
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the launcher is a shell script")
+@pytest.mark.slow
 def test_ci_smoke_script_passes_against_the_app(tmp_path: Path) -> None:
     launcher = tmp_path / "bulutpop"
     launcher.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m bulutpop "$@"\n')
