@@ -32,6 +32,7 @@ import urllib.request
 import wave
 import zoneinfo
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -48,11 +49,17 @@ BAD_LOG_LINES = (
     "No QtMultimedia backends found",
     "Could not load the Qt platform plugin",
 )
-RINGING = (
-    "event_type=ringing&domain_id=101&direction=inbound&caller_id_number=02123205062"
-    "&destination_number=1001&dialed_user=1001&call_uuid=wheel-check-ring-1"
-    "&start_stamp=2026-11-20+09%3A16%3A00"
-)
+
+
+def ringing() -> str:
+    """A call ringing now (the app rings only for news: an old one would pop nothing)."""
+    now = datetime.now(zoneinfo.ZoneInfo("Europe/Istanbul")).strftime("%Y-%m-%d+%H%%3A%M%%3A%S")
+    return (
+        "event_type=ringing&domain_id=101&direction=inbound&caller_id_number=02123205062"
+        "&destination_number=1001&dialed_user=1001&call_uuid=wheel-check-ring-1"
+        f"&start_stamp={now}"
+    )
+
 
 failures = 0
 
@@ -182,7 +189,7 @@ def check_app(version: str) -> None:
             if check(seconds is not None, f"the tray app answers /health ({seconds or 0:.1f} s)"):
                 request = urllib.request.Request(
                     url,
-                    data=RINGING.encode(),
+                    data=ringing().encode(),
                     headers={"Content-Type": "application/x-www-form-urlencoded"},
                 )
                 with urllib.request.urlopen(request, timeout=10) as reply:
