@@ -250,7 +250,9 @@ else
 fi
 # A call rings: the popup's ring sound loads QtMultimedia (not loaded at start, to keep an
 # idle app small) with the bundle's FFmpeg backend.
-ring="event_type=ringing&domain_id=101&direction=inbound&caller_id_number=02123205062&destination_number=1001&dialed_user=1001&call_uuid=smoke-ring-1&start_stamp=2026-11-20+09%3A16%3A00"
+# Ringing now: the app pops up and rings only for news, never for a call long begun.
+now=$(TZ=Europe/Istanbul date +%Y-%m-%d+%H%%3A%M%%3A%S)
+ring="event_type=ringing&domain_id=101&direction=inbound&caller_id_number=02123205062&destination_number=1001&dialed_user=1001&call_uuid=smoke-ring-1&start_stamp=$now"
 py '
 import sys, urllib.request
 req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
