@@ -162,7 +162,9 @@ async def test_the_offices_names_reach_the_pcs_and_follow_the_pbx(rig: TeamRig) 
     assert store.name_for(zeynep) == ("Z. Hanım", "")
 
 
-async def test_done_and_undo_on_a_shared_missed_call_reach_the_colleague(rig: TeamRig) -> None:
+async def shared_missed_call(rig: TeamRig) -> tuple[AgentPc, AgentPc, str]:
+    """Ayşe's and Mehmet's PCs, both in queue 200, each listing the queue's missed caller
+    (whose party key comes last)."""
     ayse = await rig.pc("1001", queues=("200",), display="Ayşe")
     mehmet = await rig.pc("1002", queues=("200",), display="Mehmet")
     await ayse.start()
@@ -171,7 +173,11 @@ async def test_done_and_undo_on_a_shared_missed_call_reach_the_colleague(rig: Te
     await rig.settle()
     for pc in (ayse, mehmet):
         await until(open_missed(pc, 1), what="the shared missed call")
-    party = ayse.core.store.missed_groups()[0].number
+    return ayse, mehmet, ayse.core.store.missed_groups()[0].number
+
+
+async def test_done_and_undo_on_a_shared_missed_call_reach_the_colleague(rig: TeamRig) -> None:
+    ayse, mehmet, party = await shared_missed_call(rig)
 
     at = await ayse.core.tracker.mark_done(party)
     assert await share_done(ayse.core.config, ayse.invite.secret, party, at)
@@ -195,15 +201,7 @@ async def test_done_and_undo_on_a_shared_missed_call_reach_the_colleague(rig: Te
 async def test_a_colleague_takes_a_claim_over_and_everyone_sees_who_and_since_when(
     rig: TeamRig,
 ) -> None:
-    ayse = await rig.pc("1001", queues=("200",), display="Ayşe")
-    mehmet = await rig.pc("1002", queues=("200",), display="Mehmet")
-    await ayse.start()
-    await mehmet.start()
-    await rig.post(*queue_missed("q-1", ago(60), "05321234567"))
-    await rig.settle()
-    for pc in (ayse, mehmet):
-        await until(open_missed(pc, 1), what="the shared missed call")
-    party = ayse.core.store.missed_groups()[0].number
+    ayse, mehmet, party = await shared_missed_call(rig)
     await claim(mehmet.core.config, mehmet.invite.secret, party)
     await until(lambda: party in claims(ayse.core.tracker, "agent1001"), what="the claim")
     held = claims(ayse.core.tracker, "agent1001")[party]
