@@ -162,10 +162,7 @@ class CoreBridge(QObject):
             self._missed_held = True
             self._missed_told.clear()
             return
-        self._missed_held = False
-        self._missed_told.set()
-        self._missed_timer.start()
-        self.missedChanged.emit()
+        self._tell_missed()
 
     async def missed_told(self) -> None:
         """Wait until every change of the missed list so far has been signalled."""
@@ -173,10 +170,14 @@ class CoreBridge(QObject):
 
     def _missed_quiet(self) -> None:
         if self._missed_held:
-            self._missed_held = False
-            self._missed_told.set()
-            self._missed_timer.start()
-            self.missedChanged.emit()
+            self._tell_missed()
+
+    def _tell_missed(self) -> None:
+        """Signal missedChanged now and hold the next ones for MISSED_COALESCE_MS."""
+        self._missed_held = False
+        self._missed_told.set()
+        self._missed_timer.start()
+        self.missedChanged.emit()
 
     def ring_is_news(self, call: Call) -> bool:
         """Whether a call its `ringing` event just changed should pop up and ring: the
